@@ -1,0 +1,70 @@
+// `npm start` / `npm run db:reset`: local-supabase on 127.0.0.1:54321 with data in .local/.
+import fs from 'node:fs';
+import path from 'node:path';
+import { DEFAULT_PORT } from './config';
+import { MigrationError } from './migrate';
+import { startLocalSupabase } from './server';
+
+const REPO = path.join(__dirname, '..', '..');
+
+function option(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+
+async function main() {
+  const command = process.argv[2] ?? 'start';
+  if (command !== 'start' && command !== 'reset') {
+    console.error('usage: cli.ts start|reset [--port N] [--data DIR]');
+    process.exit(2);
+  }
+  const dataDir = path.resolve(option('data') ?? path.join(REPO, '.local'));
+  const port = Number(option('port') ?? process.env.PORT ?? DEFAULT_PORT);
+  if (command === 'reset') {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    console.log(`removed ${dataDir}; starting over from an empty database`);
+  }
+  const started = Date.now();
+  const server = await startLocalSupabase({
+    dataDir,
+    port,
+    log: process.env.DEBUG ? (line) => console.error(line) : undefined,
+  });
+  const { applied, seeded } = server.migrations;
+  console.log(`
+local-supabase is running (${Date.now() - started} ms)
+
+  API URL          ${server.url}
+  anon key         ${server.anonKey}
+  service_role key ${server.serviceRoleKey}
+  database         ${server.dbUrl}
+  data             ${server.dataDir}
+  migrations       ${applied.length ? applied.join(', ') : 'up to date'}${seeded ? ' (+ seed.sql)' : ''}
+
+WeChat DevTools: import this repository's root folder (project.config.json is there), then in
+详情 → 本地设置 tick 「不校验合法域名、web-view（业务域名）、TLS 版本以及 HTTPS 证书」 so the mini
+program may call ${server.url}. miniprogram/config.ts already points there.
+Terminal client: npm run chat -- --name 楚留香
+
+Press Ctrl-C to stop.`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping…`);
+    await server.stop();
+    console.log('stopped; PostgreSQL shut down cleanly.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err) => {
+  if (err instanceof MigrationError) console.error(`\nlocal-supabase did not start: ${err.message}`);
+  else if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    console.error(`\nlocal-supabase did not start: port ${(err as { port?: number }).port ?? ''} is in use (is another instance running?)`);
+  } else console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,68 @@
+// Applies supabase/migrations/*.sql in order, each in its own transaction, recording applied
+// versions in supabase_migrations.schema_migrations as the Supabase CLI does; seed.sql runs once,
+// right after the first migrations of a fresh database.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Client } from 'pg';
+
+export interface MigrationResult {
+  applied: string[];
+  seeded: boolean;
+  bootstrapped: boolean;
+}
+
+export class MigrationError extends Error {}
+
+const BOOTSTRAP_SQL = path.join(__dirname, '..', 'sql', 'bootstrap.sql');
+const MIGRATION_NAME = /^(\d+)_(.+)\.sql$/;
+
+function literal(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+export async function migrate(db: Client, supabaseDir: string, rolePassword: string): Promise<MigrationResult> {
+  const bootstrapped = !(await db.query(`select 1 from pg_namespace where nspname = 'supabase_migrations'`)).rowCount;
+  if (bootstrapped) {
+    const sql = fs.readFileSync(BOOTSTRAP_SQL, 'utf8').replaceAll(":'password'", literal(rolePassword));
+    await inTransaction(db, sql, 'local-supabase bootstrap');
+  }
+
+  const dir = path.join(supabaseDir, 'migrations');
+  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.sql')).sort() : [];
+  const done = new Set(
+    (await db.query<{ version: string }>('select version from supabase_migrations.schema_migrations')).rows.map((r) => r.version),
+  );
+  const fresh = done.size === 0;
+  const applied: string[] = [];
+  for (const file of files) {
+    const match = MIGRATION_NAME.exec(file);
+    if (!match) throw new MigrationError(`migration ${file}: the name must be <timestamp>_<name>.sql`);
+    const [, version, name] = match;
+    if (done.has(version)) continue;
+    const sql = fs.readFileSync(path.join(dir, file), 'utf8');
+    await inTransaction(
+      db,
+      `${sql}\n;insert into supabase_migrations.schema_migrations (version, name, statements) values (${literal(version)}, ${literal(name)}, array[${literal(sql)}]);`,
+      `migration ${file}`,
+    );
+    applied.push(file);
+  }
+
+  const seedFile = path.join(supabaseDir, 'seed.sql');
+  const seeded = fresh && applied.length > 0 && fs.existsSync(seedFile);
+  if (seeded) await inTransaction(db, fs.readFileSync(seedFile, 'utf8'), 'seed.sql');
+  return { applied, seeded, bootstrapped };
+}
+
+async function inTransaction(db: Client, sql: string, what: string): Promise<void> {
+  await db.query('begin');
+  try {
+    await db.query(sql);
+    await db.query('commit');
+  } catch (err) {
+    await db.query('rollback');
+    const e = err as { message: string; code?: string; position?: string };
+    const where = e.position ? ` (at character ${e.position})` : '';
+    throw new MigrationError(`${what} failed: ${e.message}${e.code ? ` [SQLSTATE ${e.code}]` : ''}${where}`);
+  }
+}

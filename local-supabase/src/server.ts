@@ -1,0 +1,200 @@
+// One HTTP server (default 127.0.0.1:54321) that routes /auth/v1, /rest/v1, /storage/v1 and
+// /realtime/v1 like Supabase's gateway, over an embedded PostgreSQL it starts and stops itself.
+import fs from 'node:fs';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import pg from 'pg';
+import { createAuth } from './auth';
+import { apiKeys, DEFAULT_JWT_SECRET } from './config';
+import type { Context, Product } from './context';
+import { CORS_HEADERS, sendJson, sendPreflight } from './http';
+import { migrate, type MigrationResult } from './migrate';
+import { startPostgres } from './postgres';
+import { createRealtime } from './realtime';
+import { createRest } from './rest';
+import { createStorage } from './storage';
+
+// Postgres returns bigint/numeric as strings to keep precision; the server builds JSON in SQL,
+// so the only values parsed in JS are its own counters, which fit.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export interface LocalSupabaseOptions {
+  /** Holds the Postgres cluster (`pg/`) and stored objects (`storage/`). */
+  dataDir: string;
+  /** HTTP port; 0 picks a free one. Default 54321. */
+  port?: number;
+  /** Postgres port; 0 (default) picks a free one. */
+  dbPort?: number;
+  /** The Supabase project folder (migrations, seed.sql). Default: the repository's supabase/. */
+  supabaseDir?: string;
+  jwtSecret?: string;
+  jwtExpiry?: number;
+  refreshTokenReuseInterval?: number;
+  maxBodyBytes?: number;
+  /** Durability off for speed (tests). */
+  fast?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface LocalSupabase {
+  url: string;
+  port: number;
+  anonKey: string;
+  serviceRoleKey: string;
+  jwtSecret: string;
+  /** Superuser connection string, for tests and tools. */
+  dbUrl: string;
+  dataDir: string;
+  storageDir: string;
+  migrations: MigrationResult;
+  stop(): Promise<void>;
+}
+
+export const REPO_SUPABASE_DIR = path.join(__dirname, '..', '..', 'supabase');
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startLocalSupabase(options: LocalSupabaseOptions): Promise<LocalSupabase> {
+  const log = options.log ?? (() => undefined);
+  const dataDir = path.resolve(options.dataDir);
+  fs.mkdirSync(dataDir, { recursive: true });
+  const jwtSecret = options.jwtSecret ?? DEFAULT_JWT_SECRET;
+  const keys = apiKeys(jwtSecret);
+  const dbPort = options.dbPort || (await freePort());
+  const postgres = await startPostgres({ dir: path.join(dataDir, 'pg'), port: dbPort, fast: options.fast, log });
+  const stops: Array<() => Promise<unknown>> = [() => postgres.stop()];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((err) => log(`stop: ${err}`));
+  };
+
+  try {
+    const setup = new pg.Client({ connectionString: postgres.connectionString() });
+    await setup.connect();
+    let migrations: MigrationResult;
+    try {
+      migrations = await migrate(setup, options.supabaseDir ?? REPO_SUPABASE_DIR, postgres.password);
+    } finally {
+      await setup.end();
+    }
+
+    const admin = new pg.Pool({ connectionString: postgres.connectionString(), max: 10 });
+    const api = new pg.Pool({ connectionString: postgres.connectionString('authenticator'), max: 20 });
+    // A pooled connection that dies (e.g. Postgres restarted) must not crash the server.
+    admin.on('error', (err) => log(`admin pool: ${err.message}`));
+    api.on('error', (err) => log(`api pool: ${err.message}`));
+    stops.push(() => admin.end(), () => api.end());
+
+    const storageDir = path.join(dataDir, 'storage');
+    fs.mkdirSync(storageDir, { recursive: true });
+    const server = http.createServer();
+    const port = await new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 54321, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port));
+    });
+    const url = `http://127.0.0.1:${port}`;
+    const ctx: Context = {
+      url,
+      jwtSecret,
+      ...keys,
+      jwtExpiry: options.jwtExpiry ?? 3600,
+      refreshTokenReuseInterval: options.refreshTokenReuseInterval ?? 10,
+      admin,
+      api,
+      adminConnectionString: postgres.connectionString(),
+      storageDir,
+      maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+      log,
+    };
+
+    const products: Record<string, Product> = {
+      auth: createAuth(ctx),
+      rest: await createRest(ctx),
+      storage: createStorage(ctx),
+    };
+    const realtime = await createRealtime(ctx);
+    const sockets = new Set<net.Socket>();
+    server.on('connection', (s) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    });
+    stops.push(async () => {
+      server.close();
+      for (const s of sockets) s.destroy();
+    });
+    stops.push(() => realtime.close());
+    for (const product of Object.values(products)) if (product.close) stops.push(() => product.close!());
+
+    server.on('request', (req, res) => {
+      route(ctx, products, req, res).catch((err) => {
+        log(`unhandled ${req.method} ${req.url}: ${(err as Error).stack}`);
+        if (!res.headersSent) sendJson(res, 500, { message: 'internal error' });
+        else res.destroy();
+      });
+    });
+    server.on('upgrade', (req, socket, head) => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname === '/realtime/v1/websocket') realtime.upgrade(req, socket, head, url);
+      else socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n');
+    });
+    // Keep-alive sockets from clients must not hold the process open after stop().
+    server.keepAliveTimeout = 5000;
+
+    return {
+      url,
+      port,
+      ...keys,
+      jwtSecret,
+      dbUrl: postgres.connectionString(),
+      dataDir,
+      storageDir,
+      migrations,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+const PRODUCTS: Array<[prefix: string, name: string, needsKey: boolean]> = [
+  ['/auth/v1', 'auth', true],
+  ['/rest/v1', 'rest', true],
+  // Supabase's gateway has no key check on storage: <image src> requests carry no headers.
+  ['/storage/v1', 'storage', false],
+];
+
+async function route(ctx: Context, products: Record<string, Product>, req: IncomingMessage, res: ServerResponse) {
+  if (req.method === 'OPTIONS') return sendPreflight(req, res);
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '/', 'http://localhost');
+  } catch {
+    return sendJson(res, 400, { message: 'invalid request target' });
+  }
+  if (url.pathname === '/' || url.pathname === '/health') {
+    return sendJson(res, 200, { name: 'local-supabase', status: 'ok' });
+  }
+  for (const [prefix, name, needsKey] of PRODUCTS) {
+    if (url.pathname !== prefix && !url.pathname.startsWith(prefix + '/')) continue;
+    if (needsKey) {
+      const key = req.headers.apikey ?? url.searchParams.get('apikey');
+      if (!key) return sendJson(res, 401, { message: 'No API key found in request' });
+      if (key !== ctx.anonKey && key !== ctx.serviceRoleKey) {
+        return sendJson(res, 401, { message: 'Invalid authentication credentials' });
+      }
+    }
+    return products[name].handle(req, res, url.pathname.slice(prefix.length) || '/', url);
+  }
+  res.writeHead(404, { ...CORS_HEADERS, 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify({ message: 'no Route matched with those values' }));
+}

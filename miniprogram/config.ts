@@ -1,0 +1,8 @@
+// Backend the mini program talks to. Defaults to the local stack (`npm start` or `supabase start`),
+// whose URL and anon key are the Supabase CLI's public local-development values.
+// For a real project, run `npm run configure -- --url https://<ref>.supabase.co --key <anon key>`
+// or edit these two lines; the anon key is public by design (RLS protects the data).
+export const SUPABASE_URL = 'http://127.0.0.1:54321';
+export const SUPABASE_ANON_KEY =
+  'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6ImFub24iLCJleHAiOjE5ODM4MTI5OTZ9.CRXP1A7WOeoJeXxjNni43kdQwgnWNReilDMblYTn_I0';
+export const ROOM_SLUG = 'lobby';

@@ -1,0 +1,75 @@
+// The contract between the core and its two neighbours: the backend below (rows as PostgREST
+// and Realtime deliver them) and the pages above (render-ready messages and small patches).
+
+export type MessageKind = 'text' | 'image';
+
+/** A row of public.messages exactly as the REST API and realtime payloads carry it. */
+export interface MessageRow {
+  id: number;
+  room_id: number;
+  user_id: string;
+  username: string;
+  avatar_color: string;
+  kind: MessageKind;
+  body: string | null;
+  image_path: string | null;
+  image_width: number | null;
+  image_height: number | null;
+  client_id: string;
+  created_at: string;
+}
+
+export interface RoomRow {
+  id: number;
+  slug: string;
+  title: string;
+  topic: string;
+}
+
+export type DeliveryStatus = 'sending' | 'failed' | 'sent';
+
+/** A message as the room shows it: a server row, or one of ours still in the outbox. */
+export interface ChatMessage {
+  /** Stable across pending → sent: the client_id. */
+  key: string;
+  /** Server id; null while the message is only in the outbox. */
+  id: number | null;
+  userId: string;
+  username: string;
+  avatarColor: string;
+  kind: MessageKind;
+  body: string | null;
+  /** Displayable image source: the public URL once uploaded, the local file before. */
+  imageUrl: string | null;
+  imageWidth: number | null;
+  imageHeight: number | null;
+  /** ISO timestamp: the server's once sent, the device's while pending. */
+  createdAt: string;
+  status: DeliveryStatus;
+  /** Upload progress 0–100 for our own pending images. */
+  progress?: number;
+  /** Short Chinese reason when status is 'failed'. */
+  error?: string;
+  mine: boolean;
+}
+
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline';
+
+/**
+ * What changed in a room's list, small enough for one path-keyed setData each.
+ * Indices refer to the session's list after the patch is applied.
+ */
+export type RoomPatch =
+  | { type: 'reset'; messages: ChatMessage[]; hasOlder: boolean }
+  | { type: 'append'; messages: ChatMessage[] }
+  | { type: 'insert'; index: number; message: ChatMessage }
+  | { type: 'prepend'; messages: ChatMessage[]; hasOlder: boolean }
+  | { type: 'update'; key: string; index: number; changes: Partial<ChatMessage> }
+  | { type: 'remove'; key: string; index: number }
+  | { type: 'connection'; state: ConnectionState }
+  | { type: 'error'; message: string; detail: string };
+
+export interface Profile {
+  name: string;
+  color: string;
+}

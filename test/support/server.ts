@@ -1,0 +1,43 @@
+// Every suite starts its own local-supabase on free ports with a temporary data directory,
+// and stops it (removing the directory) when the suite ends.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import WebSocket from 'ws';
+import { startLocalSupabase, type LocalSupabase, type LocalSupabaseOptions } from '../../local-supabase/src/server';
+
+export type TestServer = LocalSupabase;
+
+export function tempDir(prefix = 'local-supabase-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export async function startTestServer(options: Partial<LocalSupabaseOptions> = {}): Promise<TestServer> {
+  const dataDir = options.dataDir ?? tempDir();
+  const server = await startLocalSupabase({ port: 0, fast: true, ...options, dataDir });
+  const stop = server.stop;
+  return {
+    ...server,
+    async stop() {
+      await stop();
+      if (!options.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The official client, configured as an app would be (no session persistence across tests). */
+export function client(server: TestServer, options: { key?: string; vsn?: '1.0.0' | '2.0.0' } = {}): SupabaseClient {
+  return createClient(server.url, options.key ?? server.anonKey, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    realtime: { transport: WebSocket as never, vsn: options.vsn ?? '2.0.0' } as never,
+  });
+}
+
+/** A signed-in anonymous user with its own client. */
+export async function anonymousUser(server: TestServer, options: { vsn?: '1.0.0' | '2.0.0' } = {}) {
+  const sb = client(server, options);
+  const { data, error } = await sb.auth.signInAnonymously();
+  if (error || !data.user || !data.session) throw error ?? new Error('no session');
+  return { sb, user: data.user, session: data.session, id: data.user.id };
+}
