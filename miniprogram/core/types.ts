@@ -73,3 +73,28 @@ export interface Profile {
   name: string;
   color: string;
 }
+
+/** An image picked and compressed on the device, ready to upload. */
+export interface PickedImage {
+  /** Local file path (wx temp file, or a path on disk for the terminal client). */
+  path: string;
+  width: number;
+  height: number;
+  size: number;
+  mime: 'image/jpeg' | 'image/png' | 'image/webp' | 'image/gif';
+}
+
+/** What a room page drives. The core implements it; pages only render its patches. */
+export interface RoomView {
+  /** Paints from the device cache at once, then loads the newest page and subscribes. */
+  start(): Promise<void>;
+  stop(): void;
+  onPatch(listener: (patch: RoomPatch) => void): () => void;
+  /** Loads the page before the oldest loaded message; resolves false when there is none. */
+  loadOlder(): Promise<boolean>;
+  sendText(text: string): void;
+  sendImage(image: PickedImage): void;
+  retry(key: string): void;
+  /** Manual reconnect (the header's retry when offline). */
+  reconnect(): void;
+}
