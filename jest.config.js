@@ -5,5 +5,6 @@ module.exports = {
   transform: { '^.+\\.[jt]s$': 'babel-jest' },
   transformIgnorePatterns: ['/node_modules/', '/miniprogram/vendor/'],
   testTimeout: 30000,
+  setupFiles: ['<rootDir>/test/support/quiet-node-warning.ts'],
   maxWorkers: 2,
 };

@@ -1,0 +1,157 @@
+// /auth/v1 with the official client: anonymous sign-up, the JWT Supabase issues, refresh with
+// rotation and reuse detection, GET /user, logout scopes, and GoTrue-style errors.
+import { decodeJwt } from '../local-supabase/src/jwt';
+import { anonymousUser, client, startTestServer, type TestServer } from './support/server';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer({ refreshTokenReuseInterval: 0 });
+});
+afterAll(() => server.stop());
+
+async function post(path: string, body: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(`${server.url}/auth/v1${path}`, {
+    method: 'POST',
+    headers: { apikey: server.anonKey, 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
+}
+
+test('anonymous sign-up returns a session whose JWT carries the claims Supabase issues', async () => {
+  const sb = client(server);
+  const { data, error } = await sb.auth.signInAnonymously({ options: { data: { nick: '楚留香' } } });
+  expect(error).toBeNull();
+  const { session, user } = data;
+  expect(user).toMatchObject({ aud: 'authenticated', role: 'authenticated', is_anonymous: true, user_metadata: { nick: '楚留香' } });
+  expect(session!.refresh_token).toMatch(/^[A-Za-z0-9]{12}$/);
+  expect(session!.expires_in).toBe(3600);
+  const claims = decodeJwt(session!.access_token, server.jwtSecret);
+  expect(claims).toMatchObject({
+    sub: user!.id,
+    role: 'authenticated',
+    aud: 'authenticated',
+    is_anonymous: true,
+    aal: 'aal1',
+    user_metadata: { nick: '楚留香' },
+  });
+  expect(claims.exp! - (claims.iat as number)).toBe(3600);
+  expect(typeof claims.session_id).toBe('string');
+  const [header] = session!.access_token.split('.');
+  expect(JSON.parse(Buffer.from(header, 'base64url').toString())).toEqual({ alg: 'HS256', typ: 'JWT' });
+});
+
+test('getUser returns the user for its token; a tampered token is rejected with bad_jwt', async () => {
+  const a = await anonymousUser(server);
+  const { data, error } = await a.sb.auth.getUser();
+  expect(error).toBeNull();
+  expect(data.user!.id).toBe(a.id);
+
+  const tampered = a.session.access_token.slice(0, -2) + (a.session.access_token.endsWith('A') ? 'BB' : 'AA');
+  const res = await fetch(`${server.url}/auth/v1/user`, {
+    headers: { apikey: server.anonKey, authorization: `Bearer ${tampered}` },
+  });
+  expect(res.status).toBe(403);
+  expect(await res.json()).toMatchObject({ code: 'bad_jwt' });
+
+  const none = await fetch(`${server.url}/auth/v1/user`, { headers: { apikey: server.anonKey } });
+  expect(none.status).toBe(401);
+  expect(await none.json()).toMatchObject({ code: 'no_authorization' });
+});
+
+test('refresh rotates the token; the rotated parent returns the active token; older reuse kills the session', async () => {
+  const a = await anonymousUser(server);
+  const first = a.session.refresh_token;
+  const r1 = await post('/token?grant_type=refresh_token', { refresh_token: first });
+  expect(r1.status).toBe(200);
+  const second = r1.body.refresh_token as string;
+  expect(second).not.toBe(first);
+  expect(r1.body.user.id).toBe(a.id);
+
+  // A lost response: presenting the parent of the active token yields the active one, unrotated.
+  const again = await post('/token?grant_type=refresh_token', { refresh_token: first });
+  expect(again.status).toBe(200);
+  expect(again.body.refresh_token).toBe(second);
+
+  const r2 = await post('/token?grant_type=refresh_token', { refresh_token: second });
+  const third = r2.body.refresh_token as string;
+  expect(third).not.toBe(second);
+
+  // `first` is now two generations old: reuse means theft, so the whole session dies.
+  const reused = await post('/token?grant_type=refresh_token', { refresh_token: first });
+  expect(reused.status).toBe(400);
+  expect(reused.body).toEqual({ code: 'refresh_token_already_used', message: 'Invalid Refresh Token: Already Used' });
+  expect(reused.headers.get('x-supabase-api-version')).toBe('2024-01-01');
+  const afterTheft = await post('/token?grant_type=refresh_token', { refresh_token: third });
+  expect(afterTheft.status).toBe(400);
+  expect(afterTheft.body.code).toBe('refresh_token_already_used');
+});
+
+test('the official client refreshes its session and keeps the same user', async () => {
+  const a = await anonymousUser(server);
+  const { data, error } = await a.sb.auth.refreshSession();
+  expect(error).toBeNull();
+  expect(data.session!.refresh_token).not.toBe(a.session.refresh_token);
+  expect(data.user!.id).toBe(a.id);
+});
+
+test('unknown refresh tokens, missing tokens and unknown grants are GoTrue errors', async () => {
+  expect(await post('/token?grant_type=refresh_token', { refresh_token: 'abcdefghijkl' })).toMatchObject({
+    status: 400,
+    body: { code: 'refresh_token_not_found', message: 'Invalid Refresh Token: Refresh Token Not Found' },
+  });
+  expect((await post('/token?grant_type=refresh_token', {})).status).toBe(400);
+  expect((await post('/token?grant_type=password', { email: 'a@b.c', password: 'x' })).body.code).toBe('unsupported_grant_type');
+  expect((await post('/signup', '{not json')).body.code).toBe('bad_json');
+  expect((await post('/signup', { email: 'a@b.c', password: 'secret123' })).status).toBe(422);
+});
+
+test('logout ends the session: the refresh token and getUser stop working', async () => {
+  const a = await anonymousUser(server);
+  const { error } = await a.sb.auth.signOut();
+  expect(error).toBeNull();
+  const refreshed = await post('/token?grant_type=refresh_token', { refresh_token: a.session.refresh_token });
+  expect(refreshed.status).toBe(400);
+  expect(refreshed.body.code).toBe('refresh_token_not_found');
+  const res = await fetch(`${server.url}/auth/v1/user`, {
+    headers: { apikey: server.anonKey, authorization: `Bearer ${a.session.access_token}` },
+  });
+  expect(res.status).toBe(403);
+  expect(await res.json()).toMatchObject({ code: 'session_not_found' });
+});
+
+test('logout scope=others keeps the current session only', async () => {
+  const a = await anonymousUser(server);
+  // A second session of the same user, as a second device would hold after a refresh chain.
+  const other = await post('/token?grant_type=refresh_token', { refresh_token: a.session.refresh_token });
+  expect(other.status).toBe(200);
+  const res = await fetch(`${server.url}/auth/v1/logout?scope=others`, {
+    method: 'POST',
+    headers: { apikey: server.anonKey, authorization: `Bearer ${other.body.access_token}` },
+  });
+  expect(res.status).toBe(204);
+  const still = await fetch(`${server.url}/auth/v1/user`, {
+    headers: { apikey: server.anonKey, authorization: `Bearer ${other.body.access_token}` },
+  });
+  expect(still.status).toBe(200);
+});
+
+test('the gateway requires a known apikey on auth, rest and realtime routes and answers preflight', async () => {
+  const missing = await fetch(`${server.url}/auth/v1/user`);
+  expect(missing.status).toBe(401);
+  expect(await missing.json()).toEqual({ message: 'No API key found in request' });
+  const wrong = await fetch(`${server.url}/rest/v1/rooms`, { headers: { apikey: 'nope' } });
+  expect(wrong.status).toBe(401);
+  expect(await wrong.json()).toEqual({ message: 'Invalid authentication credentials' });
+  const preflight = await fetch(`${server.url}/rest/v1/messages`, {
+    method: 'OPTIONS',
+    headers: { 'access-control-request-headers': 'apikey, authorization, prefer' },
+  });
+  expect(preflight.status).toBe(204);
+  expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+  expect(preflight.headers.get('access-control-allow-headers')).toBe('apikey, authorization, prefer');
+  const unknown = await fetch(`${server.url}/nothing/here`);
+  expect(unknown.status).toBe(404);
+  expect(await unknown.json()).toHaveProperty('message');
+});

@@ -1,0 +1,202 @@
+// RLS and CHECK constraints of supabase/migrations, through the REST API with the official
+// client, as two anonymous users A and B. Boundaries come from miniprogram/core/rules.ts, so
+// the client's rules and the database's cannot drift apart unnoticed.
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { NAME_MAX, RATE_LIMIT, TEXT_MAX, checkName, checkText } from '../miniprogram/core/rules';
+import { anonymousUser, startTestServer, type TestServer } from './support/server';
+
+type User = Awaited<ReturnType<typeof anonymousUser>>;
+let server: TestServer;
+let a: User;
+let b: User;
+let roomId: number;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  a = await anonymousUser(server);
+  b = await anonymousUser(server);
+  const { data, error } = await a.sb.from('rooms').select('id').eq('slug', 'lobby').single();
+  expect(error).toBeNull();
+  roomId = data!.id;
+});
+afterAll(() => server.stop());
+
+function textMessage(overrides: Record<string, unknown> = {}) {
+  return { room_id: roomId, username: '楚留香', avatar_color: '#e4572e', kind: 'text', body: '你好', client_id: randomUUID(), ...overrides };
+}
+
+async function asServiceRole<T>(fn: (db: pg.Client) => Promise<T>): Promise<T> {
+  const db = new pg.Client({ connectionString: server.dbUrl });
+  await db.connect();
+  try {
+    return await fn(db);
+  } finally {
+    await db.end();
+  }
+}
+
+/** Clears a user's recent messages from the rate-limit window, so each check starts fresh. */
+async function forgetRecentMessages(userId: string) {
+  await asServiceRole((db) =>
+    db.query(`update public.messages set created_at = created_at - interval '1 minute' where user_id = $1`, [userId]),
+  );
+}
+
+beforeEach(async () => {
+  await forgetRecentMessages(a.id);
+  await forgetRecentMessages(b.id);
+});
+
+test('A reads the room and inserts as A; the row records A and the server time', async () => {
+  const before = Date.now();
+  const { data, error, status } = await a.sb
+    .from('messages')
+    .insert(textMessage({ created_at: '2000-01-01T00:00:00Z' }))
+    .select()
+    .single();
+  expect(error).toBeNull();
+  expect(status).toBe(201);
+  expect(data.user_id).toBe(a.id);
+  expect(new Date(data.created_at).getTime()).toBeGreaterThanOrEqual(before - 5000);
+  const read = await b.sb.from('messages').select('id, body').eq('id', data.id);
+  expect(read.data).toEqual([{ id: data.id, body: '你好' }]);
+});
+
+test('A inserting with B as user_id is denied by RLS (403 42501)', async () => {
+  const { error, status } = await a.sb.from('messages').insert(textMessage({ user_id: b.id }));
+  expect(status).toBe(403);
+  expect(error).toMatchObject({ code: '42501' });
+});
+
+test('without signing in (the anon key alone) nothing can be read or written', async () => {
+  const { createClient } = await import('@supabase/supabase-js');
+  const anon = createClient(server.url, server.anonKey, { auth: { persistSession: false } });
+  const read = await anon.from('messages').select('id');
+  expect(read.error).toBeNull();
+  expect(read.data).toEqual([]);
+  const write = await anon.from('messages').insert(textMessage());
+  expect(write.status).toBe(401);
+  expect(write.error).toMatchObject({ code: '42501' });
+});
+
+test('messages are immutable: update and delete are denied even on your own message', async () => {
+  const mine = await a.sb.from('messages').insert(textMessage()).select('id').single();
+  const theirs = await b.sb.from('messages').insert(textMessage()).select('id').single();
+  for (const id of [mine.data!.id, theirs.data!.id]) {
+    const upd = await a.sb.from('messages').update({ body: '改' }).eq('id', id);
+    expect(upd.status).toBe(403);
+    expect(upd.error).toMatchObject({ code: '42501' });
+    const del = await a.sb.from('messages').delete().eq('id', id);
+    expect(del.status).toBe(403);
+    expect(del.error).toMatchObject({ code: '42501' });
+  }
+  const still = await a.sb.from('messages').select('body').in('id', [mine.data!.id, theirs.data!.id]);
+  expect(still.data).toEqual([{ body: '你好' }, { body: '你好' }]);
+});
+
+test('rooms are read-only for users', async () => {
+  const { status, error } = await a.sb.from('rooms').insert({ slug: 'mine', title: '我的' });
+  expect(status).toBe(403);
+  expect(error).toMatchObject({ code: '42501' });
+});
+
+const longest = '侠'.repeat(NAME_MAX);
+const tooLong = '侠'.repeat(NAME_MAX + 1);
+
+test.each([
+  ['an empty name', { username: '' }],
+  [`a ${NAME_MAX + 1}-character name`, { username: tooLong }],
+  ['a name with surrounding spaces', { username: ' 楚留香 ' }],
+  ['a zero-width character in the name', { username: '楚\u200b留香' }],
+  ['an RTL override in the name', { username: '\u202e香留楚' }],
+  ['colour "red"', { avatar_color: 'red' }],
+  ['colour "#fff"', { avatar_color: '#fff' }],
+  ['colour "#GGGGGG"', { avatar_color: '#GGGGGG' }],
+  [`a ${TEXT_MAX + 1}-character text`, { body: 'a'.repeat(TEXT_MAX + 1) }],
+  ['a blank text', { body: ' \n ' }],
+  ['an unknown kind', { kind: 'video' }],
+  ['an image kind without a path', { kind: 'image', body: null, image_width: 10, image_height: 10 }],
+])('the database rejects %s with 400 23514', async (_what, overrides) => {
+  const { status, error } = await a.sb.from('messages').insert(textMessage(overrides));
+  expect(status).toBe(400);
+  expect(error).toMatchObject({ code: '23514' });
+});
+
+test('an image path in B\'s folder is rejected even when the object exists', async () => {
+  const path = `${b.id}/2026-11/${randomUUID()}.jpg`;
+  await asServiceRole((db) =>
+    db.query(`insert into storage.objects (bucket_id, name, owner_id) values ('images', $1, $2)`, [path, b.id]),
+  );
+  const { status, error } = await a.sb
+    .from('messages')
+    .insert(textMessage({ kind: 'image', body: null, image_path: path, image_width: 640, image_height: 480 }));
+  expect(status).toBe(400);
+  expect(error).toMatchObject({ code: '23514' });
+  expect(error!.message).toContain('messages_image_path_check');
+});
+
+test('an image message needs its upload to exist first', async () => {
+  const path = `${a.id}/2026-11/${randomUUID()}.jpg`;
+  const row = textMessage({ kind: 'image', body: null, image_path: path, image_width: 640, image_height: 480 });
+  const missing = await a.sb.from('messages').insert(row);
+  expect(missing.status).toBe(400);
+  expect(missing.error).toMatchObject({ code: '23514', message: `image not uploaded: ${path}` });
+  await asServiceRole((db) =>
+    db.query(`insert into storage.objects (bucket_id, name, owner_id) values ('images', $1, $2)`, [path, a.id]),
+  );
+  const ok = await a.sb.from('messages').insert(row);
+  expect(ok.error).toBeNull();
+  expect(ok.status).toBe(201);
+});
+
+test('the core\'s rules agree with the database at the boundaries', async () => {
+  expect(checkName(longest)).toBeNull();
+  expect(checkName(tooLong)).toBe('too_long');
+  expect(checkText('a'.repeat(TEXT_MAX))).toBeNull();
+  expect(checkText('a'.repeat(TEXT_MAX + 1))).toBe('too_long');
+  // Characters outside the BMP count once in both (code points, not UTF-16 units).
+  const emojiName = '🐉'.repeat(NAME_MAX);
+  expect(checkName(emojiName)).toBeNull();
+  for (const row of [{ username: longest }, { username: emojiName }, { body: 'a'.repeat(TEXT_MAX) }]) {
+    const { error } = await b.sb.from('messages').insert(textMessage(row));
+    expect(error).toBeNull();
+  }
+});
+
+test('a retried message (same client_id) is a 409 duplicate, never a second row', async () => {
+  const row = textMessage();
+  expect((await a.sb.from('messages').insert(row)).status).toBe(201);
+  const retry = await a.sb.from('messages').insert(row);
+  expect(retry.status).toBe(409);
+  expect(retry.error).toMatchObject({ code: '23505' });
+  const { count } = await a.sb.from('messages').select('*', { count: 'exact', head: true }).eq('client_id', row.client_id);
+  expect(count).toBe(1);
+});
+
+test(`the rate limit lets ${RATE_LIMIT} messages through, then names itself (429 PT429)`, async () => {
+  for (let i = 0; i < RATE_LIMIT; i++) {
+    const { error } = await a.sb.from('messages').insert(textMessage({ body: `第${i}条` }));
+    expect(error).toBeNull();
+  }
+  const over = await a.sb.from('messages').insert(textMessage());
+  expect(over.status).toBe(429);
+  expect(over.error).toMatchObject({ code: 'PT429', message: 'rate limit exceeded: at most 10 messages in 10 seconds' });
+  // B is unaffected by A's burst.
+  expect((await b.sb.from('messages').insert(textMessage())).error).toBeNull();
+  // A retry of an already-sent message is still a duplicate, not a rate-limit error.
+  const sent = textMessage();
+  await forgetRecentMessages(a.id);
+  await a.sb.from('messages').insert(sent);
+  for (let i = 0; i < RATE_LIMIT; i++) await a.sb.from('messages').insert(textMessage());
+  const retry = await a.sb.from('messages').insert(sent);
+  expect(retry.error).toMatchObject({ code: '23505' });
+});
+
+test('concurrent inserts cannot slip past the rate limit together', async () => {
+  const results = await Promise.all(
+    Array.from({ length: RATE_LIMIT * 2 }, () => a.sb.from('messages').insert(textMessage())),
+  );
+  expect(results.filter((r) => r.error === null)).toHaveLength(RATE_LIMIT);
+  expect(results.filter((r) => r.status === 429)).toHaveLength(RATE_LIMIT);
+});
