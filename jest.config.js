@@ -7,4 +7,5 @@ module.exports = {
   testTimeout: 30000,
   setupFiles: ['<rootDir>/test/support/quiet-node-warning.ts'],
   maxWorkers: 2,
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };

@@ -1,0 +1,187 @@
+// User A, holding only the anon key and A's own session, tries everything a curious or hostile
+// client might against user B and the system. All of it must be denied with the expected status.
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { anonymousUser, startTestServer, type TestServer } from './support/server';
+
+type User = Awaited<ReturnType<typeof anonymousUser>>;
+let server: TestServer;
+let a: User;
+let b: User;
+let bMessageId: number;
+let aMessageId: number;
+let bImage: string;
+
+const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0xff, 0xd9]);
+
+function textMessage(overrides: Record<string, unknown> = {}) {
+  return { room_id: 1, username: '楚留香', avatar_color: '#e4572e', kind: 'text', body: '你好', client_id: randomUUID(), ...overrides };
+}
+
+async function superuser<T>(fn: (db: pg.Client) => Promise<T>): Promise<T> {
+  const db = new pg.Client({ connectionString: server.dbUrl });
+  await db.connect();
+  try {
+    return await fn(db);
+  } finally {
+    await db.end();
+  }
+}
+
+beforeAll(async () => {
+  server = await startTestServer({ refreshTokenReuseInterval: 0 });
+  a = await anonymousUser(server);
+  b = await anonymousUser(server);
+  bMessageId = (await b.sb.from('messages').insert(textMessage()).select('id').single()).data!.id;
+  aMessageId = (await a.sb.from('messages').insert(textMessage()).select('id').single()).data!.id;
+  bImage = `${b.id}/2026-11/${randomUUID()}.jpg`;
+  const up = await b.sb.storage.from('images').upload(bImage, JPEG, { contentType: 'image/jpeg' });
+  expect(up.error).toBeNull();
+});
+afterAll(() => server.stop());
+
+describe('the database, through REST', () => {
+  test('A cannot post as B', async () => {
+    const { status, error } = await a.sb.from('messages').insert(textMessage({ user_id: b.id }));
+    expect(status).toBe(403);
+    expect(error!.code).toBe('42501');
+  });
+
+  test.each([
+    ["update B's message", () => a.sb.from('messages').update({ body: 'hacked' }).eq('id', bMessageId)],
+    ["delete B's message", () => a.sb.from('messages').delete().eq('id', bMessageId)],
+    ['delete its own message', () => a.sb.from('messages').delete().eq('id', aMessageId)],
+    ['upsert over B\'s message', () => a.sb.from('messages').upsert({ ...textMessage(), id: bMessageId, user_id: a.id })],
+  ])('A cannot %s (403 42501) and the rows stay', async (_what, attempt) => {
+    const { status, error } = await attempt();
+    expect(status).toBe(403);
+    expect(error!.code).toBe('42501');
+    const rows = await superuser((db) => db.query('select id, body from public.messages where id = any($1) order by id', [[bMessageId, aMessageId]]));
+    expect(rows.rows).toEqual([
+      { id: bMessageId, body: '你好' },
+      { id: aMessageId, body: '你好' },
+    ]);
+  });
+
+  test.each(['auth', 'storage', 'private', 'supabase_migrations'])('schema %s is not exposed (406 PGRST106)', async (schema) => {
+    for (const table of ['users', 'refresh_tokens', 'objects', 'schema_migrations']) {
+      const { status, error } = await a.sb.schema(schema).from(table).select('*');
+      expect(status).toBe(406);
+      expect(error!.code).toBe('PGRST106');
+    }
+  });
+
+  test.each([
+    ['private.check_message', 'check_message'],
+    ['auth.uid', 'uid'],
+    ['storage.foldername', 'foldername'],
+    ['pg_catalog.pg_sleep', 'pg_sleep'],
+    ['pg_catalog.set_config', 'set_config'],
+  ])('A cannot call %s through rpc (404)', async (_qualified, fn) => {
+    const { status, error } = await a.sb.rpc(fn, {});
+    expect(status).toBe(404);
+    expect(error!.code).toBe('PGRST202');
+  });
+});
+
+describe('storage', () => {
+  test("A cannot write into B's folder", async () => {
+    const { error } = await a.sb.storage.from('images').upload(`${b.id}/2026-11/${randomUUID()}.jpg`, JPEG, { contentType: 'image/jpeg' });
+    expect(error).toMatchObject({ status: 400, statusCode: '403' });
+  });
+
+  test("A cannot overwrite B's image with upsert, and B's bytes stay", async () => {
+    const { error } = await a.sb.storage.from('images').upload(bImage, Buffer.from('evil'), { contentType: 'image/jpeg', upsert: true });
+    expect(error).toMatchObject({ status: 400, statusCode: '403' });
+    const res = await fetch(a.sb.storage.from('images').getPublicUrl(bImage).data.publicUrl);
+    expect(Buffer.from(await res.arrayBuffer())).toEqual(JPEG);
+  });
+
+  test("A cannot delete B's image (nothing visible to delete), and it is still served", async () => {
+    const { data, error } = await a.sb.storage.from('images').remove([bImage]);
+    expect(error).toBeNull();
+    expect(data).toEqual([]);
+    const res = await fetch(a.sb.storage.from('images').getPublicUrl(bImage).data.publicUrl);
+    expect(res.status).toBe(200);
+  });
+
+  test("listing shows A only its own folder: B's folder and the bucket root reveal nothing of B", async () => {
+    const mine = `${a.id}/2026-11/${randomUUID()}.jpg`;
+    expect((await a.sb.storage.from('images').upload(mine, JPEG, { contentType: 'image/jpeg' })).error).toBeNull();
+    const theirs = await a.sb.storage.from('images').list(`${b.id}/2026-11`);
+    expect(theirs.data).toEqual([]);
+    const root = await a.sb.storage.from('images').list('');
+    expect(root.data!.map((e) => e.name)).toEqual([a.id]);
+  });
+
+  test("A cannot sign a URL for B's object through RLS", async () => {
+    const { error } = await a.sb.storage.from('images').createSignedUrl(bImage, 60);
+    expect(error).toMatchObject({ status: 400, statusCode: '404' });
+  });
+});
+
+describe('realtime', () => {
+  test('a subscriber never receives a row the policies hide from it', async () => {
+    await superuser(async (db) => {
+      await db.query(`
+        create table public.secrets (
+          id bigint generated always as identity primary key,
+          owner uuid not null default auth.uid(),
+          note text not null
+        );
+        alter table public.secrets enable row level security;
+        create policy "owners read" on public.secrets for select to authenticated using (owner = auth.uid());
+        create policy "owners write" on public.secrets for insert to authenticated with check (owner = auth.uid());
+        alter publication supabase_realtime add table public.secrets;`);
+    });
+    const seen = { a: [] as string[], b: [] as string[] };
+    const subscribe = (user: User, into: string[]) =>
+      new Promise<void>((resolve, reject) => {
+        user.sb
+          .channel(`secrets-${user.id}`)
+          .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'secrets' }, (p) => into.push((p.new as { note: string }).note))
+          .subscribe((status, err) => {
+            if (status === 'SUBSCRIBED') resolve();
+            if (status === 'CHANNEL_ERROR') reject(err);
+          });
+      });
+    await subscribe(a, seen.a);
+    await subscribe(b, seen.b);
+    // Give the server a moment to finish registering both database subscriptions.
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await b.sb.from('secrets').insert({ note: "B's secret" })).error).toBeNull();
+    const deadline = Date.now() + 5000;
+    while (seen.b.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(seen.b).toEqual(["B's secret"]);
+    expect(seen.a).toEqual([]);
+    await a.sb.removeAllChannels();
+    await b.sb.removeAllChannels();
+  });
+});
+
+describe('sessions', () => {
+  async function refresh(token: string) {
+    const res = await fetch(`${server.url}/auth/v1/token?grant_type=refresh_token`, {
+      method: 'POST',
+      headers: { apikey: server.anonKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ refresh_token: token }),
+    });
+    return { status: res.status, body: await res.json() };
+  }
+
+  test("A's refresh token is useless after logout", async () => {
+    const user = await anonymousUser(server);
+    expect((await user.sb.auth.signOut()).error).toBeNull();
+    expect(await refresh(user.session.refresh_token)).toMatchObject({ status: 400, body: { code: 'refresh_token_not_found' } });
+  });
+
+  test('a refresh token reused after rotation is rejected, and the session with it', async () => {
+    const user = await anonymousUser(server);
+    const second = await refresh(user.session.refresh_token);
+    const third = await refresh(second.body.refresh_token);
+    expect(third.status).toBe(200);
+    expect(await refresh(user.session.refresh_token)).toMatchObject({ status: 400, body: { code: 'refresh_token_already_used' } });
+    expect((await refresh(third.body.refresh_token)).status).toBe(400);
+  });
+});
