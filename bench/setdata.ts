@@ -1,0 +1,250 @@
+// What the room page costs the view layer: bytes passed to setData per appended message, per
+// status update and per prepended page of 50, with 1,000 and 10,000 messages already loaded (the
+// page is driven with patches in miniprogram-simulate); and the HTTP requests caused by receiving
+// one message, measured with the real core and backend client against local-supabase.
+//
+// Run alone: npx tsx bench/setdata.ts [--quick]
+import fs from 'node:fs';
+import path from 'node:path';
+import { createClient } from '@supabase/supabase-js';
+import WebSocket from 'ws';
+import { ROOM_SLUG } from '../miniprogram/config';
+import { ProfileStore } from '../miniprogram/core/profile';
+import { memoryStore } from '../miniprogram/core/ports';
+import { RoomSession } from '../miniprogram/core/room-session';
+import { SupabaseBackend, storageUploader } from '../miniprogram/core/supabase-backend';
+import type { RoomPatch } from '../miniprogram/core/types';
+import { setServicesForTest } from '../miniprogram/services';
+import { startTestServer } from '../test/support/server';
+import { FakeRoom, installDom, loadPage, pageInstance, simulator, type PageWrapper } from '../test/support/simulate';
+import { atMost, type Bench, type BenchSection, type Figure } from './types';
+
+const PAGE = 50;
+const APPEND_TARGET = 1024;
+const PREPEND_TARGET = 25 * 1024;
+/** Each size is measured over several operations and the largest is reported. */
+const SAMPLES = 10;
+
+type SetDataRecorder = { calls: number[]; reset(): void };
+
+/** A realistic message: a 36-character key, a 3–4 character name, a Chinese sentence. */
+function benchMessage(n: number, overrides: Record<string, unknown> = {}) {
+  const names = ['令狐冲', '任盈盈', '楚留香', '东方不败'];
+  return {
+    key: `7f3c2a10-4b1d-4e8a-9c3b-${String(n).padStart(12, '0')}`,
+    id: n,
+    userId: `5b1f7a2c-0d3e-4f56-8a9b-${String(n % 4).padStart(12, '0')}`,
+    username: names[Math.abs(n) % 4],
+    avatarColor: '#1f618d',
+    kind: 'text' as const,
+    body: `第 ${n} 条：今夜月色正好，诸位不妨移步后山，共饮一杯，再论剑法高低。`,
+    imageUrl: null,
+    imageWidth: null,
+    imageHeight: null,
+    createdAt: new Date(Date.UTC(2026, 10, 20, 4, 0, 0) + n * 30_000).toISOString(),
+    status: 'sent' as const,
+    mine: false,
+    ...overrides,
+  };
+}
+
+function utf8Bytes(data: unknown): number {
+  return Buffer.byteLength(JSON.stringify(data), 'utf8');
+}
+
+/** Figures for one size of loaded list. */
+async function measureView(loaded: number): Promise<Figure[]> {
+  const sleep = () => simulator().sleep(0);
+
+  const openPage = async () => {
+    const room = new FakeRoom();
+    const profiles = new ProfileStore(memoryStore());
+    await profiles.save({ name: '楚留香', color: '#c0392b' });
+    setServicesForTest({ profiles, room: () => room, pickImage: async () => null });
+    const page = renderRoom();
+    await pageInstance(page).onLoad({});
+    const recorder: SetDataRecorder = { calls: [], reset: () => (recorder.calls.length = 0) };
+    const instance = page.instance as unknown as { setData: (data: object, callback?: () => void) => void };
+    const setData = instance.setData.bind(instance);
+    instance.setData = (data, callback) => {
+      recorder.calls.push(utf8Bytes(data));
+      setData(data, callback);
+    };
+    return { room, page, recorder };
+  };
+  const history = Array.from({ length: loaded }, (_, i) => benchMessage(i + 1));
+  const largest = (calls: number[]) => Math.max(...calls);
+  const figures: Figure[] = [];
+
+  // Append and status update: the reader follows the newest messages.
+  {
+    const { room, recorder } = await openPage();
+    room.emit({ type: 'reset', messages: history, hasOlder: true });
+    await sleep();
+    const appends: number[] = [];
+    const updates: number[] = [];
+    for (let i = 1; i <= SAMPLES * 3; i++) {
+      const n = loaded + i;
+      recorder.reset();
+      room.emit({ type: 'append', messages: [benchMessage(n, { id: null, mine: true, status: 'sending' })] });
+      appends.push(...recorder.calls);
+      recorder.reset();
+      // What the core sends when the server row of our message arrives: its id and server time.
+      const createdAt = new Date(Date.parse(benchMessage(n).createdAt) + 61_000).toISOString();
+      room.emit({ type: 'update', key: benchMessage(n).key, index: n - 1, changes: { status: 'sent', id: n, createdAt } });
+      updates.push(...recorder.calls);
+    }
+    await sleep();
+    figures.push(atMost(`append one message, ${loaded} loaded (max of ${appends.length})`, largest(appends), 'B', APPEND_TARGET));
+    figures.push(atMost(`status update, ${loaded} loaded (max of ${updates.length})`, largest(updates), 'B', APPEND_TARGET));
+  }
+
+  // A page of 50 from the core, prepended while the reader is at the top of what is rendered.
+  {
+    const { room, page, recorder } = await openPage();
+    room.emit({ type: 'reset', messages: history.slice(-PAGE), hasOlder: true });
+    page.querySelector('.messages')!.dispatchEvent('scroll', { detail: { scrollTop: 0, scrollHeight: 100_000 } });
+    await sleep();
+    // The rest of the loaded messages arrive while the reader is up there: the window stays put.
+    room.emit({ type: 'append', messages: history.slice(0, loaded - PAGE).map((m) => ({ ...m, id: m.id + 1_000_000, key: `${m.key}-x` })) });
+    await sleep();
+    const prepends: number[] = [];
+    for (let p = 0; p < 3; p++) {
+      const older = Array.from({ length: PAGE }, (_, i) => benchMessage(-(p + 1) * PAGE + i));
+      recorder.reset();
+      room.emit({ type: 'prepend', messages: older, hasOlder: true });
+      prepends.push(...recorder.calls);
+      await sleep();
+    }
+    figures.push(atMost(`prepend a page of 50 from the core, ${loaded} loaded (max of ${prepends.length})`, largest(prepends), 'B', PREPEND_TARGET));
+  }
+
+  // A page of 50 the page already holds (dropped from the window earlier), shown again on scroll up.
+  {
+    const { room, page, recorder } = await openPage();
+    room.emit({ type: 'reset', messages: history, hasOlder: true });
+    await sleep();
+    const shows: number[] = [];
+    for (let p = 0; p < 3; p++) {
+      recorder.reset();
+      page.querySelector('.messages')!.dispatchEvent('scrolltoupper');
+      await sleep();
+      shows.push(...recorder.calls);
+    }
+    figures.push(atMost(`re-show an older page of 50 from memory, ${loaded} loaded (max of ${shows.length})`, largest(shows), 'B', PREPEND_TARGET));
+  }
+  setServicesForTest(null);
+  return figures;
+}
+
+let renderRoom: () => PageWrapper;
+
+/** HTTP requests the page + core make when one message arrives over realtime (target: none). */
+async function requestsPerReceivedMessage(): Promise<{ figure: Figure; notes: Record<string, unknown> }> {
+  const server = await startTestServer();
+  try {
+    const requests: string[] = [];
+    const countingFetch: typeof fetch = (input, init) => {
+      requests.push(`${init?.method ?? 'GET'} ${String(input instanceof Request ? input.url : input).replace(server.url, '')}`);
+      return fetch(input, init);
+    };
+    const options = (storageKey: string, extra: object) => ({
+      auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false, storageKey },
+      realtime: { transport: WebSocket as never, vsn: '1.0.0' } as never,
+      ...extra,
+    });
+    const reader = createClient(server.url, server.anonKey, options('bench-reader', { global: { fetch: countingFetch } }));
+    const writer = createClient(server.url, server.anonKey, options('bench-writer', {}));
+    const noFiles = async () => new Uint8Array();
+    const session = new RoomSession({
+      backend: new SupabaseBackend(reader, storageUploader(reader, noFiles)),
+      store: memoryStore(),
+      roomSlug: ROOM_SLUG,
+      profile: () => ({ name: '读者', color: '#1f618d' }),
+    });
+    const profiles = new ProfileStore(memoryStore());
+    await profiles.save({ name: '读者', color: '#1f618d' });
+    setServicesForTest({ profiles, room: () => session, pickImage: async () => null });
+    const connected = new Promise<void>((resolve) =>
+      session.onPatch((patch: RoomPatch) => patch.type === 'connection' && patch.state === 'connected' && resolve()),
+    );
+    const page = renderRoom();
+    await pageInstance(page).onLoad({});
+    await connected;
+    const writerBackend = new SupabaseBackend(writer, storageUploader(writer, noFiles));
+    await writerBackend.userId();
+    const room = await writerBackend.findRoom(ROOM_SLUG);
+    // Let the gap-fill that follows the subscribe finish before counting.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    const received = new Promise<void>((resolve) =>
+      session.onPatch((patch: RoomPatch) => patch.type === 'append' && patch.messages.some((m) => m.body === '一条新消息') && resolve()),
+    );
+    // Proves the counter sees the reader's traffic: sign-in, room, newest page, gap-fill.
+    const requestsWhileJoining = requests.length;
+    requests.length = 0;
+    await writerBackend.insertMessage({
+      room_id: room.id,
+      username: '写者',
+      avatar_color: '#c0392b',
+      kind: 'text',
+      body: '一条新消息',
+      image_path: null,
+      image_height: null,
+      image_width: null,
+      client_id: '9a1b2c3d-0000-4000-8000-000000000001',
+    });
+    await received;
+    await simulator().sleep(200);
+    const rendered = pageInstance(page).data.chunks as Record<string, Array<{ text: string }> | null>;
+    const shown = Object.values(rendered).some((chunk) => (chunk || []).some((item) => item.text === '一条新消息'));
+    if (!shown) throw new Error('the received message did not reach the page');
+    const count = requests.length;
+    pageInstance(page).onUnload();
+    setServicesForTest(null);
+    await reader.removeAllChannels();
+    await writer.removeAllChannels();
+    return {
+      figure: atMost('HTTP requests caused by receiving one message (real core, realtime INSERT)', count, 'requests', 0),
+      notes: { requestsWhileJoining, requestsWhileReceiving: requests.slice() },
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+export const run: Bench = async ({ quick }) => {
+  installDom();
+  renderRoom = loadPage('room');
+  const figures: Figure[] = [];
+  for (const loaded of quick ? [1000] : [1000, 10000]) figures.push(...(await measureView(loaded)));
+  const received = await requestsPerReceivedMessage();
+  figures.push(received.figure);
+  const section: BenchSection = {
+    name: 'Room page setData and requests',
+    figures,
+    notes: {
+      method:
+        'setData sizes are UTF-8 bytes of JSON.stringify(data) for each call, recorded on the room page in miniprogram-simulate while patches are applied; the largest call of each kind is reported.',
+      ...received.notes,
+    },
+  };
+  return section;
+};
+
+// Run directly (npx tsx bench/setdata.ts), not when bench/run.ts imports it.
+if (process.argv[1] && path.resolve(process.argv[1]) === __filename) {
+  run({ quick: process.argv.includes('--quick') })
+    .then((section) => {
+      console.table(section.figures.map((f) => ({ metric: f.metric, value: f.value, unit: f.unit, target: f.target ?? '', pass: f.pass ?? '' })));
+      const out = path.join(__dirname, 'results', 'setdata.json');
+      fs.mkdirSync(path.dirname(out), { recursive: true });
+      fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), ...section }, null, 2) + '\n');
+      console.log(`saved ${path.relative(process.cwd(), out)}`);
+      process.exit(section.figures.every((f) => f.pass !== false) ? 0 : 1);
+    })
+    .catch((error) => {
+      console.error(error);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,50 @@
+// One message of the room, drawn from a MessageItem (pages/room/message-window.ts). It only
+// reports the reader's intents upward (retry, preview); the page talks to the core.
+import { zh } from '../../core/messages';
+import type { MessageItem } from '../../pages/room/message-window';
+
+/** The image's src: a retry after a broken load needs a different URL, or nothing reloads. */
+function imageSource(url: string, attempt: number): string {
+  if (attempt === 0 || !/^https?:/.test(url)) return url;
+  return `${url}${url.indexOf('?') >= 0 ? '&' : '?'}retry=${attempt}`;
+}
+
+Component({
+  properties: {
+    item: { type: Object, value: {} as MessageItem },
+  },
+  data: {
+    t: zh,
+    /** Set only while retrying a broken image; otherwise the image shows item.url. */
+    retrySrc: '',
+    broken: false,
+    attempt: 0,
+  },
+  observers: {
+    // A new URL (the upload finished) starts over; untouched items cost no setData here.
+    'item.url'() {
+      if (this.data.broken || this.data.retrySrc) this.setData({ retrySrc: '', broken: false, attempt: 0 });
+    },
+  },
+  methods: {
+    onCopy() {
+      const item = this.data.item as MessageItem;
+      wx.setClipboardData({ data: item.text });
+    },
+    onPreview() {
+      const item = this.data.item as MessageItem;
+      if (item.url) this.triggerEvent('preview', { url: item.url });
+    },
+    onRetry() {
+      const item = this.data.item as MessageItem;
+      this.triggerEvent('retry', { key: item.key });
+    },
+    onImageError() {
+      this.setData({ broken: true });
+    },
+    onReloadImage() {
+      const attempt = this.data.attempt + 1;
+      this.setData({ broken: false, attempt, retrySrc: imageSource((this.data.item as MessageItem).url, attempt) });
+    },
+  },
+});

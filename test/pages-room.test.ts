@@ -1,0 +1,349 @@
+/**
+ * @jest-environment jsdom
+ */
+// The room page in miniprogram-simulate, driven by a FakeRoom: every patch type renders, and every
+// tap reaches the core as the right intent.
+import { ProfileStore } from '../miniprogram/core/profile';
+import { memoryStore } from '../miniprogram/core/ports';
+import type { RoomPatch } from '../miniprogram/core/types';
+import { MAX_RENDERED, CHUNK_SIZE } from '../miniprogram/pages/room/message-window';
+import { setServicesForTest } from '../miniprogram/services';
+import {
+  FakeRoom,
+  chatMessage,
+  imageMessage,
+  loadPage,
+  pageInstance,
+  simulator,
+  texts,
+  type PageWrapper,
+} from './support/simulate';
+
+const ME = { userId: 'user-me', username: '楚留香', avatarColor: '#c0392b', mine: true };
+
+let render: () => PageWrapper;
+let room: FakeRoom;
+let profiles: ProfileStore;
+
+beforeAll(() => {
+  render = loadPage('room');
+});
+
+beforeEach(async () => {
+  room = new FakeRoom();
+  profiles = new ProfileStore(memoryStore());
+  await profiles.save({ name: ME.username, color: ME.avatarColor });
+  setServicesForTest({ profiles, room: () => room, pickImage: async () => null });
+});
+
+afterEach(() => {
+  jest.restoreAllMocks();
+  setServicesForTest(null);
+});
+
+const sleep = () => simulator().sleep(0);
+
+async function openRoom(...patches: RoomPatch[]): Promise<PageWrapper> {
+  const page = render();
+  await pageInstance(page).onLoad({});
+  for (const patch of patches) room.emit(patch);
+  await sleep();
+  return page;
+}
+
+/** The rendered message-item components, top to bottom. */
+function messages(page: PageWrapper) {
+  return page.querySelectorAll('.item');
+}
+
+/** Tracks the page's setData calls from now on. */
+function recordSetData(page: PageWrapper): Array<Record<string, unknown>> {
+  const calls: Array<Record<string, unknown>> = [];
+  const instance = page.instance as unknown as { setData: (data: Record<string, unknown>, cb?: () => void) => void };
+  const original = instance.setData.bind(instance);
+  instance.setData = (data, callback) => {
+    calls.push(data);
+    original(data, callback);
+  };
+  return calls;
+}
+
+test('without a role, the room sends the user to the role page', async () => {
+  setServicesForTest({ profiles: new ProfileStore(memoryStore()), room: () => room, pickImage: async () => null });
+  const redirect = jest.spyOn(wx, 'redirectTo');
+  await openRoom();
+  expect(redirect).toHaveBeenCalledWith(expect.objectContaining({ url: '/pages/role/index?first=1' }));
+  expect(room.intents('start')).toHaveLength(0);
+});
+
+test('renders text and images, own and others, grouped, with day separators', async () => {
+  const yesterday = chatMessage(1, { createdAt: '2026-11-19T10:00:00.000Z' });
+  const page = await openRoom({
+    type: 'reset',
+    hasOlder: false,
+    messages: [
+      yesterday,
+      chatMessage(2, { body: '第一行\n第二行' }),
+      chatMessage(3),
+      imageMessage(4, 1200, 800),
+      chatMessage(5, { ...ME, body: '我来了' }),
+    ],
+  });
+  expect(room.intents('start')).toHaveLength(1);
+  const items = messages(page);
+  expect(items).toHaveLength(5);
+  // A new day starts at message 2; messages 2–4 are one sender's group: one name, one avatar.
+  expect(texts(page, '.message >>> .day-label')).toHaveLength(2);
+  expect(texts(page, '.message >>> .name')).toEqual(['令狐冲', '令狐冲', '楚留香']);
+  expect(items[1].querySelector('.text')!.dom!.textContent).toBe('第一行\n第二行');
+  expect(items[2].querySelector('.row')!.dom!.className).toContain('follow');
+  expect(items[2].querySelector('.meta')).toBeUndefined();
+  // The image box is sized from the stored 1200×800 before anything loads: 300×200 rpx.
+  expect(items[3].querySelector('.picture')!.dom!.getAttribute('style')).toContain('width: 300px; height: 200px');
+  expect(items[4].querySelector('.row')!.dom!.className).toContain('mine');
+  expect(items[0].querySelector('.row')!.dom!.className).toContain('theirs');
+});
+
+test('pending and failed messages show their state; tapping a failed one retries it', async () => {
+  const page = await openRoom({
+    type: 'reset',
+    hasOlder: false,
+    messages: [
+      chatMessage(1, { ...ME, id: null, status: 'sending' }),
+      imageMessage(2, 400, 400, { ...ME, id: null, status: 'sending', progress: 40, imageUrl: 'wxfile://tmp/2.jpg' }),
+      chatMessage(3, { ...ME, id: null, status: 'failed', error: '发送太频繁，请稍后再试' }),
+    ],
+  });
+  expect(texts(page, '.message >>> .sending')).toEqual(['发送中…', '发送中…']);
+  expect(messages(page)[1].querySelector('.progress')).toBeDefined();
+  expect(page.querySelector('.message >>> .progress-bar')!.dom!.getAttribute('style')).toContain('width: 40%');
+  expect(texts(page, '.message >>> .failed-reason')).toEqual(['发送太频繁，请稍后再试']);
+
+  room.emit({ type: 'update', key: chatMessage(2).key, index: 1, changes: { progress: 90 } });
+  await sleep();
+  expect(page.querySelector('.message >>> .progress-bar')!.dom!.getAttribute('style')).toContain('width: 90%');
+
+  messages(page)[2].querySelector('.failed')!.dispatchEvent('tap');
+  await sleep();
+  expect(room.intents('retry')).toEqual([chatMessage(3).key]);
+
+  const toast = jest.spyOn(wx, 'showToast');
+  room.emit({ type: 'update', key: chatMessage(1).key, index: 0, changes: { status: 'failed', error: '消息不符合规则，未发送' } });
+  await sleep();
+  expect(toast).toHaveBeenCalledWith(expect.objectContaining({ title: '消息不符合规则，未发送' }));
+  expect(texts(page, '.message >>> .failed-reason')).toEqual(['消息不符合规则，未发送', '发送太频繁，请稍后再试']);
+
+  room.emit({ type: 'update', key: chatMessage(3).key, index: 2, changes: { status: 'sent', id: 3, error: '' } });
+  await sleep();
+  expect(texts(page, '.message >>> .failed-reason')).toEqual(['消息不符合规则，未发送']);
+});
+
+test('a status update is one small path-keyed setData, even with 1,000 messages loaded', async () => {
+  const many = Array.from({ length: 1000 }, (_, i) => chatMessage(i + 1));
+  const page = await openRoom({ type: 'reset', hasOlder: true, messages: many });
+  const calls = recordSetData(page);
+  room.emit({ type: 'append', messages: [chatMessage(1001, { ...ME, status: 'sending' })] });
+  room.emit({ type: 'update', key: chatMessage(1001).key, index: 1000, changes: { status: 'sent' } });
+  expect(calls).toHaveLength(2);
+  for (const call of calls) expect(JSON.stringify(call).length).toBeLessThan(1024);
+  expect(Object.keys(calls[1])).toEqual([expect.stringMatching(/^chunks\.c\d+\[\d+\]\.status$/)]);
+});
+
+test('loading older messages keeps the reader on the message they were reading', async () => {
+  const newest = Array.from({ length: 50 }, (_, i) => chatMessage(100 + i));
+  const older = Array.from({ length: 50 }, (_, i) => chatMessage(50 + i));
+  const page = await openRoom({ type: 'reset', hasOlder: true, messages: newest });
+  room.onLoadOlder = async () => {
+    room.emit({ type: 'prepend', messages: older, hasOlder: false });
+    return true;
+  };
+  page.querySelector('.messages')!.dispatchEvent('scrolltoupper');
+  await sleep();
+  expect(room.intents('loadOlder')).toHaveLength(1);
+  const data = pageInstance(page).data;
+  expect(data.anchor).toBe(`m-${newest[0].key}`);
+  expect(messages(page).length).toBeGreaterThan(50);
+  expect(messages(page)[0].querySelector('.text')!.dom!.textContent).not.toBe(newest[0].body);
+  expect(data.loadingOlder).toBe(false);
+  expect(texts(page, '.older')).toEqual(['没有更早的消息了']);
+});
+
+test('new messages do not move a reader who scrolled up; the pill counts them and jumps down', async () => {
+  const page = await openRoom({ type: 'reset', hasOlder: false, messages: [chatMessage(1), chatMessage(2)] });
+  const lastAnchor = pageInstance(page).data.anchor;
+  expect(lastAnchor).toBe(`m-${chatMessage(2).key}`);
+
+  page.querySelector('.messages')!.dispatchEvent('scroll', { detail: { scrollTop: 0, scrollHeight: 5000 } });
+  await sleep();
+  room.emit({ type: 'append', messages: [chatMessage(3)] });
+  room.emit({ type: 'append', messages: [chatMessage(4)] });
+  await sleep();
+  expect(pageInstance(page).data.anchor).toBe(lastAnchor);
+  expect(texts(page, '.pill')).toEqual(['2 条新消息 ↓']);
+
+  page.querySelector('.pill')!.dispatchEvent('tap');
+  await sleep();
+  expect(page.querySelector('.pill')).toBeUndefined();
+  expect(pageInstance(page).data.anchor).toBe(`m-${chatMessage(4).key}`);
+
+  // Following again: the next message scrolls into view without a pill.
+  room.emit({ type: 'append', messages: [chatMessage(5)] });
+  await sleep();
+  expect(pageInstance(page).data.anchor).toBe(`m-${chatMessage(5).key}`);
+  expect(page.querySelector('.pill')).toBeUndefined();
+});
+
+test('a long session keeps the number of rendered messages bounded', async () => {
+  const page = await openRoom({ type: 'reset', hasOlder: false, messages: [] });
+  for (let batch = 0; batch < 15; batch++) {
+    room.emit({ type: 'append', messages: Array.from({ length: 10 }, (_, i) => chatMessage(batch * 10 + i + 1)) });
+  }
+  await sleep();
+  const firstShown = () => Number(/\d+/.exec(messages(page)[0].querySelector('.text')!.dom!.textContent!)![0]);
+  const rendered = messages(page).length;
+  expect(rendered).toBeLessThanOrEqual(MAX_RENDERED + CHUNK_SIZE);
+  expect(messages(page)[rendered - 1].querySelector('.text')!.dom!.textContent).toBe('第 150 条消息');
+  const oldestBefore = firstShown();
+  expect(oldestBefore).toBeGreaterThan(1);
+  // Scrolling up shows the dropped ones again from memory, without asking the core.
+  page.querySelector('.messages')!.dispatchEvent('scrolltoupper');
+  await sleep();
+  expect(firstShown()).toBeLessThan(oldestBefore);
+  expect(messages(page).length).toBeLessThanOrEqual(MAX_RENDERED + CHUNK_SIZE);
+  expect(room.intents('loadOlder')).toHaveLength(0);
+});
+
+test('the composer sends only non-blank text, on tap and on the keyboard confirm', async () => {
+  const page = await openRoom({ type: 'reset', hasOlder: false, messages: [] });
+  const input = page.querySelector('.draft')!;
+  expect(pageInstance(page).data.canSend).toBe(false);
+  input.dispatchEvent('input', { detail: { value: '   \n ' } });
+  await sleep();
+  expect(pageInstance(page).data.canSend).toBe(false);
+  page.querySelector('.send')!.dispatchEvent('tap');
+  await sleep();
+  expect(room.intents('sendText')).toEqual([]);
+
+  input.dispatchEvent('input', { detail: { value: '  在下楚留香 ' } });
+  await sleep();
+  expect(pageInstance(page).data.canSend).toBe(true);
+  expect(page.querySelector('.send')!.dom!.className).toContain('ready');
+  page.querySelector('.send')!.dispatchEvent('tap');
+  await sleep();
+  expect(room.intents('sendText')).toEqual(['在下楚留香']);
+  expect(pageInstance(page).data).toMatchObject({ draft: '', canSend: false });
+
+  input.dispatchEvent('input', { detail: { value: '第二句' } });
+  await sleep();
+  input.dispatchEvent('confirm', { detail: { value: '第二句' } });
+  await sleep();
+  expect(room.intents('sendText')).toEqual(['在下楚留香', '第二句']);
+});
+
+test('the image button sends the picked image; cancelling sends nothing', async () => {
+  const picked = { path: 'wxfile://tmp/a.jpg', width: 640, height: 480, size: 1000, mime: 'image/jpeg' as const };
+  const answers = [picked, null];
+  setServicesForTest({ profiles, room: () => room, pickImage: async () => answers.shift() ?? null });
+  const page = await openRoom({ type: 'reset', hasOlder: false, messages: [] });
+  page.querySelector('.image-button')!.dispatchEvent('tap');
+  await sleep();
+  page.querySelector('.image-button')!.dispatchEvent('tap');
+  await sleep();
+  expect(room.intents('sendImage')).toEqual([picked]);
+});
+
+test('an image that cannot be read is reported in Chinese, with the detail for developers', async () => {
+  const toast = jest.spyOn(wx, 'showToast');
+  const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+  const failure = new Error('unsupported image type: bmp');
+  setServicesForTest({ profiles, room: () => room, pickImage: async () => Promise.reject(failure) });
+  const page = await openRoom({ type: 'reset', hasOlder: false, messages: [] });
+  page.querySelector('.image-button')!.dispatchEvent('tap');
+  await sleep();
+  await sleep();
+  expect(toast).toHaveBeenCalledWith(expect.objectContaining({ title: '无法读取这张图片，请换一张' }));
+  expect(warn).toHaveBeenCalledWith('picking an image failed', failure);
+  expect(room.intents('sendImage')).toEqual([]);
+});
+
+test('connection states show in the header; offline offers a manual retry', async () => {
+  const page = await openRoom({ type: 'reset', hasOlder: false, messages: [chatMessage(1)] });
+  expect(texts(page, '.connection-text')).toEqual(['连接中']);
+  room.emit({ type: 'connection', state: 'connected' });
+  await sleep();
+  expect(texts(page, '.connection-text')).toEqual(['已连接']);
+  expect(page.querySelector('.reconnect')).toBeUndefined();
+  room.emit({ type: 'connection', state: 'reconnecting' });
+  await sleep();
+  expect(texts(page, '.connection-text')).toEqual(['重连中…']);
+  room.emit({ type: 'connection', state: 'offline' });
+  await sleep();
+  page.querySelector('.reconnect')!.dispatchEvent('tap');
+  await sleep();
+  expect(room.intents('reconnect')).toHaveLength(1);
+});
+
+test('an empty room says so once connected; a failed load shows the reason and a retry', async () => {
+  const toast = jest.spyOn(wx, 'showToast');
+  const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+  const page = await openRoom({ type: 'reset', hasOlder: false, messages: [] });
+  expect(texts(page, '.loading')).toEqual(['正在进入聊天室…']);
+  room.emit({ type: 'error', message: '连接服务器失败，请检查网络', detail: 'network: fetch failed' });
+  room.emit({ type: 'connection', state: 'offline' });
+  await sleep();
+  expect(texts(page, '.notice-text')).toEqual(['连接服务器失败，请检查网络']);
+  expect(toast).toHaveBeenCalledWith(expect.objectContaining({ title: '连接服务器失败，请检查网络' }));
+  // The developer gets the backend's detail.
+  expect(warn).toHaveBeenCalledWith('连接服务器失败，请检查网络', 'network: fetch failed');
+  page.querySelector('.reload')!.dispatchEvent('tap');
+  await sleep();
+  expect(room.intents('reconnect')).toHaveLength(1);
+  room.emit({ type: 'connection', state: 'connected' });
+  await sleep();
+  expect(page.querySelector('.load-error')).toBeUndefined();
+  expect(texts(page, '.empty-room')).toEqual(['还没有人说话，来说第一句吧']);
+});
+
+test('long-press copies a text; tapping an image previews every image of the room', async () => {
+  const clipboard = jest.spyOn(wx, 'setClipboardData');
+  const preview = jest.spyOn(wx, 'previewImage');
+  const page = await openRoom({
+    type: 'reset',
+    hasOlder: false,
+    messages: [imageMessage(1, 300, 300), chatMessage(2), imageMessage(3, 300, 600)],
+  });
+  messages(page)[1].querySelector('.bubble')!.dispatchEvent('longpress');
+  await sleep();
+  expect(clipboard).toHaveBeenCalledWith(expect.objectContaining({ data: '第 2 条消息' }));
+  messages(page)[2].querySelector('.image')!.dispatchEvent('tap');
+  await sleep();
+  expect(preview).toHaveBeenCalledWith(
+    expect.objectContaining({
+      current: 'https://example.test/images/3.png',
+      urls: ['https://example.test/images/1.png', 'https://example.test/images/3.png'],
+    }),
+  );
+});
+
+test('a broken image shows a retry that reloads it', async () => {
+  const page = await openRoom({ type: 'reset', hasOlder: false, messages: [imageMessage(1, 300, 300)] });
+  const item = messages(page)[0];
+  item.querySelector('.image')!.dispatchEvent('error');
+  await sleep();
+  expect(item.querySelector('.image')).toBeUndefined();
+  expect(item.querySelector('.broken')!.dom!.textContent).toBe('图片加载失败，点按重试');
+  item.querySelector('.broken')!.dispatchEvent('tap');
+  await sleep();
+  expect(item.querySelector('.broken')).toBeUndefined();
+  // The same URL would not load again: the retry asks for it under a new one.
+  expect(page.querySelector('.item')!.data.retrySrc).toBe('https://example.test/images/1.png?retry=1');
+});
+
+test('the header avatar opens the role page', async () => {
+  const navigate = jest.spyOn(wx, 'navigateTo');
+  const page = await openRoom({ type: 'reset', hasOlder: false, messages: [] });
+  expect(page.querySelector('.role >>> .avatar')!.dom!.textContent).toBe('楚');
+  page.querySelector('.role')!.dispatchEvent('tap');
+  await sleep();
+  expect(navigate).toHaveBeenCalledWith(expect.objectContaining({ url: '/pages/role/index' }));
+});
