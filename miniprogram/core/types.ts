@@ -50,6 +50,8 @@ export interface ChatMessage {
   progress?: number;
   /** Short Chinese reason when status is 'failed'. */
   error?: string;
+  /** The backend's code and message behind `error`, for developers (logs, a long-press detail). */
+  errorDetail?: string;
   mine: boolean;
 }
 
@@ -66,6 +68,11 @@ export type RoomPatch =
   | { type: 'prepend'; messages: ChatMessage[]; hasOlder: boolean }
   | { type: 'update'; key: string; index: number; changes: Partial<ChatMessage> }
   | { type: 'remove'; key: string; index: number }
+  /**
+   * The `count` oldest messages left the list (it keeps a bounded number in memory); they can be
+   * loaded again with loadOlder, so hasOlder is true.
+   */
+  | { type: 'trim'; count: number; hasOlder: true }
   | { type: 'connection'; state: ConnectionState }
   | { type: 'error'; message: string; detail: string };
 

@@ -1,0 +1,84 @@
+// Every sentence a user reads, in one table per language so English can follow. The core's
+// strings come first; the pages add their UI text to the same table. `{name}` marks a parameter.
+
+export const zh = {
+  // Sending
+  sendRejectedRule: '消息不符合规则，未发送',
+  sendRateLimited: '发送太频繁，请稍后再试',
+  sendNoPermission: '没有发送权限，请重新进入聊天室',
+  sendNetwork: '网络不佳，发送失败，点按重试',
+  sendFailed: '发送失败，点按重试',
+  imageTooLarge: '图片太大，请换一张',
+  imageTypeUnsupported: '不支持这种图片格式',
+  uploadFailed: '图片上传失败，点按重试',
+  imageFileMissing: '图片文件已不在手机上，请重新选择',
+  // Room
+  roomNotFound: '找不到聊天室「{slug}」',
+  loadFailed: '消息加载失败，请检查网络',
+  connectFailed: '连接服务器失败，请检查网络',
+  // Profile
+  nameEmpty: '请输入角色名',
+  nameTooLong: '角色名最多 {max} 个字',
+  nameUntrimmed: '角色名首尾不能有空格',
+  nameInvisibleChars: '角色名不能包含不可见字符',
+  colorInvalid: '请选择头像颜色',
+  textEmpty: '不能发送空消息',
+  textTooLong: '消息最多 {max} 个字',
+  // Pages (miniprogram/pages, miniprogram/components)
+  roomTitle: '角色扮演聊天室',
+  connectionConnecting: '连接中',
+  connectionConnected: '已连接',
+  connectionReconnecting: '重连中…',
+  connectionOffline: '已断开',
+  connectionRetry: '重试',
+  connectionRetryLabel: '重新连接服务器',
+  changeRole: '更换',
+  changeRoleLabel: '更换角色',
+  loadingOlder: '正在加载更早的消息…',
+  noOlder: '没有更早的消息了',
+  loadingRoom: '正在进入聊天室…',
+  emptyRoom: '还没有人说话，来说第一句吧',
+  loadErrorRetry: '重新加载',
+  newMessages: '条新消息 ↓',
+  newMessagesLabel: '有新消息，点按跳到最新',
+  composerPlaceholder: '说点什么…',
+  composerLabel: '输入消息',
+  send: '发送',
+  sendLabel: '发送消息',
+  sendImageLabel: '发送图片',
+  pickImageFailed: '无法读取这张图片，请换一张',
+  statusSending: '发送中…',
+  retryLabel: '重新发送这条消息',
+  imageBroken: '图片加载失败，点按重试',
+  imageLabel: '发送的图片，点按查看大图',
+  today: '今天',
+  yesterday: '昨天',
+  dateThisYear: '{month}月{day}日',
+  dateOtherYear: '{year}年{month}月{day}日',
+  roleTitle: '选择你的角色',
+  roleNameLabel: '角色名',
+  roleNamePlaceholder: '输入名字，或点“随机”',
+  roleRandom: '随机',
+  roleRandomLabel: '随机生成一个江湖名号',
+  roleColorLabel: '头像颜色',
+  rolePreviewLabel: '预览',
+  rolePreviewSample: '各位好，在下初来乍到，请多指教。',
+  roleEnter: '进入聊天室',
+  roleSave: '保存角色',
+  roleSaveNote: '更换角色只影响之后发送的消息',
+  // Terminal client (scripts/chat.ts)
+  cliJoined: '{name}（{color}）进入 {room}：{url}',
+  cliSent: '✓ 已发送',
+  cliFailed: '✗ {reason}（{detail}），输入 /retry 重发',
+  cliUploading: '上传 {percent}%',
+  cliImage: '[图片 {width}×{height}] {url}',
+  cliImageUnreadable: '读不到图片 {file}：{detail}',
+  cliNotAnImage: '{file} 不是 PNG、JPEG、GIF 或 WebP 图片',
+  cliRole: '身份：{name}（{color}）',
+};
+
+export type MessageId = keyof typeof zh;
+
+export function t(id: MessageId, params: Record<string, string | number> = {}): string {
+  return zh[id].replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+}

@@ -1,0 +1,324 @@
+// Our messages on their way to the server. Each is persisted before it is sent, so a message
+// survives the app being killed, and keeps its client_id across retries, so a retry of a message
+// that already landed is a duplicate the server refuses (23505) and we count as success.
+//
+// Messages go one at a time, in the order they were written: ids are assigned at insert, so
+// sending in order keeps the room's order the writer's. A transient failure holds the queue and
+// retries with exponential backoff, capped; a rejection fails that message and the queue moves on.
+import { classifyFailure } from './failures';
+import { t } from './messages';
+import {
+  asBackendFailure,
+  type Backend,
+  type BackendFailure,
+  type Clock,
+  type IdGenerator,
+  type KeyValueStore,
+  type NewMessage,
+  type TimerHandle,
+  type UploadTask,
+} from './ports';
+import type { MessageKind, MessageRow, PickedImage } from './types';
+
+export const FIRST_RETRY_MS = 1000;
+export const MAX_RETRY_MS = 30000;
+/** Attempts per message before a transient failure turns it 'failed' (then only a tap resends). */
+export const MAX_ATTEMPTS = 6;
+
+export interface OutboxImage extends PickedImage {
+  /** Chosen at the first upload attempt and kept, so a retry overwrites nothing and re-picks nothing. */
+  storagePath: string | null;
+  uploaded: boolean;
+}
+
+export interface OutboxItem {
+  /** The client_id. */
+  key: string;
+  kind: MessageKind;
+  body: string | null;
+  image: OutboxImage | null;
+  /** The role at the time of writing: changing role later applies to new messages only. */
+  username: string;
+  avatarColor: string;
+  createdAt: string;
+  status: 'sending' | 'failed';
+  attempts: number;
+  /** Short Chinese reason and the backend's code + message, when failed. */
+  error: { reason: string; detail: string } | null;
+}
+
+export type OutboxEvent =
+  | { type: 'status'; item: OutboxItem }
+  | { type: 'progress'; key: string; percent: number }
+  | { type: 'sent'; key: string; row: MessageRow }
+  /** A foreign row holds our client_id (collision or a guessed id): the message goes on under a new one. */
+  | { type: 'rekeyed'; oldKey: string; item: OutboxItem }
+  /** The device storage refused a write (full, or gone): pending messages may not survive a restart. */
+  | { type: 'store-failed'; detail: string };
+
+export interface OutboxOptions {
+  backend: Backend;
+  store: KeyValueStore;
+  /** Storage key of this room's queue. */
+  storeKey: string;
+  clock: Clock;
+  newId: IdGenerator;
+  onEvent: (event: OutboxEvent) => void;
+}
+
+/** Where the room's messages are sent: known once the room and the user are resolved. */
+export interface Destination {
+  roomId: number;
+  userId: string;
+}
+
+export function retryDelay(attempts: number): number {
+  return Math.min(FIRST_RETRY_MS * Math.pow(2, attempts - 1), MAX_RETRY_MS);
+}
+
+const EXTENSIONS: Record<PickedImage['mime'], string> = {
+  'image/jpeg': 'jpg',
+  'image/png': 'png',
+  'image/webp': 'webp',
+  'image/gif': 'gif',
+};
+
+/** `<uid>/<yyyy-mm>/<uuid>.<ext>`: the folder the storage policy and the messages CHECK require. */
+export function imageStoragePath(userId: string, mime: PickedImage['mime'], now: number, id: string): string {
+  const date = new Date(now);
+  const month = String(date.getUTCMonth() + 1);
+  return `${userId}/${date.getUTCFullYear()}-${month.length < 2 ? '0' + month : month}/${id}.${EXTENSIONS[mime]}`;
+}
+
+type Outcome = 'done' | 'retry-later';
+
+export class Outbox {
+  private items: OutboxItem[] = [];
+  private destination: Destination | null = null;
+  private running = false;
+  private stopped = false;
+  private retryTimer: TimerHandle | null = null;
+  private upload: UploadTask | null = null;
+  /** Writes are chained so an asynchronous store can never persist an older queue last. */
+  private saving: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: OutboxOptions) {}
+
+  /**
+   * Reads the persisted queue in front of anything added meanwhile (a send typed before the
+   * store answered); interrupted sends start over with a full set of attempts.
+   */
+  load(): Promise<OutboxItem[]> {
+    const restoring = Promise.resolve(this.options.store.get<OutboxItem[]>(this.options.storeKey)).then((stored) => {
+      const restored = (stored || [])
+        .filter((item) => !this.find(item.key))
+        .map((item) => (item.status === 'sending' ? { ...item, attempts: 0 } : item));
+      this.items = restored.concat(this.items);
+      return this.list();
+    });
+    // No write may land before the read: it would replace the stored queue with the new items only.
+    this.saving = this.saving.then(() => restoring).then(() => undefined);
+    return restoring;
+  }
+
+  list(): OutboxItem[] {
+    return this.items.map(copy);
+  }
+
+  /** Starts sending to `destination`; sends nothing before. */
+  start(destination: Destination): void {
+    this.destination = destination;
+    this.stopped = false;
+    this.kick();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.clearRetryTimer();
+    if (this.upload) this.upload.cancel();
+  }
+
+  add(item: OutboxItem): void {
+    this.items.push(copy(item));
+    this.persist();
+    this.kick();
+  }
+
+  /**
+   * The server already has our row (its echo or a page brought it first): nothing is left to send,
+   * and an attempt still in flight must not report on it any more.
+   */
+  confirm(key: string): void {
+    const item = this.find(key);
+    if (!item) return;
+    this.items = this.items.filter((candidate) => candidate !== item);
+    this.persist();
+  }
+
+  /** Sends a failed message again, with a fresh set of attempts. */
+  retry(key: string): boolean {
+    const item = this.find(key);
+    if (!item || item.status !== 'failed') return false;
+    item.status = 'sending';
+    item.attempts = 0;
+    item.error = null;
+    this.persist();
+    this.emit({ type: 'status', item: copy(item) });
+    this.kick();
+    return true;
+  }
+
+  /** Sends now instead of waiting out a backoff delay (the connection just came back). */
+  kick(): void {
+    if (this.stopped || !this.destination || this.running) return;
+    this.clearRetryTimer();
+    // run() settles every attempt itself; anything escaping it is a bug and surfaces as unhandled.
+    void this.run();
+  }
+
+  /** Resolves once every write so far is in the store (tests, and a clean shutdown). */
+  flush(): Promise<void> {
+    return this.saving;
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      for (;;) {
+        const item = this.items.filter((candidate) => candidate.status === 'sending')[0];
+        if (!item || this.stopped || !this.destination) return;
+        if ((await this.attempt(item, this.destination)) === 'retry-later') {
+          this.retryTimer = this.options.clock.setTimeout(() => {
+            this.retryTimer = null;
+            this.kick();
+          }, retryDelay(item.attempts));
+          return;
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async attempt(item: OutboxItem, destination: Destination): Promise<Outcome> {
+    item.attempts++;
+    this.persist();
+    try {
+      if (item.image && !item.image.uploaded) await this.uploadImage(item, item.image, destination.userId);
+      const row = await this.insert(item, destination);
+      if (row) this.finish(item, row);
+      return 'done';
+    } catch (error) {
+      return this.handleFailure(item, asBackendFailure(error));
+    }
+  }
+
+  private async uploadImage(item: OutboxItem, image: OutboxImage, userId: string): Promise<void> {
+    if (!image.storagePath) {
+      image.storagePath = imageStoragePath(userId, image.mime, this.options.clock.now(), this.options.newId());
+      this.persist();
+    }
+    this.upload = this.options.backend.uploadImage(image.storagePath, image, (percent) =>
+      this.emit({ type: 'progress', key: item.key, percent }),
+    );
+    try {
+      await this.upload.done;
+    } catch (error) {
+      // The object is already there: an earlier attempt stored it and lost the answer. The path is
+      // inside our own folder, so nobody else can have put it there.
+      if (classifyFailure(asBackendFailure(error)).kind !== 'duplicate') throw error;
+    } finally {
+      this.upload = null;
+    }
+    image.uploaded = true;
+    this.persist();
+  }
+
+  /** The stored row, or null when the message went on under a new client_id. */
+  private async insert(item: OutboxItem, destination: Destination): Promise<MessageRow | null> {
+    try {
+      return await this.options.backend.insertMessage(newMessage(item, destination.roomId));
+    } catch (error) {
+      if (classifyFailure(asBackendFailure(error)).kind !== 'duplicate') throw error;
+    }
+    const existing = await this.options.backend.messageByClientId(item.key);
+    if (existing && existing.user_id === destination.userId) return existing;
+    this.rekey(item);
+    return null;
+  }
+
+  private rekey(item: OutboxItem): void {
+    const oldKey = item.key;
+    item.key = this.options.newId();
+    item.attempts = 0;
+    this.persist();
+    this.emit({ type: 'rekeyed', oldKey, item: copy(item) });
+  }
+
+  private handleFailure(item: OutboxItem, failure: BackendFailure): Outcome {
+    if (this.items.indexOf(item) < 0) return 'done';
+    const verdict = classifyFailure(failure);
+    if (verdict.kind === 'rejected') {
+      this.fail(item, verdict.reason, failure);
+      return 'done';
+    }
+    if (this.stopped) return 'done';
+    if (item.attempts < MAX_ATTEMPTS) return 'retry-later';
+    this.fail(item, item.image && !item.image.uploaded ? t('uploadFailed') : t('sendNetwork'), failure);
+    return 'done';
+  }
+
+  private fail(item: OutboxItem, reason: string, failure: BackendFailure): void {
+    item.status = 'failed';
+    item.error = { reason, detail: failure.detail };
+    this.persist();
+    this.emit({ type: 'status', item: copy(item) });
+  }
+
+  private finish(item: OutboxItem, row: MessageRow): void {
+    this.items = this.items.filter((candidate) => candidate !== item);
+    this.persist();
+    this.emit({ type: 'sent', key: item.key, row });
+  }
+
+  private find(key: string): OutboxItem | null {
+    return this.items.filter((item) => item.key === key)[0] || null;
+  }
+
+  private clearRetryTimer(): void {
+    if (this.retryTimer === null) return;
+    this.options.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  }
+
+  private persist(): void {
+    const snapshot = this.list();
+    const { store, storeKey } = this.options;
+    this.saving = this.saving
+      .then(() => (snapshot.length ? store.set(storeKey, snapshot) : store.remove(storeKey)))
+      .catch((error) => this.emit({ type: 'store-failed', detail: asBackendFailure(error).message }));
+  }
+
+  private emit(event: OutboxEvent): void {
+    this.options.onEvent(event);
+  }
+}
+
+function copy(item: OutboxItem): OutboxItem {
+  return { ...item, image: item.image ? { ...item.image } : null, error: item.error ? { ...item.error } : null };
+}
+
+function newMessage(item: OutboxItem, roomId: number): NewMessage {
+  const image = item.image;
+  return {
+    room_id: roomId,
+    username: item.username,
+    avatar_color: item.avatarColor,
+    kind: item.kind,
+    body: item.body,
+    image_path: image ? image.storagePath : null,
+    image_width: image ? image.width : null,
+    image_height: image ? image.height : null,
+    client_id: item.key,
+  };
+}

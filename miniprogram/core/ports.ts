@@ -1,0 +1,156 @@
+// The small interfaces the core talks through. WeChat (miniprogram/platform), the terminal client
+// (scripts/chat.ts) and the unit tests each plug their own implementations in; the core never
+// touches `wx`, Node or DOM globals.
+import type { MessageKind, MessageRow, PickedImage, RoomRow } from './types';
+
+/**
+ * A failed backend call, reduced to what the core decides on. `status` is the HTTP status, 0 when
+ * the request never got an answer (network down, server unreachable); `code` is the backend's code
+ * (SQLSTATE such as 23514 / PT429 / 42501, PGRSTxxx, or the storage error name), '' when absent.
+ */
+export class BackendFailure extends Error {
+  readonly status: number;
+  readonly code: string;
+
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = 'BackendFailure';
+    this.status = status;
+    this.code = code;
+    // ES2017 output keeps Error subclasses' prototype only when set explicitly.
+    Object.setPrototypeOf(this, BackendFailure.prototype);
+  }
+
+  /** Developer detail: the backend's code and message, as shown in logs and `error` patches. */
+  get detail(): string {
+    return `${this.status || 'network'} ${this.code || '-'}: ${this.message}`;
+  }
+}
+
+/** Anything thrown by a Backend, as a BackendFailure (a plain Error counts as a network failure). */
+export function asBackendFailure(error: unknown): BackendFailure {
+  if (error instanceof BackendFailure) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new BackendFailure(0, '', message);
+}
+
+/** A message row as the client inserts it; the server fills id, user_id and created_at. */
+export interface NewMessage {
+  room_id: number;
+  username: string;
+  avatar_color: string;
+  kind: MessageKind;
+  body: string | null;
+  image_path: string | null;
+  image_width: number | null;
+  image_height: number | null;
+  client_id: string;
+}
+
+export type ChannelStatus = 'subscribed' | 'error' | 'closed';
+
+export interface Subscription {
+  unsubscribe(): void;
+}
+
+export interface UploadTask {
+  /** Resolves once the object is stored; rejects with a BackendFailure. */
+  done: Promise<void>;
+  /** Stops the transfer; `done` then rejects. */
+  cancel(): void;
+}
+
+/**
+ * An UploadTask over a transfer that cannot itself be aborted: cancel() rejects `done` at once.
+ * The transfer may still finish on the server; a retry then meets a duplicate, which counts as uploaded.
+ */
+export function cancellableUpload(transfer: Promise<void>): UploadTask {
+  let cancel = (): void => undefined;
+  const cancelled = new Promise<never>((_, reject) => {
+    cancel = () => reject(new BackendFailure(0, 'cancelled', 'upload cancelled'));
+  });
+  // Once the transfer settled, a late cancel() rejects a promise nobody awaits any more.
+  cancelled.catch(() => undefined);
+  return { done: Promise.race([transfer, cancelled]), cancel };
+}
+
+/** Puts an image's bytes into the `images` bucket. The platform provides it (wx.uploadFile in WeChat). */
+export interface ImageUploader {
+  upload(storagePath: string, image: PickedImage, onProgress: (percent: number) => void): UploadTask;
+}
+
+/**
+ * What a room needs from the backend. List methods return rows in ascending id order (oldest
+ * first), whatever order the query used. Every method rejects with a BackendFailure.
+ */
+export interface Backend {
+  /** The signed-in user's id; signs in anonymously first when there is no session. */
+  userId(): Promise<string>;
+  findRoom(slug: string): Promise<RoomRow>;
+  /** The newest `limit` messages of the room. */
+  newestMessages(roomId: number, limit: number): Promise<MessageRow[]>;
+  /** The `limit` messages just before `beforeId`. */
+  messagesBefore(roomId: number, beforeId: number, limit: number): Promise<MessageRow[]>;
+  /** The first `limit` messages after `afterId` (gap-fill). */
+  messagesAfter(roomId: number, afterId: number, limit: number): Promise<MessageRow[]>;
+  /** A message by its client_id, to tell our own earlier insert from a foreign one on a duplicate. */
+  messageByClientId(clientId: string): Promise<MessageRow | null>;
+  /** Inserts and returns the stored row. A duplicate client_id rejects with code 23505 (HTTP 409). */
+  insertMessage(message: NewMessage): Promise<MessageRow>;
+  uploadImage(storagePath: string, image: PickedImage, onProgress: (percent: number) => void): UploadTask;
+  /** One channel for the room's INSERTs. `onStatus` fires on every (re)join, error and close. */
+  subscribe(
+    roomId: number,
+    onInsert: (row: MessageRow) => void,
+    onStatus: (status: ChannelStatus, detail?: string) => void,
+  ): Subscription;
+  publicImageUrl(storagePath: string): string;
+}
+
+/**
+ * Device storage of JSON-able values. WeChat's storage is synchronous, files and IndexedDB are
+ * not, so every method may answer either way; the core always awaits.
+ */
+export interface KeyValueStore {
+  get<T>(key: string): T | null | Promise<T | null>;
+  set<T>(key: string, value: T): void | Promise<void>;
+  remove(key: string): void | Promise<void>;
+}
+
+export type TimerHandle = unknown;
+
+/** Time and timers, injected so tests control backoff and timestamps. */
+export interface Clock {
+  now(): number;
+  setTimeout(callback: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+/** Generates client_ids and storage object names. */
+export type IdGenerator = () => string;
+
+/** An in-memory KeyValueStore (tests, and a fallback where a device has no storage). */
+export function memoryStore(): KeyValueStore & { dump(): Record<string, unknown> } {
+  const values = new Map<string, string>();
+  return {
+    // Stored as JSON so callers can never share mutable objects with the store, like real storage.
+    get: <T>(key: string) => (values.has(key) ? (JSON.parse(values.get(key)!) as T) : null),
+    set: (key, value) => {
+      values.set(key, JSON.stringify(value));
+    },
+    remove: (key) => {
+      values.delete(key);
+    },
+    dump: () => {
+      const out: Record<string, unknown> = {};
+      values.forEach((value, key) => (out[key] = JSON.parse(value)));
+      return out;
+    },
+  };
+}

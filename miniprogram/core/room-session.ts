@@ -1,0 +1,514 @@
+// One room, kept correct through reconnects, retries and restarts: paints from the device cache,
+// loads the newest page, subscribes to INSERTs, fills every gap after a (re)subscribe or an app
+// show, and merges all of it (plus our own outbox) into one list in the server's id order.
+import { MessageList, PAGE_SIZE, type ServerMessage } from './message-list';
+import { t } from './messages';
+import { Outbox, retryDelay, type OutboxEvent, type OutboxItem } from './outbox';
+import {
+  asBackendFailure,
+  systemClock,
+  type Backend,
+  type Clock,
+  type IdGenerator,
+  type KeyValueStore,
+  type Subscription,
+  type TimerHandle,
+} from './ports';
+import { randomId } from './ids';
+import { profileProblem } from './profile';
+import { checkText, TEXT_MAX } from './rules';
+import type { ChatMessage, ConnectionState, MessageRow, PickedImage, Profile, RoomPatch, RoomRow, RoomView } from './types';
+
+/**
+ * How far below the newest known id a gap-fill re-reads. Ids are taken at insert but rows become
+ * visible at commit, so a row with a smaller id can appear after a larger one was delivered.
+ */
+export const GAP_OVERLAP_IDS = 50;
+/** A gap longer than this many pages is not filled page by page: the room reloads its newest page. */
+export const MAX_GAP_PAGES = 10;
+/** Cache writes are batched: a busy room would otherwise rewrite storage on every message. */
+export const CACHE_SAVE_DELAY_MS = 1000;
+
+export interface RoomSessionOptions {
+  backend: Backend;
+  store: KeyValueStore;
+  roomSlug: string;
+  /** The current role, read at each send: a role change applies to new messages only. */
+  profile: () => Profile;
+  clock?: Clock;
+  newId?: IdGenerator;
+}
+
+/** What the device keeps per room so the next launch paints before the network answers. */
+interface RoomCache {
+  room: RoomRow;
+  userId: string;
+  rows: MessageRow[];
+}
+
+export class RoomSession implements RoomView {
+  private readonly backend: Backend;
+  private readonly store: KeyValueStore;
+  private readonly clock: Clock;
+  private readonly newId: IdGenerator;
+  private readonly outbox: Outbox;
+  private readonly list: MessageList;
+  private readonly listeners: Array<(patch: RoomPatch) => void> = [];
+
+  private room: RoomRow | null = null;
+  private userId: string | null = null;
+  private connection: ConnectionState | null = null;
+  private subscription: Subscription | null = null;
+  /** The channel's last status was 'subscribed'. */
+  private live = false;
+  private active = false;
+  private newestLoaded = false;
+  private connectAttempts = 0;
+  private connectTimer: TimerHandle | null = null;
+  private cacheTimer: TimerHandle | null = null;
+  private connecting: Promise<void> | null = null;
+  private syncing: Promise<void> | null = null;
+  private syncAgain = false;
+  private loadingOlder: Promise<boolean> | null = null;
+
+  constructor(private readonly options: RoomSessionOptions) {
+    this.backend = options.backend;
+    this.store = options.store;
+    this.clock = options.clock || systemClock;
+    this.newId = options.newId || randomId;
+    this.list = new MessageList((patch) => this.emit(patch));
+    this.outbox = new Outbox({
+      backend: this.backend,
+      store: this.store,
+      storeKey: `outbox:${options.roomSlug}`,
+      clock: this.clock,
+      newId: this.newId,
+      onEvent: (event) => this.onOutboxEvent(event),
+    });
+  }
+
+  onPatch(listener: (patch: RoomPatch) => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const index = this.listeners.indexOf(listener);
+      if (index >= 0) this.listeners.splice(index, 1);
+    };
+  }
+
+  /** The current list (a page attaching late renders this, then applies patches). */
+  messages(): ChatMessage[] {
+    return this.list.messages();
+  }
+
+  get hasOlder(): boolean {
+    return this.list.hasOlder;
+  }
+
+  async start(): Promise<void> {
+    if (this.active) return;
+    this.active = true;
+    await this.paintFromDevice();
+    this.setConnection('connecting');
+    await this.connect();
+  }
+
+  stop(): void {
+    this.active = false;
+    this.clearTimer('connectTimer');
+    this.unsubscribe();
+    this.outbox.stop();
+    if (this.cacheTimer !== null) this.saveCache();
+  }
+
+  /** Resolves once device writes made so far are stored (tests, and a clean exit). */
+  async flush(): Promise<void> {
+    if (this.cacheTimer !== null) this.saveCache();
+    await this.outbox.flush();
+  }
+
+  async loadOlder(): Promise<boolean> {
+    if (!this.loadingOlder) {
+      this.loadingOlder = this.fetchOlder();
+      this.loadingOlder.then(() => (this.loadingOlder = null), () => (this.loadingOlder = null));
+    }
+    return this.loadingOlder;
+  }
+
+  sendText(text: string): void {
+    const problem = checkText(text);
+    if (problem) {
+      this.emitError(problem === 'empty' ? t('textEmpty') : t('textTooLong', { max: TEXT_MAX }), `text ${problem}`);
+      return;
+    }
+    this.send({ kind: 'text', body: text, image: null });
+  }
+
+  sendImage(image: PickedImage): void {
+    this.send({ kind: 'image', body: null, image: { ...image, storagePath: null, uploaded: false } });
+  }
+
+  retry(key: string): void {
+    this.outbox.retry(key);
+  }
+
+  /** Subscribes again from scratch (the header's retry when offline). */
+  reconnect(): void {
+    if (!this.active) return;
+    if (!this.room) {
+      this.connectNow();
+      return;
+    }
+    this.unsubscribe();
+    this.setConnection('connecting');
+    this.subscribe(this.room);
+  }
+
+  /**
+   * The app came back to the foreground or the network returned: fetch what was inserted in the
+   * meantime and send what waits. The platform calls this; realtime reconnects on its own.
+   */
+  resume(): void {
+    if (!this.active) return;
+    if (!this.room) {
+      this.connectNow();
+      return;
+    }
+    void this.catchUp();
+    this.outbox.kick();
+  }
+
+  private async paintFromDevice(): Promise<void> {
+    // The outbox read starts first, so a send typed while the store answers cannot overwrite it.
+    const restoring = this.outbox.load();
+    const cache = await this.store.get<RoomCache>(this.cacheKey());
+    await restoring;
+    if (cache) this.userId = cache.userId;
+    const rows = cache ? cache.rows : [];
+    // fromServer first: what the cache shows as ours was delivered just before the app was killed.
+    const server = this.fromServer(rows);
+    this.list.reset(server, this.pendingMessages(), rows.length >= PAGE_SIZE);
+  }
+
+  private connectNow(): void {
+    this.clearTimer('connectTimer');
+    void this.connect();
+  }
+
+  /** Resolves the room and the user, loads the newest page and subscribes; retries until it can. */
+  private connect(): Promise<void> {
+    if (!this.connecting) {
+      this.connecting = this.tryConnect().then(
+        () => void (this.connecting = null),
+        () => void (this.connecting = null),
+      );
+    }
+    return this.connecting;
+  }
+
+  private async tryConnect(): Promise<void> {
+    try {
+      const userId = await this.backend.userId();
+      const room = await this.backend.findRoom(this.options.roomSlug);
+      if (!this.active) return;
+      // The cache was painted for another user (the device's session was lost): its "mine" marks are wrong.
+      const cacheIsOurs = this.userId === null || this.userId === userId;
+      this.userId = userId;
+      this.room = room;
+      this.outbox.start({ roomId: room.id, userId });
+      await this.loadNewest(room, cacheIsOurs);
+      this.connectAttempts = 0;
+      if (this.active) this.subscribe(room);
+    } catch (error) {
+      if (!this.active) return;
+      const failure = asBackendFailure(error);
+      this.room = null;
+      this.setConnection('offline');
+      this.emitError(t(failure.status === 0 ? 'connectFailed' : 'loadFailed'), failure.detail);
+      this.connectAttempts++;
+      this.connectTimer = this.clock.setTimeout(() => {
+        this.connectTimer = null;
+        void this.connect();
+      }, retryDelay(this.connectAttempts));
+    }
+  }
+
+  private async loadNewest(room: RoomRow, keepShown = true): Promise<void> {
+    const rows = await this.backend.newestMessages(room.id, PAGE_SIZE);
+    if (!this.active) return;
+    const messages = this.fromServer(rows);
+    const full = rows.length === PAGE_SIZE;
+    const newest = this.list.newestId();
+    if (newest === null) {
+      // Nothing from the server on screen yet (no cache): the page goes in front of our pending ones.
+      this.list.prependOlder(messages, full);
+    } else if (keepShown && (!full || rows[0].id <= newest)) {
+      this.list.mergeServer(messages);
+    } else {
+      // More than a page arrived since the cached paint, or it was painted for another user.
+      this.list.reset(messages, this.pendingMessages(), full);
+    }
+    this.newestLoaded = true;
+    this.scheduleCacheSave();
+  }
+
+  private subscribe(room: RoomRow): void {
+    const subscription = this.backend.subscribe(
+      room.id,
+      (row) => {
+        if (this.subscription !== subscription || row.room_id !== room.id) return;
+        this.list.mergeServer(this.fromServer([row]));
+        this.scheduleCacheSave();
+      },
+      (status, detail) => {
+        if (this.subscription !== subscription || !this.active) return;
+        this.live = status === 'subscribed';
+        if (status === 'subscribed') {
+          this.connectAttempts = 0;
+          this.setConnection('connected');
+          void this.catchUp();
+          this.outbox.kick();
+        } else {
+          // The realtime client rejoins by itself after an error; a close is ours to repair.
+          // Only the first failure is reported: the client retries every few seconds while offline.
+          if (this.setConnection('reconnecting')) this.emitError(t('connectFailed'), `realtime ${status}: ${detail || ''}`);
+          if (status === 'closed') this.scheduleResubscribe(room);
+        }
+      },
+    );
+    this.subscription = subscription;
+  }
+
+  private scheduleResubscribe(room: RoomRow): void {
+    this.unsubscribe();
+    this.connectAttempts++;
+    this.connectTimer = this.clock.setTimeout(() => {
+      this.connectTimer = null;
+      if (this.active && !this.subscription) this.subscribe(room);
+    }, retryDelay(this.connectAttempts));
+  }
+
+  private unsubscribe(): void {
+    const subscription = this.subscription;
+    this.subscription = null;
+    this.live = false;
+    if (subscription) subscription.unsubscribe();
+  }
+
+  /** Gap-fill, one at a time: a request arriving during a run makes one more run afterwards. */
+  private catchUp(): Promise<void> {
+    if (this.syncing) {
+      this.syncAgain = true;
+      return this.syncing;
+    }
+    this.syncing = this.runCatchUp();
+    return this.syncing;
+  }
+
+  private async runCatchUp(): Promise<void> {
+    try {
+      do {
+        this.syncAgain = false;
+        await this.fillGap();
+      } while (this.syncAgain && this.active);
+      // A REST failure may have shown 'offline' while the channel stayed up; now both work again.
+      if (this.live) this.setConnection('connected');
+    } catch (error) {
+      const failure = asBackendFailure(error);
+      if (failure.status === 0) this.setConnection('offline');
+      this.emitError(t('loadFailed'), failure.detail);
+    } finally {
+      this.syncing = null;
+    }
+  }
+
+  private async fillGap(): Promise<void> {
+    const room = this.room;
+    if (!room || !this.active) return;
+    const newest = this.list.newestId();
+    if (newest === null || !this.newestLoaded) {
+      await this.loadNewest(room);
+      return;
+    }
+    let after = Math.max(0, newest - GAP_OVERLAP_IDS);
+    for (let pages = 1; ; pages++) {
+      const rows = await this.backend.messagesAfter(room.id, after, PAGE_SIZE);
+      if (!this.active) return;
+      this.list.mergeServer(this.fromServer(rows));
+      this.scheduleCacheSave();
+      if (rows.length < PAGE_SIZE) return;
+      if (pages >= MAX_GAP_PAGES) {
+        await this.reloadNewest(room);
+        return;
+      }
+      after = rows[rows.length - 1].id;
+    }
+  }
+
+  /** After a very long gap: the newest page replaces the list instead of hundreds of inserts. */
+  private async reloadNewest(room: RoomRow): Promise<void> {
+    const rows = await this.backend.newestMessages(room.id, PAGE_SIZE);
+    if (!this.active) return;
+    this.list.reset(this.fromServer(rows), this.pendingMessages(), rows.length === PAGE_SIZE);
+    this.scheduleCacheSave();
+  }
+
+  private async fetchOlder(): Promise<boolean> {
+    const oldest = this.list.oldestId();
+    if (!this.room || oldest === null || !this.list.hasOlder) return false;
+    try {
+      const rows = await this.backend.messagesBefore(this.room.id, oldest, PAGE_SIZE);
+      this.list.prependOlder(this.fromServer(rows), rows.length === PAGE_SIZE);
+      return rows.length > 0;
+    } catch (error) {
+      // hasOlder stays true, so the page can ask again; the error patch tells the user why not now.
+      this.emitError(t('loadFailed'), asBackendFailure(error).detail);
+      return false;
+    }
+  }
+
+  private send(content: Pick<OutboxItem, 'kind' | 'body' | 'image'>): void {
+    const profile = this.options.profile();
+    const problem = profileProblem(profile);
+    if (problem) {
+      this.emitError(problem, `profile ${profile.name} ${profile.color}`);
+      return;
+    }
+    const item: OutboxItem = {
+      ...content,
+      key: this.newId(),
+      username: profile.name,
+      avatarColor: profile.color,
+      createdAt: new Date(this.clock.now()).toISOString(),
+      status: 'sending',
+      attempts: 0,
+      error: null,
+    };
+    this.list.addPending(this.pendingMessage(item));
+    this.outbox.add(item);
+  }
+
+  private onOutboxEvent(event: OutboxEvent): void {
+    switch (event.type) {
+      case 'status': {
+        const { item } = event;
+        this.list.update(item.key, {
+          status: item.status,
+          error: item.error ? item.error.reason : '',
+          errorDetail: item.error ? item.error.detail : '',
+        });
+        return;
+      }
+      case 'progress':
+        this.list.update(event.key, { progress: event.percent });
+        return;
+      case 'sent':
+        this.list.mergeServer(this.fromServer([event.row]));
+        this.scheduleCacheSave();
+        return;
+      case 'rekeyed':
+        this.list.removePending(event.oldKey);
+        this.list.addPending(this.pendingMessage(event.item));
+        return;
+      case 'store-failed':
+        this.emitError(t('sendFailed'), `outbox not saved: ${event.detail}`);
+        return;
+    }
+  }
+
+  /** Rows entering the list; our own among them are delivered, whatever the outbox still thinks. */
+  private fromServer(rows: MessageRow[]): ServerMessage[] {
+    for (const row of rows) if (row.user_id === this.userId) this.outbox.confirm(row.client_id);
+    return rows.map((row) => this.serverMessage(row));
+  }
+
+  private serverMessage(row: MessageRow): ServerMessage {
+    return {
+      row,
+      message: {
+        key: row.client_id,
+        id: row.id,
+        userId: row.user_id,
+        username: row.username,
+        avatarColor: row.avatar_color,
+        kind: row.kind,
+        body: row.body,
+        imageUrl: row.image_path ? this.backend.publicImageUrl(row.image_path) : null,
+        imageWidth: row.image_width,
+        imageHeight: row.image_height,
+        createdAt: row.created_at,
+        status: 'sent',
+        mine: row.user_id === this.userId,
+      },
+    };
+  }
+
+  private pendingMessage(item: OutboxItem): ChatMessage {
+    const image = item.image;
+    const message: ChatMessage = {
+      key: item.key,
+      id: null,
+      userId: this.userId || '',
+      username: item.username,
+      avatarColor: item.avatarColor,
+      kind: item.kind,
+      body: item.body,
+      imageUrl: image ? image.path : null,
+      imageWidth: image ? image.width : null,
+      imageHeight: image ? image.height : null,
+      createdAt: item.createdAt,
+      status: item.status,
+      mine: true,
+    };
+    if (image) message.progress = image.uploaded ? 100 : 0;
+    if (item.error) {
+      message.error = item.error.reason;
+      message.errorDetail = item.error.detail;
+    }
+    return message;
+  }
+
+  private pendingMessages(): ChatMessage[] {
+    return this.outbox.list().map((item) => this.pendingMessage(item));
+  }
+
+  private scheduleCacheSave(): void {
+    if (this.cacheTimer !== null) return;
+    this.cacheTimer = this.clock.setTimeout(() => this.saveCache(), CACHE_SAVE_DELAY_MS);
+  }
+
+  private saveCache(): void {
+    this.clearTimer('cacheTimer');
+    if (!this.room || !this.userId) return;
+    const cache: RoomCache = { room: this.room, userId: this.userId, rows: this.list.newestRows(PAGE_SIZE) };
+    Promise.resolve(this.store.set(this.cacheKey(), cache)).catch((error) =>
+      this.emitError(t('loadFailed'), `cache not saved: ${asBackendFailure(error).message}`),
+    );
+  }
+
+  private cacheKey(): string {
+    return `room:${this.options.roomSlug}`;
+  }
+
+  private clearTimer(name: 'connectTimer' | 'cacheTimer'): void {
+    const timer = this[name];
+    if (timer === null) return;
+    this.clock.clearTimeout(timer);
+    this[name] = null;
+  }
+
+  /** True when the state changed. */
+  private setConnection(state: ConnectionState): boolean {
+    if (this.connection === state) return false;
+    this.connection = state;
+    this.emit({ type: 'connection', state });
+    return true;
+  }
+
+  private emitError(message: string, detail: string): void {
+    this.emit({ type: 'error', message, detail });
+  }
+
+  private emit(patch: RoomPatch): void {
+    for (const listener of this.listeners.slice()) listener(patch);
+  }
+}

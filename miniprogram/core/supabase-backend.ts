@@ -1,0 +1,175 @@
+// The Backend over an official SupabaseClient. The client is injected: the mini program takes it
+// from the vendor bundle (wired to wx.request and wx.connectSocket), the terminal client from npm.
+// Only GET, POST and the realtime socket are used: wx.request does not document PATCH.
+import type { SupabaseClient } from '@supabase/supabase-js';
+import {
+  BackendFailure,
+  cancellableUpload,
+  type Backend,
+  type ChannelStatus,
+  type ImageUploader,
+  type KeyValueStore,
+  type NewMessage,
+  type Subscription,
+  type UploadTask,
+} from './ports';
+import type { MessageRow, PickedImage, RoomRow } from './types';
+
+export const IMAGES_BUCKET = 'images';
+
+/** The parts of a PostgREST or Auth answer that say what went wrong. */
+interface ErrorAnswer {
+  error: { code?: string; message: string } | null;
+  status?: number;
+}
+
+function failureOf({ error, status }: ErrorAnswer): BackendFailure {
+  const message = error ? error.message : 'no data';
+  return new BackendFailure(status || 0, (error && error.code) || '', message);
+}
+
+function authFailure(error: { message: string; status?: number; code?: string }): BackendFailure {
+  return new BackendFailure(error.status || 0, error.code || '', error.message);
+}
+
+/** Storage errors carry Storage's own statusCode; a 409 means the object already exists. */
+export function storageFailure(error: { message: string; status?: number; statusCode?: string; code?: string }): BackendFailure {
+  const status = Number(error.statusCode) || error.status || 0;
+  return new BackendFailure(status, status === 409 ? 'Duplicate' : error.code || error.statusCode || '', error.message);
+}
+
+export class SupabaseBackend implements Backend {
+  /** Each subscription gets its own topic, so a new one never reuses a channel still leaving. */
+  private channelCount = 0;
+
+  constructor(
+    private readonly client: SupabaseClient,
+    private readonly uploader: ImageUploader,
+  ) {}
+
+  async userId(): Promise<string> {
+    const current = await this.client.auth.getSession();
+    if (current.error) throw authFailure(current.error);
+    if (current.data.session) return current.data.session.user.id;
+    const signIn = await this.client.auth.signInAnonymously();
+    if (signIn.error) throw authFailure(signIn.error);
+    if (!signIn.data.user) throw new BackendFailure(500, '', 'anonymous sign-in returned no user');
+    return signIn.data.user.id;
+  }
+
+  async findRoom(slug: string): Promise<RoomRow> {
+    const rows = await this.rows<RoomRow>(this.client.from('rooms').select('id,slug,title,topic').eq('slug', slug).limit(1));
+    if (!rows.length) throw new BackendFailure(404, 'room_not_found', `no room with slug ${slug}`);
+    return rows[0];
+  }
+
+  async newestMessages(roomId: number, limit: number): Promise<MessageRow[]> {
+    const rows = await this.rows<MessageRow>(this.messages(roomId).order('id', { ascending: false }).limit(limit));
+    return rows.reverse();
+  }
+
+  async messagesBefore(roomId: number, beforeId: number, limit: number): Promise<MessageRow[]> {
+    const rows = await this.rows<MessageRow>(
+      this.messages(roomId).lt('id', beforeId).order('id', { ascending: false }).limit(limit),
+    );
+    return rows.reverse();
+  }
+
+  messagesAfter(roomId: number, afterId: number, limit: number): Promise<MessageRow[]> {
+    return this.rows<MessageRow>(this.messages(roomId).gt('id', afterId).order('id', { ascending: true }).limit(limit));
+  }
+
+  async messageByClientId(clientId: string): Promise<MessageRow | null> {
+    const rows = await this.rows<MessageRow>(this.client.from('messages').select('*').eq('client_id', clientId).limit(1));
+    return rows[0] || null;
+  }
+
+  async insertMessage(message: NewMessage): Promise<MessageRow> {
+    const rows = await this.rows<MessageRow>(this.client.from('messages').insert(message).select());
+    if (!rows.length) throw new BackendFailure(500, '', 'insert returned no row');
+    return rows[0];
+  }
+
+  uploadImage(storagePath: string, image: PickedImage, onProgress: (percent: number) => void): UploadTask {
+    return this.uploader.upload(storagePath, image, onProgress);
+  }
+
+  subscribe(
+    roomId: number,
+    onInsert: (row: MessageRow) => void,
+    onStatus: (status: ChannelStatus, detail?: string) => void,
+  ): Subscription {
+    const channel = this.client
+      .channel(`room-${roomId}-${++this.channelCount}`)
+      .on(
+        'postgres_changes',
+        { event: 'INSERT', schema: 'public', table: 'messages', filter: `room_id=eq.${roomId}` },
+        (payload) => onInsert(payload.new as MessageRow),
+      )
+      .subscribe((status, error) => {
+        const detail = error ? error.message : undefined;
+        if (status === 'SUBSCRIBED') onStatus('subscribed');
+        else if (status === 'CLOSED') onStatus('closed', detail);
+        else onStatus('error', detail || status);
+      });
+    return {
+      unsubscribe: () => {
+        void this.client.removeChannel(channel);
+      },
+    };
+  }
+
+  publicImageUrl(storagePath: string): string {
+    return this.client.storage.from(IMAGES_BUCKET).getPublicUrl(storagePath).data.publicUrl;
+  }
+
+  private messages(roomId: number) {
+    return this.client.from('messages').select('*').eq('room_id', roomId);
+  }
+
+  private async rows<T>(query: PromiseLike<{ data: unknown; error: ErrorAnswer['error']; status: number }>): Promise<T[]> {
+    const answer = await query;
+    if (answer.error || !Array.isArray(answer.data)) throw failureOf(answer);
+    return answer.data as T[];
+  }
+}
+
+/**
+ * An ImageUploader over supabase-js Storage (`upload` of the file's bytes): for runtimes with a
+ * working fetch, such as the terminal client. It reports 0 and 100 only, as fetch gives no upload
+ * progress; WeChat uses wx.uploadFile instead, which does.
+ */
+export function storageUploader(
+  client: SupabaseClient,
+  readFile: (path: string) => Promise<ArrayBuffer | Uint8Array>,
+): ImageUploader {
+  return {
+    upload(storagePath, image, onProgress) {
+      return cancellableUpload(
+        (async () => {
+          let bytes: ArrayBuffer | Uint8Array;
+          try {
+            bytes = await readFile(image.path);
+          } catch (error) {
+            throw new BackendFailure(400, 'file_unreadable', `${image.path}: ${(error as Error).message}`);
+          }
+          onProgress(0);
+          const { error } = await client.storage
+            .from(IMAGES_BUCKET)
+            .upload(storagePath, bytes, { contentType: image.mime, upsert: false });
+          if (error) throw storageFailure(error as never);
+          onProgress(100);
+        })(),
+      );
+    },
+  };
+}
+
+/** supabase-js `auth.storage` over a KeyValueStore, so the session lives where the outbox does. */
+export function supabaseAuthStorage(store: KeyValueStore) {
+  return {
+    getItem: (key: string) => Promise.resolve(store.get<string>(`auth:${key}`)),
+    setItem: (key: string, value: string) => Promise.resolve(store.set(`auth:${key}`, value)),
+    removeItem: (key: string) => Promise.resolve(store.remove(`auth:${key}`)),
+  };
+}

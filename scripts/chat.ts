@@ -1,0 +1,272 @@
+// The chat room from a terminal, with the same core as the mini program, over Node's fetch and
+// the `ws` WebSocket (realtime vsn 1.0.0). For people without WeChat, demos and load tests.
+//
+//   npm run chat -- --name 楚留香 --color '#c0392b' [--url URL --key ANON_KEY] [--room lobby] [--store FILE]
+//
+// Typed lines are sent; commands: /image <file>, /name <name>, /color <#rrggbb>, /retry, /help, /quit.
+// The session, the role and the outbox live in a JSON file (default .local/chat-<name>.json), so a
+// restart keeps the same user and delivers messages that were still waiting.
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { createClient } from '@supabase/supabase-js';
+import WebSocket from 'ws';
+import { SUPABASE_ANON_KEY, SUPABASE_URL, ROOM_SLUG } from '../miniprogram/config';
+import { readImageInfo } from '../miniprogram/core/image-info';
+import { t, type MessageId } from '../miniprogram/core/messages';
+import { asBackendFailure, type KeyValueStore } from '../miniprogram/core/ports';
+import { nameProblemMessage, ProfileStore, randomProfile } from '../miniprogram/core/profile';
+import { checkColor } from '../miniprogram/core/rules';
+import { RoomSession } from '../miniprogram/core/room-session';
+import { storageUploader, supabaseAuthStorage, SupabaseBackend } from '../miniprogram/core/supabase-backend';
+import type { ChatMessage, ConnectionState, Profile, RoomPatch } from '../miniprogram/core/types';
+
+const USAGE = `usage: npm run chat -- [--name NAME] [--color #rrggbb] [--url URL] [--key ANON_KEY] [--room SLUG] [--store FILE]
+commands: /image <file>  /name <name>  /color <#rrggbb>  /retry  /help  /quit`;
+
+/** How long /quit waits for messages still being sent. */
+const QUIT_DRAIN_MS = 10000;
+
+interface Options {
+  name?: string;
+  color?: string;
+  url: string;
+  key: string;
+  room: string;
+  store?: string;
+}
+
+class UsageError extends Error {}
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = { url: SUPABASE_URL, key: SUPABASE_ANON_KEY, room: ROOM_SLUG };
+  const flags: Record<string, keyof Options> = {
+    '--name': 'name',
+    '--color': 'color',
+    '--url': 'url',
+    '--key': 'key',
+    '--room': 'room',
+    '--store': 'store',
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--help' || arg === '-h') throw new UsageError('');
+    // Both `--name 楚留香` and `--name=楚留香`.
+    const equals = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const flag = equals > 0 ? arg.slice(0, equals) : arg;
+    const inline = equals > 0 ? arg.slice(equals + 1) : undefined;
+    const field = flags[flag];
+    if (!field) throw new UsageError(`unknown argument ${arg}`);
+    const value = inline ?? argv[++i];
+    // `--name --store x` is a forgotten value, not a name starting with dashes.
+    if (value === undefined || (inline === undefined && value.startsWith('--'))) throw new UsageError(`${flag} needs a value`);
+    options[field] = value;
+  }
+  return options;
+}
+
+/** A KeyValueStore in one JSON file, written synchronously so a killed process loses nothing it acknowledged. */
+function fileStore(file: string): KeyValueStore {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  let values: Record<string, unknown> = {};
+  if (fs.existsSync(file)) {
+    try {
+      values = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+    } catch (error) {
+      throw new UsageError(`${file} is not a valid store file: ${(error as Error).message}`);
+    }
+  }
+  const write = () => {
+    const temporary = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(temporary, JSON.stringify(values, null, 1));
+    fs.renameSync(temporary, file);
+  };
+  return {
+    get: <T>(key: string) => (key in values ? (values[key] as T) : null),
+    set: (key, value) => {
+      values[key] = JSON.parse(JSON.stringify(value));
+      write();
+    },
+    remove: (key) => {
+      delete values[key];
+      write();
+    },
+  };
+}
+
+function time(iso: string): string {
+  return new Date(iso).toTimeString().slice(0, 8);
+}
+
+const CONNECTION: Record<ConnectionState, MessageId> = {
+  connecting: 'connectionConnecting',
+  connected: 'connectionConnected',
+  reconnecting: 'connectionReconnecting',
+  offline: 'connectionOffline',
+};
+
+function describe(message: ChatMessage): string {
+  const content =
+    message.kind === 'image'
+      ? t('cliImage', { width: message.imageWidth ?? 0, height: message.imageHeight ?? 0, url: message.imageUrl ?? '' })
+      : message.body;
+  const status = message.status === 'sending' ? ` (${t('statusSending')})` : message.status === 'failed' ? ` (${message.error})` : '';
+  return `[${time(message.createdAt)}] ${message.username}: ${content}${status}`;
+}
+
+function render(patch: RoomPatch, print: (line: string) => void): void {
+  switch (patch.type) {
+    case 'reset':
+    case 'append':
+    case 'prepend':
+      for (const message of patch.messages) print(describe(message));
+      return;
+    case 'insert':
+      print(describe(patch.message));
+      return;
+    case 'update': {
+      const { status, progress, error, errorDetail } = patch.changes;
+      if (status === 'sent') print(`  ${t('cliSent')}`);
+      else if (status === 'failed') print(`  ${t('cliFailed', { reason: error ?? '', detail: errorDetail ?? '' })}`);
+      else if (progress !== undefined && progress < 100) print(`  ${t('cliUploading', { percent: progress })}`);
+      return;
+    }
+    case 'remove':
+    case 'trim':
+      return;
+    case 'connection':
+      print(`-- ${t(CONNECTION[patch.state])} --`);
+      return;
+    case 'error':
+      print(`! ${patch.message} (${patch.detail})`);
+      return;
+  }
+}
+
+/** The role from the flags, else the saved one, else a random one; an invalid flag is a usage error. */
+async function chooseProfile(profiles: ProfileStore, options: Options): Promise<Profile> {
+  const nameProblem = options.name === undefined ? null : nameProblemMessage(options.name);
+  if (nameProblem) throw new UsageError(`invalid --name ${JSON.stringify(options.name)}: ${nameProblem}`);
+  if (options.color !== undefined && !checkColor(options.color)) {
+    throw new UsageError(`invalid --color ${JSON.stringify(options.color)}: ${t('colorInvalid')} (#rrggbb)`);
+  }
+  const base = (await profiles.load()) ?? randomProfile();
+  const profile = { name: options.name ?? base.name, color: options.color ?? base.color };
+  await profiles.save(profile);
+  return profile;
+}
+
+async function sendImage(session: RoomSession, file: string, print: (line: string) => void): Promise<void> {
+  let bytes: Buffer;
+  try {
+    bytes = await fs.promises.readFile(file);
+  } catch (error) {
+    print(`! ${t('cliImageUnreadable', { file, detail: (error as Error).message })}`);
+    return;
+  }
+  const info = readImageInfo(bytes);
+  if (!info) {
+    print(`! ${t('cliNotAnImage', { file })}`);
+    return;
+  }
+  session.sendImage({ path: path.resolve(file), size: bytes.length, ...info });
+}
+
+function hasSending(session: RoomSession): boolean {
+  return session.messages().some((message) => message.status === 'sending');
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const storeFile = options.store ?? path.join('.local', `chat-${options.name ?? 'default'}.json`);
+  const store = fileStore(storeFile);
+  const profiles = new ProfileStore(store);
+  const profile = await chooseProfile(profiles, options);
+  const print = (line: string) => process.stdout.write(`${line}\n`);
+
+  const client = createClient(options.url, options.key, {
+    auth: {
+      storage: supabaseAuthStorage(store),
+      persistSession: true,
+      autoRefreshToken: true,
+      detectSessionInUrl: false,
+    },
+    realtime: { transport: WebSocket as never, vsn: '1.0.0' } as never,
+  });
+  const backend = new SupabaseBackend(client, storageUploader(client, (file) => fs.promises.readFile(file)));
+
+  // Fail fast with a clear message when the server cannot be reached at all.
+  try {
+    await backend.userId();
+  } catch (error) {
+    const failure = asBackendFailure(error);
+    console.error(
+      failure.status === 0
+        ? `chat: cannot reach ${options.url} (${failure.message}). Is the server running? Try \`npm start\`.`
+        : `chat: ${options.url} refused to sign in: ${failure.detail}. Check --url and --key.`,
+    );
+    process.exit(1);
+  }
+
+  const session = new RoomSession({
+    backend,
+    store,
+    roomSlug: options.room,
+    profile: () => profiles.current() ?? profile,
+  });
+  session.onPatch((patch) => render(patch, print));
+  print(t('cliJoined', { name: profile.name, color: profile.color, room: options.room, url: options.url }));
+  await session.start();
+
+  let quitting = false;
+  const quit = async (code: number) => {
+    if (quitting) return;
+    quitting = true;
+    const deadline = Date.now() + QUIT_DRAIN_MS;
+    while (hasSending(session) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    session.stop();
+    await session.flush();
+    process.exit(code);
+  };
+
+  const input = readline.createInterface({ input: process.stdin, terminal: false });
+  input.on('line', (line) => {
+    const [command, ...rest] = line.split(' ');
+    const argument = rest.join(' ').trim();
+    switch (command) {
+      case '/quit':
+        void quit(0);
+        return;
+      case '/help':
+        print(USAGE);
+        return;
+      case '/image':
+        void sendImage(session, argument, print);
+        return;
+      case '/name':
+      case '/color': {
+        const current = profiles.current() ?? profile;
+        const next = command === '/name' ? { ...current, name: argument } : { ...current, color: argument };
+        void profiles.save(next).then((problem) => print(problem ? `! ${problem}` : t('cliRole', next)));
+        return;
+      }
+      case '/retry':
+        for (const message of session.messages()) if (message.status === 'failed') session.retry(message.key);
+        return;
+      default:
+        if (line.trim()) session.sendText(line);
+    }
+  });
+  // End of input (a pipe, Ctrl-D): deliver what was typed, then leave.
+  input.on('close', () => void quit(0));
+}
+
+main().catch((error) => {
+  if (error instanceof UsageError) {
+    if (error.message) console.error(`chat: ${error.message}`);
+    console.error(USAGE);
+    process.exit(2);
+  }
+  console.error(error);
+  process.exit(1);
+});

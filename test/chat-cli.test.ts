@@ -1,0 +1,131 @@
+// The terminal client as a user runs it: a real process against a test server, a typed line that
+// lands in the database and shows in a second client, a restart that keeps the same user, and clear
+// errors for bad flags and an unreachable server.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import pg from 'pg';
+import { IMAGE_FIXTURES } from './core-fakes';
+import { startTestServer, tempDir, type TestServer } from './support/server';
+
+jest.setTimeout(60000);
+
+const ROOT = path.join(__dirname, '..');
+const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+
+interface Chat {
+  child: ChildProcessWithoutNullStreams;
+  output: () => string;
+  exited: Promise<{ code: number | null; stderr: string }>;
+}
+
+function chat(args: string[]): Chat {
+  const child = spawn(TSX, ['scripts/chat.ts', ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const exited = new Promise<{ code: number | null; stderr: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code, stderr })),
+  );
+  return { child, output: () => stdout, exited };
+}
+
+async function waitFor(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 30000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('bad input', () => {
+  test.each([
+    [['--name', ' 楚留香'], /invalid --name " 楚留香": 角色名首尾不能有空格/],
+    [['--name', '名'.repeat(25)], /invalid --name .*角色名最多 24 个字/],
+    [['--color', 'red'], /invalid --color "red"/],
+    [['--colour', '#c0392b'], /unknown argument --colour/],
+    [['--name'], /--name needs a value/],
+  ])('%j exits 2 with a clear message and the usage', async (args, message) => {
+    const dir = tempDir('chat-cli-');
+    const { code, stderr } = await chat([...args, '--store', path.join(dir, 'store.json')]).exited;
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+    expect(stderr).toContain('usage: npm run chat');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('an unreachable server exits 1 and says so', async () => {
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const dir = tempDir('chat-cli-');
+    const { code, stderr } = await chat(['--url', `http://127.0.0.1:${port}`, '--name', '楚留香', '--store', path.join(dir, 's.json')]).exited;
+    expect(code).toBe(1);
+    expect(stderr).toContain(`cannot reach http://127.0.0.1:${port}`);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('against local-supabase', () => {
+  let server: TestServer;
+  let db: pg.Client;
+  let dir: string;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    db = new pg.Client({ connectionString: server.dbUrl });
+    await db.connect();
+    dir = tempDir('chat-cli-');
+  });
+
+  afterAll(async () => {
+    await db.end();
+    await server.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const base = () => ['--url', server.url, '--key', server.anonKey];
+
+  test('a typed line lands in the database and shows in a second client; a restart keeps the same user', async () => {
+    const storeA = path.join(dir, 'a.json');
+    const listener = chat([...base(), '--name', '陆小凤', '--color', '#117a65', '--store', path.join(dir, 'b.json')]);
+    await waitFor(() => listener.output().includes('已连接'), 'listener connected');
+
+    const writer = chat([...base(), '--name', '楚留香', '--color', '#c0392b', '--store', storeA]);
+    await waitFor(() => writer.output().includes('已连接'), 'writer connected');
+    writer.child.stdin.write('来自终端的问候\n');
+
+    await waitFor(async () => (await db.query(`select 1 from public.messages where body = '来自终端的问候'`)).rowCount === 1, 'row in db');
+    await waitFor(() => listener.output().includes('楚留香: 来自终端的问候'), 'line in the second client');
+    await waitFor(() => writer.output().includes('✓ 已发送'), 'writer sees it sent');
+
+    const photo = path.join(dir, 'photo.png');
+    fs.writeFileSync(photo, Buffer.from(IMAGE_FIXTURES.png, 'base64'));
+    writer.child.stdin.write(`/image ${photo}\n`);
+    await waitFor(
+      async () => (await db.query(`select 1 from public.messages where kind = 'image' and image_width = 16 and image_height = 16`)).rowCount === 1,
+      'image row in db',
+    );
+    await waitFor(() => /楚留香: \[图片 16×16\] http:\/\/\S+\/storage\/v1\/object\/public\/images\/\S+\.png/.test(listener.output()), 'image in listener');
+    writer.child.stdin.write('/quit\n');
+    expect((await writer.exited).code).toBe(0);
+
+    const { rows: first } = await db.query(`select user_id, username, avatar_color from public.messages where body = '来自终端的问候'`);
+    expect(first).toEqual([expect.objectContaining({ username: '楚留香', avatar_color: '#c0392b' })]);
+
+    // Restarted with the same store and piped input: same user, saved role, message delivered before exit.
+    const again = chat([...base(), '--store', storeA]);
+    again.child.stdin.end('再来一句\n');
+    expect((await again.exited).code).toBe(0);
+    const { rows: second } = await db.query(`select user_id, username from public.messages where body = '再来一句'`);
+    expect(second).toEqual([{ user_id: first[0].user_id, username: '楚留香' }]);
+    expect(again.output()).toContain('楚留香: 来自终端的问候');
+
+    await waitFor(() => listener.output().includes('楚留香: 再来一句'), 'second line in the listener');
+    listener.child.stdin.write('/quit\n');
+    expect((await listener.exited).code).toBe(0);
+  });
+});

@@ -1,0 +1,338 @@
+// The core over the official supabase-js (Node fetch, ws, realtime vsn 1.0.0) against a real
+// local-supabase: history, sending, receiving, gap-fill, and failure injection through a TCP proxy
+// that can refuse connections or lose one answer, plus an app kill and a server restart.
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import pg from 'pg';
+import WebSocket from 'ws';
+import { memoryStore } from '../miniprogram/core/ports';
+import { RoomSession } from '../miniprogram/core/room-session';
+import { storageUploader, supabaseAuthStorage, SupabaseBackend } from '../miniprogram/core/supabase-backend';
+import type { ConnectionState } from '../miniprogram/core/types';
+import { IMAGE_FIXTURES, RenderedList } from './core-fakes';
+import { startTestServer, tempDir, type TestServer } from './support/server';
+
+jest.setTimeout(60000);
+
+
+/** A TCP proxy in front of the server: it can refuse every connection, or lose one answer. */
+class FlakyProxy {
+  private readonly sockets = new Set<net.Socket>();
+  private readonly server = net.createServer((client) => this.accept(client));
+  private down = false;
+  /** The next request containing this text reaches the server, but its answer never comes back. */
+  loseAnswerTo: string | null = null;
+  port = 0;
+
+  constructor(private readonly targetPort: number) {}
+
+  async start(): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as net.AddressInfo).port;
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Drops every open connection and refuses new ones until `up()`. */
+  goDown(): void {
+    this.down = true;
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  up(): void {
+    this.down = false;
+  }
+
+  async close(): Promise<void> {
+    this.goDown();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  private accept(client: net.Socket): void {
+    if (this.down) {
+      client.destroy();
+      return;
+    }
+    const upstream = net.connect(this.targetPort, '127.0.0.1');
+    let loseAnswer = false;
+    for (const socket of [client, upstream]) {
+      this.sockets.add(socket);
+      socket.on('close', () => {
+        this.sockets.delete(socket);
+        client.destroy();
+        upstream.destroy();
+      });
+      socket.on('error', () => undefined);
+    }
+    client.on('data', (chunk: Buffer) => {
+      if (this.loseAnswerTo && chunk.toString('latin1').includes(this.loseAnswerTo)) {
+        this.loseAnswerTo = null;
+        loseAnswer = true;
+      }
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      if (loseAnswer) client.destroy();
+      else client.write(chunk);
+    });
+  }
+}
+
+interface Device {
+  client: SupabaseClient;
+  store: ReturnType<typeof memoryStore>;
+}
+
+/** What one phone has: a supabase-js client (its session kept in the device store) and the store. */
+function device(url: string, anonKey: string, store = memoryStore()): Device {
+  const client = createClient(url, anonKey, {
+    auth: { storage: supabaseAuthStorage(store), persistSession: true, autoRefreshToken: false, detectSessionInUrl: false },
+    realtime: { transport: WebSocket as never, vsn: '1.0.0' } as never,
+  });
+  return { client, store };
+}
+
+const openSessions: Array<{ session: RoomSession; client: SupabaseClient }> = [];
+
+async function openRoom(dev: Device, name = '楚留香') {
+  const backend = new SupabaseBackend(dev.client, storageUploader(dev.client, (file) => fs.promises.readFile(file)));
+  const session = new RoomSession({ backend, store: dev.store, roomSlug: 'lobby', profile: () => ({ name, color: '#c0392b' }) });
+  const rendered = new RenderedList();
+  session.onPatch(rendered.apply);
+  openSessions.push({ session, client: dev.client });
+  await session.start();
+  const states = () => rendered.of('connection').map((patch) => (patch as { state: ConnectionState }).state);
+  await waitFor(() => states()[states().length - 1] === 'connected', 'subscribed');
+  return { session, rendered, backend, states };
+}
+
+async function closeAll(): Promise<void> {
+  for (const { session, client } of openSessions.splice(0)) {
+    session.stop();
+    await client.removeAllChannels();
+    client.realtime.disconnect();
+  }
+}
+
+async function waitFor(predicate: () => boolean, what: string, timeoutMs = 20000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+let server: TestServer;
+let db: pg.Client;
+
+async function rows(where = 'true'): Promise<Array<{ id: number; body: string | null; username: string; client_id: string }>> {
+  return (await db.query(`select id, body, username, client_id from public.messages where ${where} order by id`)).rows;
+}
+
+/** Another user writing through their own official client. */
+async function otherUser(): Promise<SupabaseClient> {
+  const { client } = device(server.url, server.anonKey);
+  const { error } = await client.auth.signInAnonymously();
+  if (error) throw error;
+  return client;
+}
+
+async function say(client: SupabaseClient, body: string): Promise<void> {
+  const { error } = await client.from('messages').insert({ room_id: 1, username: '路人甲', avatar_color: '#1f618d', kind: 'text', body, client_id: crypto.randomUUID() });
+  if (error) throw new Error(error.message);
+}
+
+function bodies(rendered: RenderedList): Array<string | null> {
+  return rendered.messages.map((message) => message.body);
+}
+
+describe('against local-supabase', () => {
+  let dataDir: string;
+  let png: string;
+
+  beforeAll(async () => {
+    dataDir = tempDir();
+    png = path.join(dataDir, 'photo.png');
+    fs.writeFileSync(png, Buffer.from(IMAGE_FIXTURES.png, 'base64'));
+    server = await startTestServer({ dataDir });
+    db = new pg.Client({ connectionString: server.dbUrl });
+    await db.connect();
+  });
+
+  afterAll(async () => {
+    await closeAll();
+    await db.end();
+    await server.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  beforeEach(async () => {
+    await db.query('truncate public.messages');
+  });
+
+  afterEach(closeAll);
+
+  test('history: the newest page at once, older pages on request', async () => {
+    const writer = await otherUser();
+    const { data } = await writer.auth.getUser();
+    // Seeded directly: one user's 60 messages would trip the rate limit the app must respect.
+    await db.query(`set session_replication_role = replica`);
+    await db.query(
+      `insert into public.messages (room_id, user_id, username, avatar_color, kind, body, client_id)
+       select 1, $1, '路人甲', '#1f618d', 'text', 'old ' || g, gen_random_uuid() from generate_series(1, 60) g`,
+      [data.user!.id],
+    );
+    await db.query(`set session_replication_role = origin`);
+
+    const room = await openRoom(device(server.url, server.anonKey));
+    expect(bodies(room.rendered)).toEqual(Array.from({ length: 50 }, (_, i) => `old ${i + 11}`));
+    expect(room.rendered.hasOlder).toBe(true);
+    expect(await room.session.loadOlder()).toBe(true);
+    expect(bodies(room.rendered)).toEqual(Array.from({ length: 60 }, (_, i) => `old ${i + 1}`));
+    expect(await room.session.loadOlder()).toBe(false);
+    room.rendered.messages.forEach((message) => expect(message.mine).toBe(false));
+  });
+
+  test('send text and an image; another user receives both live, exactly once', async () => {
+    const me = await openRoom(device(server.url, server.anonKey), '楚留香');
+    const them = await openRoom(device(server.url, server.anonKey), '陆小凤');
+    me.session.sendText('在下楚留香');
+    me.session.sendImage({ path: png, width: 16, height: 16, size: fs.statSync(png).size, mime: 'image/png' });
+    await waitFor(() => me.rendered.messages.filter((m) => m.status === 'sent').length === 2, 'both sent');
+    await waitFor(() => them.rendered.messages.length === 2, 'both received');
+    expect(them.rendered.messages.map((m) => [m.username, m.kind, m.mine])).toEqual([
+      ['楚留香', 'text', false],
+      ['楚留香', 'image', false],
+    ]);
+    const image = them.rendered.messages[1];
+    const response = await fetch(image.imageUrl!);
+    expect(response.status).toBe(200);
+    expect(Buffer.from(await response.arrayBuffer())).toEqual(fs.readFileSync(png));
+    expect(me.rendered.messages.map((m) => m.mine)).toEqual([true, true]);
+    expect(await rows()).toHaveLength(2);
+    // The echo of our own insert was merged, not added.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(me.rendered.messages).toHaveLength(2);
+    me.session.stop();
+    them.session.stop();
+  });
+
+  test('gap-fill after a forced disconnect: missed messages arrive in order, once', async () => {
+    const proxy = new FlakyProxy(server.port);
+    const url = await proxy.start();
+    try {
+      const room = await openRoom(device(url, server.anonKey));
+      const writer = await otherUser();
+      await say(writer, 'before');
+      await waitFor(() => room.rendered.messages.length === 1, 'live message');
+
+      proxy.goDown();
+      await waitFor(() => room.states().includes('reconnecting'), 'drop noticed');
+      for (const body of ['gap 1', 'gap 2', 'gap 3']) await say(writer, body);
+      proxy.up();
+      // realtime-js rejoins by itself; the rejoin triggers the gap-fill.
+      await waitFor(() => room.rendered.messages.length === 4, 'gap filled');
+      expect(bodies(room.rendered)).toEqual(['before', 'gap 1', 'gap 2', 'gap 3']);
+      await say(writer, 'after');
+      await waitFor(() => room.rendered.messages.length === 5, 'live again');
+      expect(room.rendered.ids()).toEqual((await rows()).map((row) => row.id));
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test('requests failing: the message waits as sending and goes once the network is back', async () => {
+    const proxy = new FlakyProxy(server.port);
+    const url = await proxy.start();
+    try {
+      const room = await openRoom(device(url, server.anonKey));
+      proxy.goDown();
+      room.session.sendText('断网时写的');
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(room.rendered.messages).toMatchObject([{ status: 'sending' }]);
+      expect(await rows()).toHaveLength(0);
+      proxy.up();
+      room.session.resume();
+      await waitFor(() => room.rendered.messages[0].status === 'sent', 'sent after recovery');
+      expect((await rows()).map((row) => row.body)).toEqual(['断网时写的']);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test('the connection drops mid-send (insert committed, answer lost): exactly one row, shown as sent', async () => {
+    const proxy = new FlakyProxy(server.port);
+    const url = await proxy.start();
+    try {
+      const phone = device(url, server.anonKey);
+      const room = await openRoom(phone);
+      proxy.loseAnswerTo = 'POST /rest/v1/messages';
+      room.session.sendText('只发一次');
+      await waitFor(() => room.rendered.messages[0]?.status === 'sent', 'shown as sent');
+      // The outbox retried (a duplicate, counted as success) and is empty.
+      await waitFor(() => phone.store.dump()['outbox:lobby'] === undefined, 'outbox settled');
+      expect(proxy.loseAnswerTo).toBeNull();
+      expect((await rows()).map((row) => row.body)).toEqual(['只发一次']);
+      expect(room.rendered.messages).toHaveLength(1);
+      expect(room.rendered.messages[0].id).toBe((await rows())[0].id);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test('app killed with pending messages: the next launch delivers them exactly once', async () => {
+    const proxy = new FlakyProxy(server.port);
+    const url = await proxy.start();
+    const store = memoryStore();
+    try {
+      const first = await openRoom(device(url, server.anonKey, store));
+      proxy.goDown();
+      first.session.sendText('临走前一');
+      first.session.sendText('临走前二');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await first.session.flush();
+      await closeAll();
+    } finally {
+      await proxy.close();
+    }
+
+    const second = await openRoom(device(server.url, server.anonKey, store));
+    expect(second.rendered.patches[0]).toMatchObject({ type: 'reset' });
+    await waitFor(() => second.rendered.messages.filter((m) => m.status === 'sent').length === 2, 'delivered');
+    expect((await rows()).map((row) => row.body)).toEqual(['临走前一', '临走前二']);
+    expect(second.rendered.messages.map((m) => [m.body, m.mine])).toEqual([
+      ['临走前一', true],
+      ['临走前二', true],
+    ]);
+    await closeAll();
+
+    const third = await openRoom(device(server.url, server.anonKey, store));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await rows()).toHaveLength(2);
+    expect(bodies(third.rendered)).toEqual(['临走前一', '临走前二']);
+  });
+
+  test('server restarted on the same data and port: the room reconnects, catches up and sends', async () => {
+    const room = await openRoom(device(server.url, server.anonKey));
+    room.session.sendText('重启前');
+    await waitFor(() => room.rendered.messages[0]?.status === 'sent', 'sent before restart');
+
+    await db.end();
+    await server.stop();
+    room.session.sendText('停机时写的');
+    server = await startTestServer({ dataDir, port: server.port });
+    db = new pg.Client({ connectionString: server.dbUrl });
+    await db.connect();
+
+    const writer = await otherUser();
+    await say(writer, '重启后别人说的');
+    room.session.resume();
+    await waitFor(() => room.rendered.messages.length === 3 && room.rendered.messages.every((m) => m.status === 'sent'), 'caught up');
+    expect((await rows()).map((row) => row.body).sort()).toEqual(['停机时写的', '重启前', '重启后别人说的'].sort());
+    expect(room.rendered.ids()).toEqual((await rows()).map((row) => row.id));
+    await waitFor(() => room.states()[room.states().length - 1] === 'connected', 'realtime back');
+    await say(writer, '直播恢复');
+    await waitFor(() => room.rendered.messages.length === 4, 'live after restart');
+  });
+});

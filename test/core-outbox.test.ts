@@ -1,0 +1,362 @@
+// The outbox state machine through the room session: pending at once, sent exactly once,
+// duplicates as success, rejections as 'failed' with a Chinese reason, capped backoff, images,
+// and persistence across an app kill.
+import { memoryStore, BackendFailure } from '../miniprogram/core/ports';
+import { FIRST_RETRY_MS, MAX_ATTEMPTS, imageStoragePath, retryDelay } from '../miniprogram/core/outbox';
+import { uuidV4 } from '../miniprogram/core/ids';
+import { zh } from '../miniprogram/core/messages';
+import { FakeBackend, ManualClock, ME, OTHER, openRoom, picked, settle } from './core-fakes';
+
+async function startedRoom(options: Parameters<typeof openRoom>[0] = {}) {
+  const room = openRoom(options);
+  await room.session.start();
+  await settle();
+  return room;
+}
+
+function lastMessage(room: ReturnType<typeof openRoom>) {
+  return room.rendered.messages[room.rendered.messages.length - 1];
+}
+
+const network = () => new BackendFailure(0, '', 'TypeError: fetch failed');
+
+test('a text shows at once as sending and mine, then is sent exactly once', async () => {
+  const room = await startedRoom();
+  room.backend.insertRow({});
+  room.session.sendText('在下楚留香');
+  expect(lastMessage(room)).toMatchObject({ id: null, status: 'sending', mine: true, body: '在下楚留香', username: '楚留香' });
+  await settle();
+  expect(lastMessage(room)).toMatchObject({ id: 2, status: 'sent', mine: true, userId: ME });
+  expect(room.backend.rows.filter((row) => row.body === '在下楚留香')).toHaveLength(1);
+  expect(room.store.dump()['outbox:lobby']).toBeUndefined();
+  room.check();
+});
+
+test('the answer of the insert and the realtime echo do not duplicate, in either order', async () => {
+  for (const deliverLive of [true, false]) {
+    const room = await startedRoom();
+    room.backend.deliverLive = deliverLive;
+    room.session.sendText('一');
+    await settle();
+    if (!deliverLive) room.backend.deliver(room.backend.rows[0]);
+    expect(room.rendered.ids()).toEqual([1]);
+    room.check();
+  }
+});
+
+test('messages go out in the order they were written', async () => {
+  const room = await startedRoom();
+  room.session.sendText('一');
+  room.session.sendText('二');
+  room.session.sendText('三');
+  await settle();
+  expect(room.backend.rows.map((row) => row.body)).toEqual(['一', '二', '三']);
+  expect(room.rendered.bodies()).toEqual(['一', '二', '三']);
+  room.check();
+});
+
+test('an insert whose answer was lost is retried, and the duplicate counts as success', async () => {
+  const room = await startedRoom();
+  room.backend.deliverLive = false;
+  room.backend.loseInsertAnswers = 1;
+  room.session.sendText('只此一条');
+  await settle();
+  expect(lastMessage(room).status).toBe('sending');
+  await room.clock.advance(FIRST_RETRY_MS);
+  expect(room.backend.rows).toHaveLength(1);
+  expect(lastMessage(room)).toMatchObject({ status: 'sent', id: 1 });
+  expect(room.backend.calls.filter((call) => call === 'byClientId')).toHaveLength(1);
+  room.check();
+});
+
+test('a duplicate client_id held by someone else’s row is resent under a fresh id', async () => {
+  const ids = ['aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb'];
+  const room = await startedRoom({ newId: () => ids.shift() as string });
+  room.backend.deliverLive = false;
+  room.backend.insertRow({ client_id: 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', user_id: OTHER, body: '抢先' });
+  room.session.sendText('我的话');
+  await settle();
+  const mine = room.backend.rows.filter((row) => row.user_id === ME);
+  expect(mine).toMatchObject([{ body: '我的话', client_id: 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb' }]);
+  expect(room.rendered.messages.filter((message) => message.mine)).toMatchObject([
+    { key: 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb', status: 'sent' },
+  ]);
+  room.check();
+});
+
+test.each([
+  ['check constraint', new BackendFailure(400, '23514', 'new row for relation "messages" violates check constraint "messages_text_check"'), zh.sendRejectedRule],
+  ['rate limit', new BackendFailure(429, 'PT429', 'rate limit exceeded: at most 10 messages in 10 seconds'), zh.sendRateLimited],
+  ['RLS', new BackendFailure(403, '42501', 'new row violates row-level security policy for table "messages"'), zh.sendNoPermission],
+  ['anon role', new BackendFailure(401, '42501', 'permission denied for table messages'), zh.sendNoPermission],
+])('a rejection (%s) fails the message with a Chinese reason and never retries by itself', async (_label, failure, reason) => {
+  const room = await startedRoom();
+  room.backend.failNext('insert', failure);
+  room.session.sendText('被拒');
+  room.session.sendText('下一条');
+  await settle();
+  // The queue moved on; the failed one stays at the end with our other unsent messages.
+  expect(room.rendered.messages).toMatchObject([
+    { body: '下一条', status: 'sent' },
+    { body: '被拒', status: 'failed', error: reason, errorDetail: failure.detail },
+  ]);
+  expect(failure.detail).toContain(failure.code);
+  await room.clock.advance(10 * 60 * 1000);
+  expect(room.backend.calls.filter((call) => call === 'insert')).toHaveLength(2);
+
+  room.session.retry(room.rendered.messages[1].key);
+  expect(room.rendered.messages[1]).toMatchObject({ status: 'sending', error: '' });
+  await settle();
+  expect(room.rendered.bodies()).toEqual(['下一条', '被拒']);
+  expect(room.rendered.messages.map((message) => message.status)).toEqual(['sent', 'sent']);
+  room.check();
+});
+
+test('transient failures back off exponentially, then the message goes through', async () => {
+  const room = await startedRoom();
+  room.backend.failNext('insert', network(), new BackendFailure(503, '', 'Service Unavailable'));
+  room.session.sendText('坚持');
+  await settle();
+  const inserts = () => room.backend.calls.filter((call) => call === 'insert').length;
+  expect(inserts()).toBe(1);
+  await room.clock.advance(retryDelay(1) - 1);
+  expect(inserts()).toBe(1);
+  await room.clock.advance(1);
+  expect(inserts()).toBe(2);
+  await room.clock.advance(retryDelay(2) - 1);
+  expect(inserts()).toBe(2);
+  await room.clock.advance(1);
+  expect(inserts()).toBe(3);
+  expect(lastMessage(room)).toMatchObject({ status: 'sent' });
+  room.check();
+});
+
+test('transient failures are capped: the message fails, and a tap sends it once the network is back', async () => {
+  const room = await startedRoom();
+  room.backend.offline = true;
+  room.session.sendText('断网');
+  await room.clock.advance(10 * 60 * 1000);
+  expect(room.backend.calls.filter((call) => call === 'insert')).toHaveLength(MAX_ATTEMPTS);
+  expect(lastMessage(room)).toMatchObject({ status: 'failed', error: zh.sendNetwork });
+  expect(room.clock.pending().filter((ms) => ms > 0 && ms !== 1000)).toEqual([]);
+  room.backend.offline = false;
+  room.session.retry(lastMessage(room).key);
+  await settle();
+  expect(lastMessage(room)).toMatchObject({ status: 'sent' });
+  expect(room.backend.rows).toHaveLength(1);
+});
+
+test('the connection coming back sends at once instead of waiting out the backoff', async () => {
+  const room = await startedRoom();
+  room.backend.failNext('insert', network(), network(), network());
+  room.session.sendText('等网');
+  await room.clock.advance(FIRST_RETRY_MS + retryDelay(2));
+  expect(lastMessage(room).status).toBe('sending');
+  room.backend.channelStatus('error', 'socket closed');
+  room.backend.channelStatus('subscribed');
+  await settle();
+  expect(lastMessage(room)).toMatchObject({ status: 'sent' });
+});
+
+test('an image uploads first with progress, then is inserted, and shows the public URL', async () => {
+  const room = await startedRoom({ newId: () => uuidV4() });
+  const release = room.backend.holdUploads();
+  room.session.sendImage(picked());
+  expect(lastMessage(room)).toMatchObject({ kind: 'image', imageUrl: '/tmp/photo.jpg', progress: 0, status: 'sending' });
+  await settle();
+  expect(lastMessage(room).progress).toBe(50);
+  release();
+  await settle();
+  const [row] = room.backend.rows;
+  expect(row.image_path).toMatch(new RegExp(`^${ME}/2026-11/[0-9a-f-]{36}\\.jpg$`));
+  expect(room.backend.objects.has(row.image_path as string)).toBe(true);
+  expect(lastMessage(room)).toMatchObject({
+    status: 'sent',
+    imageUrl: `https://cdn.test/images/${row.image_path}`,
+    imageWidth: 640,
+    imageHeight: 480,
+  });
+  room.check();
+});
+
+test('a failed upload is retried without re-picking, under the same storage path', async () => {
+  const room = await startedRoom();
+  room.backend.offline = true;
+  room.session.sendImage(picked());
+  await room.clock.advance(10 * 60 * 1000);
+  expect(lastMessage(room)).toMatchObject({ status: 'failed', error: zh.uploadFailed });
+  const [stored] = room.store.dump()['outbox:lobby'] as Array<{ image: { storagePath: string; path: string } }>;
+  expect(stored.image.path).toBe('/tmp/photo.jpg');
+
+  room.backend.offline = false;
+  room.session.retry(lastMessage(room).key);
+  await settle();
+  expect(room.backend.rows[0].image_path).toBe(stored.image.storagePath);
+  expect(lastMessage(room).status).toBe('sent');
+});
+
+test('an upload that landed but lost its answer counts as uploaded (duplicate object)', async () => {
+  const room = await startedRoom();
+  room.backend.loseUploadAnswers = 1;
+  room.session.sendImage(picked());
+  await settle();
+  expect(room.backend.objects.size).toBe(1);
+  expect(lastMessage(room).status).toBe('sending');
+  await room.clock.advance(FIRST_RETRY_MS);
+  expect(room.backend.calls.filter((call) => call === 'upload')).toHaveLength(2);
+  expect(room.backend.rows).toHaveLength(1);
+  expect(lastMessage(room).status).toBe('sent');
+});
+
+test('a rejected image (too large) fails with its own reason', async () => {
+  const room = await startedRoom();
+  room.backend.failNext('upload', new BackendFailure(413, '413', 'The object exceeded the maximum allowed size'));
+  room.session.sendImage(picked());
+  await settle();
+  expect(lastMessage(room)).toMatchObject({ status: 'failed', error: zh.imageTooLarge });
+});
+
+test('pending messages survive the app being killed and are delivered exactly once by the next session', async () => {
+  const backend = new FakeBackend();
+  const store = memoryStore();
+  const first = await startedRoom({ backend, store });
+  backend.offline = true;
+  first.session.sendText('第一条');
+  first.session.sendImage(picked());
+  await settle();
+  // Killed: no stop(), no cleanup; its timers never fire again.
+  await first.session.flush();
+
+  backend.offline = false;
+  backend.loseInsertAnswers = 1;
+  const second = openRoom({ backend, store, clock: new ManualClock() });
+  await second.session.start();
+  // The first paint shows both as pending, straight from the device store.
+  const [paint] = second.rendered.patches;
+  expect(paint.type === 'reset' && paint.messages.map((message) => [message.body, message.status])).toEqual([
+    ['第一条', 'sending'],
+    [null, 'sending'],
+  ]);
+  await settle();
+  await second.clock.advance(FIRST_RETRY_MS);
+  expect(backend.rows.map((row) => row.body ?? row.kind)).toEqual(['第一条', 'image']);
+  expect(second.rendered.messages.map((message) => message.status)).toEqual(['sent', 'sent']);
+  expect(store.dump()['outbox:lobby']).toBeUndefined();
+
+  // A third launch has nothing left to send.
+  const third = openRoom({ backend, store, clock: new ManualClock() });
+  await third.session.start();
+  await settle();
+  expect(backend.rows).toHaveLength(2);
+  expect(third.rendered.ids()).toEqual([1, 2]);
+});
+
+test('stopping during an upload cancels it; the next start resumes the same image', async () => {
+  const backend = new FakeBackend();
+  const store = memoryStore();
+  const first = await startedRoom({ backend, store });
+  const release = backend.holdUploads();
+  first.session.sendImage(picked());
+  await settle();
+  first.session.stop();
+  await settle();
+  await first.session.flush();
+  expect(backend.objects.size).toBe(0);
+  // The server finishes the cancelled transfer anyway; the next attempt finds the object there.
+  release();
+  await settle();
+  const [stored] = store.dump()['outbox:lobby'] as Array<{ status: string; image: { storagePath: string } }>;
+  expect(stored.status).toBe('sending');
+
+  const second = openRoom({ backend, store, clock: new ManualClock() });
+  await second.session.start();
+  await settle();
+  expect(backend.rows[0].image_path).toBe(stored.image.storagePath);
+  expect(second.rendered.messages).toMatchObject([{ status: 'sent', kind: 'image' }]);
+});
+
+test('a role change applies to new messages only', async () => {
+  const room = await startedRoom();
+  room.backend.offline = true;
+  room.session.sendText('旧身份');
+  room.setProfile({ name: '陆小凤', color: '#117a65' });
+  room.session.sendText('新身份');
+  room.backend.offline = false;
+  await room.clock.advance(FIRST_RETRY_MS);
+  expect(room.backend.rows.map((row) => [row.body, row.username, row.avatar_color])).toEqual([
+    ['旧身份', '楚留香', '#c0392b'],
+    ['新身份', '陆小凤', '#117a65'],
+  ]);
+});
+
+test('invalid text or role is refused before the outbox, with a Chinese message', async () => {
+  const room = await startedRoom();
+  room.session.sendText('   ');
+  room.session.sendText('字'.repeat(2001));
+  room.setProfile({ name: ' 楚留香', color: '#c0392b' });
+  room.session.sendText('你好');
+  await settle();
+  expect(room.rendered.of('error').map((patch) => patch.type === 'error' && patch.message)).toEqual([
+    zh.textEmpty,
+    '消息最多 2000 个字',
+    zh.nameUntrimmed,
+  ]);
+  expect(room.backend.calls).not.toContain('insert');
+  expect(room.rendered.messages).toEqual([]);
+});
+
+test('image storage paths follow <uid>/<yyyy-mm>/<uuid>.<ext>', () => {
+  expect(imageStoragePath(ME, 'image/png', Date.UTC(2026, 0, 31), 'abc')).toBe(`${ME}/2026-01/abc.png`);
+  expect(imageStoragePath(ME, 'image/jpeg', Date.UTC(2026, 11, 1), 'abc')).toBe(`${ME}/2026-12/abc.jpg`);
+});
+
+test('a message typed before the device store answered is kept with the restored ones', async () => {
+  const store = memoryStore();
+  store.set('outbox:lobby', [
+    { key: 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', kind: 'text', body: '上次没发出', image: null, username: '楚留香', avatarColor: '#c0392b', createdAt: '2026-11-21T11:00:00.000Z', status: 'sending', attempts: 4, error: null },
+  ]);
+  const slowStore = { ...store, get: <T>(key: string) => new Promise<T | null>((resolve) => setTimeout(() => resolve(store.get<T>(key)), 20)) };
+  const room = openRoom({ store: { ...store, ...slowStore } });
+  const started = room.session.start();
+  room.session.sendText('抢先输入');
+  await started;
+  await settle();
+  expect(room.backend.rows.map((row) => row.body)).toEqual(['上次没发出', '抢先输入']);
+  room.check();
+});
+
+test('the echo arriving while the insert keeps failing settles the message: no later "failed" on a sent row', async () => {
+  const room = await startedRoom();
+  room.backend.loseInsertAnswers = 1;
+  room.session.sendText('回声先到');
+  await settle();
+  // The row landed and its echo was shown; the answer was lost and every retry fails.
+  expect(room.rendered.messages).toMatchObject([{ status: 'sent', body: '回声先到' }]);
+  room.backend.offline = true;
+  await room.clock.advance(10 * 60 * 1000);
+  expect(room.rendered.messages).toMatchObject([{ status: 'sent', body: '回声先到' }]);
+  expect(room.store.dump()['outbox:lobby']).toBeUndefined();
+  room.check();
+});
+
+test('a message delivered just before a kill, already in the cache, is not sent again', async () => {
+  const backend = new FakeBackend();
+  const store = memoryStore();
+  const first = await startedRoom({ backend, store });
+  backend.deliverLive = false;
+  backend.loseInsertAnswers = 1;
+  first.session.sendText('已送达');
+  await settle();
+  // Another path (a gap-fill) shows the row and the cache is saved, then the app dies.
+  first.session.resume();
+  await settle();
+  await first.clock.advance(1000);
+  await first.session.flush();
+
+  backend.offline = true;
+  const second = openRoom({ backend, store, clock: new ManualClock() });
+  await second.session.start();
+  expect(second.rendered.messages).toMatchObject([{ body: '已送达', status: 'sent' }]);
+  expect(store.dump()['outbox:lobby']).toBeUndefined();
+  expect(backend.rows).toHaveLength(1);
+});

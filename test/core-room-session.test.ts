@@ -1,0 +1,292 @@
+// The room session over an in-memory backend: cache paint, paging, live order, gap-fill after
+// reconnects and app shows, connection states.
+import { memoryStore } from '../miniprogram/core/ports';
+import { CACHE_SAVE_DELAY_MS, MAX_GAP_PAGES } from '../miniprogram/core/room-session';
+import { PAGE_SIZE } from '../miniprogram/core/message-list';
+import { zh } from '../miniprogram/core/messages';
+import { FakeBackend, ME, openRoom, ROOM, settle } from './core-fakes';
+
+function range(from: number, to: number): number[] {
+  const out: number[] = [];
+  for (let i = from; i <= to; i++) out.push(i);
+  return out;
+}
+
+function seeded(count: number): FakeBackend {
+  const backend = new FakeBackend();
+  for (let i = 0; i < count; i++) backend.insertRow({});
+  return backend;
+}
+
+test('first launch: an empty paint, then the newest page in front of nothing, then subscribed', async () => {
+  const room = openRoom({ backend: seeded(70) });
+  await room.session.start();
+  await settle();
+  expect(room.rendered.patches[0]).toEqual({ type: 'reset', messages: [], hasOlder: false });
+  expect(room.rendered.ids()).toEqual(range(21, 70));
+  expect(room.rendered.hasOlder).toBe(true);
+  expect(room.rendered.of('reset')).toHaveLength(1);
+  expect(room.rendered.of('connection').map((patch) => patch.type === 'connection' && patch.state)).toEqual([
+    'connecting',
+    'connected',
+  ]);
+  expect(room.backend.activeSubscriptions()).toBe(1);
+  room.check();
+});
+
+test('paints from the device cache before the network answers, then merges the newest page without a reset', async () => {
+  const backend = seeded(60);
+  const store = memoryStore();
+  const first = openRoom({ backend, store });
+  await first.session.start();
+  await settle();
+  await first.clock.advance(CACHE_SAVE_DELAY_MS);
+  first.session.stop();
+  expect(store.dump()['room:lobby']).toMatchObject({ room: ROOM, userId: ME });
+
+  backend.insertRow({ user_id: ME, username: '楚留香' }, { deliver: false });
+  backend.insertRow({}, { deliver: false });
+  backend.offline = true;
+  const second = openRoom({ backend, store });
+  const started = second.session.start();
+  // The cached page is on screen even though every request fails.
+  await settle();
+  expect(second.rendered.patches[0]).toMatchObject({ type: 'reset', hasOlder: true });
+  expect(second.rendered.ids()).toEqual(range(11, 60));
+  backend.offline = false;
+  await second.clock.advance(1000);
+  await started;
+  await settle();
+  expect(second.rendered.ids()).toEqual(range(11, 62));
+  expect(second.rendered.messages[50].mine).toBe(true);
+  expect(second.rendered.messages[51].mine).toBe(false);
+  expect(second.rendered.of('reset')).toHaveLength(1);
+  second.check();
+});
+
+test('a cache too far behind the room is replaced by the newest page', async () => {
+  const backend = seeded(10);
+  const store = memoryStore();
+  const first = openRoom({ backend, store });
+  await first.session.start();
+  await settle();
+  first.session.stop();
+  for (let i = 0; i < 120; i++) backend.insertRow({}, { deliver: false });
+
+  const second = openRoom({ backend, store });
+  await second.session.start();
+  await settle();
+  expect(second.rendered.ids()).toEqual(range(81, 130));
+  expect(second.rendered.hasOlder).toBe(true);
+  second.check();
+});
+
+test('loads older pages on request until there are none', async () => {
+  const room = openRoom({ backend: seeded(120) });
+  await room.session.start();
+  await settle();
+  expect(await room.session.loadOlder()).toBe(true);
+  expect(room.rendered.ids()).toEqual(range(21, 120));
+  expect(room.rendered.hasOlder).toBe(true);
+  expect(await room.session.loadOlder()).toBe(true);
+  expect(room.rendered.ids()).toEqual(range(1, 120));
+  expect(room.rendered.hasOlder).toBe(false);
+  expect(await room.session.loadOlder()).toBe(false);
+  expect(room.backend.calls.filter((call) => call === 'before')).toHaveLength(2);
+  room.check();
+});
+
+test('a failed older page keeps hasOlder so the page can ask again', async () => {
+  const room = openRoom({ backend: seeded(60) });
+  await room.session.start();
+  await settle();
+  room.backend.offline = true;
+  expect(await room.session.loadOlder()).toBe(false);
+  expect(room.rendered.of('error')[0]).toMatchObject({ message: zh.loadFailed });
+  room.backend.offline = false;
+  expect(await room.session.loadOlder()).toBe(true);
+  expect(room.rendered.ids()).toEqual(range(1, 60));
+  room.check();
+});
+
+test('live INSERTs arriving out of id order are placed in id order', async () => {
+  const room = openRoom({ backend: seeded(3) });
+  await room.session.start();
+  await settle();
+  const late = room.backend.reserveId();
+  room.backend.insertRow({});
+  room.backend.insertRow({}, { id: late });
+  expect(room.rendered.ids()).toEqual([1, 2, 3, 4, 5]);
+  expect(room.rendered.patches[room.rendered.patches.length - 1]).toMatchObject({ type: 'insert', index: 3 });
+  room.check();
+});
+
+test('after a drop and rejoin, gap-fill brings what was missed, including a late commit below the newest id', async () => {
+  const room = openRoom({ backend: seeded(5) });
+  await room.session.start();
+  await settle();
+  const late = room.backend.reserveId(); // 6: its transaction commits after 7's
+  room.backend.insertRow({}); // 7, delivered live
+  room.backend.channelStatus('error', 'socket closed');
+  room.backend.insertRow({}, { id: late, deliver: false });
+  room.backend.insertRow({}, { deliver: false }); // 8
+  expect(room.rendered.ids()).toEqual([1, 2, 3, 4, 5, 7]);
+
+  room.backend.channelStatus('subscribed');
+  await settle();
+  expect(room.rendered.ids()).toEqual(range(1, 8));
+  expect(room.rendered.of('connection').map((patch) => patch.type === 'connection' && patch.state)).toEqual([
+    'connecting',
+    'connected',
+    'reconnecting',
+    'connected',
+  ]);
+  // One error patch for the drop, with the developer detail.
+  expect(room.rendered.of('error')).toEqual([{ type: 'error', message: zh.connectFailed, detail: 'realtime error: socket closed' }]);
+  room.check();
+});
+
+test('resume (app show) fills the gap once, even when asked twice at once', async () => {
+  const room = openRoom({ backend: seeded(5) });
+  await room.session.start();
+  await settle();
+  room.backend.deliverLive = false;
+  room.backend.insertRow({});
+  room.backend.insertRow({});
+  const before = room.backend.calls.filter((call) => call === 'after').length;
+  room.session.resume();
+  room.session.resume();
+  await settle();
+  expect(room.rendered.ids()).toEqual(range(1, 7));
+  // One run plus one follow-up run for the request that came in during it.
+  expect(room.backend.calls.filter((call) => call === 'after').length - before).toBe(2);
+  room.check();
+});
+
+test('gap-fill pages through a long gap, and a gap longer than its limit reloads the newest page', async () => {
+  const room = openRoom({ backend: seeded(5) });
+  await room.session.start();
+  await settle();
+  room.backend.deliverLive = false;
+  for (let i = 0; i < 120; i++) room.backend.insertRow({});
+  room.session.resume();
+  await settle();
+  expect(room.rendered.ids()).toEqual(range(1, 125));
+  expect(room.rendered.of('reset')).toHaveLength(1);
+
+  for (let i = 0; i < PAGE_SIZE * MAX_GAP_PAGES + 10; i++) room.backend.insertRow({});
+  room.session.resume();
+  await settle();
+  expect(room.rendered.of('reset')).toHaveLength(2);
+  expect(room.rendered.ids()).toEqual(range(586, 635));
+  room.check();
+});
+
+test('offline at start: shows offline with a Chinese reason, retries with backoff, then connects', async () => {
+  const backend = seeded(3);
+  backend.offline = true;
+  const room = openRoom({ backend });
+  await room.session.start();
+  expect(room.rendered.of('connection').map((patch) => patch.type === 'connection' && patch.state)).toEqual(['connecting', 'offline']);
+  expect(room.rendered.of('error')[0]).toMatchObject({ message: zh.connectFailed, detail: 'network -: TypeError: fetch failed' });
+  await room.clock.advance(1000);
+  expect(room.rendered.of('error')).toHaveLength(2);
+  backend.offline = false;
+  await room.clock.advance(1999);
+  expect(room.rendered.ids()).toEqual([]);
+  await room.clock.advance(1);
+  expect(room.rendered.ids()).toEqual([1, 2, 3]);
+  expect(room.rendered.of('connection').map((patch) => patch.type === 'connection' && patch.state)).toEqual([
+    'connecting',
+    'offline',
+    'connected',
+  ]);
+  room.check();
+});
+
+test('reconnect() while offline connects at once instead of waiting for the next retry', async () => {
+  const backend = seeded(2);
+  backend.offline = true;
+  const room = openRoom({ backend });
+  await room.session.start();
+  backend.offline = false;
+  room.session.reconnect();
+  await settle();
+  expect(room.rendered.ids()).toEqual([1, 2]);
+  expect(room.clock.pending()).toEqual([CACHE_SAVE_DELAY_MS]);
+});
+
+test('a closed channel is resubscribed after a delay, and reconnect() resubscribes at once', async () => {
+  const room = openRoom({ backend: seeded(2) });
+  await room.session.start();
+  await settle();
+  room.backend.channelStatus('closed');
+  expect(room.backend.activeSubscriptions()).toBe(0);
+  await room.clock.advance(1000);
+  expect(room.backend.activeSubscriptions()).toBe(1);
+  room.session.reconnect();
+  expect(room.backend.activeSubscriptions()).toBe(1);
+  expect(room.backend.calls.filter((call) => call === 'subscribe')).toHaveLength(3);
+});
+
+test('stop() unsubscribes and nothing more is rendered', async () => {
+  const room = openRoom({ backend: seeded(2) });
+  await room.session.start();
+  await settle();
+  room.session.stop();
+  const count = room.rendered.patches.length;
+  room.backend.insertRow({});
+  room.session.resume();
+  await settle();
+  expect(room.backend.activeSubscriptions()).toBe(0);
+  expect(room.rendered.patches).toHaveLength(count);
+});
+
+test('an empty room renders nothing more than the first reset, however often it catches up', async () => {
+  const room = openRoom();
+  await room.session.start();
+  await settle();
+  room.session.resume();
+  room.backend.channelStatus('subscribed');
+  await settle();
+  expect(room.rendered.patches.filter((patch) => patch.type !== 'connection')).toEqual([{ type: 'reset', messages: [], hasOlder: false }]);
+});
+
+test('a cache painted for another user (session lost) is replaced, so "mine" is right', async () => {
+  const backend = seeded(3);
+  backend.insertRow({ user_id: ME });
+  const store = memoryStore();
+  const first = openRoom({ backend, store });
+  await first.session.start();
+  await settle();
+  first.session.stop();
+  expect(first.rendered.messages.map((message) => message.mine)).toEqual([false, false, false, true]);
+
+  backend.me = 'ffffffff-ffff-4fff-8fff-ffffffffffff';
+  const second = openRoom({ backend, store });
+  await second.session.start();
+  await settle();
+  expect(second.rendered.of('reset')).toHaveLength(2);
+  expect(second.rendered.messages.map((message) => message.mine)).toEqual([false, false, false, false]);
+  second.check();
+});
+
+test('a failed gap-fill shows offline; the next successful one shows connected again', async () => {
+  const room = openRoom({ backend: seeded(2) });
+  await room.session.start();
+  await settle();
+  room.backend.offline = true;
+  room.session.resume();
+  await settle();
+  room.backend.offline = false;
+  room.backend.insertRow({}, { deliver: false });
+  room.session.resume();
+  await settle();
+  expect(room.rendered.ids()).toEqual([1, 2, 3]);
+  expect(room.rendered.of('connection').map((patch) => patch.type === 'connection' && patch.state)).toEqual([
+    'connecting',
+    'connected',
+    'offline',
+    'connected',
+  ]);
+});
