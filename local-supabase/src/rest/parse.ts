@@ -1,0 +1,187 @@
+// The URL grammar postgrest-js emits (research §2.3), parsed into a small tree. Nothing here knows
+// SQL or the schema: names are checked against the schema cache and quoted when SQL is built.
+import { parseError } from './errors';
+
+const OPERATORS = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike', 'is', 'in'] as const;
+export type Operator = (typeof OPERATORS)[number];
+const IS_VALUES = ['null', 'not_null', 'true', 'false', 'unknown'] as const;
+export type IsValue = (typeof IS_VALUES)[number];
+
+export interface SelectItem {
+  /** A column name, or '*'. */
+  column: string;
+  alias?: string;
+  cast?: string;
+}
+
+export type Condition =
+  | { kind: 'filter'; column: string; negate: boolean; op: Exclude<Operator, 'is' | 'in'>; value: string }
+  | { kind: 'filter'; column: string; negate: boolean; op: 'is'; value: IsValue }
+  | { kind: 'filter'; column: string; negate: boolean; op: 'in'; value: string[] }
+  | { kind: 'group'; negate: boolean; joiner: 'and' | 'or'; items: Condition[] };
+
+export interface OrderTerm {
+  column: string;
+  descending: boolean;
+  nulls?: 'first' | 'last';
+}
+
+export interface QueryParams {
+  select: SelectItem[];
+  where: Condition[];
+  order: OrderTerm[];
+  limit?: number;
+  offset?: number;
+  /** `columns=` of an insert or upsert. */
+  columns?: string[];
+  /** `on_conflict=` of an upsert. */
+  onConflict?: string[];
+  /** For RPC via GET: the parameters that name function arguments. */
+  args: Record<string, string>;
+}
+
+const LOGIC_KEYS: Record<string, { negate: boolean; joiner: 'and' | 'or' }> = {
+  or: { negate: false, joiner: 'or' },
+  and: { negate: false, joiner: 'and' },
+  'not.or': { negate: true, joiner: 'or' },
+  'not.and': { negate: true, joiner: 'and' },
+};
+/** Query parameters that are never filters nor function arguments. */
+export const RESERVED_PARAMS = new Set(['select', 'order', 'limit', 'offset', 'columns', 'on_conflict', ...Object.keys(LOGIC_KEYS)]);
+
+// A name is double-quoted (backslash escapes inside) or a run of characters that cannot start
+// the next token; the grammar uses ':' for aliases and casts, '.' in order terms.
+const QUOTED = String.raw`"(?:[^"\\]|\\.)*"`;
+const SELECT_ITEM = new RegExp(String.raw`^(?:(${QUOTED}|[^":]+):(?!:))?(${QUOTED}|[^":]+)(?:::([A-Za-z_][A-Za-z0-9_]*(?:\[\])?))?$`);
+const ORDER_TERM = new RegExp(String.raw`^(${QUOTED}|[^".]+)(?:\.(asc|desc))?(?:\.(nullsfirst|nullslast))?$`);
+
+function unquote(name: string): string {
+  return name.startsWith('"') && name.endsWith('"') && name.length >= 2 ? name.slice(1, -1).replace(/\\(.)/g, '$1') : name;
+}
+
+/** Splits on commas outside double quotes and parentheses; undefined when they do not balance. */
+function splitTopLevel(text: string): string[] | undefined {
+  const parts: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '\\') i++;
+      else if (ch === '"') quoted = false;
+    } else if (ch === '"') quoted = true;
+    else if (ch === '(') depth++;
+    else if (ch === ')' && --depth < 0) return undefined;
+    else if (ch === ',' && depth === 0) {
+      parts.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  if (quoted || depth !== 0) return undefined;
+  parts.push(text.slice(start));
+  return parts;
+}
+
+function parseSelect(text: string): SelectItem[] {
+  if (text === '') return [{ column: '*' }];
+  const items = splitTopLevel(text);
+  if (!items) throw parseError('select', text, 'unbalanced quotes or parentheses');
+  return items.map((item) => {
+    if (item.includes('(')) {
+      throw parseError('select', item, 'embedded resources are not supported by local-supabase');
+    }
+    const match = SELECT_ITEM.exec(item);
+    if (!match || (match[2] === '*' && (match[1] || match[3]))) throw parseError('select', item, 'expected [alias:]column[::type] or *');
+    return {
+      column: unquote(match[2]),
+      ...(match[1] ? { alias: unquote(match[1]) } : {}),
+      ...(match[3] ? { cast: match[3] } : {}),
+    };
+  });
+}
+
+function parseOrder(text: string): OrderTerm[] {
+  const terms = splitTopLevel(text);
+  if (!terms) throw parseError('order', text, 'unbalanced quotes or parentheses');
+  return terms.map((term) => {
+    const match = ORDER_TERM.exec(term);
+    if (!match) throw parseError('order', term, 'expected column[.asc|.desc][.nullsfirst|.nullslast]');
+    return {
+      column: unquote(match[1]),
+      descending: match[2] === 'desc',
+      ...(match[3] ? { nulls: match[3] === 'nullsfirst' ? ('first' as const) : ('last' as const) } : {}),
+    };
+  });
+}
+
+function parseCount(what: string, text: string): number {
+  if (!/^\d{1,15}$/.test(text)) throw parseError(what, text, 'expected a non-negative integer');
+  return Number(text);
+}
+
+function parseNameList(what: string, text: string): string[] {
+  const names = splitTopLevel(text);
+  if (!names || names.some((n) => n === '')) throw parseError(what, text, 'expected a comma-separated list of columns');
+  return names.map(unquote);
+}
+
+/** `[not.]op.value` for `column`; inside or=(…) a double-quoted value is unquoted. */
+function parseFilter(column: string, expr: string, inLogicTree: boolean): Condition {
+  const negate = expr.startsWith('not.');
+  const rest = negate ? expr.slice(4) : expr;
+  const dot = rest.indexOf('.');
+  const op = (dot < 0 ? rest : rest.slice(0, dot)) as Operator;
+  if (dot < 0 || !OPERATORS.includes(op)) {
+    throw parseError('filter', expr, `expected [not.]operator.value, operator one of: ${OPERATORS.join(', ')}`);
+  }
+  const raw = rest.slice(dot + 1);
+  if (op === 'is') {
+    const value = raw.toLowerCase() as IsValue;
+    if (!IS_VALUES.includes(value)) throw parseError('filter', expr, `is accepts ${IS_VALUES.join(', ')}`);
+    return { kind: 'filter', column, negate, op, value };
+  }
+  if (op === 'in') {
+    const items = raw.startsWith('(') && raw.endsWith(')') ? splitTopLevel(raw.slice(1, -1)) : undefined;
+    if (!items) throw parseError('filter', expr, 'in expects a list like (a,b,"c,d")');
+    return { kind: 'filter', column, negate, op, value: raw === '()' ? [] : items.map(unquote) };
+  }
+  const value = inLogicTree ? unquote(raw) : raw;
+  // postgrest-js and PostgREST accept * as the LIKE wildcard because % is awkward in URLs.
+  return { kind: 'filter', column, negate, op, value: op === 'like' || op === 'ilike' ? value.replaceAll('*', '%') : value };
+}
+
+/** `(a.eq.1,b.is.null,and(c.gt.2,not.or(d.lt.0,e.eq.x)))` */
+function parseLogicTree(key: string, text: string, negate: boolean, joiner: 'and' | 'or'): Condition {
+  const items = text.startsWith('(') && text.endsWith(')') ? splitTopLevel(text.slice(1, -1)) : undefined;
+  if (!items || items.some((i) => i === '')) throw parseError('logic tree', `${key}=${text}`, 'expected (condition,condition,…)');
+  return {
+    kind: 'group',
+    negate,
+    joiner,
+    items: items.map((item) => {
+      const nested = /^(not\.)?(and|or)(\(.*\))$/s.exec(item);
+      if (nested) return parseLogicTree(item, nested[3], Boolean(nested[1]), nested[2] as 'and' | 'or');
+      const column = item.startsWith('"') ? /^"(?:[^"\\]|\\.)*"/.exec(item)?.[0] : item.slice(0, item.indexOf('.'));
+      if (!column || item[column.length] !== '.') throw parseError('logic tree', item, 'expected column.operator.value');
+      return parseFilter(unquote(column), item.slice(column.length + 1), true);
+    }),
+  };
+}
+
+/** Parses every query parameter; `isArg` names the ones that are RPC arguments instead of filters. */
+export function parseQuery(params: URLSearchParams, isArg: (key: string) => boolean = () => false): QueryParams {
+  const query: QueryParams = { select: [{ column: '*' }], where: [], order: [], args: {} };
+  for (const [key, value] of params) {
+    if (key === 'select') query.select = parseSelect(value);
+    else if (key === 'order') query.order = value === '' ? [] : parseOrder(value);
+    else if (key === 'limit') query.limit = parseCount('limit parameter', value);
+    else if (key === 'offset') query.offset = parseCount('offset parameter', value);
+    else if (key === 'columns') query.columns = parseNameList('columns', value);
+    else if (key === 'on_conflict') query.onConflict = parseNameList('on_conflict', value);
+    else if (LOGIC_KEYS[key]) query.where.push(parseLogicTree(key, value, LOGIC_KEYS[key].negate, LOGIC_KEYS[key].joiner));
+    else if (isArg(key)) query.args[key] = value;
+    else query.where.push(parseFilter(key, value, false));
+  }
+  return query;
+}
