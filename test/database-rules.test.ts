@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { NAME_MAX, RATE_LIMIT, TEXT_MAX, checkName, checkText } from '../miniprogram/core/rules';
-import { anonymousUser, startTestServer, type TestServer } from './support/server';
+import { anonymousUser, client, startTestServer, type TestServer } from './support/server';
 
 type User = Awaited<ReturnType<typeof anonymousUser>>;
 let server: TestServer;
@@ -70,8 +70,7 @@ test('A inserting with B as user_id is denied by RLS (403 42501)', async () => {
 });
 
 test('without signing in (the anon key alone) nothing can be read or written', async () => {
-  const { createClient } = await import('@supabase/supabase-js');
-  const anon = createClient(server.url, server.anonKey, { auth: { persistSession: false } });
+  const anon = client(server);
   const read = await anon.from('messages').select('id');
   expect(read.error).toBeNull();
   expect(read.data).toEqual([]);

@@ -146,6 +146,17 @@ export async function startLocalSupabase(options: LocalSupabaseOptions): Promise
       if (url.pathname === '/realtime/v1/websocket') realtime.upgrade(req, socket, head, url);
       else socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n');
     });
+    // Node rejects oversized headers and malformed requests before any handler runs; answer
+    // those with a JSON error too, like every other refusal.
+    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable) return socket.destroy();
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      const body = JSON.stringify({ message: status === 431 ? 'request headers too large' : 'malformed HTTP request' });
+      socket.end(
+        `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+          `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
+    });
     // Keep-alive sockets from clients must not hold the process open after stop().
     server.keepAliveTimeout = 5000;
 
