@@ -2,9 +2,8 @@
 // client, as two anonymous users A and B. Boundaries come from miniprogram/core/rules.ts, so
 // the client's rules and the database's cannot drift apart unnoticed.
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import { NAME_MAX, RATE_LIMIT, TEXT_MAX, checkName, checkText } from '../miniprogram/core/rules';
-import { anonymousUser, client, startTestServer, type TestServer } from './support/server';
+import { anonymousUser, client, startTestServer, superuserQuery, type TestServer } from './support/server';
 
 type User = Awaited<ReturnType<typeof anonymousUser>>;
 let server: TestServer;
@@ -26,21 +25,10 @@ function textMessage(overrides: Record<string, unknown> = {}) {
   return { room_id: roomId, username: '楚留香', avatar_color: '#e4572e', kind: 'text', body: '你好', client_id: randomUUID(), ...overrides };
 }
 
-async function asServiceRole<T>(fn: (db: pg.Client) => Promise<T>): Promise<T> {
-  const db = new pg.Client({ connectionString: server.dbUrl });
-  await db.connect();
-  try {
-    return await fn(db);
-  } finally {
-    await db.end();
-  }
-}
 
 /** Clears a user's recent messages from the rate-limit window, so each check starts fresh. */
 async function forgetRecentMessages(userId: string) {
-  await asServiceRole((db) =>
-    db.query(`update public.messages set created_at = created_at - interval '1 minute' where user_id = $1`, [userId]),
-  );
+  await superuserQuery(server.dbUrl, `update public.messages set created_at = created_at - interval '1 minute' where user_id = $1`, [userId]);
 }
 
 beforeEach(async () => {
@@ -124,9 +112,7 @@ test.each([
 
 test('an image path in B\'s folder is rejected even when the object exists', async () => {
   const path = `${b.id}/2026-11/${randomUUID()}.jpg`;
-  await asServiceRole((db) =>
-    db.query(`insert into storage.objects (bucket_id, name, owner_id) values ('images', $1, $2)`, [path, b.id]),
-  );
+  await superuserQuery(server.dbUrl, `insert into storage.objects (bucket_id, name, owner_id) values ('images', $1, $2)`, [path, b.id]);
   const { status, error } = await a.sb
     .from('messages')
     .insert(textMessage({ kind: 'image', body: null, image_path: path, image_width: 640, image_height: 480 }));
@@ -141,9 +127,7 @@ test('an image message needs its upload to exist first', async () => {
   const missing = await a.sb.from('messages').insert(row);
   expect(missing.status).toBe(400);
   expect(missing.error).toMatchObject({ code: '23514', message: `image not uploaded: ${path}` });
-  await asServiceRole((db) =>
-    db.query(`insert into storage.objects (bucket_id, name, owner_id) values ('images', $1, $2)`, [path, a.id]),
-  );
+  await superuserQuery(server.dbUrl, `insert into storage.objects (bucket_id, name, owner_id) values ('images', $1, $2)`, [path, a.id]);
   const ok = await a.sb.from('messages').insert(row);
   expect(ok.error).toBeNull();
   expect(ok.status).toBe(201);

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { REPO_SUPABASE_DIR } from '../local-supabase/src/server';
-import { startTestServer, tempDir } from './support/server';
+import { startTestServer, superuserQuery, tempDir } from './support/server';
 
 function copySupabaseDir(): string {
   const dir = tempDir('supabase-project-');
@@ -14,13 +14,7 @@ function copySupabaseDir(): string {
 }
 
 async function query<T extends pg.QueryResultRow>(dbUrl: string, sql: string): Promise<T[]> {
-  const db = new pg.Client({ connectionString: dbUrl });
-  await db.connect();
-  try {
-    return (await db.query<T>(sql)).rows;
-  } finally {
-    await db.end();
-  }
+  return (await superuserQuery<T>(dbUrl, sql)).rows;
 }
 
 test('a second start on the same data directory applies nothing new and keeps the data', async () => {

@@ -1,8 +1,7 @@
 // User A, holding only the anon key and A's own session, tries everything a curious or hostile
 // client might against user B and the system. All of it must be denied with the expected status.
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
-import { anonymousUser, startTestServer, type TestServer } from './support/server';
+import { anonymousUser, startTestServer, superuserQuery, type TestServer } from './support/server';
 
 type User = Awaited<ReturnType<typeof anonymousUser>>;
 let server: TestServer;
@@ -19,15 +18,6 @@ function textMessage(overrides: Record<string, unknown> = {}) {
   return { room_id: 1, username: '楚留香', avatar_color: '#e4572e', kind: 'text', body: '你好', client_id: randomUUID(), ...overrides };
 }
 
-async function superuser<T>(fn: (db: pg.Client) => Promise<T>): Promise<T> {
-  const db = new pg.Client({ connectionString: server.dbUrl });
-  await db.connect();
-  try {
-    return await fn(db);
-  } finally {
-    await db.end();
-  }
-}
 
 beforeAll(async () => {
   server = await startTestServer({ refreshTokenReuseInterval: 0 });
@@ -60,7 +50,7 @@ describe('the database, through REST', () => {
     const { status, error } = await attempt();
     expect(status).toBe(403);
     expect(error!.code).toBe('42501');
-    const rows = await superuser((db) => db.query('select id, body from public.messages where id = any($1) order by id', [[bMessageId, aMessageId]]));
+    const rows = await superuserQuery(server.dbUrl, 'select id, body from public.messages where id = any($1) order by id', [[bMessageId, aMessageId]]);
     expect(rows.rows).toEqual([
       { id: bMessageId, body: '你好' },
       { id: aMessageId, body: '你好' },
@@ -126,8 +116,9 @@ describe('storage', () => {
 
 describe('realtime', () => {
   test('a subscriber never receives a row the policies hide from it', async () => {
-    await superuser(async (db) => {
-      await db.query(`
+    await superuserQuery(
+      server.dbUrl,
+      `
         create table public.secrets (
           id bigint generated always as identity primary key,
           owner uuid not null default auth.uid(),
@@ -136,8 +127,8 @@ describe('realtime', () => {
         alter table public.secrets enable row level security;
         create policy "owners read" on public.secrets for select to authenticated using (owner = auth.uid());
         create policy "owners write" on public.secrets for insert to authenticated with check (owner = auth.uid());
-        alter publication supabase_realtime add table public.secrets;`);
-    });
+        alter publication supabase_realtime add table public.secrets;`,
+    );
     const seen = { a: [] as string[], b: [] as string[] };
     const subscribe = (user: User, into: string[]) =>
       new Promise<void>((resolve, reject) => {

@@ -4,8 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { signJwt } from '../local-supabase/src/jwt';
-import { CONFORMANCE_SQL, clientWithToken, superuserQuery, token } from './support/rest-fixture';
-import { anonymousUser, client, startTestServer, type TestServer } from './support/server';
+import { CONFORMANCE_SQL, clientWithToken, token } from './support/rest-fixture';
+import { anonymousUser, client, startTestServer, superuserQuery, type TestServer } from './support/server';
 
 let server: TestServer;
 let anon: SupabaseClient;
@@ -13,7 +13,7 @@ let user: { sb: SupabaseClient; id: string };
 
 beforeAll(async () => {
   server = await startTestServer({ maxBodyBytes: 64 * 1024 });
-  await superuserQuery(server, `${CONFORMANCE_SQL} insert into public.conformance (id, name) values (1, 'one');`);
+  await superuserQuery(server.dbUrl, `${CONFORMANCE_SQL} insert into public.conformance (id, name) values (1, 'one');`);
   anon = client(server);
   user = await anonymousUser(server);
 });
@@ -99,7 +99,7 @@ describe('SQLSTATE → HTTP status', () => {
     // A GET call runs read-only, so a function that writes fails there.
     const sneaky = await user.sb.rpc('record_name', { p_name: 'sneaky' }, { get: true });
     expect([sneaky.status, sneaky.error?.code, sneaky.error?.message]).toEqual([405, '25006', 'cannot execute INSERT in a read-only transaction']);
-    expect((await superuserQuery(server, `select count(*)::int as n from public.conformance where name = 'sneaky'`)).rows).toEqual([{ n: 0 }]);
+    expect((await superuserQuery(server.dbUrl, `select count(*)::int as n from public.conformance where name = 'sneaky'`)).rows).toEqual([{ n: 0 }]);
   });
 });
 
@@ -171,7 +171,7 @@ describe('request errors raised before the database', () => {
     // A limited DELETE is outside this subset: refused, never widened to every matching row.
     const limited = await rest('/conformance?id=gt.0&limit=1', { method: 'DELETE', headers: { authorization: `Bearer ${token(server, { role: 'service_role' })}` } });
     expect([limited.status, (await limited.json()).code]).toEqual([400, 'PGRST100']);
-    expect((await superuserQuery(server, 'select count(*)::int as n from public.conformance')).rows[0].n).toBeGreaterThan(0);
+    expect((await superuserQuery(server.dbUrl, 'select count(*)::int as n from public.conformance')).rows[0].n).toBeGreaterThan(0);
   });
 
   test('invalid or empty JSON body is 400 PGRST102, mismatched keys too', async () => {

@@ -2,8 +2,8 @@
 // operator, logic trees, ordering, paging, counts, HEAD, single()/maybeSingle(), profiles, the
 // row cap, JSON rendering of each column type, and schema changes made while the server runs.
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { CONFORMANCE_SQL, superuserQuery } from './support/rest-fixture';
-import { client, startTestServer, type TestServer } from './support/server';
+import { CONFORMANCE_SQL } from './support/rest-fixture';
+import { client, startTestServer, superuserQuery, type TestServer } from './support/server';
 
 let server: TestServer;
 let sb: SupabaseClient;
@@ -11,7 +11,7 @@ let sb: SupabaseClient;
 beforeAll(async () => {
   server = await startTestServer();
   await superuserQuery(
-    server,
+    server.dbUrl,
     `${CONFORMANCE_SQL}
      insert into public.conformance (id, name, score, ratio, big, flag, tags, data, note, parent_id) values
        (1, 'alpha', 10, 1.5, 9007199254740991, true, '{a,b}', '{"k":{"n":1}}', default, null),
@@ -188,9 +188,9 @@ test('views are served like tables', async () => {
 });
 
 test('tables and columns created while the server runs are found', async () => {
-  await superuserQuery(server, `create table public.late (id integer primary key); insert into public.late values (7);
+  await superuserQuery(server.dbUrl, `create table public.late (id integer primary key); insert into public.late values (7);
                                 grant select on public.late to anon`);
   expect((await sb.from('late').select('id')).data).toEqual([{ id: 7 }]);
-  await superuserQuery(server, `alter table public.late add column label text default 'new'`);
+  await superuserQuery(server.dbUrl, `alter table public.late add column label text default 'new'`);
   expect((await sb.from('late').select('label')).data).toEqual([{ label: 'new' }]);
 });

@@ -4,8 +4,8 @@
 // transaction — proven by the pool serving a burst larger than itself.
 import http from 'node:http';
 import { signJwt } from '../local-supabase/src/jwt';
-import { CONFORMANCE_SQL, superuserQuery, token } from './support/rest-fixture';
-import { client, startTestServer, type TestServer } from './support/server';
+import { CONFORMANCE_SQL, token } from './support/rest-fixture';
+import { client, startTestServer, superuserQuery, type TestServer } from './support/server';
 
 const MAX_BODY = 16 * 1024;
 const API_POOL_SIZE = 20;
@@ -15,7 +15,7 @@ const logLines: string[] = [];
 
 beforeAll(async () => {
   server = await startTestServer({ maxBodyBytes: MAX_BODY, log: (line) => logLines.push(line) });
-  await superuserQuery(server, `${CONFORMANCE_SQL} insert into public.conformance (id, name) values (1, 'one');`);
+  await superuserQuery(server.dbUrl, `${CONFORMANCE_SQL} insert into public.conformance (id, name) values (1, 'one');`);
 });
 
 afterAll(async () => {
@@ -98,7 +98,7 @@ function abandon(): Promise<void> {
 
 async function busyApiConnections(): Promise<number> {
   const { rows } = await superuserQuery(
-    server,
+    server.dbUrl,
     `select count(*)::int as n from pg_stat_activity where usename = 'authenticator' and state <> 'idle'`,
   );
   return rows[0].n;

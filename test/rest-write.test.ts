@@ -2,8 +2,8 @@
 // (one row, many, missing=default, return=minimal|representation), upsert (merge and ignore,
 // on_conflict, 201 vs 200), PATCH and DELETE under RLS, every RPC result shape, and the
 // transaction-local settings a request runs with.
-import { CONFORMANCE_SQL, clientWithToken, superuserQuery } from './support/rest-fixture';
-import { anonymousUser, client, startTestServer, type TestServer } from './support/server';
+import { CONFORMANCE_SQL, clientWithToken } from './support/rest-fixture';
+import { anonymousUser, client, startTestServer, superuserQuery, type TestServer } from './support/server';
 
 let server: TestServer;
 let a: Awaited<ReturnType<typeof anonymousUser>>;
@@ -11,7 +11,7 @@ let b: Awaited<ReturnType<typeof anonymousUser>>;
 
 beforeAll(async () => {
   server = await startTestServer();
-  await superuserQuery(server, CONFORMANCE_SQL);
+  await superuserQuery(server.dbUrl, CONFORMANCE_SQL);
   a = await anonymousUser(server);
   b = await anonymousUser(server);
 });
@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 async function namesOwnedBy(owner: string, prefix: string) {
-  const rows = await superuserQuery(server, `select name, score from public.conformance where owner = $1 and name like $2 || '%' order by name`, [owner, prefix]);
+  const rows = await superuserQuery(server.dbUrl, `select name, score from public.conformance where owner = $1 and name like $2 || '%' order by name`, [owner, prefix]);
   return rows.rows;
 }
 
@@ -101,7 +101,7 @@ describe('upsert', () => {
   });
 
   test('on_conflict on a unique column other than the primary key', async () => {
-    await superuserQuery(server, `create unique index pairs_v_key on public.pairs (v)`);
+    await superuserQuery(server.dbUrl, `create unique index pairs_v_key on public.pairs (v)`);
     const res = await a.sb.from('pairs').upsert({ a: 9, b: 9, v: 'zwei' }, { onConflict: 'v' }).select();
     expect([res.status, res.data]).toEqual([200, [{ a: 9, b: 9, v: 'zwei' }]]);
   });

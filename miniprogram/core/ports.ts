@@ -1,7 +1,7 @@
 // The small interfaces the core talks through. WeChat (miniprogram/platform), the terminal client
 // (scripts/chat.ts) and the unit tests each plug their own implementations in; the core never
 // touches `wx`, Node or DOM globals.
-import type { MessageKind, MessageRow, PickedImage, RoomRow } from './types';
+import type { MessageRow, PickedImage, RoomRow } from './types';
 
 /**
  * A failed backend call, reduced to what the core decides on. `status` is the HTTP status, 0 when
@@ -35,17 +35,7 @@ export function asBackendFailure(error: unknown): BackendFailure {
 }
 
 /** A message row as the client inserts it; the server fills id, user_id and created_at. */
-export interface NewMessage {
-  room_id: number;
-  username: string;
-  avatar_color: string;
-  kind: MessageKind;
-  body: string | null;
-  image_path: string | null;
-  image_width: number | null;
-  image_height: number | null;
-  client_id: string;
-}
+export type NewMessage = Omit<MessageRow, 'id' | 'user_id' | 'created_at'>;
 
 export type ChannelStatus = 'subscribed' | 'error' | 'closed';
 

@@ -2,7 +2,6 @@
 // superuser next to the app's schema: one column of each type the JSON rendering cares about,
 // RLS policies keyed on auth.uid(), and functions for every RPC result shape and error class.
 import { createClient } from '@supabase/supabase-js';
-import pg from 'pg';
 import WebSocket from 'ws';
 import { signJwt, type Claims } from '../../local-supabase/src/jwt';
 import type { TestServer } from './server';
@@ -70,16 +69,6 @@ create function public.whoami() returns json language sql stable as $$
     'read_only', current_setting('transaction_read_only'))
 $$;
 `;
-
-export async function superuserQuery(server: TestServer, sql: string, values: unknown[] = []): Promise<pg.QueryResult> {
-  const db = new pg.Client({ connectionString: server.dbUrl });
-  await db.connect();
-  try {
-    return await db.query(sql, values);
-  } finally {
-    await db.end();
-  }
-}
 
 /** An access token signed with the server's secret, with whatever claims a test needs. */
 export function token(server: TestServer, claims: Claims): string {

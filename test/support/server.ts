@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import pg from 'pg';
 import WebSocket from 'ws';
 import { startLocalSupabase, type LocalSupabase, type LocalSupabaseOptions } from '../../local-supabase/src/server';
 
@@ -40,4 +41,19 @@ export async function anonymousUser(server: TestServer, options: { vsn?: '1.0.0'
   const { data, error } = await sb.auth.signInAnonymously();
   if (error || !data.user || !data.session) throw error ?? new Error('no session');
   return { sb, user: data.user, session: data.session, id: data.user.id };
+}
+
+/** One statement as the superuser, on a short-lived connection (tests set up and inspect with it). */
+export async function superuserQuery<T extends pg.QueryResultRow = pg.QueryResultRow>(
+  dbUrl: string,
+  text: string,
+  params: unknown[] = [],
+): Promise<pg.QueryResult<T>> {
+  const db = new pg.Client({ connectionString: dbUrl });
+  await db.connect();
+  try {
+    return await db.query<T>(text, params);
+  } finally {
+    await db.end();
+  }
 }

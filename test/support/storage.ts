@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import pg from 'pg';
-import type { TestServer } from './server';
+import { superuserQuery, type TestServer } from './server';
 
 export interface RawResponse {
   status: number;
@@ -94,13 +94,7 @@ export async function sql<T extends pg.QueryResultRow = pg.QueryResultRow>(
   text: string,
   params: unknown[] = [],
 ): Promise<T[]> {
-  const db = new pg.Client({ connectionString: server.dbUrl });
-  await db.connect();
-  try {
-    return (await db.query<T>(text, params)).rows;
-  } finally {
-    await db.end();
-  }
+  return (await superuserQuery<T>(server.dbUrl, text, params)).rows;
 }
 
 export interface ObjectRecord {
