@@ -149,7 +149,10 @@ export async function startLocalSupabase(options: LocalSupabaseOptions): Promise
     // Node rejects oversized headers and malformed requests before any handler runs; answer
     // those with a JSON error too, like every other refusal.
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-      if (!socket.writable) return socket.destroy();
+      if (!socket.writable) {
+        socket.destroy();
+        return;
+      }
       const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
       const body = JSON.stringify({ message: status === 431 ? 'request headers too large' : 'malformed HTTP request' });
       socket.end(

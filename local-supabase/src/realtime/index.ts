@@ -1,15 +1,326 @@
-import type { IncomingMessage } from 'node:http';
+// /realtime/v1/websocket: Supabase Realtime's Phoenix channels (vsn 1.0.0 and 2.0.0) with
+// postgres_changes from logical replication under RLS, broadcast and presence.
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import WebSocket, { WebSocketServer } from 'ws';
 import type { Context } from '../context';
+import { Channel, ClientSocket } from './channel';
+import { PostgresChanges, PUBLICATION, SubscribeError, bindingId } from './postgres-changes';
+import { Presence, type PresenceDiff } from './presence';
+import {
+  decodeFrame,
+  encodeBroadcast,
+  encodeMessage,
+  FrameError,
+  isUserBroadcast,
+  VSNS,
+  type BroadcastBody,
+  type Message,
+  type Vsn,
+} from './protocol';
+import { ReplicationFeed } from './replication';
+import { confirmToken, TokenError } from './token';
 
 export interface Realtime {
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void;
   close(): Promise<void>;
 }
 
-export async function createRealtime(_ctx: Context): Promise<Realtime> {
+const MAX_FRAME_BYTES = 1024 * 1024;
+/** Upstream's default per-connection channel limit: one socket cannot pin unbounded state. */
+const MAX_CHANNELS_PER_SOCKET = 100;
+/** The client heartbeats every 25 s; a socket silent for longer than two beats is gone. */
+const IDLE_TIMEOUT_MS = 60_000;
+/** Upstream re-checks a channel's token at expiry, and at least this often. */
+const MAX_TOKEN_RECHECK_MS = 5 * 60_000;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export async function createRealtime(ctx: Context): Promise<Realtime> {
+  const changes = await PostgresChanges.create(ctx.admin, ctx.log);
+  const feed = new ReplicationFeed({
+    connectionString: ctx.adminConnectionString,
+    publication: PUBLICATION,
+    onTransaction: (rows) => changes.push(rows),
+    log: ctx.log,
+  });
+  await feed.start();
+  const server = new RealtimeServer(ctx, changes);
   return {
-    upgrade: (_req, socket) => socket.end('HTTP/1.1 404 Not Found\r\n\r\n'),
-    close: async () => undefined,
+    upgrade: (req, socket, head, url) => server.upgrade(req, socket, head, url),
+    async close() {
+      server.close();
+      await changes.close();
+      await feed.close();
+    },
   };
+}
+
+class RealtimeServer {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  private readonly sockets = new Set<ClientSocket>();
+  private readonly topics = new Map<string, Set<Channel>>();
+  private readonly presence = new Presence<Channel>();
+  private readonly idleSweep: NodeJS.Timeout;
+
+  constructor(
+    private readonly ctx: Context,
+    private readonly changes: PostgresChanges,
+  ) {
+    this.idleSweep = setInterval(() => {
+      for (const s of this.sockets) if (Date.now() - s.lastSeen > IDLE_TIMEOUT_MS) s.ws.terminate();
+    }, IDLE_TIMEOUT_MS / 2);
+    this.idleSweep.unref();
+  }
+
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
+    const vsn = (url.searchParams.get('vsn') ?? '1.0.0') as Vsn;
+    if (!VSNS.includes(vsn)) return rejectHandshake(socket, 400, `Unsupported protocol version ${vsn}`);
+    const header = req.headers['x-api-key'] ?? req.headers.apikey;
+    const apikey = (Array.isArray(header) ? header[0] : header) ?? url.searchParams.get('apikey');
+    if (!apikey) return rejectHandshake(socket, 401, 'API key is missing');
+    try {
+      confirmToken(apikey, this.ctx.jwtSecret);
+    } catch (err) {
+      if (err instanceof TokenError) return rejectHandshake(socket, 401, err.message);
+      throw err;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, vsn, apikey));
+  }
+
+  close(): void {
+    clearInterval(this.idleSweep);
+    for (const s of this.sockets) {
+      this.dropSocket(s);
+      // 1001 "going away": the client reconnects, as it should when the server restarts.
+      s.ws.close(1001, 'server shutting down');
+    }
+    this.wss.close();
+  }
+
+  private accept(ws: WebSocket, vsn: Vsn, apikey: string): void {
+    const socket = new ClientSocket(ws, vsn, apikey);
+    this.sockets.add(socket);
+    // Oversized or malformed websocket frames end here; ws closes the socket itself afterwards.
+    ws.on('error', (err) => this.ctx.log(`realtime: socket error: ${err.message}`));
+    ws.on('close', () => this.dropSocket(socket));
+    ws.on('message', (data: Buffer, isBinary) => {
+      socket.lastSeen = Date.now();
+      let message: Message;
+      try {
+        message = decodeFrame(data, isBinary, vsn);
+      } catch (err) {
+        // Phoenix cannot answer a frame it cannot read (no topic, no ref): close cleanly.
+        ws.close(1007, err instanceof FrameError ? err.message : 'malformed frame');
+        return;
+      }
+      socket.queue = socket.queue
+        .then(() => this.handle(socket, message))
+        .catch((err: Error) => {
+          this.ctx.log(`realtime: ${message.event} on ${message.topic} failed: ${err.stack}`);
+          socket.reply(message, 'error', { reason: 'internal error' });
+        });
+    });
+  }
+
+  private dropSocket(socket: ClientSocket): void {
+    if (!this.sockets.delete(socket)) return;
+    for (const channel of socket.channels.values()) this.removeChannel(channel);
+  }
+
+  private async handle(socket: ClientSocket, m: Message): Promise<void> {
+    if (!this.sockets.has(socket)) return;
+    if (m.topic === 'phoenix') {
+      if (m.event === 'heartbeat') socket.reply(m, 'ok', {});
+      else socket.reply(m, 'error', { reason: 'unknown event' });
+      return;
+    }
+    if (m.event === 'phx_join') return this.join(socket, m);
+    const channel = socket.channels.get(m.topic);
+    if (!channel) return socket.reply(m, 'error', { reason: 'unmatched topic' });
+    switch (m.event) {
+      case 'phx_leave':
+        socket.reply(m, 'ok', {});
+        channel.push('phx_close', {});
+        return this.removeChannel(channel);
+      case 'access_token':
+        return this.refreshToken(channel, m);
+      case 'broadcast':
+        return this.broadcast(channel, m);
+      case 'presence':
+        return this.trackPresence(channel, m);
+      default:
+        socket.reply(m, 'error', { reason: `unknown event ${m.event}` });
+    }
+  }
+
+  private async join(socket: ClientSocket, m: Message): Promise<void> {
+    if (!m.topic.startsWith('realtime:')) return socket.reply(m, 'error', { reason: 'unmatched topic' });
+    if (m.topic === 'realtime:') return socket.reply(m, 'error', { reason: 'You must provide a topic name' });
+    const payload = isObject(m.payload) ? m.payload : {};
+    const config = isObject(payload.config) ? payload.config : {};
+    if (config.private === true) {
+      return socket.reply(m, 'error', { reason: 'Private channels are not supported by local-supabase' });
+    }
+    const given = typeof payload.access_token === 'string' ? payload.access_token : payload.user_token;
+    // Publishable keys (sb_…) are not JWTs: such a join runs with the socket's key.
+    const token = typeof given === 'string' && !given.startsWith('sb_') ? given : socket.apikey;
+    let claims;
+    try {
+      claims = confirmToken(token, this.ctx.jwtSecret);
+    } catch (err) {
+      if (err instanceof TokenError) return socket.reply(m, 'error', { reason: err.message });
+      throw err;
+    }
+    const params = config.postgres_changes ?? [];
+    if (!Array.isArray(params) || !params.every(isObject)) {
+      return socket.reply(m, 'error', { reason: 'config.postgres_changes must be a list of objects' });
+    }
+
+    const previous = socket.channels.get(m.topic);
+    if (!previous && socket.channels.size >= MAX_CHANNELS_PER_SOCKET) {
+      return socket.reply(m, 'error', { reason: 'Too many channels' });
+    }
+    if (previous) this.removeChannel(previous); // Phoenix: a duplicate join replaces the channel.
+    const broadcast = isObject(config.broadcast) ? config.broadcast : {};
+    const presence = isObject(config.presence) ? config.presence : {};
+    const channel = new Channel(socket, {
+      topic: m.topic,
+      joinRef: m.joinRef,
+      token,
+      claims,
+      broadcastSelf: broadcast.self === true,
+      broadcastAck: broadcast.ack === true,
+      presenceKey: typeof presence.key === 'string' && presence.key !== '' ? presence.key : randomUUID(),
+    });
+
+    // Validate and register before replying: a client that inserts as soon as it sees SUBSCRIBED
+    // must get that change.
+    let subscribeError: string | undefined;
+    if (params.length > 0) {
+      try {
+        this.changes.subscribe(channel, await this.changes.prepare(params, claims));
+      } catch (err) {
+        if (!(err instanceof SubscribeError)) throw err;
+        subscribeError = err.message;
+      }
+    }
+    if (!this.sockets.has(socket)) return this.changes.unsubscribe(channel);
+    socket.channels.set(m.topic, channel);
+    const members = this.topics.get(m.topic) ?? new Set<Channel>();
+    members.add(channel);
+    this.topics.set(m.topic, members);
+    this.watchExpiry(channel);
+
+    socket.reply(m, 'ok', { postgres_changes: params.map((p) => ({ ...p, id: bindingId(p) })) });
+    if (params.length > 0) {
+      channel.push('system', {
+        extension: 'postgres_changes',
+        status: subscribeError ? 'error' : 'ok',
+        message: subscribeError ?? 'Subscribed to PostgreSQL',
+        channel: channel.subtopic,
+      });
+    }
+    if (presence.enabled === true) channel.push('presence_state', this.presence.state(m.topic));
+  }
+
+  private removeChannel(channel: Channel): void {
+    const { socket, topic } = channel;
+    if (socket.channels.get(topic) !== channel) return;
+    socket.channels.delete(topic);
+    clearTimeout(channel.expiryTimer);
+    this.changes.unsubscribe(channel);
+    const members = this.topics.get(topic);
+    members?.delete(channel);
+    if (members?.size === 0) this.topics.delete(topic);
+    this.sendPresenceDiff(topic, this.presence.untrack(topic, channel));
+  }
+
+  /** Ends a channel the way upstream's shutdown_response does: a system error, then phx_close. */
+  private shutdown(channel: Channel, reason: string): void {
+    channel.push('system', { extension: 'system', status: 'error', message: reason, channel: channel.subtopic });
+    channel.push('phx_close', {});
+    this.removeChannel(channel);
+  }
+
+  private refreshToken(channel: Channel, m: Message): void {
+    const token = isObject(m.payload) ? m.payload.access_token : undefined;
+    // Upstream ignores a missing or unchanged token, and never replies.
+    if (typeof token !== 'string' || token === channel.token) return;
+    try {
+      channel.claims = confirmToken(token, this.ctx.jwtSecret);
+      channel.token = token;
+      this.watchExpiry(channel);
+    } catch (err) {
+      if (!(err instanceof TokenError)) throw err;
+      this.shutdown(channel, err.message);
+    }
+  }
+
+  private watchExpiry(channel: Channel): void {
+    clearTimeout(channel.expiryTimer);
+    const delay = Math.max(0, Math.min(MAX_TOKEN_RECHECK_MS, channel.claims.exp * 1000 - Date.now()));
+    channel.expiryTimer = setTimeout(() => {
+      try {
+        confirmToken(channel.token, this.ctx.jwtSecret);
+        this.watchExpiry(channel);
+      } catch (err) {
+        this.shutdown(channel, (err as Error).message);
+      }
+    }, delay);
+    channel.expiryTimer.unref();
+  }
+
+  private broadcast(channel: Channel, m: Message): void {
+    let event: unknown;
+    let content: BroadcastBody;
+    if (isUserBroadcast(m.payload)) {
+      ({ event, content } = m.payload);
+    } else {
+      const payload = isObject(m.payload) ? m.payload : {};
+      event = payload.event;
+      content = { json: payload.payload ?? {} };
+    }
+    if (typeof event !== 'string') return channel.socket.reply(m, 'error', { reason: 'broadcast needs an event name' });
+    const frames = new Map<Vsn, string | Buffer | undefined>();
+    for (const member of this.topics.get(channel.topic) ?? []) {
+      if (member === channel && !channel.broadcastSelf) continue;
+      if (!frames.has(member.vsn)) frames.set(member.vsn, encodeBroadcast(member.vsn, member.topic, event, content));
+      const frame = frames.get(member.vsn);
+      if (frame !== undefined) member.send(frame);
+    }
+    if (channel.broadcastAck) channel.socket.reply(m, 'ok', {});
+  }
+
+  private trackPresence(channel: Channel, m: Message): void {
+    const payload = isObject(m.payload) ? m.payload : {};
+    if (payload.event === 'track') {
+      if (!isObject(payload.payload)) {
+        return channel.socket.reply(m, 'error', { reason: 'Presence track payload must be a map' });
+      }
+      this.sendPresenceDiff(channel.topic, this.presence.track(channel.topic, channel, channel.presenceKey, payload.payload));
+    } else if (payload.event === 'untrack') {
+      this.sendPresenceDiff(channel.topic, this.presence.untrack(channel.topic, channel));
+    } else {
+      return channel.socket.reply(m, 'error', { reason: `unknown presence event ${String(payload.event)}` });
+    }
+    channel.socket.reply(m, 'ok', {});
+  }
+
+  private sendPresenceDiff(topic: string, diff: PresenceDiff | undefined): void {
+    if (!diff) return;
+    for (const member of this.topics.get(topic) ?? []) {
+      // Fan-out messages carry no refs (Phoenix fastlane).
+      member.send(encodeMessage(member.vsn, { joinRef: null, ref: null, topic, event: 'presence_diff', payload: diff }));
+    }
+  }
+}
+
+function rejectHandshake(socket: Duplex, status: number, message: string): void {
+  const body = JSON.stringify({ error: message });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }

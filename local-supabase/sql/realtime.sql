@@ -1,0 +1,155 @@
+-- Realtime's delivery check, installed (idempotently) each time the server starts. Only the
+-- superuser calls it, because it switches to each subscriber's role, which a SECURITY DEFINER
+-- function may not do.
+create schema if not exists local_realtime;
+revoke all on schema local_realtime from public;
+
+-- For one table and one batch of replicated changes, in a single round trip, returns
+--   rows:    `tuples` (objects of column -> text value, as pgoutput sends them) rendered the way
+--            PostgREST renders rows, i.e. to_jsonb of the typed values;
+--   columns: for each role of `roles`, the columns it may SELECT ({name, type}, attnum order);
+--   visible: for each claim set, which of `checks` (1-based) its role and claims can SELECT *now*,
+--            the rule Supabase Realtime applies (walrus);
+--   primary_key, rls: what the caller needs to shape DELETE payloads.
+-- `claim_sets` are the claims as JSON text and `roles` their roles, one per distinct claim set:
+-- each is checked once per batch however many sockets share it. `xids` are the (32-bit) ids of
+-- the transactions that wrote the rows to check.
+create or replace function local_realtime.visible_changes(
+  tbl regclass, xids bigint[], tuples jsonb, checks jsonb, roles text[], claim_sets text[])
+returns jsonb
+language plpgsql
+-- The check runs once per claim set with the same shape: a generic plan is planned once per role.
+set plan_cache_mode = force_generic_plan
+as $$
+declare
+  primary_key text[];
+  rls boolean;
+  rendered jsonb;
+  statement_name text;
+  check_command text;
+  all_checks int[];
+  columns_by_role jsonb := '{}';
+  readable_roles text[] := '{}';
+  claims_blind_roles text[] := '{}';
+  visible_by_role jsonb := '{}';
+  role_name text;
+  current_role_name text;
+  visible int[];
+  seen jsonb;
+  visible_sets jsonb[] := '{}';
+  xid bigint;
+  horizon numeric;
+  full_xid numeric;
+begin
+  -- pgoutput reports a commit as soon as its WAL is flushed, a moment before the committing
+  -- backend makes it visible to other sessions. Wait for that (each test takes a new snapshot),
+  -- or the RLS check could miss a row that is about to be there.
+  foreach xid in array xids loop
+    -- pgoutput sends 32 bits; the transaction is recent, so its epoch is the one that puts it
+    -- nearest to the snapshot's horizon.
+    horizon := pg_snapshot_xmax(pg_current_snapshot())::text::numeric;
+    full_xid := horizon - mod(horizon, 4294967296) + xid;
+    if full_xid > horizon + 2147483648 then full_xid := full_xid - 4294967296;
+    elsif full_xid < horizon - 2147483648 then full_xid := full_xid + 4294967296;
+    end if;
+    for attempt in 1 .. 1000 loop
+      exit when pg_visible_in_snapshot(full_xid::text::xid8, pg_current_snapshot());
+      perform pg_sleep(0.0005);
+    end loop;
+  end loop;
+
+  select coalesce(array_agg(a.attname order by k.ord), '{}') into primary_key
+    from pg_index i
+    cross join lateral unnest(i.indkey) with ordinality k(attnum, ord)
+    join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
+   where i.indrelid = tbl and i.indisprimary;
+  select c.relrowsecurity into rls from pg_class c where c.oid = tbl;
+
+  execute format(
+    'select coalesce(jsonb_agg(to_jsonb(jsonb_populate_record(null::%s, x.t)) order by x.n), ''[]'')
+       from jsonb_array_elements($1) with ordinality x(t, n)', tbl)
+    into rendered using tuples;
+
+  for role_name in select distinct r from unnest(roles) r loop
+    columns_by_role := columns_by_role || jsonb_build_object(role_name, (
+      select coalesce(jsonb_agg(jsonb_build_object('name', a.attname, 'type', t.typname) order by a.attnum), '[]')
+        from pg_attribute a join pg_type t on t.oid = a.atttypid
+       where a.attrelid = tbl and a.attnum > 0 and not a.attisdropped
+         -- CASE, not AND: SQL does not promise to test an unknown role before using it.
+         and case when to_regrole(role_name) is null then false
+                  else has_column_privilege(role_name, tbl, a.attnum, 'SELECT') end));
+    -- Without a readable primary key the row cannot be identified for this role (upstream's 400/401).
+    if cardinality(primary_key) > 0 and primary_key <@ array(
+         select c ->> 'name' from jsonb_array_elements(columns_by_role -> role_name) c) then
+      readable_roles := readable_roles || role_name;
+    end if;
+    -- When every SELECT policy that applies to the role is a permissive `true`, what the role
+    -- sees cannot depend on its claims: one check answers for all of its claim sets. (The app's
+    -- messages policy is such a one, which keeps a busy room's fan-out at one check per change.)
+    if not exists (
+      select 1 from pg_policy p
+       where p.polrelid = tbl and p.polcmd in ('r', '*')
+         and (p.polroles = '{0}' or exists (
+               select 1 from unnest(p.polroles) r where to_regrole(role_name) is not null and pg_has_role(role_name, r, 'member')))
+         and (not p.polpermissive or pg_get_expr(p.polqual, p.polrelid) is distinct from 'true')) then
+      claims_blind_roles := claims_blind_roles || role_name;
+    end if;
+  end loop;
+
+  if cardinality(primary_key) > 0 and jsonb_array_length(checks) > 0 and rls then
+    -- A session-level prepared statement keeps its plan across batches on this pooled connection;
+    -- its name follows the key, so a changed key gets a new statement.
+    statement_name := format('local_realtime_check_%s_%s', tbl::oid, left(md5(primary_key::text), 8));
+    if not exists (select 1 from pg_prepared_statements p where p.name = statement_name) then
+      execute format(
+        'prepare %I(jsonb) as select coalesce(array_agg(x.n::int), ''{}'')
+           from jsonb_array_elements($1) with ordinality x(t, n)
+          where exists (select 1 from %s r where %s)',
+        statement_name, tbl,
+        (select string_agg(format('r.%1$I = (jsonb_populate_record(null::%2$s, x.t)).%1$I', c, tbl), ' and ')
+           from unnest(primary_key) c));
+    end if;
+    -- Only the primary key is needed to find a row.
+    check_command := format('execute %I(%L)', statement_name, (
+      select jsonb_agg((select jsonb_object_agg(k, x.t -> k) from unnest(primary_key) k) order by x.n)
+        from jsonb_array_elements(checks) with ordinality x(t, n)));
+  end if;
+  all_checks := array(select generate_series(1, jsonb_array_length(checks)));
+
+  for i in 1 .. coalesce(cardinality(roles), 0) loop
+    seen := '[]';
+    if roles[i] = any (readable_roles) then
+      if check_command is null then
+        -- No RLS on the table (or nothing to check): the role's privileges decide alone.
+        seen := to_jsonb(all_checks);
+      elsif visible_by_role ? roles[i] then
+        seen := visible_by_role -> roles[i];
+      else
+        -- The session user is the superuser, so one subscriber's role may switch to the next's;
+        -- switching costs a catalog lookup, so it is done only when the role changes.
+        if roles[i] is distinct from current_role_name then
+          perform set_config('role', roles[i], true);
+          current_role_name := roles[i];
+        end if;
+        perform set_config('request.jwt.claims', claim_sets[i], true);
+        begin
+          execute check_command into visible;
+        exception when others then
+          -- A policy that fails for these claims hides the rows from them, as their own query would.
+          visible := '{}';
+        end;
+        seen := to_jsonb(visible);
+        if roles[i] = any (claims_blind_roles) then
+          visible_by_role := visible_by_role || jsonb_build_object(roles[i], seen);
+        end if;
+      end if;
+    end if;
+    visible_sets := visible_sets || seen;
+  end loop;
+  perform set_config('role', 'none', true);
+
+  return jsonb_build_object('rows', rendered, 'primary_key', to_jsonb(primary_key), 'rls', rls,
+                            'columns', columns_by_role, 'visible', to_jsonb(visible_sets));
+end
+$$;
+revoke all on function local_realtime.visible_changes(regclass, bigint[], jsonb, jsonb, text[], text[]) from public;

@@ -1,0 +1,302 @@
+// postgres_changes: validates bindings at join, and delivers replicated changes to the channels
+// whose bindings match and whose role and claims can SELECT the row at delivery time (§5.7).
+// Changes that arrive while a check runs are batched into the next one: one round trip per table
+// per batch, one RLS check per distinct claim set, one serialisation per distinct frame.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Pool } from 'pg';
+import { matchesFilters, parseFilters, FilterError, type Filter } from './filters';
+import type { Tuple } from './pgoutput';
+import { encodeMessage, type Vsn } from './protocol';
+import type { ChangeType, RowChange } from './replication';
+import type { VerifiedClaims } from './token';
+
+export const PUBLICATION = 'supabase_realtime';
+const CHECK_SQL = path.join(__dirname, '..', '..', 'sql', 'realtime.sql');
+const JSON_TYPES = new Set([114, 3802]);
+
+/** A joined channel as postgres_changes sees it. */
+export interface ChangeListener {
+  readonly topic: string;
+  readonly vsn: Vsn;
+  /** Read at each delivery: an `access_token` message may replace them. */
+  readonly claims: VerifiedClaims;
+  send(frame: string): void;
+}
+
+/** A binding from the join payload, validated. */
+export interface PreparedBinding {
+  id: number;
+  event: '*' | ChangeType;
+  schema: string;
+  /** null: every published table of the schema. */
+  table: string | null;
+  filters: Filter[];
+}
+
+export class SubscribeError extends Error {}
+
+/** Like upstream's phash2 of the params: identical bindings share an id, so their frames are shared too. */
+export function bindingId(params: Record<string, unknown>): number {
+  const digest = createHash('sha1').update(JSON.stringify([params.event, params.schema, params.table, params.filter])).digest();
+  return digest.readUInt32BE(0) % 0x7ffffff || 1;
+}
+
+interface ColumnInfo {
+  name: string;
+  type: string;
+}
+
+interface Visibility {
+  rows: Array<Record<string, unknown>>;
+  primary_key: string[];
+  rls: boolean;
+  /** By role. */
+  columns: Record<string, ColumnInfo[]>;
+  /** By claim set: the 1-based positions of the checked rows it may see. */
+  visible: number[][];
+}
+
+interface Pending {
+  order: number;
+  change: RowChange;
+  matches: Array<PreparedBinding & { listener: ChangeListener }>;
+}
+
+export class PostgresChanges {
+  private readonly bindings = new Map<ChangeListener, PreparedBinding[]>();
+  private queue: RowChange[] = [];
+  private draining: Promise<void> | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly pool: Pool,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  static async create(pool: Pool, log: (line: string) => void): Promise<PostgresChanges> {
+    await pool.query(fs.readFileSync(CHECK_SQL, 'utf8'));
+    return new PostgresChanges(pool, log);
+  }
+
+  /** Checks bindings the way upstream's subscription insert does; throws SubscribeError with its message. */
+  async prepare(params: Array<Record<string, unknown>>, claims: VerifiedClaims): Promise<PreparedBinding[]> {
+    const prepared: PreparedBinding[] = [];
+    for (const p of params) {
+      const event = typeof p.event === 'string' ? p.event.toUpperCase() : '';
+      const schema = typeof p.schema === 'string' && p.schema !== '' ? p.schema : 'public';
+      const table = typeof p.table === 'string' && p.table !== '' && p.table !== '*' ? p.table : null;
+      const described = `[event: ${String(p.event)}, schema: ${schema}, table: ${table ?? '*'}, filters: ${String(p.filter ?? '')}]`;
+      if (!['*', 'INSERT', 'UPDATE', 'DELETE'].includes(event)) {
+        throw new SubscribeError(`Unable to subscribe to changes with given parameters. Invalid event ${described}`);
+      }
+      if (p.filter !== undefined && p.filter !== null && typeof p.filter !== 'string') {
+        throw new SubscribeError('Error parsing `filter` params: filter must be a string');
+      }
+      let filters: Filter[];
+      try {
+        filters = parseFilters(p.filter as string | undefined);
+      } catch (err) {
+        if (err instanceof FilterError) throw new SubscribeError(err.message);
+        throw err;
+      }
+      const { rows } = await this.pool.query<{ tables: number; columns: string[] }>(
+        `select (select count(*) from pg_publication_tables p
+                  where p.pubname = $1 and p.schemaname = $2 and ($3::text is null or p.tablename = $3))::int as tables,
+                (select coalesce(array_agg(a.attname::text), '{}') from pg_publication_tables p
+                   join pg_attribute a on a.attrelid = format('%I.%I', p.schemaname, p.tablename)::regclass
+                  where p.pubname = $1 and p.schemaname = $2 and p.tablename = $3
+                    and a.attnum > 0 and not a.attisdropped
+                    and case when to_regrole($4) is null then false
+                             else has_column_privilege($4, a.attrelid, a.attnum, 'SELECT') end) as columns`,
+        [PUBLICATION, schema, table, claims.role],
+      );
+      if (rows[0].tables === 0) {
+        throw new SubscribeError(
+          'Unable to subscribe to changes with given parameters. ' +
+            `Please check Realtime is enabled for the given connect parameters: ${described}`,
+        );
+      }
+      for (const f of filters) {
+        if (table === null || !rows[0].columns.includes(f.column)) {
+          throw new SubscribeError(
+            'Unable to subscribe to changes with given parameters. An exception happened so please check ' +
+              `your connect parameters: ${described}. Exception: invalid column for filter ${f.column}`,
+          );
+        }
+      }
+      prepared.push({ id: bindingId(p), event: event as PreparedBinding['event'], schema, table, filters });
+    }
+    return prepared;
+  }
+
+  subscribe(listener: ChangeListener, bindings: PreparedBinding[]): void {
+    if (bindings.length > 0) this.bindings.set(listener, bindings);
+  }
+
+  unsubscribe(listener: ChangeListener): void {
+    this.bindings.delete(listener);
+  }
+
+  /** Takes one committed transaction; changes nobody listens to are dropped at once. */
+  push(changes: RowChange[]): void {
+    for (const change of changes) {
+      if (this.listenersOf(change).length > 0) this.queue.push(change);
+    }
+    if (this.queue.length > 0) this.draining ??= this.drain();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.queue = [];
+    await this.draining;
+  }
+
+  private listenersOf(change: RowChange): Pending['matches'] {
+    const { schema, table, columns } = change.relation;
+    const row = change.type === 'DELETE' ? change.old : change.new;
+    const typeOf = (column: string) => columns.find((c) => c.name === column)?.typeOid ?? 0;
+    const matches: Pending['matches'] = [];
+    for (const [listener, bindings] of this.bindings) {
+      for (const b of bindings) {
+        if (b.schema !== schema || (b.table !== null && b.table !== table)) continue;
+        if (b.event !== '*' && b.event !== change.type) continue;
+        if (row && matchesFilters(b.filters, row, typeOf)) matches.push({ ...b, listener });
+      }
+    }
+    return matches;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0 && !this.closed) {
+      const batch = this.queue;
+      this.queue = [];
+      try {
+        await this.deliver(batch);
+      } catch (err) {
+        this.log(`realtime: delivering ${batch.length} change(s) failed: ${(err as Error).message}`);
+      }
+    }
+    this.draining = undefined;
+  }
+
+  private async deliver(batch: RowChange[]): Promise<void> {
+    // Bindings are matched now, not when the change arrived: a channel that left meanwhile gets nothing.
+    const byTable = new Map<number, Pending[]>();
+    batch.forEach((change, order) => {
+      const matches = this.listenersOf(change);
+      if (matches.length === 0) return;
+      const group = byTable.get(change.relation.oid) ?? [];
+      group.push({ order, change, matches });
+      byTable.set(change.relation.oid, group);
+    });
+    const frames = (await Promise.all([...byTable].map(([oid, pending]) => this.framesFor(oid, pending)))).flat();
+    frames.sort((a, b) => a.order - b.order);
+    if (this.closed) return;
+    for (const f of frames) f.listener.send(f.frame);
+  }
+
+  private async framesFor(oid: number, pending: Pending[]): Promise<Array<{ order: number; listener: ChangeListener; frame: string }>> {
+    const claimSets: string[] = [];
+    const roles: string[] = [];
+    const claimIndex = new Map<ChangeListener, number>();
+    const claimKeys = new Map<string, number>();
+    const tuples: Array<Record<string, unknown>> = [];
+    const checks: Array<Record<string, unknown>> = [];
+    const positions = pending.map(({ change, matches }) => {
+      for (const { listener } of matches) {
+        if (claimIndex.has(listener)) continue;
+        const key = JSON.stringify(listener.claims);
+        if (!claimKeys.has(key)) {
+          claimKeys.set(key, claimSets.push(key) - 1);
+          roles.push(listener.claims.role);
+        }
+        claimIndex.set(listener, claimKeys.get(key)!);
+      }
+      const typed = (tuple: Tuple | null) => (tuple ? forSql(tuple, change) : null);
+      const newTuple = typed(change.new);
+      const oldTuple = typed(change.old);
+      return {
+        newRow: newTuple ? tuples.push(newTuple) - 1 : -1,
+        oldRow: oldTuple ? tuples.push(oldTuple) - 1 : -1,
+        // 1-based, as the SQL function numbers them; DELETEs bypass RLS (§5.7).
+        check: change.type === 'DELETE' ? 0 : checks.push(newTuple!),
+      };
+    });
+    const xids = [...new Set(pending.filter((p) => p.change.type !== 'DELETE').map((p) => p.change.xid))];
+    const { rows } = await this.pool.query<{ v: Visibility }>(
+      'select local_realtime.visible_changes($1::oid::regclass, $2, $3, $4, $5, $6) as v',
+      [oid, xids, JSON.stringify(tuples), JSON.stringify(checks), roles, claimSets],
+    );
+    const v = rows[0].v;
+
+    const frames: Array<{ order: number; listener: ChangeListener; frame: string }> = [];
+    pending.forEach(({ order, change, matches }, i) => {
+      const position = positions[i];
+      const ids = new Map<ChangeListener, number[]>();
+      for (const m of matches) {
+        const columns = v.columns[m.listener.claims.role];
+        const keyReadable = v.primary_key.length > 0 && v.primary_key.every((k) => columns.some((c) => c.name === k));
+        const visible = position.check === 0 ? keyReadable : v.visible[claimIndex.get(m.listener)!].includes(position.check);
+        if (!visible) continue;
+        const list = ids.get(m.listener) ?? [];
+        if (!list.includes(m.id)) list.push(m.id);
+        ids.set(m.listener, list);
+      }
+      const shared = new Map<string, string>();
+      for (const [listener, listenerIds] of ids) {
+        const key = `${listener.vsn}|${listener.topic}|${listenerIds.join(',')}|${listener.claims.role}`;
+        let frame = shared.get(key);
+        if (frame === undefined) {
+          const data = changeData(change, v.columns[listener.claims.role], v, position);
+          const payload = { ids: listenerIds, data };
+          frame = encodeMessage(listener.vsn, { joinRef: null, ref: null, topic: listener.topic, event: 'postgres_changes', payload });
+          shared.set(key, frame);
+        }
+        frames.push({ order, listener, frame });
+      }
+    });
+    return frames;
+  }
+}
+
+/** pgoutput sends json/jsonb as text; jsonb_populate_record must receive them as JSON values. */
+function forSql(tuple: Tuple, change: RowChange): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const c of change.relation.columns) {
+    if (!(c.name in tuple)) continue;
+    const text = tuple[c.name];
+    out[c.name] = text !== null && JSON_TYPES.has(c.typeOid) ? JSON.parse(text) : text;
+  }
+  return out;
+}
+
+/** The `data` of a postgres_changes message, limited to the columns the subscriber's role may read. */
+function changeData(change: RowChange, columns: ColumnInfo[], v: Visibility, position: { newRow: number; oldRow: number }) {
+  const pick = (row: number, tuple: Tuple, only?: string[]) => {
+    const out: Record<string, unknown> = {};
+    for (const { name } of columns) {
+      if (name in tuple && (!only || only.includes(name))) out[name] = v.rows[row][name];
+    }
+    return out;
+  };
+  const data: Record<string, unknown> = {
+    schema: change.relation.schema,
+    table: change.relation.table,
+    commit_timestamp: change.commitTimestamp,
+    type: change.type,
+    columns,
+  };
+  if (change.new) data.record = pick(position.newRow, change.new);
+  if (change.type === 'UPDATE') {
+    // Default replica identity sends no old row unless the key changed: the key is the old identity.
+    data.old_record = change.old ? pick(position.oldRow, change.old) : pick(position.newRow, change.new!, v.primary_key);
+  }
+  if (change.type === 'DELETE') {
+    // On RLS tables a DELETE, which bypasses the check, reveals the primary key only.
+    data.old_record = pick(position.oldRow, change.old!, v.rls ? v.primary_key : undefined);
+  }
+  data.errors = null;
+  return data;
+}
