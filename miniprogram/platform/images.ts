@@ -1,0 +1,137 @@
+// Images: pick one from the album or camera, shrink it before it costs the user's data plan,
+// and upload it to Storage with progress through wx.uploadFile (wx.request reports no upload
+// progress). The core decides the object path and what a failure means.
+import type { PickedImage } from '../core/types';
+import { BackendFailure, type ImageUploader, type UploadTask } from '../core/ports';
+import { storageFailure } from '../core/supabase-backend';
+
+/** Wider images are scaled down to this width; chat bubbles never show more. */
+export const IMAGE_MAX_WIDTH = 1280;
+/** JPEG quality of the compressed copy (wx.compressImage ignores it for PNG). */
+export const IMAGE_QUALITY = 80;
+export const IMAGE_BUCKET = 'images';
+
+const MIME_BY_TYPE: Record<string, PickedImage['mime']> = {
+  jpeg: 'image/jpeg',
+  jpg: 'image/jpeg',
+  png: 'image/png',
+  gif: 'image/gif',
+  webp: 'image/webp',
+};
+
+interface Callbacks<R> {
+  success: (result: R) => void;
+  fail: (err: WechatMiniprogram.GeneralCallbackResult) => void;
+}
+
+/** Runs a callback-style wx API as a promise that rejects with WeChat's errMsg. */
+function wxCall<R>(start: (callbacks: Callbacks<R>) => void): Promise<R> {
+  return new Promise<R>((resolve, reject) => start({ success: resolve, fail: (err) => reject(new Error(err.errMsg)) }));
+}
+
+function imageInfo(src: string) {
+  return wxCall<WechatMiniprogram.GetImageInfoSuccessCallbackResult>((callbacks) => wx.getImageInfo({ src, ...callbacks }));
+}
+
+function fileSize(filePath: string): Promise<number> {
+  return wxCall<WechatMiniprogram.GetFileInfoSuccessCallbackResult>((callbacks) =>
+    wx.getFileSystemManager().getFileInfo({ filePath, ...callbacks }),
+  ).then((info) => info.size);
+}
+
+/**
+ * A compressed copy of a local image, with the dimensions and type of that copy. GIFs are kept
+ * as they are: compressing would drop their animation.
+ */
+export async function prepareImage(path: string): Promise<PickedImage> {
+  const original = await imageInfo(path);
+  let file = path;
+  if (original.type !== 'gif') {
+    const compressed = await wxCall<WechatMiniprogram.CompressImageSuccessCallbackResult>((callbacks) =>
+      wx.compressImage({
+        src: path,
+        quality: IMAGE_QUALITY,
+        // Only the width is given, so the height follows the aspect ratio.
+        compressedWidth: original.width > IMAGE_MAX_WIDTH ? IMAGE_MAX_WIDTH : undefined,
+        ...callbacks,
+      }),
+    );
+    file = compressed.tempFilePath;
+  }
+  const info = file === path ? original : await imageInfo(file);
+  const mime = MIME_BY_TYPE[info.type];
+  if (!mime) throw new Error(`unsupported image type: ${info.type}`);
+  return { path: file, width: info.width, height: info.height, size: await fileSize(file), mime };
+}
+
+/** Lets the user pick one image and prepares it; null when they cancel the picker. */
+export async function pickImage(): Promise<PickedImage | null> {
+  let picked: WechatMiniprogram.ChooseMediaSuccessCallbackResult;
+  try {
+    picked = await wxCall<WechatMiniprogram.ChooseMediaSuccessCallbackResult>((callbacks) =>
+      wx.chooseMedia({ count: 1, mediaType: ['image'], sourceType: ['album', 'camera'], sizeType: ['compressed'], ...callbacks }),
+    );
+  } catch (err) {
+    if (/cancel/.test((err as Error).message)) return null;
+    throw err;
+  }
+  return prepareImage(picked.tempFiles[0].tempFilePath);
+}
+
+export interface UploaderConfig {
+  /** The project URL, e.g. https://<ref>.supabase.co. */
+  url: string;
+  anonKey: string;
+  /** The signed-in user's current access token (Storage checks the folder policy with it). */
+  accessToken: () => Promise<string>;
+  bucket?: string;
+}
+
+/** Storage answers errors with HTTP 400 and the meaningful status and name in the JSON body. */
+function uploadFailure(httpStatus: number, body: string): BackendFailure {
+  let parsed: { statusCode?: string; error?: string; code?: string; message?: string } = {};
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    // Not Storage's JSON (a proxy's error page): the HTTP status and the text are all there is.
+  }
+  return storageFailure({ message: parsed.message || body || `HTTP ${httpStatus}`, status: httpStatus, statusCode: parsed.statusCode, code: parsed.code || parsed.error });
+}
+
+/**
+ * Multipart upload to `<url>/storage/v1/object/<bucket>/<path>` with x-upsert false, so a retry
+ * of an upload that did land answers "Duplicate", which the core counts as success.
+ */
+export function createImageUploader(config: UploaderConfig): ImageUploader {
+  const bucket = config.bucket ?? IMAGE_BUCKET;
+  return {
+    upload(storagePath: string, image: PickedImage, onProgress: (percent: number) => void): UploadTask {
+      let task: WechatMiniprogram.UploadTask | null = null;
+      let cancelled = false;
+      const done = config.accessToken().then(
+        (token) =>
+          new Promise<void>((resolve, reject) => {
+            if (cancelled) return reject(new BackendFailure(0, 'cancelled', 'uploadFile:fail abort'));
+            task = wx.uploadFile({
+              url: `${config.url}/storage/v1/object/${bucket}/${encodeURI(storagePath)}`,
+              filePath: image.path,
+              name: 'file',
+              header: { Authorization: `Bearer ${token}`, apikey: config.anonKey, 'x-upsert': 'false' },
+              // wx.uploadFile does not let us set the file part's type; Storage reads this field first.
+              formData: { contentType: image.mime, cacheControl: '3600' },
+              success: (res) => (res.statusCode === 200 ? resolve() : reject(uploadFailure(res.statusCode, res.data))),
+              fail: (err) => reject(new BackendFailure(0, cancelled ? 'cancelled' : '', err.errMsg)),
+            });
+            task.onProgressUpdate((progress) => onProgress(progress.progress));
+          }),
+      );
+      return {
+        done,
+        cancel() {
+          cancelled = true;
+          if (task) task.abort();
+        },
+      };
+    },
+  };
+}
