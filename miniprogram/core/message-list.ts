@@ -139,6 +139,16 @@ export class MessageList {
   private placeServer({ row, message }: ServerMessage): void {
     const existing = this.indexOf(message.key);
     if (existing >= 0 && existing < this.serverCount) return;
+    const oldest = this.oldestId();
+    if (this.olderExists && oldest !== null && row.id < oldest) {
+      // Below the loaded window: placing it would leave a hole above it that nothing fills.
+      // loadOlder brings it in its place; a pending copy of it is done.
+      if (existing >= 0) {
+        this.entries.splice(existing, 1);
+        this.emitNow({ type: 'remove', key: message.key, index: existing });
+      }
+      return;
+    }
     const index = this.insertionIndex(row.id);
     if (existing >= 0) {
       this.confirmPending(existing, index, row, message);

@@ -44,6 +44,7 @@ interface RoomCache {
   room: RoomRow;
   userId: string;
   rows: MessageRow[];
+  syncedId?: number | null;
 }
 
 export class RoomSession implements RoomView {
@@ -61,6 +62,8 @@ export class RoomSession implements RoomView {
   private subscription: Subscription | null = null;
   /** The channel's last status was 'subscribed'. */
   private live = false;
+  private syncedId: number | null = null;
+  private streamSynced = false;
   private active = false;
   private newestLoaded = false;
   private connectAttempts = 0;
@@ -184,6 +187,7 @@ export class RoomSession implements RoomView {
     await restoring;
     if (cache) this.userId = cache.userId;
     const rows = cache ? cache.rows : [];
+    this.syncedId = cache && cache.syncedId !== undefined ? cache.syncedId : null;
     // fromServer first: what the cache shows as ours was delivered just before the app was killed.
     const server = this.fromServer(rows);
     this.list.reset(server, this.pendingMessages(), rows.length >= PAGE_SIZE);
@@ -241,13 +245,14 @@ export class RoomSession implements RoomView {
     if (newest === null) {
       // Nothing from the server on screen yet (no cache): the page goes in front of our pending ones.
       this.list.prependOlder(messages, full);
-    } else if (keepShown && (!full || rows[0].id <= newest)) {
+    } else if (keepShown && (!full || rows[0].id <= (this.syncedId ?? 0))) {
       this.list.mergeServer(messages);
     } else {
       // More than a page arrived since the cached paint, or it was painted for another user.
       this.list.reset(messages, this.pendingMessages(), full);
     }
     this.newestLoaded = true;
+    this.syncedId = Math.max(this.syncedId ?? 0, rows.length ? rows[rows.length - 1].id : 0);
     this.scheduleCacheSave();
   }
 
@@ -257,11 +262,13 @@ export class RoomSession implements RoomView {
       (row) => {
         if (this.subscription !== subscription || row.room_id !== room.id) return;
         this.list.mergeServer(this.fromServer([row]));
+        if (this.live && this.streamSynced) this.syncedId = Math.max(this.syncedId ?? 0, row.id);
         this.scheduleCacheSave();
       },
       (status, detail) => {
         if (this.subscription !== subscription || !this.active) return;
         this.live = status === 'subscribed';
+        this.streamSynced = false;
         if (status === 'subscribed') {
           this.connectAttempts = 0;
           this.setConnection('connected');
@@ -291,6 +298,7 @@ export class RoomSession implements RoomView {
     const subscription = this.subscription;
     this.subscription = null;
     this.live = false;
+    this.streamSynced = false;
     if (subscription) subscription.unsubscribe();
   }
 
@@ -310,6 +318,7 @@ export class RoomSession implements RoomView {
         this.syncAgain = false;
         await this.fillGap();
       } while (this.syncAgain && this.active);
+      this.streamSynced = this.live;
       // A REST failure may have shown 'offline' while the channel stayed up; now both work again.
       if (this.live) this.setConnection('connected');
     } catch (error) {
@@ -329,11 +338,12 @@ export class RoomSession implements RoomView {
       await this.loadNewest(room);
       return;
     }
-    let after = Math.max(0, newest - GAP_OVERLAP_IDS);
+    let after = Math.max(0, (this.syncedId ?? newest) - GAP_OVERLAP_IDS);
     for (let pages = 1; ; pages++) {
       const rows = await this.backend.messagesAfter(room.id, after, PAGE_SIZE);
       if (!this.active) return;
       this.list.mergeServer(this.fromServer(rows));
+      if (rows.length) this.syncedId = Math.max(this.syncedId ?? 0, rows[rows.length - 1].id);
       this.scheduleCacheSave();
       if (rows.length < PAGE_SIZE) return;
       if (pages >= MAX_GAP_PAGES) {
@@ -349,6 +359,7 @@ export class RoomSession implements RoomView {
     const rows = await this.backend.newestMessages(room.id, PAGE_SIZE);
     if (!this.active) return;
     this.list.reset(this.fromServer(rows), this.pendingMessages(), rows.length === PAGE_SIZE);
+    if (rows.length) this.syncedId = rows[rows.length - 1].id;
     this.scheduleCacheSave();
   }
 
@@ -479,7 +490,7 @@ export class RoomSession implements RoomView {
   private saveCache(): void {
     this.clearTimer('cacheTimer');
     if (!this.room || !this.userId) return;
-    const cache: RoomCache = { room: this.room, userId: this.userId, rows: this.list.newestRows(PAGE_SIZE) };
+    const cache: RoomCache = { room: this.room, userId: this.userId, rows: this.list.newestRows(PAGE_SIZE), syncedId: this.syncedId };
     Promise.resolve(this.store.set(this.cacheKey(), cache)).catch((error) =>
       this.emitError(t('loadFailed'), `cache not saved: ${asBackendFailure(error).message}`),
     );
