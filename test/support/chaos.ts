@@ -1,0 +1,448 @@
+// The chaos run shared by test/chaos.test.ts and bench/chaos.ts: many clients — the core's room
+// session over the official supabase-js, wired as the terminal client wires it — send messages at
+// random moments through the fault proxy while their apps go to the background and come back, or
+// are killed and relaunched. Then faults stop, and every client's list must converge to exactly
+// the database's: same ids, same order, nothing missing, nothing twice.
+//
+// Rate limit (10 messages per 10 s per user): each client's schedule keeps any 10 s to at most 10
+// sends, but faults, backoff and hidden periods bunch sends together, so the server still refuses
+// some (PT429). The core marks those 'failed' by design (a rejection never retries by itself), so
+// the simulated user taps "retry" a few seconds later, as a person would. Any other failure is a
+// finding and fails the run.
+import fs from 'node:fs';
+import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import pg from 'pg';
+import WebSocket from 'ws';
+import { ROOM_SLUG } from '../../miniprogram/config';
+import { memoryStore, type KeyValueStore } from '../../miniprogram/core/ports';
+import { RoomSession } from '../../miniprogram/core/room-session';
+import { storageUploader, supabaseAuthStorage, SupabaseBackend } from '../../miniprogram/core/supabase-backend';
+import type { ChatMessage, ConnectionState, Profile, RoomPatch } from '../../miniprogram/core/types';
+import { seededRandom, startFaultProxy, type FaultRecord, type Traffic } from './fault-proxy';
+
+export interface ChaosSize {
+  clients: number;
+  messagesPerClient: number;
+  /** Probability that an HTTP request through the proxy gets a fault. */
+  httpFaultRate: number;
+  /** Every this many ms one open realtime socket is reset or stalled. */
+  webSocketFaultEveryMs: number;
+  /** Background/foreground cycles per client; about a third of them are app kills + relaunches. */
+  hidesPerClient: number;
+  seed: number;
+}
+
+export const TEST_SIZE: ChaosSize = {
+  clients: 20,
+  messagesPerClient: 50,
+  httpFaultRate: 0.08,
+  webSocketFaultEveryMs: 1000,
+  hidesPerClient: 2,
+  seed: 20261121,
+};
+
+/** `defaults`, overridden by CHAOS_CLIENTS, CHAOS_MESSAGES, CHAOS_FAULT_RATE, CHAOS_WS_FAULT_MS, CHAOS_HIDES, CHAOS_SEED. */
+export function chaosSizeFromEnv(defaults: ChaosSize, env: NodeJS.ProcessEnv = process.env): ChaosSize {
+  const number = (name: string, fallback: number) => {
+    const value = env[name];
+    if (value === undefined || value === '') return fallback;
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed) || parsed < 0) throw new Error(`${name}=${value} is not a non-negative number`);
+    return parsed;
+  };
+  return {
+    clients: number('CHAOS_CLIENTS', defaults.clients),
+    messagesPerClient: number('CHAOS_MESSAGES', defaults.messagesPerClient),
+    httpFaultRate: number('CHAOS_FAULT_RATE', defaults.httpFaultRate),
+    webSocketFaultEveryMs: number('CHAOS_WS_FAULT_MS', defaults.webSocketFaultEveryMs),
+    hidesPerClient: number('CHAOS_HIDES', defaults.hidesPerClient),
+    seed: number('CHAOS_SEED', defaults.seed),
+  };
+}
+
+/** Where the server is: the proxy goes in front of `url`; `dbUrl` is read with superuser rights. */
+export interface ChaosTarget {
+  url: string;
+  anonKey: string;
+  dbUrl: string;
+}
+
+export interface Divergence {
+  client: number;
+  index: number;
+  expectedId: number | null;
+  actualId: number | null;
+}
+
+export interface ChaosResult {
+  size: ChaosSize;
+  /** Messages the clients asked to send. */
+  sent: number;
+  /** The room's rows in the database at the end. */
+  stored: number;
+  faults: FaultRecord[];
+  /** Requests that went through the proxy while faults were on. */
+  requests: Record<Traffic, number>;
+  /** Insert answers cut after the server had sent 201, i.e. after the row was committed. */
+  cutAfterCommit: number;
+  hides: number;
+  relaunches: number;
+  /** Rate-limited sends the simulated user tapped "retry" on. */
+  rateLimitRetries: number;
+  /** Sent messages missing from the database. */
+  lost: number;
+  /** Extra database rows for a sent message, plus ids shown twice in a client's list. */
+  duplicated: number;
+  /** First divergence of each client whose list differs from the database's. */
+  divergences: Divergence[];
+  /** Problems other than divergences (a failure that is not the rate limit, no convergence). */
+  problems: string[];
+  /** From faults off until every list equalled the database's newest rows. */
+  convergeMs: number;
+  /** Start of sending to the end of the final check. */
+  totalMs: number;
+}
+
+/** The time a simulated user waits before tapping "retry" on a rate-limited message. */
+const RATE_LIMIT_RETRY_MS = 3000;
+const RATE_LIMIT = { messages: 10, windowMs: 10000 };
+/** Schedules spread messages at this average pace per client; the rate limit would allow 1/s. */
+const SEND_SPACING_MS = 720;
+/** Long enough for more than a page of other people's messages to pass while realtime is down. */
+const HIDE_MS: [number, number] = [1000, 5000];
+const RELAUNCH_SHARE = 1 / 3;
+/** Realtime rejoins within 10 s (supabase-js's longest backoff step); the outbox is kicked at once. */
+export const CONVERGE_TIMEOUT_MS = 30000;
+const POLL_MS = 250;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Send moments for one client: random within the run, then pushed later where needed so that no
+ * 10 s window holds more than 10.
+ */
+export function sendSchedule(count: number, random: () => number): number[] {
+  const span = count * SEND_SPACING_MS;
+  const times = Array.from({ length: count }, () => random() * span).sort((a, b) => a - b);
+  for (let i = RATE_LIMIT.messages; i < count; i++) {
+    times[i] = Math.max(times[i], times[i - RATE_LIMIT.messages] + RATE_LIMIT.windowMs);
+  }
+  return times;
+}
+
+/** One running copy of the app: its supabase-js client and room session. */
+interface App {
+  sb: SupabaseClient;
+  session: RoomSession;
+  /** Kills the app: no more patches reach the driver and nothing more reaches device storage. */
+  kill: () => void;
+}
+
+/**
+ * The device's storage as one app process sees it. A killed process writes nothing more, but an
+ * in-process "kill" leaves its requests running, so their late writes are dropped here.
+ */
+function processStore(device: KeyValueStore): { store: KeyValueStore; kill: () => void } {
+  let alive = true;
+  return {
+    store: {
+      get: (key) => device.get(key),
+      set: (key, value) => (alive ? device.set(key, value) : undefined),
+      remove: (key) => (alive ? device.remove(key) : undefined),
+    },
+    kill: () => {
+      alive = false;
+    },
+  };
+}
+
+/** One simulated person: a device (its storage survives relaunches) and the app running on it. */
+class Person {
+  readonly store = memoryStore();
+  readonly profile: Profile;
+  app: App;
+  connection: ConnectionState = 'connecting';
+  /** Resolves when the app is back in the foreground; null while it is. */
+  hidden: Promise<void> | null = null;
+
+  constructor(
+    readonly index: number,
+    private readonly launcher: (person: Person) => App,
+  ) {
+    this.profile = { name: `侠客${index}`, color: '#e4572e' };
+    this.app = launcher(this);
+  }
+
+  relaunch(): App {
+    this.connection = 'connecting';
+    this.app = this.launcher(this);
+    return this.app;
+  }
+}
+
+export async function runChaos(target: ChaosTarget, size: ChaosSize, log: (line: string) => void = () => undefined): Promise<ChaosResult> {
+  const proxy = await startFaultProxy({ targetPort: Number(new URL(target.url).port), seed: size.seed });
+  const db = new pg.Client({ connectionString: target.dbUrl });
+  await db.connect();
+  const problems: string[] = [];
+  const retryTimers = new Set<NodeJS.Timeout>();
+  let rateLimitRetries = 0;
+  let hides = 0;
+  let relaunches = 0;
+  const people: Person[] = [];
+
+  const launch = (person: Person): App => {
+    // The terminal client's wiring (scripts/chat.ts): Node fetch, ws, realtime vsn 1.0.0, the
+    // session kept in the device store.
+    const { store, kill } = processStore(person.store);
+    const sb = createClient(proxy.url, target.anonKey, {
+      auth: { storage: supabaseAuthStorage(store), persistSession: true, autoRefreshToken: true, detectSessionInUrl: false },
+      realtime: { transport: WebSocket as never, vsn: '1.0.0' } as never,
+    });
+    const backend = new SupabaseBackend(sb, storageUploader(sb, (file) => fs.promises.readFile(file)));
+    const session = new RoomSession({ backend, store, roomSlug: ROOM_SLUG, profile: () => person.profile });
+    const stopListening = session.onPatch((patch) => onPatch(person, patch));
+    return {
+      sb,
+      session,
+      kill: () => {
+        stopListening();
+        kill();
+      },
+    };
+  };
+
+  const onPatch = (person: Person, patch: RoomPatch) => {
+    if (patch.type === 'connection') person.connection = patch.state;
+    if (patch.type !== 'update' || patch.changes.status !== 'failed') return;
+    const detail = patch.changes.errorDetail || '';
+    if (!/PT429|^429 /.test(detail)) {
+      problems.push(`client ${person.index}: message ${patch.key} failed: ${patch.changes.error} (${detail})`);
+      return;
+    }
+    const timer = setTimeout(async () => {
+      // The tap happens in the foreground, on whichever app is running then.
+      while (person.hidden) await person.hidden;
+      retryTimers.delete(timer);
+      rateLimitRetries++;
+      person.app.session.retry(patch.key);
+    }, RATE_LIMIT_RETRY_MS);
+    retryTimers.add(timer);
+  };
+
+  const shutdown = async (app: App) => {
+    app.session.stop();
+    await app.session.flush();
+    app.kill();
+    await app.sb.auth.stopAutoRefresh();
+    await app.sb.removeAllChannels();
+    await app.sb.realtime.disconnect();
+  };
+
+  /**
+   * What the platform does (miniprogram/platform/lifecycle.ts): on hide, stop token refresh and,
+   * as WeChat cuts a background app's sockets, lose realtime; on show, refresh, reconnect realtime
+   * and let the room catch up. A relaunch instead kills the app and starts a new one on the same
+   * device storage, so the outbox must carry pending messages over.
+   */
+  const hideAndShow = async (person: Person, ms: number, relaunch: boolean) => {
+    let show = () => undefined as void;
+    person.hidden = new Promise((resolve) => (show = resolve));
+    hides++;
+    const app = person.app;
+    if (relaunch) {
+      relaunches++;
+      await shutdown(app);
+      await sleep(ms);
+      await person.relaunch().session.start();
+    } else {
+      await app.sb.auth.stopAutoRefresh();
+      await app.sb.realtime.disconnect();
+      await sleep(ms);
+      await foreground(app, false);
+    }
+    person.hidden = null;
+    show();
+  };
+
+  const foreground = async (app: App, networkReturned: boolean) => {
+    await app.sb.auth.startAutoRefresh();
+    await app.sb.auth.getSession();
+    if (networkReturned || !app.sb.realtime.isConnected()) {
+      await app.sb.realtime.disconnect();
+      app.sb.realtime.connect();
+    }
+    app.session.resume();
+  };
+
+  const sendAll = async (person: Person, bodies: string[], times: number[], started: number) => {
+    for (let i = 0; i < bodies.length; i++) {
+      await sleep(started + times[i] - Date.now());
+      // Nobody types into an app in the background.
+      while (person.hidden) await person.hidden;
+      person.app.session.sendText(bodies[i]);
+    }
+  };
+
+  const roomRows = async () =>
+    (
+      await db.query<{ id: number; body: string }>(
+        `select m.id::float8 as id, m.body from public.messages m join public.rooms r on r.id = m.room_id
+          where r.slug = $1 order by m.id`,
+        [ROOM_SLUG],
+      )
+    ).rows;
+
+  try {
+    const random = seededRandom(size.seed);
+    const plans = Array.from({ length: size.clients }, (_, index) => {
+      const bodies = Array.from({ length: size.messagesPerClient }, (_, n) => `chaos ${size.seed} c${index} m${n}`);
+      const times = sendSchedule(size.messagesPerClient, random);
+      const span = times.length ? times[times.length - 1] : 0;
+      const hidesAt = Array.from({ length: size.hidesPerClient }, () => ({
+        at: random() * span,
+        ms: HIDE_MS[0] + random() * (HIDE_MS[1] - HIDE_MS[0]),
+        relaunch: random() < RELAUNCH_SHARE,
+      })).sort((a, b) => a.at - b.at);
+      return { bodies, times, hidesAt };
+    });
+
+    // Everyone signs in and joins before the faults start: the run is about messages, not sign-up.
+    for (let index = 0; index < size.clients; index++) people.push(new Person(index, launch));
+    await Promise.all(people.map((person) => person.app.session.start()));
+    await waitFor(() => people.every((person) => person.connection === 'connected'), 30000, 'every client to join before the faults');
+
+    log(`chaos: ${size.clients} clients × ${size.messagesPerClient} messages, seed ${size.seed}`);
+    proxy.configure({ httpRate: size.httpFaultRate, webSocketEveryMs: size.webSocketFaultEveryMs });
+    const requestsBefore = proxy.requests();
+    const started = Date.now();
+    await Promise.all(
+      people.map(async (person, index) => {
+        const plan = plans[index];
+        const hiding = (async () => {
+          for (const hide of plan.hidesAt) {
+            await sleep(started + hide.at - Date.now());
+            await hideAndShow(person, hide.ms, hide.relaunch);
+          }
+        })();
+        await Promise.all([sendAll(person, plan.bodies, plan.times, started), hiding]);
+      }),
+    );
+
+    proxy.configure({ httpRate: 0, webSocketEveryMs: 0 });
+    const faultsOff = Date.now();
+    const requestsAfter = proxy.requests();
+    const requests = { http: requestsAfter.http - requestsBefore.http, websocket: requestsAfter.websocket - requestsBefore.websocket };
+    log(`chaos: sending done in ${faultsOff - started} ms, ${proxy.faults().length} faults; converging`);
+    // The network is back: what the platform does on 'online'.
+    await Promise.all(people.map((person) => foreground(person.app, true)));
+
+    const expected = new Set(plans.flatMap((plan) => plan.bodies));
+    let converged = false;
+    let rows: Array<{ id: number; body: string }> = [];
+    const deadline = Date.now() + CONVERGE_TIMEOUT_MS;
+    // A message failed for another reason than the rate limit never arrives: no point waiting.
+    while (Date.now() < deadline && !problems.length) {
+      rows = await roomRows();
+      const ids = rows.map((row) => row.id);
+      const stored = new Set(rows.map((row) => row.body));
+      if ([...expected].every((body) => stored.has(body)) && people.every((person) => isNewestOf(person.app.session.messages(), ids))) {
+        converged = true;
+        break;
+      }
+      await sleep(POLL_MS);
+    }
+    const convergeMs = Date.now() - faultsOff;
+    if (!converged) problems.push(`lists did not converge within ${CONVERGE_TIMEOUT_MS} ms after the faults stopped`);
+
+    // The full history, page by page, as a user scrolling up would load it.
+    for (const person of people) await loadEverything(person.app.session);
+    rows = await roomRows();
+    const ids = rows.map((row) => row.id);
+    const divergences: Divergence[] = [];
+    let shownTwice = 0;
+    people.forEach((person) => {
+      const shown = person.app.session.messages().map((message) => message.id);
+      shownTwice += shown.length - new Set(shown).size;
+      const divergence = firstDivergence(person.index, ids, shown);
+      if (divergence) divergences.push(divergence);
+    });
+    const counts = new Map<string, number>();
+    for (const row of rows) counts.set(row.body, (counts.get(row.body) || 0) + 1);
+    const lost = [...expected].filter((body) => !counts.has(body)).length;
+    const extraRows = [...counts.values()].reduce((sum, count) => sum + count - 1, 0);
+    const strangers = rows.filter((row) => !expected.has(row.body));
+    if (strangers.length) problems.push(`${strangers.length} rows nobody sent, e.g. ${JSON.stringify(strangers[0])}`);
+
+    const faults = proxy.faults();
+    return {
+      size,
+      sent: expected.size,
+      stored: rows.length,
+      faults,
+      requests,
+      cutAfterCommit: faults.filter(
+        (fault) => fault.kind === 'cut-response' && fault.request.startsWith('POST /rest/v1/messages') && fault.status === 201,
+      ).length,
+      hides,
+      relaunches,
+      rateLimitRetries,
+      lost,
+      duplicated: extraRows + shownTwice,
+      divergences,
+      problems,
+      convergeMs,
+      totalMs: Date.now() - started,
+    };
+  } finally {
+    for (const timer of retryTimers) clearTimeout(timer);
+    await Promise.all(people.map((person) => shutdown(person.app)));
+    await proxy.close();
+    await db.end();
+  }
+}
+
+/** True when the list holds only sent messages and they are exactly the newest rows, in order. */
+function isNewestOf(list: ChatMessage[], ids: number[]): boolean {
+  if (list.some((message) => message.id === null)) return false;
+  const offset = ids.length - list.length;
+  if (offset < 0 || list.length === 0) return false;
+  return list.every((message, i) => message.id === ids[offset + i]);
+}
+
+async function loadEverything(session: RoomSession): Promise<void> {
+  // Generous bound: one page per loop, and a failed page keeps hasOlder true for another go.
+  for (let pages = 0; session.hasOlder && pages < 1000; pages++) await session.loadOlder();
+}
+
+export function firstDivergence(client: number, expected: number[], actual: Array<number | null>): Divergence | null {
+  const length = Math.max(expected.length, actual.length);
+  for (let index = 0; index < length; index++) {
+    const expectedId = index < expected.length ? expected[index] : null;
+    const actualId = index < actual.length ? actual[index] : null;
+    if (expectedId !== actualId) return { client, index, expectedId, actualId };
+  }
+  return null;
+}
+
+export function describeDivergence({ client, index, expectedId, actualId }: Divergence): string {
+  return `client ${client}: first divergence at index ${index}: expected id ${expectedId ?? '(end of list)'}, actual id ${actualId ?? '(end of list)'}`;
+}
+
+/** Counts of the faults by traffic and kind, e.g. { 'http cut-response': 40, 'websocket reset': 12 }. */
+export function faultSummary(faults: FaultRecord[]): Record<string, number> {
+  const summary: Record<string, number> = {};
+  for (const fault of faults) {
+    const key = `${fault.traffic} ${fault.kind}`;
+    summary[key] = (summary[key] || 0) + 1;
+  }
+  return summary;
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
