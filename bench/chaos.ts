@@ -1,10 +1,9 @@
 // Chaos benchmark: the chaos test's run (test/support/chaos.ts) at a larger size — 20 clients ×
 // 100 messages with more faults — against a durable local-supabase. Quick mode is the test's size.
 //   npx tsx bench/chaos.ts [--quick]
-import path from 'node:path';
 import { CONVERGE_TIMEOUT_MS, chaosSizeFromEnv, describeDivergence, faultSummary, runChaos, TEST_SIZE, type ChaosSize } from '../test/support/chaos';
 import { startTestServer } from '../test/support/server';
-import { runStandalone } from './report';
+import { runIfMain } from './report';
 import { atLeast, atMost, type Bench } from './types';
 
 const FULL_SIZE: ChaosSize = {
@@ -52,12 +51,4 @@ export const run: Bench = async ({ quick }) => {
   }
 };
 
-if (process.argv[1] && path.resolve(process.argv[1]) === __filename) {
-  runStandalone('chaos', run).then(
-    () => process.exit(0),
-    (error) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(__filename, 'chaos', run);

@@ -16,7 +16,7 @@ import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { startLocalSupabase, type LocalSupabase } from '../local-supabase/src/server';
-import { runStandalone } from './report';
+import { runIfMain } from './report';
 import { atLeast, atMost, percentile, type Bench, type Figure } from './types';
 
 const SUBSCRIBER_COUNTS = [1, 10, 50];
@@ -226,12 +226,4 @@ export const run: Bench = async ({ quick }) => {
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
-if (process.argv[1] && path.resolve(process.argv[1]) === __filename) {
-  runStandalone('realtime', run).then(
-    () => process.exit(0),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(__filename, 'realtime', run);

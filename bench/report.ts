@@ -38,14 +38,27 @@ export function formatTable(sections: BenchSection[]): string {
   return [head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
-/** Lets `npx tsx bench/<section>.ts [--quick]` run one section alone and save its figures. */
-export async function runStandalone(name: string, run: Bench): Promise<void> {
-  const section = await run({ quick: process.argv.includes('--quick') });
-  console.log(formatTable([section]));
-  const dir = path.join(__dirname, 'results');
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(
-    path.join(dir, `${name}.json`),
-    JSON.stringify({ date: new Date().toISOString(), machine: machineInfo(), section }, null, 2) + '\n',
+/**
+ * Lets `npx tsx bench/<section>.ts [--quick]` run one section alone: prints its table, saves
+ * bench/results/<name>.json and exits (open sockets and timers of clients must not keep it alive).
+ * Does nothing when the section is imported by bench/run.ts.
+ */
+export function runIfMain(file: string, name: string, run: Bench): void {
+  if (!process.argv[1] || path.resolve(process.argv[1]) !== file) return;
+  run({ quick: process.argv.includes('--quick') }).then(
+    (section) => {
+      console.log(formatTable([section]));
+      const dir = path.join(__dirname, 'results');
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(
+        path.join(dir, `${name}.json`),
+        JSON.stringify({ date: new Date().toISOString(), machine: machineInfo(), section }, null, 2) + '\n',
+      );
+      process.exit(0);
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
   );
 }

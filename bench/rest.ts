@@ -16,7 +16,7 @@ import { parseQuery } from '../local-supabase/src/rest/parse';
 import { planRead, type Plan } from '../local-supabase/src/rest/plan';
 import { SchemaCache } from '../local-supabase/src/rest/schema';
 import { freePort } from '../local-supabase/src/server';
-import { runStandalone } from './report';
+import { runIfMain } from './report';
 import { atLeast, atMost, percentile, type Bench, type BenchSection, type Figure } from './types';
 
 const REPO = path.join(__dirname, '..');
@@ -326,9 +326,4 @@ export const run: Bench = async ({ quick }) => {
 };
 
 // Run directly (not imported by a bench runner).
-if (process.argv[1] && path.resolve(process.argv[1]) === __filename) {
-  runStandalone('rest', run).catch((err) => {
-    console.error(err);
-    process.exit(1);
-  });
-}
+runIfMain(__filename, 'rest', run);

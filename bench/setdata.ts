@@ -4,8 +4,6 @@
 // one message, measured with the real core and backend client against local-supabase.
 //
 // Run alone: npx tsx bench/setdata.ts [--quick]
-import fs from 'node:fs';
-import path from 'node:path';
 import { createClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 import { ROOM_SLUG } from '../miniprogram/config';
@@ -18,6 +16,7 @@ import { setServicesForTest } from '../miniprogram/services';
 import { startTestServer } from '../test/support/server';
 import { FakeRoom, installDom, loadPage, pageInstance, simulator, type PageWrapper } from '../test/support/simulate';
 import { atMost, type Bench, type BenchSection, type Figure } from './types';
+import { runIfMain } from './report';
 
 const PAGE = 50;
 const APPEND_TARGET = 1024;
@@ -233,18 +232,4 @@ export const run: Bench = async ({ quick }) => {
 };
 
 // Run directly (npx tsx bench/setdata.ts), not when bench/run.ts imports it.
-if (process.argv[1] && path.resolve(process.argv[1]) === __filename) {
-  run({ quick: process.argv.includes('--quick') })
-    .then((section) => {
-      console.table(section.figures.map((f) => ({ metric: f.metric, value: f.value, unit: f.unit, target: f.target ?? '', pass: f.pass ?? '' })));
-      const out = path.join(__dirname, 'results', 'setdata.json');
-      fs.mkdirSync(path.dirname(out), { recursive: true });
-      fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), ...section }, null, 2) + '\n');
-      console.log(`saved ${path.relative(process.cwd(), out)}`);
-      process.exit(section.figures.every((f) => f.pass !== false) ? 0 : 1);
-    })
-    .catch((error) => {
-      console.error(error);
-      process.exit(1);
-    });
-}
+runIfMain(__filename, 'setdata', run);

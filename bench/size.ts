@@ -1,10 +1,9 @@
 // Sizes that decide whether the app fits WeChat: the vendor bundle (raw and gzip) and the compiled
 // main package, next to the WeChat fork of supabase-js the original tutorial ships (493 KB in
 // 276 files). Runnable alone: `npx tsx bench/size.ts`.
-import path from 'node:path';
 import { buildVendor, SYNTAX_TARGET, vendorSize } from '../scripts/build-vendor';
 import { compileMiniprogram, MAIN_PACKAGE_LIMIT } from '../scripts/compile-miniprogram';
-import { runStandalone } from './report';
+import { runIfMain } from './report';
 import { atMost, type Bench } from './types';
 
 const KB = 1024;
@@ -31,9 +30,4 @@ export const run: Bench = async () => {
   };
 };
 
-if (process.argv[1] && path.resolve(process.argv[1]) === __filename) {
-  runStandalone('size', run).catch((err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
-}
+runIfMain(__filename, 'size', run);

@@ -16,7 +16,7 @@ import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { freePort } from '../local-supabase/src/server';
-import { runStandalone } from './report';
+import { runIfMain } from './report';
 import { atLeast, atMost, percentile, type Bench } from './types';
 
 interface SoakSize {
@@ -350,12 +350,4 @@ export const run: Bench = async ({ quick }) => {
   }
 };
 
-if (process.argv[1] && path.resolve(process.argv[1]) === __filename) {
-  runStandalone('soak', run).then(
-    () => process.exit(0),
-    (error) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(__filename, 'soak', run);
