@@ -19,6 +19,25 @@ export const ME = '11111111-1111-4111-8111-111111111111';
 export const OTHER = '22222222-2222-4222-8222-222222222222';
 
 /** Timers that fire only when the test advances time. */
+/** A text row from someone else; its client_id and timestamp follow from the id. */
+export function messageRow(id: number, fields: Partial<MessageRow> = {}): MessageRow {
+  return {
+    id,
+    room_id: ROOM.id,
+    user_id: OTHER,
+    username: '路人甲',
+    avatar_color: '#1f618d',
+    kind: 'text',
+    body: `message ${id}`,
+    image_path: null,
+    image_width: null,
+    image_height: null,
+    client_id: `00000000-0000-4000-8000-${String(id).padStart(12, '0')}`,
+    created_at: new Date(Date.UTC(2026, 10, 21, 11, 0, id)).toISOString(),
+    ...fields,
+  };
+}
+
 export class ManualClock implements Clock {
   private time = Date.UTC(2026, 10, 21, 12, 0, 0);
   private timers: Array<{ id: number; at: number; callback: () => void }> = [];
@@ -115,21 +134,7 @@ export class FakeBackend implements Backend {
   insertRow(fields: Partial<MessageRow> & { body?: string | null }, options: { deliver?: boolean; id?: number } = {}): MessageRow {
     const id = options.id ?? this.nextId++;
     this.nextId = Math.max(this.nextId, id + 1);
-    const row: MessageRow = {
-      id,
-      room_id: ROOM.id,
-      user_id: OTHER,
-      username: '路人甲',
-      avatar_color: '#1f618d',
-      kind: 'text',
-      body: `message ${id}`,
-      image_path: null,
-      image_width: null,
-      image_height: null,
-      client_id: `00000000-0000-4000-8000-${String(id).padStart(12, '0')}`,
-      created_at: new Date(Date.UTC(2026, 10, 21, 11, 0, id)).toISOString(),
-      ...fields,
-    };
+    const row = messageRow(id, fields);
     this.rows.push(row);
     if (options.deliver ?? this.deliverLive) this.deliver(row);
     return row;

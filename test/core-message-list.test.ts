@@ -2,23 +2,10 @@
 // the list exactly when a page applies them.
 import { MAX_MESSAGES, MessageList, PAGE_SIZE, type ServerMessage } from '../miniprogram/core/message-list';
 import type { ChatMessage, MessageRow } from '../miniprogram/core/types';
-import { OTHER, RenderedList } from './core-fakes';
+import { messageRow, RenderedList } from './core-fakes';
 
 function row(id: number, clientId = `client-${id}`): MessageRow {
-  return {
-    id,
-    room_id: 1,
-    user_id: OTHER,
-    username: '路人甲',
-    avatar_color: '#1f618d',
-    kind: 'text',
-    body: `message ${id}`,
-    image_path: null,
-    image_width: null,
-    image_height: null,
-    client_id: clientId,
-    created_at: new Date(Date.UTC(2026, 0, 1, 0, 0, id)).toISOString(),
-  };
+  return messageRow(id, { client_id: clientId });
 }
 
 function server(r: MessageRow, mine = false): ServerMessage {

@@ -4,6 +4,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PoolClient } from 'pg';
 import type { Context, Product } from '../context';
+import { inTransaction } from '../db';
 import { bearer, BodyTooLarge, parseJson, readBody, sendJson } from '../http';
 import { JwtError, signJwt, verifyJwt, type Claims } from '../jwt';
 
@@ -90,20 +91,7 @@ export function createAuth(ctx: Context): Product {
     };
   };
 
-  async function tx<T>(fn: (db: PoolClient) => Promise<T>): Promise<T> {
-    const db = await ctx.admin.connect();
-    try {
-      await db.query('begin');
-      const result = await fn(db);
-      await db.query('commit');
-      return result;
-    } catch (err) {
-      await db.query('rollback').catch(() => undefined);
-      throw err;
-    } finally {
-      db.release();
-    }
-  }
+  const tx = <T>(work: (db: PoolClient) => Promise<T>) => inTransaction(ctx.admin, 'begin', work);
 
   async function signup(body: Record<string, unknown>) {
     if (body.email || body.phone) {

@@ -3,8 +3,8 @@
 // round trip (the caller's role, request.jwt.claims, …), the single statement built by ./plan, then
 // COMMIT — or ROLLBACK on an error or a failed singular check — so RLS decides as in production.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { PoolClient } from 'pg';
 import type { Context, Product } from '../context';
+import { inTransaction } from '../db';
 import { bearer, BodyTooLarge, CORS_HEADERS, readBody } from '../http';
 import { checkTimes, decodeJwt, JwtError, type Claims } from '../jwt';
 import { fromPgError, isPgError, RestError } from './errors';
@@ -202,24 +202,10 @@ export async function createRest(ctx: Context): Promise<Product> {
   }
 
   /** Runs the plan in one transaction; `keep` decides between COMMIT and ROLLBACK. */
-  async function transact(beginStatement: string, planned: Plan, keep: (row: ResultRow) => boolean): Promise<ResultRow> {
-    const db: PoolClient = await ctx.api.connect();
-    let broken: Error | undefined;
-    try {
-      await db.query(beginStatement);
-      const row = (await db.query<ResultRow>(planned.sql, planned.values)).rows[0];
-      await db.query(keep(row) ? 'COMMIT' : 'ROLLBACK');
-      return row;
-    } catch (err) {
-      await db.query('ROLLBACK').catch((rollbackError: Error) => {
-        broken = rollbackError;
-      });
-      throw err;
-    } finally {
-      // A connection that cannot even roll back is discarded, never returned to the pool.
-      db.release(broken);
-    }
+  function transact(beginStatement: string, planned: Plan, keep: (row: ResultRow) => boolean): Promise<ResultRow> {
+    return inTransaction(ctx.api, beginStatement, async (db) => (await db.query<ResultRow>(planned.sql, planned.values)).rows[0], keep);
   }
+
 
   async function serve(req: IncomingMessage, res: ServerResponse, path: string, url: URL, caller: Caller): Promise<void> {
     const target = route(path);

@@ -4,6 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { PoolClient } from 'pg';
 import type { Context } from '../context';
+import { inTransaction } from '../db';
 import { bearer } from '../http';
 import { verifyJwt, type Claims } from '../jwt';
 import { accessDenied } from './errors';
@@ -68,10 +69,7 @@ export async function asCaller<T>(
   operation: string,
   work: (db: PoolClient) => Promise<T>,
 ): Promise<T> {
-  const db = await ctx.api.connect();
-  let broken: Error | undefined;
-  try {
-    await db.query('begin');
+  return inTransaction(ctx.api, 'begin', async (db) => {
     try {
       await db.query(SCOPE_SQL, [
         caller.role,
@@ -87,15 +85,6 @@ export async function asCaller<T>(
       // A signed token naming a role the server cannot switch to.
       throw accessDenied((err as Error).message);
     }
-    const result = await work(db);
-    await db.query('commit');
-    return result;
-  } catch (err) {
-    await db.query('rollback').catch((rollbackError: Error) => {
-      broken = rollbackError;
-    });
-    throw err;
-  } finally {
-    db.release(broken);
-  }
+    return work(db);
+  });
 }
