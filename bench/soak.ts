@@ -12,10 +12,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import type { SupabaseClient } from '@supabase/supabase-js';
 import pg from 'pg';
-import WebSocket from 'ws';
 import { freePort } from '../local-supabase/src/server';
+import { client } from '../test/support/server';
 import { runIfMain } from './report';
 import { atLeast, atMost, percentile, type Bench } from './types';
 
@@ -142,10 +142,7 @@ interface Subscriber {
 }
 
 function newClient(server: ServerProcess): SupabaseClient {
-  return createClient(server.url, server.anonKey, {
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-    realtime: { transport: WebSocket as never, vsn: '1.0.0' } as never,
-  });
+  return client(server, { vsn: '1.0.0' });
 }
 
 async function signIn(sb: SupabaseClient): Promise<void> {

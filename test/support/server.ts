@@ -27,10 +27,19 @@ export async function startTestServer(options: Partial<LocalSupabaseOptions> = {
   };
 }
 
-/** The official client, configured as an app would be (no session persistence across tests). */
-export function client(server: TestServer, options: { key?: string; vsn?: '1.0.0' | '2.0.0' } = {}): SupabaseClient {
+let clients = 0;
+
+/**
+ * The official client, configured as an app would be (no session persistence across tests).
+ * Each gets its own storage key: many clients in one process would otherwise share one and
+ * supabase-js warns about every extra instance.
+ */
+export function client(
+  server: { url: string; anonKey: string },
+  options: { key?: string; vsn?: '1.0.0' | '2.0.0' } = {},
+): SupabaseClient {
   return createClient(server.url, options.key ?? server.anonKey, {
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false, storageKey: `sb-test-${++clients}` },
     realtime: { transport: WebSocket as never, vsn: options.vsn ?? '2.0.0' } as never,
   });
 }
