@@ -1,9 +1,9 @@
 // `npm start` / `npm run db:reset`: local-supabase on 127.0.0.1:54321 with data in .local/.
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_PORT } from './config';
+import { DEFAULT_DB_PORT, DEFAULT_PORT } from './config';
 import { MigrationError } from './migrate';
-import { startLocalSupabase } from './server';
+import { portIsFree, startLocalSupabase } from './server';
 
 const REPO = path.join(__dirname, '..', '..');
 
@@ -25,9 +25,12 @@ async function main() {
     console.log(`removed ${dataDir}; starting over from an empty database`);
   }
   const started = Date.now();
+  // The Supabase CLI's database port, so tools keep one connection string; any free port if taken.
+  const dbPort = (await portIsFree(DEFAULT_DB_PORT)) ? DEFAULT_DB_PORT : 0;
   const server = await startLocalSupabase({
     dataDir,
     port,
+    dbPort,
     log: process.env.DEBUG ? (line) => console.error(line) : undefined,
   });
   const { applied, seeded } = server.migrations;

@@ -4,6 +4,7 @@ import { signJwt } from './jwt';
 
 export const DEFAULT_JWT_SECRET = 'super-secret-jwt-token-with-at-least-32-characters-long';
 export const DEFAULT_PORT = 54321;
+export const DEFAULT_DB_PORT = 54322;
 /** The CLI's demo keys expire in 2032 and carry iss "supabase-demo". */
 const DEMO_KEY_EXP = 1983812996;
 

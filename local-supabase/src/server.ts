@@ -53,6 +53,14 @@ export interface LocalSupabase {
 
 export const REPO_SUPABASE_DIR = path.join(__dirname, '..', '..', 'supabase');
 
+export function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
