@@ -5,7 +5,7 @@ module.exports = {
   transform: { '^.+\\.[jt]s$': 'babel-jest' },
   transformIgnorePatterns: ['/node_modules/', '/miniprogram/vendor/'],
   testTimeout: 30000,
-  setupFiles: ['<rootDir>/test/support/quiet-node-warning.ts'],
+  setupFiles: ['<rootDir>/scripts/quiet-node-warning.ts'],
   maxWorkers: 2,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };

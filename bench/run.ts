@@ -1,6 +1,7 @@
 // `npm run bench [-- --quick] [-- --only name,name]`: runs every benchmark section, prints one
 // table with each figure beside its target, and saves the report as JSON (date, machine,
 // versions) in bench/results/latest.json, and the table as bench/results/latest.md for the README.
+import '../scripts/quiet-node-warning';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

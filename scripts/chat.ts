@@ -6,6 +6,7 @@
 // Typed lines are sent; commands: /image <file>, /name <name>, /color <#rrggbb>, /retry, /help, /quit.
 // The session, the role and the outbox live in a JSON file (default .local/chat-<name>.json), so a
 // restart keeps the same user and delivers messages that were still waiting.
+import './quiet-node-warning';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
