@@ -66,16 +66,13 @@ declare
 begin
   -- The server's clock orders the room, not the device's.
   new.created_at := now();
-  -- A retry of a message that already landed must fail as a duplicate (which the client counts
-  -- as success), not trip the rate limit.
-  if exists (select 1 from public.messages m where m.client_id = new.client_id) then
-    return new;
-  end if;
   -- Serialise each user's inserts so concurrent requests cannot slip past the count together.
   perform pg_advisory_xact_lock(hashtextextended(new.user_id::text, 0));
   select count(*) into recent from public.messages m
    where m.user_id = new.user_id and m.created_at > now() - interval '10 seconds';
-  if recent >= 10 then
+  -- A retry of a message that already landed must fail as a duplicate (which the client counts
+  -- as success), not trip the rate limit; only looked up when the limit is reached.
+  if recent >= 10 and not exists (select 1 from public.messages m where m.client_id = new.client_id) then
     raise exception 'rate limit exceeded: at most 10 messages in 10 seconds'
       using errcode = 'PT429', hint = 'Wait a few seconds before sending again.';
   end if;
