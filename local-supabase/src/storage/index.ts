@@ -206,11 +206,11 @@ export function createStorage(ctx: Context): Product {
       const version = randomUUID();
       const file = blobs.file(bucket.id, key, version);
       const { owner, ownerId } = ownerOf(caller);
-      const recorded = await asCaller(ctx, caller, req, 'storage.object.upload', async (db) => {
-        // The caller's own insert is the permission check: the bucket's policies accept or refuse
-        // it before a byte is stored. An upsert's update path is checked against the UPDATE and
-        // SELECT policies, which is why it returns the row as Supabase's does.
-        await db
+      // The caller's own insert is the permission check: the bucket's policies accept or refuse
+      // it before a byte is stored. An upsert's update path is checked against the UPDATE and
+      // SELECT policies, which is why it returns the row as Supabase's does.
+      const insertAsCaller = (db: PoolClient, contentLength: number | null) =>
+        db
           .query(
             `insert into storage.objects (id, bucket_id, name, owner, owner_id, metadata, version)
              values ($1, $2, $3, $4, $5, $6, $7)` +
@@ -219,20 +219,22 @@ export function createStorage(ctx: Context): Product {
                       set owner = excluded.owner, owner_id = excluded.owner_id, metadata = excluded.metadata
                     returning *`
                 : ''),
-            [
-              randomUUID(),
-              bucket.id,
-              key,
-              owner,
-              ownerId,
-              { mimetype: source.mimeType, contentLength: source.declaredLength ?? null },
-              version,
-            ],
+            [randomUUID(), bucket.id, key, owner, ownerId, { mimetype: source.mimeType, contentLength }, version],
           )
           .catch((err) => {
             throw dbError(err);
           });
-        const saved = await blobs.save(source.body, limit, tempFile);
+      // Checked once before the body is read, in a transaction that keeps nothing, so a refused
+      // upload stores no byte; the body then streams with no connection held, because a slow
+      // (or hostile) client must not pin one of the pool's connections for minutes.
+      await asCaller(ctx, caller, req, 'storage.object.upload', async (db) => {
+        await db.query('savepoint permission_check');
+        await insertAsCaller(db, source.declaredLength ?? null);
+        await db.query('rollback to savepoint permission_check');
+      });
+      const saved = await blobs.save(source.body, limit, tempFile);
+      const recorded = await asCaller(ctx, caller, req, 'storage.object.upload', async (db) => {
+        await insertAsCaller(db, saved.size);
         // Recording size and hash is the server's bookkeeping (Supabase does it as superuser): the
         // caller was authorised above and may have no UPDATE policy. The subquery still sees the
         // version the row had before this statement, i.e. the one an upsert replaced.
