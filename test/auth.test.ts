@@ -155,3 +155,30 @@ test('the gateway requires a known apikey on auth, rest and realtime routes and 
   expect(unknown.status).toBe(404);
   expect(await unknown.json()).toHaveProperty('message');
 });
+
+describe('with a 1 s reuse interval', () => {
+  let slow: TestServer;
+  beforeAll(async () => {
+    slow = await startTestServer({ refreshTokenReuseInterval: 1 });
+  });
+  afterAll(() => slow.stop());
+
+  test('a stolen token stays dead however often it is replayed', async () => {
+    const refresh = async (token: string) => {
+      const res = await fetch(`${slow.url}/auth/v1/token?grant_type=refresh_token`, {
+        method: 'POST',
+        headers: { apikey: slow.anonKey, 'content-type': 'application/json' },
+        body: JSON.stringify({ refresh_token: token }),
+      });
+      return { status: res.status, body: await res.json() };
+    };
+    const a = await anonymousUser(slow);
+    const first = a.session.refresh_token;
+    const second = (await refresh(first)).body.refresh_token as string;
+    expect((await refresh(second)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await refresh(first)).body.code).toBe('refresh_token_already_used');
+    // Detection must not reopen the reuse window of the tokens it revoked.
+    for (const token of [first, second]) expect((await refresh(token)).body.code).toBe('refresh_token_already_used');
+  });
+});

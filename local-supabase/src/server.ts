@@ -97,9 +97,12 @@ export async function startLocalSupabase(options: LocalSupabaseOptions): Promise
 
     const admin = new pg.Pool({ connectionString: postgres.connectionString(), max: 10 });
     const api = new pg.Pool({ connectionString: postgres.connectionString('authenticator'), max: 20 });
-    // A pooled connection that dies (e.g. Postgres restarted) must not crash the server.
-    admin.on('error', (err) => log(`admin pool: ${err.message}`));
-    api.on('error', (err) => log(`api pool: ${err.message}`));
+    // A connection that dies (Postgres restarted, a backend terminated) must not crash the server.
+    // The pools listen only while a client is idle; a checked-out client needs its own listener.
+    for (const [name, pool] of [['admin', admin], ['api', api]] as const) {
+      pool.on('error', (err) => log(`${name} pool: ${err.message}`));
+      pool.on('connect', (client) => client.on('error', (err) => log(`${name} connection: ${err.message}`)));
+    }
     stops.push(() => admin.end(), () => api.end());
 
     const storageDir = path.join(dataDir, 'storage');
@@ -109,6 +112,19 @@ export async function startLocalSupabase(options: LocalSupabaseOptions): Promise
       server.once('error', reject);
       server.listen(options.port ?? 54321, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port));
     });
+    const sockets = new Set<net.Socket>();
+    server.on('connection', (s) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    });
+    // Registered as soon as the port is bound, so a failure further on still frees it.
+    stops.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          for (const s of sockets) s.destroy();
+        }),
+    );
     const url = `http://127.0.0.1:${port}`;
     const ctx: Context = {
       url,
@@ -130,15 +146,6 @@ export async function startLocalSupabase(options: LocalSupabaseOptions): Promise
       storage: createStorage(ctx),
     };
     const realtime = await createRealtime(ctx);
-    const sockets = new Set<net.Socket>();
-    server.on('connection', (s) => {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-    });
-    stops.push(async () => {
-      server.close();
-      for (const s of sockets) s.destroy();
-    });
     stops.push(() => realtime.close());
     for (const product of Object.values(products)) if (product.close) stops.push(() => product.close!());
 
@@ -150,7 +157,16 @@ export async function startLocalSupabase(options: LocalSupabaseOptions): Promise
       });
     });
     server.on('upgrade', (req, socket, head) => {
-      const url = new URL(req.url ?? '/', 'http://localhost');
+      // Node drops its own socket error handler before 'upgrade': a peer resetting while we
+      // answer would otherwise be an uncaught exception.
+      socket.on('error', () => socket.destroy());
+      let url: URL;
+      try {
+        url = new URL(req.url ?? '/', 'http://localhost');
+      } catch {
+        socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n');
+        return;
+      }
       if (url.pathname === '/realtime/v1/websocket') realtime.upgrade(req, socket, head, url);
       else socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n');
     });
@@ -168,8 +184,6 @@ export async function startLocalSupabase(options: LocalSupabaseOptions): Promise
           `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
       );
     });
-    // Keep-alive sockets from clients must not hold the process open after stop().
-    server.keepAliveTimeout = 5000;
 
     return {
       url,

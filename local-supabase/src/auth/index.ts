@@ -149,11 +149,14 @@ export function createAuth(ctx: Context): Product {
         if (active && (await isParent(db, found.token, active.token))) {
           // The client lost the response of its last refresh: give it the token it missed.
           issued = active.token;
-        } else if (Date.now() > reuseUntil) {
-          // A token replayed after its successors: treat the whole session as stolen.
-          await db.query('update auth.refresh_tokens set revoked = true, updated_at = now() where session_id = $1', [
-            found.session_id,
-          ]);
+        } else if (!active || Date.now() > reuseUntil) {
+          // A token replayed after its successors: treat the whole session as stolen. Only live
+          // tokens are touched, so revoked ancestors keep their old time and stay outside the
+          // reuse window; with no live token left, the session is over.
+          await db.query(
+            'update auth.refresh_tokens set revoked = true, updated_at = now() where session_id = $1 and not revoked',
+            [found.session_id],
+          );
           return { error: 'already_used' as const };
         }
       }

@@ -1,0 +1,69 @@
+// Requests that never reach a product must not take the server down: malformed upgrade
+// targets, peers that reset while being refused, and database connections killed mid-request.
+import net from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { anonymousUser, startTestServer, superuserQuery, type TestServer } from './support/server';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server.stop());
+
+function rawRequest(text: string, resetAfterWrite = false): Promise<string> {
+  const { port } = new URL(server.url);
+  return new Promise((resolve) => {
+    const socket = net.connect(Number(port), '127.0.0.1', () => {
+      socket.write(text);
+      if (resetAfterWrite) {
+        socket.resetAndDestroy();
+        resolve('');
+      }
+    });
+    let reply = '';
+    socket.on('data', (d) => (reply += d));
+    socket.on('close', () => resolve(reply));
+    socket.on('error', () => resolve(reply));
+  });
+}
+
+async function stillServes() {
+  const res = await fetch(`${server.url}/health`);
+  expect(res.status).toBe(200);
+}
+
+test('a malformed upgrade target is refused, not fatal', async () => {
+  const reply = await rawRequest('GET // HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+  expect(reply).toMatch(/^HTTP\/1\.1 400/);
+  await stillServes();
+});
+
+test('peers that reset while their upgrade is being refused do not crash the server', async () => {
+  const upgrade = (path: string) =>
+    `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`;
+  await Promise.all(
+    Array.from({ length: 100 }, (_, i) => rawRequest(upgrade(i % 2 ? '/nowhere' : '/realtime/v1/websocket?vsn=9'), true)),
+  );
+  await new Promise((r) => setTimeout(r, 200));
+  await stillServes();
+});
+
+test('a database connection killed in the middle of a request is survived', async () => {
+  const user = await anonymousUser(server);
+  const { port } = new URL(server.url);
+  const upload = net.connect(Number(port), '127.0.0.1');
+  upload.on('error', () => undefined);
+  upload.write(
+    `POST /storage/v1/object/images/${user.id}/2026-11/${randomUUID()}.jpg HTTP/1.1\r\nHost: x\r\n` +
+      `Authorization: Bearer ${user.session.access_token}\r\nContent-Type: image/jpeg\r\nContent-Length: 1000\r\n\r\nabc`,
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  // Every API connection is killed, idle or busy, as a Postgres restart would.
+  await superuserQuery(server.dbUrl, `select pg_terminate_backend(pid) from pg_stat_activity where usename = 'authenticator'`);
+  upload.end(Buffer.alloc(997));
+  await new Promise((r) => setTimeout(r, 300));
+  const { data, error } = await user.sb.from('rooms').select('slug');
+  expect(error).toBeNull();
+  expect(data).toEqual([{ slug: 'lobby' }]);
+  upload.destroy();
+});
