@@ -2,7 +2,8 @@
 // targets, peers that reset while being refused, and database connections killed mid-request.
 import net from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { anonymousUser, startTestServer, superuserQuery, type TestServer } from './support/server';
+import { signJwt } from '../local-supabase/src/jwt';
+import { anonymousUser, client, startTestServer, superuserQuery, type TestServer } from './support/server';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -66,4 +67,19 @@ test('a database connection killed in the middle of a request is survived', asyn
   expect(error).toBeNull();
   expect(data).toEqual([{ slug: 'lobby' }]);
   upload.destroy();
+});
+
+test('realtime refuses a signed token that names a role outside the API roles', async () => {
+  const sb = client(server, { vsn: '1.0.0' });
+  sb.realtime.setAuth(signJwt({ role: 'postgres', exp: Math.floor(Date.now() / 1000) + 600 }, server.jwtSecret));
+  const outcome = await new Promise<string>((resolve) => {
+    sb.channel('room:1')
+      .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'messages' }, () => resolve('delivered'))
+      .subscribe((status, err) => {
+        if (status === 'SUBSCRIBED') resolve('subscribed');
+        if (status === 'CHANNEL_ERROR') resolve(`error: ${err?.message}`);
+      });
+  });
+  expect(outcome).toBe('error: Role "postgres" is not allowed');
+  await sb.removeAllChannels();
 });

@@ -80,6 +80,7 @@ function corpus(): Hostile[] {
     { name: 'fullwidth column name', path: `/rest/v1/messages?select=${encodeURIComponent('ｉｄ')}` },
     { name: 'RTL override in a filter column', path: `/rest/v1/messages?${encodeURIComponent('\u202eid')}=eq.1` },
     { name: 'unknown operator', path: '/rest/v1/messages?id=sleep.10' },
+    { name: 'NUL byte in a select alias', path: '/rest/v1/messages?select=a%00b:id' },
     { name: 'quote in a table name', path: "/rest/v1/messages'%3B--" },
     { name: 'SQL in a JSON key', method: 'POST', path: '/rest/v1/messages', body: { ...message({}), 'body"); drop table messages;--': 1 } },
     { name: 'private function through rpc', method: 'POST', path: '/rest/v1/rpc/check_message', body: {} },

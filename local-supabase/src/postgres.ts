@@ -185,6 +185,10 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
   });
 
   let stopping: Promise<void> | undefined;
+  child.once('exit', (code, signal) => {
+    logStream.end();
+    if (!stopping) log(`PostgreSQL exited unexpectedly (code ${code}, signal ${signal}); see ${path.join(dir, 'postgres.log')}`);
+  });
   return {
     port: options.port,
     password,
@@ -196,10 +200,7 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
       stopping ??= new Promise<void>((resolve) => {
         process.off('exit', killOnExit);
         if (child.exitCode !== null) return resolve();
-        child.once('exit', () => {
-          logStream.end();
-          resolve();
-        });
+        child.once('exit', () => resolve());
         // SIGINT is Postgres' "fast" shutdown: aborts sessions, checkpoints, exits cleanly.
         child.kill('SIGINT');
       });

@@ -25,7 +25,8 @@ export class Presence<Member> {
   private readonly topics = new Map<string, Map<Member, Entry>>();
 
   state(topic: string): PresenceState {
-    const state: PresenceState = {};
+    // No prototype: a presence key is client-chosen, and "__proto__" must be just another key.
+    const state: PresenceState = Object.create(null);
     for (const { key, meta } of this.topics.get(topic)?.values() ?? []) (state[key] ??= { metas: [] }).metas.push(meta);
     return state;
   }

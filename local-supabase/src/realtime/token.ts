@@ -4,6 +4,8 @@ import { decodeJwt, type Claims } from '../jwt';
 
 export class TokenError extends Error {}
 
+const API_ROLES = ['anon', 'authenticated', 'service_role'];
+
 export type VerifiedClaims = Claims & { role: string; exp: number };
 
 export function confirmToken(token: string, secret: string, nowSeconds = Date.now() / 1000): VerifiedClaims {
@@ -17,6 +19,9 @@ export function confirmToken(token: string, secret: string, nowSeconds = Date.no
   if (typeof claims.role !== 'string' || !Number.isInteger(claims.exp)) {
     throw new TokenError('Fields `role` and `exp` are required in JWT');
   }
+  // Subscribers' RLS checks run by switching to this role; only the API roles may be named, as
+  // PostgREST's authenticator can only become those.
+  if (!API_ROLES.includes(claims.role)) throw new TokenError(`Role "${claims.role}" is not allowed`);
   const exp = claims.exp as number;
   if (exp <= nowSeconds) throw new TokenError(`Token has expired ${Math.floor(nowSeconds - exp)} seconds ago`);
   return claims as VerifiedClaims;

@@ -29,6 +29,8 @@ export interface Preferences {
 }
 
 export function ident(name: string): string {
+  // Postgres rejects NUL anywhere in a statement with a protocol error; refuse it as bad syntax.
+  if (name.includes('\0')) throw new RestError(400, 'PGRST100', 'identifiers may not contain NUL characters');
   return `"${name.replaceAll('"', '""')}"`;
 }
 
