@@ -43,6 +43,9 @@ export async function createRealtime(ctx: Context): Promise<Realtime> {
     connectionString: ctx.adminConnectionString,
     publication: PUBLICATION,
     onTransaction: (rows) => changes.push(rows),
+    // Changes committed while the feed was down are gone from the new slot. Closing every socket
+    // makes each client rejoin, and a rejoin is when an app catches up on what it missed.
+    onResumed: () => server.closeSockets(1012, 'service restart: changes may have been missed'),
     log: ctx.log,
   });
   await feed.start();
@@ -91,12 +94,16 @@ class RealtimeServer {
 
   close(): void {
     clearInterval(this.idleSweep);
+    // 1001 "going away": the client reconnects, as it should when the server restarts.
+    this.closeSockets(1001, 'server shutting down');
+    this.wss.close();
+  }
+
+  closeSockets(code: number, reason: string): void {
     for (const s of this.sockets) {
       this.dropSocket(s);
-      // 1001 "going away": the client reconnects, as it should when the server restarts.
-      s.ws.close(1001, 'server shutting down');
+      s.ws.close(code, reason);
     }
-    this.wss.close();
   }
 
   private accept(ws: WebSocket, vsn: Vsn, apikey: string): void {

@@ -24,6 +24,8 @@ export interface ReplicationOptions {
   publication: string;
   /** Called once per committed transaction that changed published tables, in commit order. */
   onTransaction: (changes: RowChange[]) => void;
+  /** Called after the feed reconnected following a loss: what committed in between was not seen. */
+  onResumed: () => void;
   log: (line: string) => void;
 }
 
@@ -84,7 +86,7 @@ export class ReplicationFeed {
   private scheduleReconnect(): void {
     this.reconnectTimer = setTimeout(() => {
       if (this.closed) return;
-      this.start().catch((err: Error) => {
+      this.start().then(this.options.onResumed, (err: Error) => {
         this.options.log(`realtime: replication reconnect failed (${err.message}); retrying`);
         this.scheduleReconnect();
       });
