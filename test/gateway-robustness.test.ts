@@ -3,6 +3,7 @@
 import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { signJwt } from '../local-supabase/src/jwt';
+import { RawSocket, waitFor } from './support/realtime';
 import { anonymousUser, client, startTestServer, superuserQuery, type TestServer } from './support/server';
 
 let server: TestServer;
@@ -82,4 +83,30 @@ test('realtime refuses a signed token that names a role outside the API roles', 
   });
   expect(outcome).toBe('error: Role "postgres" is not allowed');
   await sb.removeAllChannels();
+});
+
+test('a realtime client flooding frames is closed; others keep their service', async () => {
+  const user = await anonymousUser(server);
+  const flooder = await RawSocket.open(server, '1.0.0');
+  const bystander = await RawSocket.open(server, '1.0.0');
+  const join = { config: { postgres_changes: [{ event: 'INSERT', schema: 'public', table: 'messages' }] }, access_token: user.session.access_token };
+  // Joins wait on the database, so a burst of them piles up behind the first.
+  for (let i = 0; i < 500; i++) flooder.push(`realtime:flood-${i}`, 'phx_join', join);
+  await waitFor('the flooder to be closed', () => flooder.closed);
+  expect(flooder.closed).toEqual({ code: 1008, reason: 'too many frames in flight' });
+  const ref = bystander.push('realtime:calm', 'phx_join', join);
+  expect((await bystander.reply(ref)).status).toBe('ok');
+  bystander.ws.close();
+});
+
+test('a join with more bindings than allowed is refused', async () => {
+  const user = await anonymousUser(server);
+  const socket = await RawSocket.open(server, '1.0.0');
+  const binding = { event: 'INSERT', schema: 'public', table: 'messages' };
+  const ref = socket.push('realtime:many', 'phx_join', {
+    config: { postgres_changes: Array.from({ length: 101 }, () => binding) },
+    access_token: user.session.access_token,
+  });
+  expect(await socket.reply(ref)).toEqual({ status: 'error', response: { reason: 'at most 100 postgres_changes bindings per channel' } });
+  socket.ws.close();
 });

@@ -11,6 +11,8 @@ export class ClientSocket {
   readonly channels = new Map<string, Channel>();
   /** Frames of one socket are handled in order, each after the previous one's database work. */
   queue: Promise<void> = Promise.resolve();
+  /** Frames received and not yet handled. */
+  pending = 0;
   lastSeen = Date.now();
 
   constructor(

@@ -34,6 +34,8 @@ const MAX_CHANNELS_PER_SOCKET = 100;
 const IDLE_TIMEOUT_MS = 60_000;
 /** Upstream re-checks a channel's token at expiry, and at least this often. */
 const MAX_TOKEN_RECHECK_MS = 5 * 60_000;
+const MAX_PENDING_FRAMES = 100;
+const MAX_BINDINGS_PER_JOIN = 100;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -122,12 +124,19 @@ class RealtimeServer {
         ws.close(1007, err instanceof FrameError ? err.message : 'malformed frame');
         return;
       }
+      // Frames are handled in order, some waiting on the database; a client that sends faster
+      // than that is closed rather than allowed to queue without bound.
+      if (++socket.pending > MAX_PENDING_FRAMES) {
+        ws.close(1008, 'too many frames in flight');
+        return;
+      }
       socket.queue = socket.queue
         .then(() => this.handle(socket, message))
         .catch((err: Error) => {
           this.ctx.log(`realtime: ${message.event} on ${message.topic} failed: ${err.stack}`);
           socket.reply(message, 'error', { reason: 'internal error' });
-        });
+        })
+        .finally(() => socket.pending--);
     });
   }
 
@@ -183,6 +192,9 @@ class RealtimeServer {
     const params = config.postgres_changes ?? [];
     if (!Array.isArray(params) || !params.every(isObject)) {
       return socket.reply(m, 'error', { reason: 'config.postgres_changes must be a list of objects' });
+    }
+    if (params.length > MAX_BINDINGS_PER_JOIN) {
+      return socket.reply(m, 'error', { reason: `at most ${MAX_BINDINGS_PER_JOIN} postgres_changes bindings per channel` });
     }
 
     const previous = socket.channels.get(m.topic);
