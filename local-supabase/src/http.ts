@@ -64,9 +64,12 @@ export function bearer(req: IncomingMessage): string | undefined {
   return match ? match[1].trim() : undefined;
 }
 
-/** Parses a JSON body; `undefined` for an empty body, throws SyntaxError on invalid JSON. */
+/** The body as text; throws on invalid UTF-8 rather than replacing it. */
+export function utf8(body: Buffer): string {
+  return new TextDecoder('utf-8', { fatal: true }).decode(body);
+}
+
+/** Parses a JSON body; `undefined` for an empty body, throws on invalid UTF-8 or JSON. */
 export function parseJson(body: Buffer): unknown {
-  if (body.length === 0) return undefined;
-  const text = new TextDecoder('utf-8', { fatal: true }).decode(body);
-  return JSON.parse(text);
+  return body.length === 0 ? undefined : JSON.parse(utf8(body));
 }

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, Product } from '../context';
 import { inTransaction } from '../db';
-import { bearer, BodyTooLarge, CORS_HEADERS, readBody } from '../http';
+import { bearer, BodyTooLarge, CORS_HEADERS, readBody, utf8 } from '../http';
 import { checkTimes, decodeJwt, JwtError, type Claims } from '../jwt';
 import { fromPgError, isPgError, RestError } from './errors';
 import { parseQuery, RESERVED_PARAMS } from './parse';
@@ -160,7 +160,7 @@ export async function createRest(ctx: Context): Promise<Product> {
     }
     if (raw.length === 0) return undefined;
     try {
-      const text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+      const text = utf8(raw);
       return { value: JSON.parse(text), text };
     } catch {
       throw new RestError(400, 'PGRST102', 'Empty or invalid json');
