@@ -234,6 +234,13 @@ export class FakeBackend implements Backend {
     return { unsubscribe: () => void (sub.active = false) };
   }
 
+  /** Images the core said it no longer needs (the platform removes their saved files). */
+  released: string[] = [];
+
+  releaseImage(image: PickedImage): void {
+    this.released.push(image.path);
+  }
+
   publicImageUrl(storagePath: string): string {
     return `https://cdn.test/images/${storagePath}`;
   }

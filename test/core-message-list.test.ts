@@ -131,3 +131,21 @@ test('a first page that contains our pending message confirms it in place', () =
   expect(rendered.messages[1]).toMatchObject({ key: 'mine', status: 'sent', mine: true });
   check();
 });
+
+test('live messages do not trim away the older pages a reader loaded (they are reading them)', () => {
+  const { list, rendered, check } = setup([]);
+  for (let id = 401; id <= 400 + MAX_MESSAGES; id++) list.mergeServer([server(row(id))]);
+  // The reader scrolls up and loads older pages.
+  const older: ServerMessage[] = [];
+  for (let id = 301; id <= 400; id++) older.push(server(row(id)));
+  list.prependOlder(older, true);
+  // Live messages keep coming: more than a page over MAX_MESSAGES.
+  for (let id = 401 + MAX_MESSAGES; id <= 400 + MAX_MESSAGES + 2 * PAGE_SIZE; id++) list.mergeServer([server(row(id))]);
+  expect(rendered.of('trim')).toHaveLength(0);
+  expect(list.oldestId()).toBe(301);
+  // A reset (the newest page reloaded) ends the reading: the normal bound applies again.
+  list.reset([], [], true);
+  for (let id = 1; id <= MAX_MESSAGES + PAGE_SIZE + 1; id++) list.mergeServer([server(row(10000 + id))]);
+  expect(rendered.of('trim')).toHaveLength(1);
+  check();
+});

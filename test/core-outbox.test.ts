@@ -6,6 +6,7 @@ import { FIRST_RETRY_MS, MAX_ATTEMPTS, imageStoragePath, retryDelay } from '../m
 import { uuidV4 } from '../miniprogram/core/ids';
 import { zh } from '../miniprogram/core/messages';
 import { FakeBackend, ManualClock, ME, OTHER, openRoom, picked, settle } from './core-fakes';
+import { UNREACHABLE_FAIL_MS } from '../miniprogram/core/room-session';
 
 async function startedRoom(options: Parameters<typeof openRoom>[0] = {}) {
   const room = openRoom(options);
@@ -359,4 +360,68 @@ test('a message delivered just before a kill, already in the cache, is not sent 
   expect(second.rendered.messages).toMatchObject([{ body: '已送达', status: 'sent' }]);
   expect(store.dump()['outbox:lobby']).toBeUndefined();
   expect(backend.rows).toHaveLength(1);
+});
+
+test('a sent image releases its local file (kept across restarts until then), and only once it is stored', async () => {
+  const room = await startedRoom();
+  room.backend.failNext('insert', network());
+  room.session.sendImage(picked('wxfile://store/saved_1.jpg'));
+  await settle();
+  // Uploaded, but the insert failed: the file is kept until the message is stored.
+  expect(room.backend.released).toEqual([]);
+  await room.clock.advance(FIRST_RETRY_MS);
+  expect(lastMessage(room)).toMatchObject({ status: 'sent' });
+  expect(room.backend.released).toEqual(['wxfile://store/saved_1.jpg']);
+});
+
+test('offline at launch: a pending send fails after a bounded time instead of 发送中… forever; a tap sends it later', async () => {
+  const backend = new FakeBackend();
+  backend.offline = true;
+  const room = openRoom({ backend });
+  await room.session.start();
+  room.session.sendText('有人吗');
+  await room.clock.advance(UNREACHABLE_FAIL_MS - 1000);
+  expect(lastMessage(room)).toMatchObject({ status: 'sending' });
+  await room.clock.advance(UNREACHABLE_FAIL_MS);
+  expect(lastMessage(room)).toMatchObject({ status: 'failed', error: zh.sendNetwork });
+  backend.offline = false;
+  room.session.retry(lastMessage(room).key);
+  await room.clock.advance(60000);
+  expect(lastMessage(room)).toMatchObject({ status: 'sent', body: '有人吗' });
+  room.check();
+});
+
+test('attempts that failed while the app was in the background do not count: resume gives a full set again', async () => {
+  const room = await startedRoom();
+  room.backend.failNext('insert', ...Array.from({ length: MAX_ATTEMPTS + 1 }, network));
+  room.session.sendText('回来了');
+  // All but the last attempt fail in the background.
+  for (let i = 1; i < MAX_ATTEMPTS - 1; i++) await room.clock.advance(retryDelay(i));
+  expect(lastMessage(room)).toMatchObject({ status: 'sending' });
+  room.session.resume();
+  await settle();
+  expect(lastMessage(room)).toMatchObject({ status: 'sending' });
+  await room.clock.advance(60000);
+  expect(lastMessage(room)).toMatchObject({ status: 'sent' });
+});
+
+test('an image uploaded under an earlier anonymous user is uploaded again into the current user’s folder', async () => {
+  const backend = new FakeBackend();
+  const store = memoryStore();
+  const first = await startedRoom({ backend, store });
+  backend.loseUploadAnswers = 1;
+  first.session.sendImage(picked());
+  await settle();
+  await first.session.flush();
+  first.session.stop();
+  const [oldPath] = [...backend.objects];
+  expect(oldPath.startsWith(`${ME}/`)).toBe(true);
+
+  // The device lost its session: the next launch signs in as a new anonymous user.
+  backend.me = 'ffffffff-ffff-4fff-8fff-ffffffffffff';
+  const second = await startedRoom({ backend, store, clock: new ManualClock() });
+  await second.clock.advance(60000);
+  expect(backend.rows).toHaveLength(1);
+  expect(backend.rows[0].image_path!.startsWith(`${backend.me}/`)).toBe(true);
+  expect(lastMessage(second)).toMatchObject({ status: 'sent' });
 });

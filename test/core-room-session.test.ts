@@ -1,10 +1,10 @@
 // The room session over an in-memory backend: cache paint, paging, live order, gap-fill after
 // reconnects and app shows, connection states.
-import { memoryStore } from '../miniprogram/core/ports';
-import { CACHE_SAVE_DELAY_MS, MAX_GAP_PAGES } from '../miniprogram/core/room-session';
+import { BackendFailure, memoryStore } from '../miniprogram/core/ports';
+import { CACHE_SAVE_DELAY_MS, MAX_GAP_PAGES, RoomSession } from '../miniprogram/core/room-session';
 import { PAGE_SIZE } from '../miniprogram/core/message-list';
 import { zh } from '../miniprogram/core/messages';
-import { FakeBackend, ME, openRoom, ROOM, settle } from './core-fakes';
+import { FakeBackend, ME, messageRow, openRoom, RenderedList, ROOM, settle } from './core-fakes';
 
 function range(from: number, to: number): number[] {
   const out: number[] = [];
@@ -190,7 +190,8 @@ test('offline at start: shows offline with a Chinese reason, retries with backof
   expect(room.rendered.of('connection').map((patch) => patch.type === 'connection' && patch.state)).toEqual(['connecting', 'offline']);
   expect(room.rendered.of('error')[0]).toMatchObject({ message: zh.connectFailed, detail: 'network -: TypeError: fetch failed' });
   await room.clock.advance(1000);
-  expect(room.rendered.of('error')).toHaveLength(2);
+  // The retry failed too, but the header already says offline: no second toast.
+  expect(room.rendered.of('error')).toHaveLength(1);
   backend.offline = false;
   await room.clock.advance(1999);
   expect(room.rendered.ids()).toEqual([]);
@@ -289,4 +290,128 @@ test('a failed gap-fill shows offline; the next successful one shows connected a
     'offline',
     'connected',
   ]);
+});
+
+test('a failed gap-fill (503) while the channel stays up is retried with backoff until it succeeds', async () => {
+  const room = openRoom({ backend: seeded(2) });
+  await room.session.start();
+  await settle();
+  room.backend.deliverLive = false;
+  room.backend.insertRow({});
+  room.backend.failNext('after', new BackendFailure(503, '', 'Service Unavailable'), new BackendFailure(503, '', 'Service Unavailable'));
+  room.session.resume();
+  await settle();
+  expect(room.rendered.ids()).toEqual([1, 2]);
+  await room.clock.advance(1000);
+  expect(room.rendered.ids()).toEqual([1, 2]);
+  await room.clock.advance(2000);
+  expect(room.rendered.ids()).toEqual([1, 2, 3]);
+  // One toast for the failure, not one per retry.
+  expect(room.rendered.of('error')).toHaveLength(1);
+  room.session.stop();
+  expect(room.clock.pending()).toEqual([]);
+  room.check();
+});
+
+test('stop() clears a pending gap-fill retry', async () => {
+  const room = openRoom({ backend: seeded(2) });
+  await room.session.start();
+  await settle();
+  room.backend.failNext('after', new BackendFailure(503, '', 'Service Unavailable'));
+  room.session.resume();
+  await settle();
+  room.session.stop();
+  const calls = room.backend.calls.length;
+  await room.clock.advance(60000);
+  expect(room.backend.calls.length).toBe(calls);
+});
+
+test('an older page arriving after the list was reset to a much newer page is dropped (no hole)', async () => {
+  const room = openRoom({ backend: seeded(60) });
+  await room.session.start();
+  await settle();
+  room.backend.deliverLive = false;
+  for (let i = 0; i < PAGE_SIZE * MAX_GAP_PAGES + 10; i++) room.backend.insertRow({});
+  // The older page answers only after the gap-fill has reset the list.
+  let release = () => undefined as void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const before = room.backend.messagesBefore.bind(room.backend);
+  room.backend.messagesBefore = async (...args) => {
+    const rows = await before(...args);
+    await gate;
+    return rows;
+  };
+  const older = room.session.loadOlder();
+  room.session.resume();
+  await settle();
+  expect(room.rendered.of('reset')).toHaveLength(2);
+  release();
+  expect(await older).toBe(false);
+  await settle();
+  const ids = room.rendered.ids() as number[];
+  expect(ids).toEqual(range(ids[0], 570));
+  room.check();
+});
+
+test('reconnect() while the first connect is loading the newest page leaves one channel', async () => {
+  const room = openRoom({ backend: seeded(2) });
+  const started = room.session.start();
+  // Let userId and findRoom answer: the session now knows the room and waits for the newest page.
+  for (let i = 0; i < 50 && !room.backend.calls.includes('newest'); i++) await Promise.resolve();
+  expect(room.backend.calls).toContain('newest');
+  room.session.reconnect();
+  await started;
+  await settle();
+  expect(room.backend.activeSubscriptions()).toBe(1);
+});
+
+test('a device cache that cannot be written (storage full, a synchronous throw) is reported, not thrown', async () => {
+  const store = memoryStore();
+  const room = openRoom({ backend: seeded(2), store });
+  await room.session.start();
+  await settle();
+  store.set = () => {
+    throw new Error('setStorageSync:fail exceed storage max size 10M');
+  };
+  room.backend.insertRow({});
+  await room.clock.advance(CACHE_SAVE_DELAY_MS);
+  expect(room.rendered.of('error')).toEqual([
+    { type: 'error', message: zh.loadFailed, detail: expect.stringContaining('cache not saved') },
+  ]);
+});
+
+test('a device cache written for another room under the slug (database reset) is not used for the new room', async () => {
+  const store = memoryStore();
+  const oldRows = range(100, 149).map((id) => messageRow(id, { room_id: 99, client_id: `old-${id}` }));
+  store.set('room:lobby', { room: { ...ROOM, id: 99 }, userId: ME, rows: oldRows, syncedId: 149 });
+  const room = openRoom({ backend: seeded(3), store });
+  await room.session.start();
+  await settle();
+  expect(room.rendered.ids()).toEqual([1, 2, 3]);
+  // Gap-fill starts from the new room's ids, not from the old cache's.
+  room.backend.insertRow({}, { deliver: false });
+  room.session.resume();
+  await settle();
+  expect(room.rendered.ids()).toEqual([1, 2, 3, 4]);
+  room.check();
+});
+
+test('a room that does not exist says so by name and stops retrying; pending sends fail', async () => {
+  const room = openRoom();
+  const session = new RoomSession({
+    backend: room.backend,
+    store: room.store,
+    roomSlug: 'gone',
+    profile: () => ({ name: '楚留香', color: '#c0392b' }),
+    clock: room.clock,
+  });
+  const rendered = new RenderedList();
+  session.onPatch(rendered.apply);
+  session.sendText('在吗');
+  await session.start();
+  await room.clock.advance(10 * 60 * 1000);
+  expect(rendered.of('error')).toEqual([{ type: 'error', message: '找不到聊天室「gone」', detail: '404 room_not_found: gone' }]);
+  expect(room.backend.calls.filter((call) => call === 'findRoom')).toHaveLength(1);
+  expect(room.clock.pending()).toEqual([]);
+  expect(rendered.messages[0]).toMatchObject({ status: 'failed', error: zh.sendNetwork });
 });

@@ -127,3 +127,23 @@ test('an invalid name is never saved', async () => {
   expect(back).not.toHaveBeenCalled();
   expect(await new ProfileStore(device).load()).toEqual({ name: '楚留香', color: PALETTE[1] });
 });
+
+test('a role that cannot be stored (device storage full) shows the reason and stays on the page', async () => {
+  const full = memoryStore();
+  full.set = () => {
+    throw new Error('setStorageSync:fail exceed storage max size 10M');
+  };
+  setServicesForTest({ profiles: new ProfileStore(full), room: () => new FakeRoom(), pickImage: async () => null });
+  const redirect = jest.spyOn(wx, 'redirectTo');
+  const page = await openRole({ first: '1' });
+  page.querySelector('.save')!.dispatchEvent('tap');
+  await sleep();
+  expect(redirect).not.toHaveBeenCalled();
+  expect(texts(page, '.problem')).toEqual(['角色保存失败，请检查手机存储空间']);
+});
+
+test('each colour swatch has a whole-sentence label from the message table', async () => {
+  const page = await openRole({ first: '1' });
+  // miniprogram-simulate drops aria-* attributes, so the render data the WXML binds is checked.
+  expect(pageInstance(page).data.swatchLabels[2]).toBe('头像颜色 3');
+});

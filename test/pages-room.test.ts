@@ -347,3 +347,29 @@ test('the header avatar opens the role page', async () => {
   await sleep();
   expect(navigate).toHaveBeenCalledWith(expect.objectContaining({ url: '/pages/role/index' }));
 });
+
+test('a trim that removes every rendered message renders the newest page instead of a blank list', async () => {
+  const all = Array.from({ length: 200 }, (_, i) => chatMessage(i + 1));
+  const page = await openRoom({ type: 'reset', hasOlder: true, messages: all });
+  // The reader scrolls up to the oldest messages in memory.
+  for (let i = 0; i < 4; i++) {
+    page.querySelector('.messages')!.dispatchEvent('scrolltoupper');
+    await sleep();
+  }
+  expect(messages(page)[0].querySelector('.text')!.dom!.textContent).toBe('第 1 条消息');
+  // The core drops more messages than the window shows.
+  room.emit({ type: 'trim', count: 150, hasOlder: true });
+  await sleep();
+  expect(messages(page).length).toBeGreaterThan(0);
+  const shown = messages(page);
+  expect(shown[shown.length - 1].querySelector('.text')!.dom!.textContent).toBe('第 200 条消息');
+  expect(pageInstance(page).data.empty).toBe(false);
+});
+
+test('accessible labels are whole sentences from the message table, not pieces joined in the template', async () => {
+  const page = await openRoom({ type: 'reset', hasOlder: false, messages: [imageMessage(1, 1200, 800)] });
+  // miniprogram-simulate drops aria-* attributes, so the render data the WXML binds is checked.
+  const data = pageInstance(page).data;
+  expect(data.roleLabel).toBe('更换角色：楚留香');
+  expect(data.chunks[data.chunkOrder[0]][0].imageLabel).toBe('令狐冲 发送的图片，点按查看大图');
+});

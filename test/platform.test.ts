@@ -345,6 +345,23 @@ describe('images', () => {
     await new Promise((resolve) => storage.close(resolve));
   });
 
+  it('keeps the picked image as a saved file (temp files die with the launch); a missing file is unreadable', async () => {
+    const uploader = createImageUploader({ url: base, anonKey: 'anon', accessToken: async () => 'jwt' });
+    nodeWx.chooseNext([small]);
+    const image = (await pickImage())!;
+    // A saved file, not a temp one: the outbox stores this path and uses it after a restart.
+    expect(image.path.startsWith('wxfile://tmp/')).toBe(false);
+    expect(fs.existsSync(nodeWx.realPath(image.path))).toBe(true);
+    // Once the message is stored the core releases the image: the saved file is removed.
+    uploader.release!(image);
+    await waitFor(() => !fs.existsSync(nodeWx.realPath(image.path)));
+    // A message whose file is gone cannot be sent by any retry: a rejection the core shows in Chinese.
+    const failure = await uploader.upload('u/z.png', image, () => undefined).done.catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(BackendFailure);
+    expect(failure).toMatchObject({ status: 400, code: 'file_unreadable' });
+    expect(received).toHaveLength(0);
+  });
+
   it('cancels an upload in flight, and fails uploads while offline', async () => {
     const held: http.IncomingMessage[] = [];
     const storage = http.createServer((req) => held.push(req));

@@ -9,6 +9,11 @@ import type { ChatMessage, MessageRow, RoomPatch } from './types';
 export const PAGE_SIZE = 50;
 /** Server messages kept in memory and on screen; older ones are dropped and re-loadable. */
 export const MAX_MESSAGES = 500;
+/**
+ * The bound while the reader has loaded older pages: their rows are what they are reading, so
+ * live messages do not trim them away until the list gets this large (memory still stays bounded).
+ */
+export const MAX_MESSAGES_READING_HISTORY = 4 * MAX_MESSAGES;
 
 interface Entry {
   message: ChatMessage;
@@ -25,6 +30,8 @@ export class MessageList {
   private entries: Entry[] = [];
   private serverCount = 0;
   private olderExists = false;
+  /** An older page was loaded on request since the last reset: the reader may be up there. */
+  private readingHistory = false;
   /** Consecutive appends are sent as one patch: buffered here until another patch must go out. */
   private appendBuffer: ChatMessage[] = [];
 
@@ -34,17 +41,8 @@ export class MessageList {
     return this.olderExists;
   }
 
-  get length(): number {
-    return this.entries.length;
-  }
-
   messages(): ChatMessage[] {
     return this.entries.map((entry) => entry.message);
-  }
-
-  find(key: string): ChatMessage | null {
-    const index = this.indexOf(key);
-    return index < 0 ? null : this.entries[index].message;
   }
 
   newestId(): number | null {
@@ -77,6 +75,7 @@ export class MessageList {
     this.entries = entries;
     this.serverCount = serverCount;
     this.olderExists = hasOlder;
+    this.readingHistory = false;
     this.appendBuffer = [];
     this.emit({ type: 'reset', messages: this.messages(), hasOlder });
   }
@@ -103,6 +102,8 @@ export class MessageList {
       .filter(({ row, message }) => (oldest === null || row.id < oldest) && this.indexOf(message.key) < 0)
       .sort((a, b) => a.row.id - b.row.id);
     if (older.length || hasOlder !== this.olderExists) {
+      // In front of rows already shown, this is a page the reader asked for (not the first page).
+      if (oldest !== null && older.length) this.readingHistory = true;
       this.entries = older.map(({ row, message }): Entry => ({ message, row })).concat(this.entries);
       this.serverCount += older.length;
       this.olderExists = hasOlder;
@@ -181,8 +182,9 @@ export class MessageList {
   private trimOldest(): void {
     // Trimming only once the list is a page over the bound means one patch per page of new
     // messages rather than one per message.
-    if (this.serverCount <= MAX_MESSAGES + PAGE_SIZE) return;
-    const count = this.serverCount - MAX_MESSAGES;
+    const bound = this.readingHistory ? MAX_MESSAGES_READING_HISTORY : MAX_MESSAGES;
+    if (this.serverCount <= bound + PAGE_SIZE) return;
+    const count = this.serverCount - bound;
     this.entries.splice(0, count);
     this.serverCount -= count;
     this.olderExists = true;

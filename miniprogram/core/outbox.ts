@@ -8,6 +8,7 @@
 import { classifyFailure } from './failures';
 import { t } from './messages';
 import {
+  settle,
   asBackendFailure,
   type Backend,
   type BackendFailure,
@@ -109,7 +110,7 @@ export class Outbox {
    * store answered); interrupted sends start over with a full set of attempts.
    */
   load(): Promise<OutboxItem[]> {
-    const restoring = Promise.resolve(this.options.store.get<OutboxItem[]>(this.options.storeKey)).then((stored) => {
+    const restoring = settle(() => this.options.store.get<OutboxItem[]>(this.options.storeKey)).then((stored) => {
       const restored = (stored || [])
         .filter((item) => !this.find(item.key))
         .map((item) => (item.status === 'sending' ? { ...item, attempts: 0 } : item));
@@ -153,6 +154,7 @@ export class Outbox {
     if (!item) return;
     this.items = this.items.filter((candidate) => candidate !== item);
     this.persist();
+    this.release(item);
   }
 
   /** Sends a failed message again, with a fresh set of attempts. */
@@ -174,6 +176,24 @@ export class Outbox {
     this.clearRetryTimer();
     // run() settles every attempt itself; anything escaping it is a bug and surfaces as unhandled.
     void this.run();
+  }
+
+  /**
+   * The app is back in the foreground: attempts made while WeChat cut the network in the
+   * background say nothing about the network now, so waiting messages get a full set again.
+   */
+  resume(): void {
+    for (const item of this.items) if (item.status === 'sending') item.attempts = 0;
+    this.kick();
+  }
+
+  /**
+   * There is nowhere to send to (the room cannot be reached at all): rather than 发送中… forever,
+   * waiting messages fail with the network reason, and a tap sends them again.
+   */
+  failUndeliverable(failure: BackendFailure): void {
+    if (this.destination) return; // With a destination, attempts fail them by themselves.
+    for (const item of this.items) if (item.status === 'sending') this.fail(item, t('sendNetwork'), failure);
   }
 
   /** Resolves once every write so far is in the store (tests, and a clean shutdown). */
@@ -202,6 +222,13 @@ export class Outbox {
 
   private async attempt(item: OutboxItem, destination: Destination): Promise<Outcome> {
     item.attempts++;
+    const image = item.image;
+    if (image && image.storagePath && image.storagePath.indexOf(`${destination.userId}/`) !== 0) {
+      // Chosen under an earlier anonymous user (the session was lost): that folder is not ours any
+      // more, so the insert's CHECK would refuse it. Upload again into the current user's folder.
+      image.storagePath = null;
+      image.uploaded = false;
+    }
     this.persist();
     try {
       if (item.image && !item.image.uploaded) await this.uploadImage(item, item.image, destination.userId);
@@ -276,9 +303,18 @@ export class Outbox {
   }
 
   private finish(item: OutboxItem, row: MessageRow): void {
+    // The echo may have confirmed (and released) it already while the insert's answer was on its way.
+    const queued = this.items.indexOf(item) >= 0;
     this.items = this.items.filter((candidate) => candidate !== item);
     this.persist();
+    if (queued) this.release(item);
     this.emit({ type: 'sent', key: item.key, row });
+  }
+
+  /** The message is stored: its picked image's local copy is no longer needed. */
+  private release(item: OutboxItem): void {
+    const { backend } = this.options;
+    if (item.image && backend.releaseImage) backend.releaseImage(item.image);
   }
 
   private find(key: string): OutboxItem | null {

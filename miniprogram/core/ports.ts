@@ -67,6 +67,8 @@ export function cancellableUpload(transfer: Promise<void>): UploadTask {
 /** Puts an image's bytes into the `images` bucket. The platform provides it (wx.uploadFile in WeChat). */
 export interface ImageUploader {
   upload(storagePath: string, image: PickedImage, onProgress: (percent: number) => void): UploadTask;
+  /** The message with this image is stored or gone: its local file (kept across restarts) can go. */
+  release?(image: PickedImage): void;
 }
 
 /**
@@ -88,6 +90,8 @@ export interface Backend {
   /** Inserts and returns the stored row. A duplicate client_id rejects with code 23505 (HTTP 409). */
   insertMessage(message: NewMessage): Promise<MessageRow>;
   uploadImage(storagePath: string, image: PickedImage, onProgress: (percent: number) => void): UploadTask;
+  /** See ImageUploader.release. */
+  releaseImage?(image: PickedImage): void;
   /** One channel for the room's INSERTs. `onStatus` fires on every (re)join, error and close. */
   subscribe(
     roomId: number,
@@ -105,6 +109,18 @@ export interface KeyValueStore {
   get<T>(key: string): T | null | Promise<T | null>;
   set<T>(key: string, value: T): void | Promise<void>;
   remove(key: string): void | Promise<void>;
+}
+
+/**
+ * Runs a store call and always answers with a promise: a synchronous store (wx.setStorageSync)
+ * throws when storage is full, which `Promise.resolve(store.set(…)).catch` would not catch.
+ */
+export function settle<T>(run: () => T | Promise<T>): Promise<T> {
+  try {
+    return Promise.resolve(run());
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 export type TimerHandle = unknown;

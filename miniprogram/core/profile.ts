@@ -2,7 +2,7 @@
 // database's CHECKs (rules.ts), remembered on the device. Messages carry the role at send time,
 // so a change applies to new messages only.
 import { t } from './messages';
-import type { KeyValueStore } from './ports';
+import { settle, type KeyValueStore } from './ports';
 import { checkColor, checkName, NAME_MAX, type NameProblem } from './rules';
 import type { Profile } from './types';
 
@@ -91,8 +91,14 @@ export class ProfileStore {
   async save(profile: Profile): Promise<string | null> {
     const problem = profileProblem(profile);
     if (problem) return problem;
-    this.profile = { name: profile.name, color: profile.color };
-    await this.store.set(PROFILE_KEY, this.profile);
+    const next = { name: profile.name, color: profile.color };
+    try {
+      await settle(() => this.store.set(PROFILE_KEY, next));
+    } catch {
+      // Storage full or broken: say so on the role page instead of silently keeping the old role.
+      return t('profileSaveFailed');
+    }
+    this.profile = next;
     return null;
   }
 }

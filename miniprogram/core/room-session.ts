@@ -6,6 +6,7 @@ import { t } from './messages';
 import { Outbox, retryDelay, type OutboxEvent, type OutboxItem } from './outbox';
 import {
   asBackendFailure,
+  settle,
   systemClock,
   type Backend,
   type Clock,
@@ -28,6 +29,8 @@ export const GAP_OVERLAP_IDS = 50;
 export const MAX_GAP_PAGES = 10;
 /** Cache writes are batched: a busy room would otherwise rewrite storage on every message. */
 export const CACHE_SAVE_DELAY_MS = 1000;
+/** How long the room may stay unreachable before pending sends show as failed (tap retries). */
+export const UNREACHABLE_FAIL_MS = 60 * 1000;
 
 export interface RoomSessionOptions {
   backend: Backend;
@@ -63,12 +66,19 @@ export class RoomSession implements RoomView {
   /** The channel's last status was 'subscribed'. */
   private live = false;
   private syncedId: number | null = null;
+  /** The room id the device cache was written for (null: no cache). */
+  private cachedRoomId: number | null = null;
   private streamSynced = false;
   private active = false;
   private newestLoaded = false;
   private connectAttempts = 0;
+  /** When the current run of failed connects began (null: the last one worked). */
+  private unreachableSince: number | null = null;
   private connectTimer: TimerHandle | null = null;
   private cacheTimer: TimerHandle | null = null;
+  /** Failed gap-fills in a row; a failed one is retried with backoff so no message stays missing. */
+  private catchUpAttempts = 0;
+  private catchUpTimer: TimerHandle | null = null;
   private connecting: Promise<void> | null = null;
   private syncing: Promise<void> | null = null;
   private syncAgain = false;
@@ -98,11 +108,15 @@ export class RoomSession implements RoomView {
     };
   }
 
-  /** The current list (a page attaching late renders this, then applies patches). */
+  /**
+   * The current list, as the patches so far describe it. Pages render from patches only; this is
+   * for the terminal client (scripts/chat.ts) and tests.
+   */
   messages(): ChatMessage[] {
     return this.list.messages();
   }
 
+  /** Whether older messages can be loaded (the chaos tests page through the whole room with it). */
   get hasOlder(): boolean {
     return this.list.hasOlder;
   }
@@ -118,6 +132,7 @@ export class RoomSession implements RoomView {
   stop(): void {
     this.active = false;
     this.clearTimer('connectTimer');
+    this.clearTimer('catchUpTimer');
     this.unsubscribe();
     this.outbox.stop();
     if (this.cacheTimer !== null) this.saveCache();
@@ -172,12 +187,14 @@ export class RoomSession implements RoomView {
    */
   resume(): void {
     if (!this.active) return;
+    // Failures while in the background (WeChat cuts the network there) do not count.
+    this.unreachableSince = null;
     if (!this.room) {
       this.connectNow();
       return;
     }
     void this.catchUp();
-    this.outbox.kick();
+    this.outbox.resume();
   }
 
   private async paintFromDevice(): Promise<void> {
@@ -186,6 +203,7 @@ export class RoomSession implements RoomView {
     const cache = await this.store.get<RoomCache>(this.cacheKey());
     await restoring;
     if (cache) this.userId = cache.userId;
+    this.cachedRoomId = cache && cache.room ? cache.room.id : null;
     const rows = cache ? cache.rows : [];
     this.syncedId = cache && cache.syncedId !== undefined ? cache.syncedId : null;
     // fromServer first: what the cache shows as ours was delivered just before the app was killed.
@@ -214,20 +232,37 @@ export class RoomSession implements RoomView {
       const userId = await this.backend.userId();
       const room = await this.backend.findRoom(this.options.roomSlug);
       if (!this.active) return;
+      // The cache was written for another room under this slug (the database was reset or the room
+      // recreated): its ids, and so syncedId, mean nothing here; a gap-fill from them would find nothing.
+      const sameRoom = this.cachedRoomId === null || this.cachedRoomId === room.id;
+      if (!sameRoom) this.syncedId = null;
+      this.cachedRoomId = room.id;
       // The cache was painted for another user (the device's session was lost): its "mine" marks are wrong.
-      const cacheIsOurs = this.userId === null || this.userId === userId;
+      const cacheIsOurs = sameRoom && (this.userId === null || this.userId === userId);
       this.userId = userId;
       this.room = room;
       this.outbox.start({ roomId: room.id, userId });
       await this.loadNewest(room, cacheIsOurs);
       this.connectAttempts = 0;
+      this.unreachableSince = null;
       if (this.active) this.subscribe(room);
     } catch (error) {
       if (!this.active) return;
       const failure = asBackendFailure(error);
       this.room = null;
-      this.setConnection('offline');
-      this.emitError(t(failure.status === 0 ? 'connectFailed' : 'loadFailed'), failure.detail);
+      if (failure.code === 'room_not_found') {
+        // No retry can make the room exist: say which room, fail what waits to be sent, and stop.
+        this.setConnection('offline');
+        this.emitError(t('roomNotFound', { slug: this.options.roomSlug }), failure.detail);
+        this.outbox.failUndeliverable(failure);
+        return;
+      }
+      // Retries run every few seconds while offline: only the change to offline is reported.
+      if (this.setConnection('offline')) {
+        this.emitError(t(failure.status === 0 ? 'connectFailed' : 'loadFailed'), failure.detail);
+      }
+      if (this.unreachableSince === null) this.unreachableSince = this.clock.now();
+      if (this.clock.now() - this.unreachableSince >= UNREACHABLE_FAIL_MS) this.outbox.failUndeliverable(failure);
       this.connectAttempts++;
       this.connectTimer = this.clock.setTimeout(() => {
         this.connectTimer = null;
@@ -257,6 +292,8 @@ export class RoomSession implements RoomView {
   }
 
   private subscribe(room: RoomRow): void {
+    // A reconnect() during tryConnect may already have subscribed: never keep two channels open.
+    this.unsubscribe();
     const subscription = this.backend.subscribe(
       room.id,
       (row) => {
@@ -319,12 +356,22 @@ export class RoomSession implements RoomView {
         await this.fillGap();
       } while (this.syncAgain && this.active);
       this.streamSynced = this.live;
+      this.catchUpAttempts = 0;
       // A REST failure may have shown 'offline' while the channel stayed up; now both work again.
       if (this.live) this.setConnection('connected');
     } catch (error) {
       const failure = asBackendFailure(error);
-      if (failure.status === 0) this.setConnection('offline');
-      this.emitError(t('loadFailed'), failure.detail);
+      const wentOffline = failure.status === 0 && this.setConnection('offline');
+      // The retries below repeat while the failure lasts: only the first one is reported.
+      if (wentOffline || this.catchUpAttempts === 0) this.emitError(t('loadFailed'), failure.detail);
+      // Nothing else would fetch the missed rows while the channel stays up (e.g. after a 503):
+      // try again later, backing off like the connection does.
+      if (this.active && this.catchUpTimer === null) {
+        this.catchUpTimer = this.clock.setTimeout(() => {
+          this.catchUpTimer = null;
+          if (this.active) void this.catchUp();
+        }, retryDelay(++this.catchUpAttempts));
+      }
     } finally {
       this.syncing = null;
     }
@@ -368,6 +415,9 @@ export class RoomSession implements RoomView {
     if (!this.room || oldest === null || !this.list.hasOlder) return false;
     try {
       const rows = await this.backend.messagesBefore(this.room.id, oldest, PAGE_SIZE);
+      // The list was reset (newest page reloaded) while this page was on its way: it belongs in
+      // front of a list that is gone and would leave a hole in front of the new one.
+      if (!this.active || this.list.oldestId() !== oldest) return false;
       this.list.prependOlder(this.fromServer(rows), rows.length === PAGE_SIZE);
       return rows.length > 0;
     } catch (error) {
@@ -491,7 +541,7 @@ export class RoomSession implements RoomView {
     this.clearTimer('cacheTimer');
     if (!this.room || !this.userId) return;
     const cache: RoomCache = { room: this.room, userId: this.userId, rows: this.list.newestRows(PAGE_SIZE), syncedId: this.syncedId };
-    Promise.resolve(this.store.set(this.cacheKey(), cache)).catch((error) =>
+    settle(() => this.store.set(this.cacheKey(), cache)).catch((error) =>
       this.emitError(t('loadFailed'), `cache not saved: ${asBackendFailure(error).message}`),
     );
   }
@@ -500,7 +550,7 @@ export class RoomSession implements RoomView {
     return `room:${this.options.roomSlug}`;
   }
 
-  private clearTimer(name: 'connectTimer' | 'cacheTimer'): void {
+  private clearTimer(name: 'connectTimer' | 'cacheTimer' | 'catchUpTimer'): void {
     const timer = this[name];
     if (timer === null) return;
     this.clock.clearTimeout(timer);

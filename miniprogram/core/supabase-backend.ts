@@ -94,6 +94,10 @@ export class SupabaseBackend implements Backend {
     return this.uploader.upload(storagePath, image, onProgress);
   }
 
+  releaseImage(image: PickedImage): void {
+    if (this.uploader.release) this.uploader.release(image);
+  }
+
   subscribe(
     roomId: number,
     onInsert: (row: MessageRow) => void,

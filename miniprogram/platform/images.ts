@@ -3,13 +3,12 @@
 // progress). The core decides the object path and what a failure means.
 import type { PickedImage } from '../core/types';
 import { BackendFailure, type ImageUploader, type UploadTask } from '../core/ports';
-import { storageFailure } from '../core/supabase-backend';
+import { IMAGES_BUCKET, storageFailure } from '../core/supabase-backend';
 
 /** Wider images are scaled down to this width; chat bubbles never show more. */
 export const IMAGE_MAX_WIDTH = 1280;
 /** JPEG quality of the compressed copy (wx.compressImage ignores it for PNG). */
 export const IMAGE_QUALITY = 80;
-export const IMAGE_BUCKET = 'images';
 
 const MIME_BY_TYPE: Record<string, PickedImage['mime']> = {
   jpeg: 'image/jpeg',
@@ -61,7 +60,13 @@ export async function prepareImage(path: string): Promise<PickedImage> {
   const info = file === path ? original : await imageInfo(file);
   const mime = MIME_BY_TYPE[info.type];
   if (!mime) throw new Error(`unsupported image type: ${info.type}`);
-  return { path: file, width: info.width, height: info.height, size: await fileSize(file), mime };
+  const size = await fileSize(file);
+  // The outbox keeps this path across app restarts, but a temp file lives for this launch only:
+  // move it to the app's saved files. releaseImage removes it once the message no longer needs it.
+  const saved = await wxCall<WechatMiniprogram.SaveFileSuccessCallbackResult>((callbacks) =>
+    wx.getFileSystemManager().saveFile({ tempFilePath: file, ...callbacks }),
+  );
+  return { path: saved.savedFilePath, width: info.width, height: info.height, size, mime };
 }
 
 /** Lets the user pick one image and prepares it; null when they cancel the picker. */
@@ -103,8 +108,12 @@ function uploadFailure(httpStatus: number, body: string): BackendFailure {
  * of an upload that did land answers "Duplicate", which the core counts as success.
  */
 export function createImageUploader(config: UploaderConfig): ImageUploader {
-  const bucket = config.bucket ?? IMAGE_BUCKET;
+  const bucket = config.bucket ?? IMAGES_BUCKET;
   return {
+    release(image: PickedImage): void {
+      // Best effort: a file that is already gone needs no removing.
+      wx.getFileSystemManager().removeSavedFile({ filePath: image.path, fail: () => undefined });
+    },
     upload(storagePath: string, image: PickedImage, onProgress: (percent: number) => void): UploadTask {
       let task: WechatMiniprogram.UploadTask | null = null;
       let cancelled = false;
@@ -112,6 +121,12 @@ export function createImageUploader(config: UploaderConfig): ImageUploader {
         (token) =>
           new Promise<void>((resolve, reject) => {
             if (cancelled) return reject(new BackendFailure(0, 'cancelled', 'uploadFile:fail abort'));
+            try {
+              wx.getFileSystemManager().accessSync(image.path);
+            } catch (error) {
+              // The file was removed (storage cleared, or an old temp path): no retry can send it.
+              return reject(new BackendFailure(400, 'file_unreadable', `${(error as Error).message || error}: ${image.path}`));
+            }
             task = wx.uploadFile({
               url: `${config.url}/storage/v1/object/${bucket}/${encodeURI(storagePath)}`,
               filePath: image.path,

@@ -42,6 +42,8 @@ const MAX_SOCKETS = 5;
 /** WeChat limits one storage key to 1 MB. */
 const MAX_STORAGE_ITEM = 1024 * 1024;
 const TEMP_PREFIX = 'wxfile://tmp/';
+/** Saved files (FileSystemManager.saveFile): they outlive the launch, unlike temp files. */
+const STORE_PREFIX = 'wxfile://store/';
 const MIME_BY_EXTENSION: Record<string, string> = {
   '.jpg': 'image/jpeg',
   '.jpeg': 'image/jpeg',
@@ -142,7 +144,13 @@ export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
     if (options.storageFile) fs.writeFileSync(options.storageFile, JSON.stringify(Object.fromEntries(store)));
   };
 
-  const realPath = (wxPath: string) => (wxPath.startsWith(TEMP_PREFIX) ? path.join(tempDir, wxPath.slice(TEMP_PREFIX.length)) : wxPath);
+  const realPath = (wxPath: string) =>
+    wxPath.startsWith(TEMP_PREFIX)
+      ? path.join(tempDir, wxPath.slice(TEMP_PREFIX.length))
+      : wxPath.startsWith(STORE_PREFIX)
+        ? path.join(tempDir, `store_${wxPath.slice(STORE_PREFIX.length)}`)
+        : wxPath;
+  let savedCounter = 0;
 
   const newTempPath = (extension: string) => `${TEMP_PREFIX}tmp_${++tempCounter}${extension}`;
 
@@ -489,6 +497,24 @@ export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
     readFileSync(filePath: string, encoding?: string) {
       const bytes = fs.readFileSync(realPath(filePath));
       return encoding ? bytes.toString(encoding as BufferEncoding) : toArrayBuffer(bytes);
+    },
+    /** WeChat moves the temp file into the saved files: tempFilePath is unusable afterwards. */
+    saveFile(opts: { tempFilePath: string; filePath?: string } & CallbackOptions<{ savedFilePath: string; errMsg: string }>) {
+      const source = realPath(opts.tempFilePath);
+      if (!fs.existsSync(source)) return failWith(opts, `saveFile:fail no such file or directory ${opts.tempFilePath}`);
+      const savedFilePath = opts.filePath ?? `${STORE_PREFIX}saved_${++savedCounter}${path.extname(source)}`;
+      fs.renameSync(source, realPath(savedFilePath));
+      succeed(opts, { savedFilePath, errMsg: 'saveFile:ok' });
+    },
+    removeSavedFile(opts: { filePath: string } & CallbackOptions<{ errMsg: string }>) {
+      fs.unlink(realPath(opts.filePath), (err) => {
+        if (err) return failWith(opts, `removeSavedFile:fail file not exist`);
+        succeed(opts, { errMsg: 'removeSavedFile:ok' });
+      });
+    },
+    /** Throws when the path does not exist, like WeChat's. */
+    accessSync(filePath: string) {
+      if (!fs.existsSync(realPath(filePath))) throw new Error(`accessSync:fail no such file or directory, access ${filePath}`);
     },
     getFileInfo(opts: { filePath: string } & CallbackOptions<{ size: number; digest: string; errMsg: string }>) {
       fs.stat(realPath(opts.filePath), (err, stat) => {

@@ -16,6 +16,8 @@ Component({
     color: '',
     problem: '',
     palette: PALETTE,
+    // Whole sentences from the message table: word order is the translation's, not the template's.
+    swatchLabels: PALETTE.map((_, index) => t('roleSwatchLabel', { number: index + 1 })),
   },
   methods: {
     async onLoad(query: Record<string, string | undefined>) {

@@ -45,6 +45,8 @@ Component({
     connection: 'connecting' as ConnectionState,
     connectionText: CONNECTION_TEXT.connecting,
     roleName: '',
+    /** The header's accessible label, a whole sentence from the message table. */
+    roleLabel: '',
     roleColor: '',
     roleInitial: '',
     loadError: '',
@@ -55,6 +57,7 @@ Component({
     chunks: {} as Record<string, unknown>,
     anchor: '',
     unseen: 0,
+    unseenText: '',
     draft: '',
     canSend: false,
   },
@@ -93,7 +96,7 @@ Component({
     },
 
     showRole(name: string, color: string) {
-      this.setData({ roleName: name, roleColor: color, roleInitial: initialOf(name) });
+      this.setData({ roleName: name, roleLabel: t('changeRoleLabel', { name }), roleColor: color, roleInitial: initialOf(name) });
     },
 
     measureViewport() {

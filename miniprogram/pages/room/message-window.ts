@@ -11,8 +11,11 @@ import type { ChatMessage, DeliveryStatus, MessageKind } from '../../core/types'
 import { t } from '../../core/messages';
 
 export const CHUNK_SIZE = 20;
-/** Messages rendered per step when the reader scrolls past the window's edge. */
-export const PAGE_SIZE = 50;
+/**
+ * Messages rendered per step when the reader scrolls past the window's edge (not the core's
+ * PAGE_SIZE, which is how many rows one request loads).
+ */
+export const RENDER_STEP = 50;
 /**
  * Most messages rendered at once, plus up to one chunk of slack. WeChat's guide asks for fewer
  * than ~1000 WXML nodes; a message item is about ten. Older messages stay in `model` and render
@@ -36,6 +39,8 @@ export interface MessageItem {
   kind: MessageKind;
   text: string;
   url: string;
+  /** The image's accessible label ('' for text), a whole sentence from the message table. */
+  imageLabel: string;
   /** Image box in rpx, from the stored size, so the layout is final before the image loads. */
   width: number;
   height: number;
@@ -106,6 +111,7 @@ export function toItem(message: ChatMessage, previous: ChatMessage | undefined, 
     kind: message.kind,
     text: message.body ?? '',
     url: message.imageUrl ?? '',
+    imageLabel: message.kind === 'image' ? t('imageLabel', { name: message.username }) : '',
     width: box.width,
     height: box.height,
     time: `${pad(at.getHours())}:${pad(at.getMinutes())}`,
@@ -168,7 +174,7 @@ export class MessageWindow {
   reset(messages: ChatMessage[], extra: RenderData = {}): void {
     this.model = messages.slice();
     this.end = this.model.length;
-    this.start = Math.max(0, this.end - PAGE_SIZE);
+    this.start = Math.max(0, this.end - RENDER_STEP);
     this.following = true;
     this.unseen = 0;
     this.chunks = this.buildChunks(this.start, this.end, 'fill-last');
@@ -203,6 +209,7 @@ export class MessageWindow {
     } else {
       this.unseen += messages.length;
       data.unseen = this.unseen;
+      data.unseenText = t('newMessages', { count: this.unseen });
     }
     this.setData(data);
   }
@@ -225,6 +232,7 @@ export class MessageWindow {
     } else {
       this.unseen++;
       data.unseen = this.unseen;
+      data.unseenText = t('newMessages', { count: this.unseen });
     }
     this.setData(data);
   }
@@ -268,6 +276,9 @@ export class MessageWindow {
       this.end = Math.max(0, this.end - count);
       this.refreshItem(0, data);
     }
+    // Everything rendered was trimmed away but newer messages remain: an empty window would show
+    // a blank list, so render the newest page instead.
+    if (this.renderedCount === 0 && this.model.length > 0) return this.reset(this.model, extra);
     data.empty = this.model.length === 0;
     this.setData(data);
   }
@@ -285,7 +296,7 @@ export class MessageWindow {
   showNewer(): boolean {
     if (!this.hasHiddenBelow) return false;
     const data: RenderData = {};
-    const stop = Math.min(this.model.length, this.end + PAGE_SIZE);
+    const stop = Math.min(this.model.length, this.end + RENDER_STEP);
     for (let i = this.end; i < stop; i++) this.renderAtEnd(i, data);
     this.trimTop(data);
     this.setData(data);
@@ -411,7 +422,7 @@ export class MessageWindow {
   /** Renders up to one page above the window and keeps the reader's place. */
   private renderAbove(data: RenderData): void {
     const firstKey = this.start < this.end ? this.model[this.start].key : null;
-    const from = Math.max(0, this.start - PAGE_SIZE);
+    const from = Math.max(0, this.start - RENDER_STEP);
     const added = this.buildChunks(from, this.start, 'fill-first');
     for (const chunk of added) data[`chunks.${chunk.id}`] = chunk.items;
     this.chunks = added.concat(this.chunks);
