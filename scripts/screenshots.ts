@@ -14,6 +14,7 @@ import type { ChatMessage, RoomPatch } from '../miniprogram/core/types';
 import { setServicesForTest } from '../miniprogram/services';
 import { gradientPng } from '../test/support/png';
 import {
+  chatMessage,
   FakeRoom,
   MINIPROGRAM_ROOT,
   installDom,
@@ -172,25 +173,8 @@ function conversation(): ChatMessage[] {
   const at = (daysAgo: number, hour: number, minute: number) =>
     new Date(today.getFullYear(), today.getMonth(), today.getDate() - daysAgo, hour, minute).toISOString();
   let n = 0;
-  const message = (createdAt: string, fields: Partial<ChatMessage>): ChatMessage => {
-    n++;
-    return {
-      key: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
-      id: n,
-      userId: 'linghu',
-      username: '令狐冲',
-      avatarColor: '#1f618d',
-      kind: 'text',
-      body: null,
-      imageUrl: null,
-      imageWidth: null,
-      imageHeight: null,
-      createdAt,
-      status: 'sent',
-      mine: false,
-      ...fields,
-    };
-  };
+  const message = (createdAt: string, fields: Partial<ChatMessage>): ChatMessage =>
+    chatMessage(++n, { userId: 'linghu', body: null, createdAt, ...fields });
   const image = (width: number, height: number) => ({
     kind: 'image' as const,
     imageUrl: pngDataUrl(width, height),
