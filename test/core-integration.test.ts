@@ -2,7 +2,6 @@
 // local-supabase: history, sending, receiving, gap-fill, and failure injection through a TCP proxy
 // that can refuse connections or lose one answer, plus an app kill and a server restart.
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import pg from 'pg';
@@ -12,72 +11,11 @@ import { RoomSession } from '../miniprogram/core/room-session';
 import { storageUploader, supabaseAuthStorage, SupabaseBackend } from '../miniprogram/core/supabase-backend';
 import type { ConnectionState } from '../miniprogram/core/types';
 import { IMAGE_FIXTURES, RenderedList } from './core-fakes';
+import { startFaultProxy } from './support/fault-proxy';
 import { startTestServer, tempDir, type TestServer } from './support/server';
 
 jest.setTimeout(60000);
 
-
-/** A TCP proxy in front of the server: it can refuse every connection, or lose one answer. */
-class FlakyProxy {
-  private readonly sockets = new Set<net.Socket>();
-  private readonly server = net.createServer((client) => this.accept(client));
-  private down = false;
-  /** The next request containing this text reaches the server, but its answer never comes back. */
-  loseAnswerTo: string | null = null;
-  port = 0;
-
-  constructor(private readonly targetPort: number) {}
-
-  async start(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as net.AddressInfo).port;
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  /** Drops every open connection and refuses new ones until `up()`. */
-  goDown(): void {
-    this.down = true;
-    for (const socket of this.sockets) socket.destroy();
-  }
-
-  up(): void {
-    this.down = false;
-  }
-
-  async close(): Promise<void> {
-    this.goDown();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-
-  private accept(client: net.Socket): void {
-    if (this.down) {
-      client.destroy();
-      return;
-    }
-    const upstream = net.connect(this.targetPort, '127.0.0.1');
-    let loseAnswer = false;
-    for (const socket of [client, upstream]) {
-      this.sockets.add(socket);
-      socket.on('close', () => {
-        this.sockets.delete(socket);
-        client.destroy();
-        upstream.destroy();
-      });
-      socket.on('error', () => undefined);
-    }
-    client.on('data', (chunk: Buffer) => {
-      if (this.loseAnswerTo && chunk.toString('latin1').includes(this.loseAnswerTo)) {
-        this.loseAnswerTo = null;
-        loseAnswer = true;
-      }
-      upstream.write(chunk);
-    });
-    upstream.on('data', (chunk: Buffer) => {
-      if (loseAnswer) client.destroy();
-      else client.write(chunk);
-    });
-  }
-}
 
 interface Device {
   client: SupabaseClient;
@@ -219,18 +157,18 @@ describe('against local-supabase', () => {
   });
 
   test('gap-fill after a forced disconnect: missed messages arrive in order, once', async () => {
-    const proxy = new FlakyProxy(server.port);
-    const url = await proxy.start();
+    const proxy = await startFaultProxy({ targetPort: server.port, seed: 1 });
+    const url = proxy.url;
     try {
       const room = await openRoom(device(url, server.anonKey));
       const writer = await otherUser();
       await say(writer, 'before');
       await waitFor(() => room.rendered.messages.length === 1, 'live message');
 
-      proxy.goDown();
+      proxy.setDown(true);
       await waitFor(() => room.states().includes('reconnecting'), 'drop noticed');
       for (const body of ['gap 1', 'gap 2', 'gap 3']) await say(writer, body);
-      proxy.up();
+      proxy.setDown(false);
       // realtime-js rejoins by itself; the rejoin triggers the gap-fill.
       await waitFor(() => room.rendered.messages.length === 4, 'gap filled');
       expect(bodies(room.rendered)).toEqual(['before', 'gap 1', 'gap 2', 'gap 3']);
@@ -243,16 +181,16 @@ describe('against local-supabase', () => {
   });
 
   test('requests failing: the message waits as sending and goes once the network is back', async () => {
-    const proxy = new FlakyProxy(server.port);
-    const url = await proxy.start();
+    const proxy = await startFaultProxy({ targetPort: server.port, seed: 1 });
+    const url = proxy.url;
     try {
       const room = await openRoom(device(url, server.anonKey));
-      proxy.goDown();
+      proxy.setDown(true);
       room.session.sendText('断网时写的');
       await new Promise((resolve) => setTimeout(resolve, 1500));
       expect(room.rendered.messages).toMatchObject([{ status: 'sending' }]);
       expect(await rows()).toHaveLength(0);
-      proxy.up();
+      proxy.setDown(false);
       room.session.resume();
       await waitFor(() => room.rendered.messages[0].status === 'sent', 'sent after recovery');
       expect((await rows()).map((row) => row.body)).toEqual(['断网时写的']);
@@ -262,17 +200,17 @@ describe('against local-supabase', () => {
   });
 
   test('the connection drops mid-send (insert committed, answer lost): exactly one row, shown as sent', async () => {
-    const proxy = new FlakyProxy(server.port);
-    const url = await proxy.start();
+    const proxy = await startFaultProxy({ targetPort: server.port, seed: 1 });
+    const url = proxy.url;
     try {
       const phone = device(url, server.anonKey);
       const room = await openRoom(phone);
-      proxy.loseAnswerTo = 'POST /rest/v1/messages';
+      proxy.cutResponseTo('POST /rest/v1/messages');
       room.session.sendText('只发一次');
       await waitFor(() => room.rendered.messages[0]?.status === 'sent', 'shown as sent');
       // The outbox retried (a duplicate, counted as success) and is empty.
       await waitFor(() => phone.store.dump()['outbox:lobby'] === undefined, 'outbox settled');
-      expect(proxy.loseAnswerTo).toBeNull();
+      expect(proxy.faults()).toMatchObject([{ kind: 'cut-response', status: 201 }]);
       expect((await rows()).map((row) => row.body)).toEqual(['只发一次']);
       expect(room.rendered.messages).toHaveLength(1);
       expect(room.rendered.messages[0].id).toBe((await rows())[0].id);
@@ -282,12 +220,12 @@ describe('against local-supabase', () => {
   });
 
   test('app killed with pending messages: the next launch delivers them exactly once', async () => {
-    const proxy = new FlakyProxy(server.port);
-    const url = await proxy.start();
+    const proxy = await startFaultProxy({ targetPort: server.port, seed: 1 });
+    const url = proxy.url;
     const store = memoryStore();
     try {
       const first = await openRoom(device(url, server.anonKey, store));
-      proxy.goDown();
+      proxy.setDown(true);
       first.session.sendText('临走前一');
       first.session.sendText('临走前二');
       await new Promise((resolve) => setTimeout(resolve, 300));

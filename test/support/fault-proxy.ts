@@ -58,6 +58,10 @@ export interface FaultProxy {
   resetWebSocket(): boolean;
   /** Stalls one open WebSocket now for `ms`; false when none is open. */
   stallWebSocket(ms: number): boolean;
+  /** Down: every open connection is dropped and new ones are refused, until set up again. */
+  setDown(down: boolean): void;
+  /** The next request whose request line starts with this reaches the server; its answer is cut. */
+  cutResponseTo(requestLinePrefix: string): void;
   faults(): FaultRecord[];
   /** Requests seen so far: HTTP requests, and WebSocket upgrades. */
   requests(): Record<Traffic, number>;
@@ -108,6 +112,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const connections = new Map<number, Connection>();
   let nextId = 1;
   let webSocketTimer: NodeJS.Timeout | null = null;
+  let down = false;
+  let cutNext: string | null = null;
 
   const record = (fault: FaultRecord) => records.push(fault);
   const stallDuration = (random: () => number) =>
@@ -162,6 +168,11 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     conn.requestLine = `${line[1]} ${line[2]}`;
     if (/\r\nupgrade:\s*websocket/i.test(head)) conn.traffic = 'websocket';
     requestCounts[conn.traffic]++;
+    if (cutNext !== null && conn.requestLine.startsWith(cutNext)) {
+      cutNext = null;
+      conn.cutResponse = true;
+      return true;
+    }
     const fault = chooseHttpFault();
     if (!fault) return true;
     const base = { kind: fault, traffic: conn.traffic, request: conn.requestLine };
@@ -246,6 +257,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   };
 
   const server = net.createServer((client) => {
+    if (down) {
+      client.destroy();
+      return;
+    }
     const upstream = net.connect(options.targetPort, '127.0.0.1');
     const conn: Connection = {
       id: nextId++,
@@ -287,6 +302,13 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     },
     resetWebSocket,
     stallWebSocket,
+    setDown(value) {
+      down = value;
+      if (down) for (const conn of [...connections.values()]) close(conn, false);
+    },
+    cutResponseTo(prefix) {
+      cutNext = prefix;
+    },
     faults: () => records.slice(),
     requests: () => ({ ...requestCounts }),
     openConnections() {

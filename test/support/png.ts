@@ -1,9 +1,10 @@
 // Just enough image handling for wx-node's getImageInfo and compressImage over real files:
-// dimensions of PNG, JPEG, GIF and WebP files, and a PNG decoder/encoder (8-bit greyscale, RGB,
+// dimensions (through the core's parser), and a PNG decoder/encoder (8-bit greyscale, RGB,
 // RGBA; every filter type; no interlacing) so compressImage can really scale a PNG down.
 // Pixel work uses Uint8Arrays made here rather than Buffers: under jest the Buffer class belongs
 // to another realm, and indexing it byte by byte is some forty times slower.
 import zlib from 'node:zlib';
+import { readImageInfo } from '../../miniprogram/core/image-info';
 
 export type ImageType = 'png' | 'jpeg' | 'gif' | 'webp' | 'unknown';
 
@@ -15,35 +16,11 @@ export interface ImageHeader {
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-export function readImageHeader(bytes: Buffer): ImageHeader {
-  if (bytes.subarray(0, 8).equals(PNG_SIGNATURE)) {
-    return { type: 'png', width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
-  }
-  if (bytes.toString('latin1', 0, 4) === 'GIF8') {
-    return { type: 'gif', width: bytes.readUInt16LE(6), height: bytes.readUInt16LE(8) };
-  }
-  if (bytes.toString('latin1', 0, 4) === 'RIFF' && bytes.toString('latin1', 8, 12) === 'WEBP') {
-    const chunk = bytes.toString('latin1', 12, 16);
-    if (chunk === 'VP8X') return { type: 'webp', width: 1 + bytes.readUIntLE(24, 3), height: 1 + bytes.readUIntLE(27, 3) };
-    if (chunk === 'VP8L') {
-      const bits = bytes.readUInt32LE(21);
-      return { type: 'webp', width: 1 + (bits & 0x3fff), height: 1 + ((bits >> 14) & 0x3fff) };
-    }
-    return { type: 'webp', width: bytes.readUInt16LE(26) & 0x3fff, height: bytes.readUInt16LE(28) & 0x3fff };
-  }
-  if (bytes[0] === 0xff && bytes[1] === 0xd8) {
-    // Walk the segments to the first start-of-frame marker (SOF0–SOF15 except DHT, JPG, DAC).
-    let offset = 2;
-    while (offset + 9 < bytes.length) {
-      if (bytes[offset] !== 0xff) break;
-      const marker = bytes[offset + 1];
-      if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-        return { type: 'jpeg', height: bytes.readUInt16BE(offset + 5), width: bytes.readUInt16BE(offset + 7) };
-      }
-      offset += 2 + bytes.readUInt16BE(offset + 2);
-    }
-  }
-  return { type: 'unknown', width: 0, height: 0 };
+/** The header as WeChat's getImageInfo reports it, read by the core's own parser. */
+export function readImageHeader(bytes: Uint8Array): ImageHeader {
+  const info = readImageInfo(bytes);
+  if (!info) return { type: 'unknown', width: 0, height: 0 };
+  return { type: info.mime.slice('image/'.length) as ImageType, width: info.width, height: info.height };
 }
 
 export interface Bitmap {
