@@ -1,5 +1,6 @@
 // postgres_changes filters: `column=[not.]op.value`, several joined by `,` and ANDed, values
 // quoted PostgREST-style by the client when they contain reserved characters.
+import { splitTopLevel, unquote } from '../rest/parse';
 
 export type FilterOperator = 'eq' | 'neq' | 'lt' | 'lte' | 'gt' | 'gte' | 'in';
 
@@ -16,40 +17,12 @@ export class FilterError extends Error {}
 const OPERATORS = new Set<string>(['eq', 'neq', 'lt', 'lte', 'gt', 'gte', 'in']);
 const MAX_IN_VALUES = 100;
 
-/** Splits on commas outside double quotes and parentheses. */
-function splitTopLevel(text: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let quoted = false;
-  let current = '';
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted && ch === '\\') {
-      current += ch + (text[++i] ?? '');
-      continue;
-    }
-    if (ch === '"') quoted = !quoted;
-    else if (!quoted && ch === '(') depth++;
-    else if (!quoted && ch === ')') depth--;
-    if (ch === ',' && depth === 0 && !quoted) {
-      parts.push(current);
-      current = '';
-    } else current += ch;
-  }
-  parts.push(current);
-  return parts;
-}
-
-function unquote(value: string): string {
-  if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
-    return value.slice(1, -1).replace(/\\(.)/g, '$1');
-  }
-  return value;
-}
-
 export function parseFilters(filter: string | undefined | null): Filter[] {
   if (filter === undefined || filter === null || filter === '') return [];
-  return splitTopLevel(filter).map((part) => {
+  // The same grammar as PostgREST filters: the same splitter and unquoting.
+  const parts = splitTopLevel(filter);
+  if (!parts) throw new FilterError(`Error parsing \`filter\` params: ${JSON.stringify(filter)}`);
+  return parts.map((part) => {
     const match = /^([^=]+)=(not\.)?([a-z]+)\.(.*)$/s.exec(part);
     if (!match || !OPERATORS.has(match[3])) {
       throw new FilterError(`Error parsing \`filter\` params: ${JSON.stringify(part)}`);
@@ -59,7 +32,9 @@ export function parseFilters(filter: string | undefined | null): Filter[] {
     if (operator === 'in') {
       const list = /^\((.*)\)$/s.exec(raw);
       if (!list) throw new FilterError(`Error parsing \`filter\` params: ${JSON.stringify(part)}`);
-      values = splitTopLevel(list[1]).map(unquote);
+      const items = splitTopLevel(list[1]);
+      if (!items) throw new FilterError(`Error parsing \`filter\` params: ${JSON.stringify(part)}`);
+      values = items.map(unquote);
       if (values.length > MAX_IN_VALUES) {
         throw new FilterError(`Error parsing \`filter\` params: too many values for in (max ${MAX_IN_VALUES})`);
       }

@@ -55,12 +55,13 @@ const QUOTED = String.raw`"(?:[^"\\]|\\.)*"`;
 const SELECT_ITEM = new RegExp(String.raw`^(?:(${QUOTED}|[^":]+):(?!:))?(${QUOTED}|[^":]+)(?:::([A-Za-z_][A-Za-z0-9_]*(?:\[\])?))?$`);
 const ORDER_TERM = new RegExp(String.raw`^(${QUOTED}|[^".]+)(?:\.(asc|desc))?(?:\.(nullsfirst|nullslast))?$`);
 
-function unquote(name: string): string {
+/** A PostgREST value or name without its double quotes and backslash escapes. */
+export function unquote(name: string): string {
   return name.startsWith('"') && name.endsWith('"') && name.length >= 2 ? name.slice(1, -1).replace(/\\(.)/g, '$1') : name;
 }
 
 /** Splits on commas outside double quotes and parentheses; undefined when they do not balance. */
-function splitTopLevel(text: string): string[] | undefined {
+export function splitTopLevel(text: string): string[] | undefined {
   const parts: string[] = [];
   let depth = 0;
   let quoted = false;
