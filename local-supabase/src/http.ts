@@ -1,5 +1,6 @@
 // Small HTTP helpers shared by the products: bounded body reading, JSON replies, CORS.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 export class BodyTooLarge extends Error {}
 
@@ -72,4 +73,16 @@ export function utf8(body: Buffer): string {
 /** Parses a JSON body; `undefined` for an empty body, throws on invalid UTF-8 or JSON. */
 export function parseJson(body: Buffer): unknown {
   return body.length === 0 ? undefined : JSON.parse(utf8(body));
+}
+
+/**
+ * Answers on a raw socket (no ServerResponse exists yet: a refused upgrade, a request Node's
+ * parser rejected) with a JSON error body, then closes it.
+ */
+export function endSocket(socket: Duplex, status: number, body: Record<string, string>): void {
+  const text = JSON.stringify(body);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+      `content-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`,
+  );
 }

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { createAuth } from './auth';
 import { apiKeys, DEFAULT_JWT_SECRET } from './config';
 import type { Context, Product } from './context';
-import { CORS_HEADERS, sendJson, sendPreflight } from './http';
+import { CORS_HEADERS, endSocket, sendJson, sendPreflight } from './http';
 import { migrate, type MigrationResult } from './migrate';
 import { startPostgres } from './postgres';
 import { createRealtime } from './realtime';
@@ -164,11 +164,11 @@ export async function startLocalSupabase(options: LocalSupabaseOptions): Promise
       try {
         url = new URL(req.url ?? '/', 'http://localhost');
       } catch {
-        socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n');
+        endSocket(socket, 400, { message: 'invalid request target' });
         return;
       }
       if (url.pathname === '/realtime/v1/websocket') realtime.upgrade(req, socket, head, url);
-      else socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n');
+      else endSocket(socket, 404, { message: 'no Route matched with those values' });
     });
     // Node rejects oversized headers and malformed requests before any handler runs; answer
     // those with a JSON error too, like every other refusal.
@@ -177,12 +177,8 @@ export async function startLocalSupabase(options: LocalSupabaseOptions): Promise
         socket.destroy();
         return;
       }
-      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-      const body = JSON.stringify({ message: status === 431 ? 'request headers too large' : 'malformed HTTP request' });
-      socket.end(
-        `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
-          `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-      );
+      const overflow = err.code === 'HPE_HEADER_OVERFLOW';
+      endSocket(socket, overflow ? 431 : 400, { message: overflow ? 'request headers too large' : 'malformed HTTP request' });
     });
 
     return {

@@ -1,10 +1,11 @@
 // /realtime/v1/websocket: Supabase Realtime's Phoenix channels (vsn 1.0.0 and 2.0.0) with
 // postgres_changes from logical replication under RLS, broadcast and presence.
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { Context } from '../context';
+import { endSocket } from '../http';
 import { Channel, ClientSocket } from './channel';
 import { PostgresChanges, PUBLICATION, SubscribeError, bindingId } from './postgres-changes';
 import { Presence, type PresenceDiff } from './presence';
@@ -337,9 +338,5 @@ class RealtimeServer {
 }
 
 function rejectHandshake(socket: Duplex, status: number, message: string): void {
-  const body = JSON.stringify({ error: message });
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-  );
+  endSocket(socket, status, { error: message });
 }
