@@ -33,6 +33,7 @@ export function createServices(platform: WechatPlatform = createPlatform()): Ser
         roomSlug: ROOM_SLUG,
         // Read at each send; an empty role is refused by the core with a message, never sent.
         profile: () => profiles.current() || { name: '', color: '' },
+        reconnectTransport: () => platform.app.reconnect(),
       });
       // Back from the background or the network returned: fetch what was missed, send what waits.
       platform.app.subscribe((event) => {

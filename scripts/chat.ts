@@ -14,13 +14,13 @@ import { createClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 import { SUPABASE_ANON_KEY, SUPABASE_URL, ROOM_SLUG } from '../miniprogram/config';
 import { readImageInfo } from '../miniprogram/core/image-info';
-import { t, type MessageId } from '../miniprogram/core/messages';
+import { connectionText, t } from '../miniprogram/core/messages';
 import { asBackendFailure, type KeyValueStore } from '../miniprogram/core/ports';
 import { nameProblemMessage, ProfileStore, randomProfile } from '../miniprogram/core/profile';
 import { checkColor } from '../miniprogram/core/rules';
 import { RoomSession } from '../miniprogram/core/room-session';
 import { storageUploader, supabaseAuthStorage, SupabaseBackend } from '../miniprogram/core/supabase-backend';
-import type { ChatMessage, ConnectionState, Profile, RoomPatch } from '../miniprogram/core/types';
+import type { ChatMessage, Profile, RoomPatch } from '../miniprogram/core/types';
 
 const USAGE = `usage: npm run chat -- [--name NAME] [--color #rrggbb] [--url URL] [--key ANON_KEY] [--room SLUG] [--store FILE]
 commands: /image <file>  /name <name>  /color <#rrggbb>  /retry  /help  /quit`;
@@ -99,12 +99,6 @@ function time(iso: string): string {
   return new Date(iso).toTimeString().slice(0, 8);
 }
 
-const CONNECTION: Record<ConnectionState, MessageId> = {
-  connecting: 'connectionConnecting',
-  connected: 'connectionConnected',
-  reconnecting: 'connectionReconnecting',
-  offline: 'connectionOffline',
-};
 
 function describe(message: ChatMessage): string {
   const content =
@@ -136,7 +130,7 @@ function render(patch: RoomPatch, print: (line: string) => void): void {
     case 'trim':
       return;
     case 'connection':
-      print(`-- ${t(CONNECTION[patch.state])} --`);
+      print(`-- ${connectionText(patch.state)} --`);
       return;
     case 'error':
       print(`! ${patch.message} (${patch.detail})`);

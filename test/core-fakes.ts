@@ -322,6 +322,7 @@ export interface OpenRoomOptions {
   store?: ReturnType<typeof memoryStore>;
   clock?: ManualClock;
   newId?: IdGenerator;
+  reconnectTransport?: () => Promise<void>;
 }
 
 /** A RoomSession over fakes, with its patches rendered; `check` compares the render with the session. */
@@ -331,7 +332,15 @@ export function openRoom(options: OpenRoomOptions = {}) {
   const clock = options.clock ?? new ManualClock();
   const rendered = new RenderedList();
   let profile: Profile = { name: '楚留香', color: '#c0392b' };
-  const session = new RoomSession({ backend, store, roomSlug: ROOM.slug, profile: () => profile, clock, newId: options.newId });
+  const session = new RoomSession({
+    backend,
+    store,
+    roomSlug: ROOM.slug,
+    profile: () => profile,
+    clock,
+    newId: options.newId,
+    reconnectTransport: options.reconnectTransport,
+  });
   session.onPatch(rendered.apply);
   return {
     backend,

@@ -230,6 +230,29 @@ test('a closed channel is resubscribed after a delay, and reconnect() resubscrib
   expect(room.backend.calls.filter((call) => call === 'subscribe')).toHaveLength(3);
 });
 
+test('a manual reconnect replaces the transport first, then rejoins on it once', async () => {
+  const order: string[] = [];
+  let finishTransport = () => undefined as void;
+  const room = openRoom({
+    backend: seeded(2),
+    reconnectTransport: () => {
+      order.push('transport');
+      return new Promise<void>((resolve) => (finishTransport = resolve));
+    },
+  });
+  await room.session.start();
+  await settle();
+  const subscribesBefore = room.backend.calls.filter((call) => call === 'subscribe').length;
+  room.session.reconnect();
+  expect(order).toEqual(['transport']);
+  // Nothing is rejoined on the old socket while the new one is being made.
+  expect(room.backend.calls.filter((call) => call === 'subscribe')).toHaveLength(subscribesBefore);
+  finishTransport();
+  await settle();
+  expect(room.backend.calls.filter((call) => call === 'subscribe')).toHaveLength(subscribesBefore + 1);
+  expect(room.backend.activeSubscriptions()).toBe(1);
+});
+
 test('stop() unsubscribes and nothing more is rendered', async () => {
   const room = openRoom({ backend: seeded(2) });
   await room.session.start();
@@ -376,7 +399,7 @@ test('a device cache that cannot be written (storage full, a synchronous throw) 
   room.backend.insertRow({});
   await room.clock.advance(CACHE_SAVE_DELAY_MS);
   expect(room.rendered.of('error')).toEqual([
-    { type: 'error', message: zh.loadFailed, detail: expect.stringContaining('cache not saved') },
+    { type: 'error', message: zh.storageFailed, detail: expect.stringContaining('cache not saved') },
   ]);
 });
 

@@ -139,7 +139,7 @@ test('a role that cannot be stored (device storage full) shows the reason and st
   page.querySelector('.save')!.dispatchEvent('tap');
   await sleep();
   expect(redirect).not.toHaveBeenCalled();
-  expect(texts(page, '.problem')).toEqual(['角色保存失败，请检查手机存储空间']);
+  expect(texts(page, '.problem')).toEqual(['保存失败，请检查手机存储空间']);
 });
 
 test('each colour swatch has a whole-sentence label from the message table', async () => {

@@ -1,5 +1,6 @@
 // Every sentence a user reads, in one table per language so English can follow. The core's
 // strings come first; the pages add their UI text to the same table. `{name}` marks a parameter.
+import type { ConnectionState } from './types';
 
 export const zh = {
   // Sending
@@ -22,7 +23,7 @@ export const zh = {
   nameUntrimmed: '角色名首尾不能有空格',
   nameInvisibleChars: '角色名不能包含不可见字符',
   colorInvalid: '请选择头像颜色',
-  profileSaveFailed: '角色保存失败，请检查手机存储空间',
+  storageFailed: '保存失败，请检查手机存储空间',
   textEmpty: '不能发送空消息',
   textTooLong: '消息最多 {max} 个字',
   // Pages (miniprogram/pages, miniprogram/components)
@@ -80,6 +81,18 @@ export const zh = {
 };
 
 export type MessageId = keyof typeof zh;
+
+/** What the header (or the terminal) says for each connection state. */
+export function connectionText(state: ConnectionState): string {
+  return t(CONNECTION_MESSAGES[state]);
+}
+
+const CONNECTION_MESSAGES: Record<ConnectionState, MessageId> = {
+  connecting: 'connectionConnecting',
+  connected: 'connectionConnected',
+  reconnecting: 'connectionReconnecting',
+  offline: 'connectionOffline',
+};
 
 export function t(id: MessageId, params: Record<string, string | number> = {}): string {
   return zh[id].replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));

@@ -96,7 +96,7 @@ export class ProfileStore {
       await settle(() => this.store.set(PROFILE_KEY, next));
     } catch {
       // Storage full or broken: say so on the role page instead of silently keeping the old role.
-      return t('profileSaveFailed');
+      return t('storageFailed');
     }
     this.profile = next;
     return null;

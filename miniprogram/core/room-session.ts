@@ -40,6 +40,12 @@ export interface RoomSessionOptions {
   profile: () => Profile;
   clock?: Clock;
   newId?: IdGenerator;
+  /**
+   * Replaces the realtime connection itself (the platform's). A manual reconnect uses it first:
+   * after a network change the old socket may look open while dead, and rejoining on it would
+   * change nothing.
+   */
+  reconnectTransport?: () => Promise<void>;
 }
 
 /** What the device keeps per room so the next launch paints before the network answers. */
@@ -171,6 +177,20 @@ export class RoomSession implements RoomView {
 
   /** Subscribes again from scratch (the header's retry when offline). */
   reconnect(): void {
+    if (!this.active) return;
+    const transport = this.options.reconnectTransport;
+    if (!transport) return this.rejoin();
+    this.setConnection('connecting');
+    transport().then(
+      () => this.rejoin(),
+      (error) => {
+        this.emitError(t('loadFailed'), asBackendFailure(error).detail);
+        this.rejoin();
+      },
+    );
+  }
+
+  private rejoin(): void {
     if (!this.active) return;
     if (!this.room) {
       this.connectNow();
@@ -471,7 +491,7 @@ export class RoomSession implements RoomView {
         this.list.addPending(this.pendingMessage(event.item));
         return;
       case 'store-failed':
-        this.emitError(t('sendFailed'), `outbox not saved: ${event.detail}`);
+        this.emitError(t('storageFailed'), `outbox not saved: ${event.detail}`);
         return;
     }
   }
@@ -542,7 +562,7 @@ export class RoomSession implements RoomView {
     if (!this.room || !this.userId) return;
     const cache: RoomCache = { room: this.room, userId: this.userId, rows: this.list.newestRows(PAGE_SIZE), syncedId: this.syncedId };
     settle(() => this.store.set(this.cacheKey(), cache)).catch((error) =>
-      this.emitError(t('loadFailed'), `cache not saved: ${asBackendFailure(error).message}`),
+      this.emitError(t('storageFailed'), `cache not saved: ${asBackendFailure(error).message}`),
     );
   }
 

@@ -9,7 +9,7 @@ export type AppEvent = 'foreground' | 'background' | 'online' | 'offline';
 export interface AppWatcher {
   /** Called after the client has resumed (foreground, online) or paused (background, offline). */
   subscribe(listener: (event: AppEvent) => void): () => void;
-  /** Brings realtime back now: after a resume, or when the user taps "reconnect". */
+  /** A fresh realtime socket now: after a resume, and for the room's manual reconnect. */
   reconnect(): Promise<void>;
   stop(): void;
 }

@@ -1,7 +1,7 @@
 // The chat room. The page holds only render data: the core's RoomView owns the messages and
 // sends patches, MessageWindow turns each patch into one small path-keyed setData.
 import { TEXT_MAX, checkText } from '../../core/rules';
-import { t, zh } from '../../core/messages';
+import { connectionText, t, zh } from '../../core/messages';
 import type { ConnectionState, RoomPatch, RoomView } from '../../core/types';
 import { getServices, type Services } from '../../services';
 import { MessageWindow, initialOf } from './message-window';
@@ -10,12 +10,6 @@ import { MessageWindow, initialOf } from './message-window';
 const FOLLOW_DISTANCE = 80;
 const ROLE_PAGE = '/pages/role/index';
 
-const CONNECTION_TEXT: Record<ConnectionState, string> = {
-  connecting: t('connectionConnecting'),
-  connected: t('connectionConnected'),
-  reconnecting: t('connectionReconnecting'),
-  offline: t('connectionOffline'),
-};
 
 /** What a page instance holds besides render data (kept off `data`, so never sent to the view). */
 interface RoomSession {
@@ -43,7 +37,7 @@ Component({
   data: {
     t: zh,
     connection: 'connecting' as ConnectionState,
-    connectionText: CONNECTION_TEXT.connecting,
+    connectionText: connectionText('connecting'),
     roleName: '',
     /** The header's accessible label, a whole sentence from the message table. */
     roleLabel: '',
@@ -140,7 +134,7 @@ Component({
         case 'trim':
           return list.trim(patch.count, { hasOlder: patch.hasOlder });
         case 'connection': {
-          const data: Record<string, unknown> = { connection: patch.state, connectionText: CONNECTION_TEXT[patch.state] };
+          const data: Record<string, unknown> = { connection: patch.state, connectionText: connectionText(patch.state) };
           if (patch.state === 'connected') data.loadError = '';
           return this.setData(data);
         }
