@@ -10,7 +10,8 @@ import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 import { BackendFailure } from '../miniprogram/core/ports';
 import { createWxFetch } from '../miniprogram/platform/fetch';
 import { createImageUploader, IMAGE_MAX_WIDTH, pickImage } from '../miniprogram/platform/images';
-import { authStorage, deviceStore } from '../miniprogram/platform/storage';
+import { supabaseAuthStorage } from '../miniprogram/core/supabase-backend';
+import { deviceStore } from '../miniprogram/platform/storage';
 import { WxWebSocket } from '../miniprogram/platform/websocket';
 import { AbortController as PolyfillAbortController } from '../scripts/vendor/abort';
 import { gradientPng, readImageHeader } from './support/png';
@@ -239,12 +240,13 @@ describe('WebSocket transport over wx.connectSocket', () => {
 });
 
 describe('storage', () => {
-  it('gives supabase-js strings and null for missing keys', () => {
-    expect(authStorage.getItem('sb-x-auth-token')).toBeNull();
-    authStorage.setItem('sb-x-auth-token', '{"access_token":"a"}');
-    expect(authStorage.getItem('sb-x-auth-token')).toBe('{"access_token":"a"}');
-    authStorage.removeItem('sb-x-auth-token');
-    expect(authStorage.getItem('sb-x-auth-token')).toBeNull();
+  it('gives supabase-js strings and null for missing keys', async () => {
+    const authStorage = supabaseAuthStorage(deviceStore);
+    expect(await authStorage.getItem('sb-x-auth-token')).toBeNull();
+    await authStorage.setItem('sb-x-auth-token', '{"access_token":"a"}');
+    expect(await authStorage.getItem('sb-x-auth-token')).toBe('{"access_token":"a"}');
+    await authStorage.removeItem('sb-x-auth-token');
+    expect(await authStorage.getItem('sb-x-auth-token')).toBeNull();
   });
 
   it('keeps JSON values, including empty strings and false, as themselves', () => {

@@ -163,9 +163,10 @@ describe('supabase-js in the WeChat realm', () => {
     const { data, error } = await app.platform.supabase.auth.signInAnonymously();
     expect(error).toBeNull();
     userId = data.user!.id;
-    const stored = Object.entries(app.nodeWx.storage()).find(([key]) => /^sb-.+-auth-token$/.test(key));
+    // Through the core's device store: its key prefix, and the session text stored as JSON.
+    const stored = Object.entries(app.nodeWx.storage()).find(([key]) => /^auth:sb-.+-auth-token$/.test(key));
     expect(stored).toBeDefined();
-    expect(JSON.parse(stored![1] as string).user.id).toBe(userId);
+    expect(JSON.parse(JSON.parse(stored![1] as string)).user.id).toBe(userId);
     expect(app.platform.supabase.realtime.endpointURL()).toContain('vsn=1.0.0');
     await app.close();
   });

@@ -102,3 +102,9 @@ export class ProfileStore {
     return null;
   }
 }
+
+/** The avatar's letter: the name's first character (a whole code point), '?' for an empty name. */
+export function initialOf(name: string): string {
+  for (const character of name.trim()) return character;
+  return '?';
+}

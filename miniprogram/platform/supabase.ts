@@ -3,7 +3,8 @@
 // frames: no TextEncoder needed, and understood by older Supabase-compatible servers).
 import { createClient, SUPABASE_JS_VERSION, type SupabaseClient, type SupabaseClientOptions } from '../vendor/supabase';
 import { createWxFetch } from './fetch';
-import { authStorage } from './storage';
+import { supabaseAuthStorage } from '../core/supabase-backend';
+import { deviceStore } from './storage';
 import { WxWebSocket } from './websocket';
 
 export interface BackendConfig {
@@ -24,7 +25,8 @@ export function createWechatClient(config: BackendConfig): SupabaseClient {
       // The default claims runtime=node, which would mislead anyone reading server logs.
       headers: { 'X-Client-Info': `supabase-js-wechat/${SUPABASE_JS_VERSION}` },
     },
-    auth: { storage: authStorage, persistSession: true, autoRefreshToken: true, detectSessionInUrl: false },
+    // The session lives in the same device store as the outbox, through the core's adapter.
+    auth: { storage: supabaseAuthStorage(deviceStore), persistSession: true, autoRefreshToken: true, detectSessionInUrl: false },
     realtime: { transport: WxWebSocket as unknown as ClientTransport, vsn: '1.0.0' },
   });
 }

@@ -1,9 +1,8 @@
 // Picks the role the user speaks as: a name (typed or random) and an avatar colour. First launch
 // lands here from the room page; later the room header opens it to change role.
 import { t, zh } from '../../core/messages';
-import { PALETTE, nameProblemMessage, randomProfile, randomName } from '../../core/profile';
+import { PALETTE, initialOf, nameProblemMessage, randomProfile, randomName } from '../../core/profile';
 import { getServices } from '../../services';
-import { initialOf } from '../room/message-window';
 
 const ROOM_PAGE = '/pages/room/index';
 

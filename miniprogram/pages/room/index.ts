@@ -3,8 +3,9 @@
 import { TEXT_MAX, checkText } from '../../core/rules';
 import { connectionText, t, zh } from '../../core/messages';
 import type { ConnectionState, RoomPatch, RoomView } from '../../core/types';
+import { initialOf } from '../../core/profile';
 import { getServices, type Services } from '../../services';
-import { MessageWindow, initialOf } from './message-window';
+import { MessageWindow } from './message-window';
 
 /** Distance from the bottom, in px, within which the reader counts as following new messages. */
 const FOLLOW_DISTANCE = 80;
@@ -151,13 +152,12 @@ Component({
       if (this.data.loadingOlder || list.showOlder()) return;
       if (!this.data.hasOlder) return;
       this.setData({ loadingOlder: true });
+      // The session reports a failed load itself (an error patch, toasted above); it never rejects.
       try {
         await view.loadOlder();
-      } catch (error) {
-        console.warn('loading older messages failed', error);
-        toast(t('loadFailed'));
+      } finally {
+        if (this.data.loadingOlder) this.setData({ loadingOlder: false });
       }
-      if (this.data.loadingOlder) this.setData({ loadingOlder: false });
     },
 
     onReachBottom() {

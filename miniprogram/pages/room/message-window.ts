@@ -7,6 +7,7 @@
 // so that every change is one setData whose keys are short paths ('chunks.c4[7].status',
 // 'chunks.c9'), whatever the number of messages loaded. Chunk ids only grow, so a prepended
 // chunk never renames the ones below it; their order lives in the small chunkOrder array.
+import { initialOf } from '../../core/profile';
 import type { ChatMessage, DeliveryStatus, MessageKind } from '../../core/types';
 import { t } from '../../core/messages';
 
@@ -63,10 +64,6 @@ interface Chunk {
   items: MessageItem[];
 }
 
-export function initialOf(name: string): string {
-  for (const character of name.trim()) return character;
-  return '?';
-}
 
 function pad(n: number): string {
   return n < 10 ? `0${n}` : String(n);
