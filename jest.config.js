@@ -5,6 +5,7 @@ module.exports = {
   transform: { '^.+\\.[jt]s$': 'babel-jest' },
   transformIgnorePatterns: ['/node_modules/', '/miniprogram/vendor/'],
   testTimeout: 30000,
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
   setupFiles: ['<rootDir>/scripts/quiet-node-warning.ts'],
   maxWorkers: 2,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],

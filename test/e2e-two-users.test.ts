@@ -6,7 +6,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildVendor } from '../scripts/build-vendor';
 import type * as PlatformModule from '../miniprogram/platform/index';
 import type * as ServicesModule from '../miniprogram/services';
 import type { MessageItem } from '../miniprogram/pages/room/message-window';
@@ -86,7 +85,6 @@ beforeAll(async () => {
   jest.spyOn(console, 'warn').mockImplementation(() => undefined);
   installDom();
   renderRoom = loadPage('room');
-  if (!fs.existsSync(path.join(__dirname, '..', 'miniprogram', 'vendor', 'supabase.js'))) await buildVendor();
   fs.writeFileSync(photo, gradientPng(640, 480));
   server = await startTestServer();
 }, 60000);

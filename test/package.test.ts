@@ -3,7 +3,6 @@
 // tracks it against the tighter 400 KB target).
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildVendor } from '../scripts/build-vendor';
 import { compileMiniprogram, MAIN_PACKAGE_LIMIT, type CompiledPackage } from '../scripts/compile-miniprogram';
 
 const APP_JSON = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'miniprogram', 'app.json'), 'utf8')) as { pages: string[] };
@@ -11,7 +10,6 @@ const APP_JSON = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'miniprog
 let compiled: CompiledPackage;
 
 beforeAll(async () => {
-  await buildVendor();
   compiled = await compileMiniprogram();
   process.stdout.write(`compiled main package: ${compiled.total} bytes in ${Object.keys(compiled.files).length} files ` +
     `(vendor/supabase.js ${compiled.files['vendor/supabase.js']} bytes)\n`);

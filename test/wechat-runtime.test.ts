@@ -7,7 +7,6 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { buildVendor } from '../scripts/build-vendor';
 import type { ChatMessage, ConnectionState, MessageRow, RoomPatch } from '../miniprogram/core/types';
 import type * as PlatformModule from '../miniprogram/platform/index';
 import type * as RoomSessionModule from '../miniprogram/core/room-session';
@@ -128,7 +127,6 @@ function cryptoId(): string {
 }
 
 beforeAll(async () => {
-  await buildVendor();
   fs.writeFileSync(photo, gradientPng(1400, 350));
   server = await startTestServer();
   other = await anonymousUser(server, { vsn: '1.0.0' });
