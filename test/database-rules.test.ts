@@ -3,7 +3,7 @@
 // the client's rules and the database's cannot drift apart unnoticed.
 import { randomUUID } from 'node:crypto';
 import { NAME_MAX, RATE_LIMIT, TEXT_MAX, checkName, checkText } from '../miniprogram/core/rules';
-import { anonymousUser, client, startTestServer, superuserQuery, type TestServer } from './support/server';
+import { anonymousUser, client, startTestServer, superuserQuery, textMessage as message, type TestServer } from './support/server';
 
 type User = Awaited<ReturnType<typeof anonymousUser>>;
 let server: TestServer;
@@ -21,9 +21,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-function textMessage(overrides: Record<string, unknown> = {}) {
-  return { room_id: roomId, username: '楚留香', avatar_color: '#e4572e', kind: 'text', body: '你好', client_id: randomUUID(), ...overrides };
-}
+const textMessage = (overrides: Record<string, unknown> = {}) => message(roomId, overrides);
 
 
 /** Clears a user's recent messages from the rate-limit window, so each check starts fresh. */

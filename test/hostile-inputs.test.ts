@@ -3,7 +3,7 @@
 // they were, and leave the server answering normally.
 import { randomUUID } from 'node:crypto';
 import { signJwt } from '../local-supabase/src/jwt';
-import { anonymousUser, startTestServer, type TestServer } from './support/server';
+import { anonymousUser, startTestServer, textMessage, type TestServer } from './support/server';
 import { databaseFingerprint, directoryFingerprint } from './support/snapshot';
 
 type User = Awaited<ReturnType<typeof anonymousUser>>;
@@ -35,15 +35,7 @@ function corpus(): Hostile[] {
   const userClaims = JSON.parse(Buffer.from(a.session.access_token.split('.')[1], 'base64url').toString());
   const [head, , sig] = a.session.access_token.split('.');
   const room = 1;
-  const message = (overrides: Record<string, unknown>) => ({
-    room_id: room,
-    username: '楚留香',
-    avatar_color: '#e4572e',
-    kind: 'text',
-    body: '你好',
-    client_id: randomUUID(),
-    ...overrides,
-  });
+  const message = (overrides: Record<string, unknown>) => textMessage(room, overrides);
   const imagePath = (owner: string) => `${owner}/2026-11/${randomUUID()}.jpg`;
   const insert = (name: string, row: object, token?: string | null): Hostile => ({
     name,

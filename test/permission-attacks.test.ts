@@ -1,7 +1,8 @@
 // User A, holding only the anon key and A's own session, tries everything a curious or hostile
 // client might against user B and the system. All of it must be denied with the expected status.
 import { randomUUID } from 'node:crypto';
-import { anonymousUser, startTestServer, superuserQuery, type TestServer } from './support/server';
+import { exactly, subscribeChanges } from './support/realtime';
+import { anonymousUser, startTestServer, superuserQuery, textMessage as message, type TestServer } from './support/server';
 
 type User = Awaited<ReturnType<typeof anonymousUser>>;
 let server: TestServer;
@@ -14,9 +15,7 @@ let bImage: string;
 
 const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0xff, 0xd9]);
 
-function textMessage(overrides: Record<string, unknown> = {}) {
-  return { room_id: 1, username: '楚留香', avatar_color: '#e4572e', kind: 'text', body: '你好', client_id: randomUUID(), ...overrides };
-}
+const textMessage = (overrides: Record<string, unknown> = {}) => message(1, overrides);
 
 
 beforeAll(async () => {
@@ -129,27 +128,12 @@ describe('realtime', () => {
         create policy "owners write" on public.secrets for insert to authenticated with check (owner = auth.uid());
         alter publication supabase_realtime add table public.secrets;`,
     );
-    const seen = { a: [] as string[], b: [] as string[] };
-    const subscribe = (user: User, into: string[]) =>
-      new Promise<void>((resolve, reject) => {
-        user.sb
-          .channel(`secrets-${user.id}`)
-          .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'secrets' }, (p) => into.push((p.new as { note: string }).note))
-          .subscribe((status, err) => {
-            if (status === 'SUBSCRIBED') resolve();
-            if (status === 'CHANNEL_ERROR') reject(err);
-          });
-      });
-    await subscribe(a, seen.a);
-    await subscribe(b, seen.b);
-    // Give the server a moment to finish registering both database subscriptions.
-    await new Promise((r) => setTimeout(r, 300));
+    const binding = { event: 'INSERT' as const, table: 'secrets' };
+    const subA = await subscribeChanges(a.sb, `secrets-${a.id}`, [binding]);
+    const subB = await subscribeChanges(b.sb, `secrets-${b.id}`, [binding]);
     expect((await b.sb.from('secrets').insert({ note: "B's secret" })).error).toBeNull();
-    const deadline = Date.now() + 5000;
-    while (seen.b.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    await new Promise((r) => setTimeout(r, 500));
-    expect(seen.b).toEqual(["B's secret"]);
-    expect(seen.a).toEqual([]);
+    expect((await exactly(subB, 1)).map((change) => change.new.note)).toEqual(["B's secret"]);
+    expect(subA.changes).toEqual([]);
     await a.sb.removeAllChannels();
     await b.sb.removeAllChannels();
   });

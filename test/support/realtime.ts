@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RealtimeChannel, SupabaseClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
-import { superuserQuery, type TestServer } from './server';
+import { superuserQuery, textMessage, type TestServer } from './server';
 
 export type Vsn = '1.0.0' | '2.0.0';
 export const VSNS: Vsn[] = ['1.0.0', '2.0.0'];
@@ -80,7 +80,7 @@ export async function exactly(sub: Subscription, count: number): Promise<ChangeE
 }
 
 export function message(roomId: number, body = `hello ${randomUUID()}`) {
-  return { room_id: roomId, username: '侠客', avatar_color: '#336699', kind: 'text', body, client_id: randomUUID() };
+  return textMessage(roomId, { body });
 }
 
 export async function createRoom(server: TestServer, slug: string): Promise<number> {

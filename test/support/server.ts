@@ -1,5 +1,6 @@
 // Every suite starts its own local-supabase on free ports with a temporary data directory,
 // and stops it (removing the directory) when the suite ends.
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -65,4 +66,9 @@ export async function superuserQuery<T extends pg.QueryResultRow = pg.QueryResul
   } finally {
     await db.end();
   }
+}
+
+/** A valid text message row for the room, as the app inserts it; override any column. */
+export function textMessage(roomId: number, overrides: Record<string, unknown> = {}) {
+  return { room_id: roomId, username: '楚留香', avatar_color: '#e4572e', kind: 'text', body: '你好', client_id: randomUUID(), ...overrides };
 }
