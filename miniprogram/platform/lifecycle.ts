@@ -14,6 +14,26 @@ export interface AppWatcher {
   stop(): void;
 }
 
+/** A fresh realtime socket, whatever state the old one is in: after a network change it may look
+ * open while dead, and phoenix would only notice at the next missed heartbeat. */
+export async function reconnectRealtime(supabase: SupabaseClient): Promise<void> {
+  await supabase.realtime.disconnect();
+  supabase.realtime.connect();
+}
+
+/** Hidden: token refresh stops, as WeChat interrupts a background app's requests anyway. */
+export function pauseClient(supabase: SupabaseClient): Promise<void> {
+  return supabase.auth.stopAutoRefresh();
+}
+
+/** Shown, or the network returned: refresh the session if due, then realtime if it is not up. */
+export async function resumeClient(supabase: SupabaseClient, networkReturned: boolean): Promise<void> {
+  await supabase.auth.startAutoRefresh();
+  // Refreshes the access token if it expired while we were away, before realtime rejoins with it.
+  await supabase.auth.getSession();
+  if (networkReturned || !supabase.realtime.isConnected()) await reconnectRealtime(supabase);
+}
+
 export function watchApp(supabase: SupabaseClient): AppWatcher {
   const listeners: Array<(event: AppEvent) => void> = [];
   let online = true;
@@ -21,18 +41,8 @@ export function watchApp(supabase: SupabaseClient): AppWatcher {
     for (const listener of listeners.slice()) listener(event);
   };
 
-  const reconnect = async () => {
-    // A fresh socket, whatever state the old one is in: after a network change it may look open
-    // while dead, and phoenix would only notice at the next missed heartbeat.
-    await supabase.realtime.disconnect();
-    supabase.realtime.connect();
-  };
-
   const resume = async (event: AppEvent) => {
-    await supabase.auth.startAutoRefresh();
-    // Refreshes the access token if it expired while we were away, before realtime rejoins with it.
-    await supabase.auth.getSession();
-    if (event === 'online' || !supabase.realtime.isConnected()) await reconnect();
+    await resumeClient(supabase, event === 'online');
     notify(event);
   };
 
@@ -41,7 +51,7 @@ export function watchApp(supabase: SupabaseClient): AppWatcher {
     resume('foreground').catch(report);
   };
   const onHide = () => {
-    supabase.auth.stopAutoRefresh().catch(report);
+    pauseClient(supabase).catch(report);
     notify('background');
   };
   const onNetwork = (result: WechatMiniprogram.OnNetworkStatusChangeListenerResult) => {
@@ -63,7 +73,7 @@ export function watchApp(supabase: SupabaseClient): AppWatcher {
         if (index >= 0) listeners.splice(index, 1);
       };
     },
-    reconnect,
+    reconnect: () => reconnectRealtime(supabase),
     stop() {
       wx.offAppShow(onShow);
       wx.offAppHide(onHide);

@@ -17,6 +17,7 @@ import { ROOM_SLUG } from '../../miniprogram/config';
 import { memoryStore, type KeyValueStore } from '../../miniprogram/core/ports';
 import { RoomSession } from '../../miniprogram/core/room-session';
 import { storageUploader, supabaseAuthStorage, SupabaseBackend } from '../../miniprogram/core/supabase-backend';
+import { pauseClient, resumeClient } from '../../miniprogram/platform/lifecycle';
 import type { ChatMessage, ConnectionState, Profile, RoomPatch } from '../../miniprogram/core/types';
 import { seededRandom, startFaultProxy, type FaultRecord, type Traffic } from './fault-proxy';
 
@@ -240,9 +241,8 @@ export async function runChaos(target: ChaosTarget, size: ChaosSize, log: (line:
   };
 
   /**
-   * What the platform does (miniprogram/platform/lifecycle.ts): on hide, stop token refresh and,
-   * as WeChat cuts a background app's sockets, lose realtime; on show, refresh, reconnect realtime
-   * and let the room catch up. A relaunch instead kills the app and starts a new one on the same
+   * The platform's own pause and resume (miniprogram/platform/lifecycle.ts), with realtime lost
+   * in between as WeChat cuts a background app's sockets; on show the room catches up. A relaunch instead kills the app and starts a new one on the same
    * device storage, so the outbox must carry pending messages over.
    */
   const hideAndShow = async (person: Person, ms: number, relaunch: boolean) => {
@@ -256,7 +256,8 @@ export async function runChaos(target: ChaosTarget, size: ChaosSize, log: (line:
       await sleep(ms);
       await person.relaunch().session.start();
     } else {
-      await app.sb.auth.stopAutoRefresh();
+      await pauseClient(app.sb);
+      // WeChat cuts a background app's sockets.
       await app.sb.realtime.disconnect();
       await sleep(ms);
       await foreground(app, false);
@@ -266,12 +267,7 @@ export async function runChaos(target: ChaosTarget, size: ChaosSize, log: (line:
   };
 
   const foreground = async (app: App, networkReturned: boolean) => {
-    await app.sb.auth.startAutoRefresh();
-    await app.sb.auth.getSession();
-    if (networkReturned || !app.sb.realtime.isConnected()) {
-      await app.sb.realtime.disconnect();
-      app.sb.realtime.connect();
-    }
+    await resumeClient(app.sb, networkReturned);
     app.session.resume();
   };
 
