@@ -3,7 +3,6 @@
 // 16, and the plan of the newest-page query. local-supabase runs as `npm start` runs it (its own
 // process, durable Postgres); the load comes from this process over keep-alive HTTP.
 //   npx tsx bench/rest.ts [--quick]   prints the figures and writes bench/results/rest.json
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -15,11 +14,10 @@ import { signJwt } from '../local-supabase/src/jwt';
 import { parseQuery } from '../local-supabase/src/rest/parse';
 import { planRead, type Plan } from '../local-supabase/src/rest/plan';
 import { SchemaCache } from '../local-supabase/src/rest/schema';
-import { freePort } from '../local-supabase/src/server';
 import { runIfMain } from './report';
+import { cpuSeconds, descendantsCpuSeconds, startServerProcess, type ServerProcess } from './server-process';
 import { atLeast, atMost, percentile, type Bench, type BenchSection, type Figure } from './types';
 
-const REPO = path.join(__dirname, '..');
 const ROOM_ID = 1;
 /** The rate-limit trigger allows 10 messages per user per 10 s; stay under it for the whole run. */
 const INSERTS_PER_USER = 9;
@@ -37,70 +35,10 @@ interface Sizes {
 const FULL: Sizes = { messages: 1_000_000, reads: 3000, inserts1: 600, inserts16: 6000 };
 const QUICK: Sizes = { messages: 20_000, reads: 600, inserts1: 150, inserts16: 1500 };
 
-interface RunningServer {
-  url: string;
-  dbUrl: string;
-  anonKey: string;
-  /** CPU seconds used so far by local-supabase and its PostgreSQL (all their processes). */
-  cpuSeconds(): number;
-  stop(): Promise<void>;
-}
-
-/** `tsx local-supabase/src/cli.ts start` on a fresh data directory; resolves once it is serving. */
-async function startServer(dataDir: string): Promise<RunningServer> {
-  const port = await freePort();
-  const child: ChildProcess = spawn(
-    path.join(REPO, 'node_modules', '.bin', 'tsx'),
-    [path.join(REPO, 'local-supabase', 'src', 'cli.ts'), 'start', '--port', String(port), '--data', dataDir],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const banner = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      if (out.includes('Press Ctrl-C to stop.')) resolve(out);
-    });
-    child.once('exit', (code) => reject(new Error(`local-supabase exited (${code}) before serving:\n${out}`)));
-  });
-  const field = (label: string) => new RegExp(`${label}\\s+(\\S+)`).exec(banner)![1];
-  return {
-    url: field('API URL'),
-    dbUrl: field('database'),
-    anonKey: field('anon key'),
-    cpuSeconds: () => processTreeCpuSeconds(child.pid!),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGINT');
-      }),
-  };
-}
-
-/**
- * User+system CPU of a process and all its descendants, from /proc (Linux): on a shared machine,
- * CPU per request says more about the server than latency does.
- */
-function processTreeCpuSeconds(rootPid: number): number {
-  const CLOCK_TICKS = 100;
-  const stats = fs
-    .readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .flatMap((pid) => {
-      try {
-        // Fields after the parenthesised command: state ppid … utime(14) stime(15) cutime(16) cstime(17).
-        const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
-        const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
-        return [{ pid: Number(pid), ppid: Number(fields[1]), ticks }];
-      } catch {
-        return []; // exited while we looked
-      }
-    });
-  const tree = new Set([rootPid]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const s of stats) if (!tree.has(s.pid) && tree.has(s.ppid)) grew = tree.add(s.pid).size > 0;
-  }
-  return stats.filter((s) => tree.has(s.pid)).reduce((sum, s) => sum + s.ticks, 0) / CLOCK_TICKS;
+/** CPU seconds used so far by local-supabase and its PostgreSQL (all their processes): on a
+ * shared machine, CPU per request says more about the server than latency does. */
+function serverCpuSeconds(server: ServerProcess): number {
+  return cpuSeconds(server.child.pid!) + descendantsCpuSeconds(server.child.pid!);
 }
 
 /** Authors of the seeded room and senders of the benchmark inserts, straight into auth.users. */
@@ -239,7 +177,7 @@ async function explainNewestPage(db: pg.Client, dbUrl: string, userId: string, r
 export const run: Bench = async ({ quick }) => {
   const sizes = quick ? QUICK : FULL;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-rest-'));
-  const server = await startServer(dataDir);
+  const server = await startServerProcess(dataDir);
   const db = new pg.Client({ connectionString: server.dbUrl });
   try {
     await db.connect();
@@ -260,9 +198,9 @@ export const run: Bench = async ({ quick }) => {
     for (const concurrency of [1, 16]) {
       const load = new HttpLoad(server.url, server.anonKey, concurrency);
       await measure(concurrency, 200, () => load.send('GET', NEWEST_PAGE, reader, 200));
-      const cpuBefore = server.cpuSeconds();
+      const cpuBefore = serverCpuSeconds(server);
       const { latencies, seconds } = await measure(concurrency, sizes.reads, () => load.send('GET', NEWEST_PAGE, reader, 200));
-      const cpuPerRequest = ((server.cpuSeconds() - cpuBefore) * 1000) / sizes.reads;
+      const cpuPerRequest = ((serverCpuSeconds(server) - cpuBefore) * 1000) / sizes.reads;
       const p50 = round(percentile(latencies, 50));
       // The 3 ms target is a latency target: at c=16 on a small machine the p50 is queueing
       // (16 / throughput), so that row reports the throughput beside it instead.
@@ -284,9 +222,9 @@ export const run: Bench = async ({ quick }) => {
       [16, sizes.inserts16],
     ]) {
       const load = new HttpLoad(server.url, server.anonKey, concurrency);
-      const cpuBefore = server.cpuSeconds();
+      const cpuBefore = serverCpuSeconds(server);
       const { latencies, seconds } = await measure(concurrency, count, insertOne(load));
-      const cpuPerInsert = ((server.cpuSeconds() - cpuBefore) * 1000) / count;
+      const cpuPerInsert = ((serverCpuSeconds(server) - cpuBefore) * 1000) / count;
       figures.push({ metric: `single insert, p50 (c=${concurrency})`, value: round(percentile(latencies, 50)), unit: 'ms' });
       figures.push({ metric: `single insert, p99 (c=${concurrency})`, value: round(percentile(latencies, 99)), unit: 'ms' });
       figures.push({ metric: `single insert, server+Postgres CPU per insert (c=${concurrency})`, value: round(cpuPerInsert), unit: 'ms' });

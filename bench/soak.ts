@@ -7,16 +7,15 @@
 //
 // The server runs in its own process (the CLI, durable Postgres), so its RSS is its own and not
 // the 100 clients'.
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import pg from 'pg';
-import { freePort } from '../local-supabase/src/server';
 import { client } from '../test/support/server';
 import { runIfMain } from './report';
+import { cpuSeconds, descendantsCpuSeconds, rssMiB, startServerProcess, type ServerProcess } from './server-process';
 import { atLeast, atMost, percentile, type Bench } from './types';
 
 interface SoakSize {
@@ -32,106 +31,8 @@ const WRITER_MESSAGES_PER_SECOND = 2 / 3;
 /** The growth comparison uses the mean RSS of this much time at each end of the run. */
 const WINDOW_MS = 10000;
 const DELIVERY_GRACE_MS = 30000;
-const REPO = path.join(__dirname, '..');
 
-interface ServerProcess {
-  child: ChildProcess;
-  url: string;
-  anonKey: string;
-  dbUrl: string;
-  stop(): Promise<void>;
-}
 
-/** `local-supabase start` in a child process; resolves once it prints its URL and keys. */
-async function startServerProcess(dataDir: string): Promise<ServerProcess> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local-supabase/src/cli.ts', 'start', '--data', dataDir, '--port', String(port)], {
-    cwd: REPO,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const banner = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`local-supabase did not start in 120 s:\n${output}`)), 120000);
-    const collect = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Press Ctrl-C to stop.')) {
-        clearTimeout(timer);
-        resolve(output);
-      }
-    };
-    child.stdout!.on('data', collect);
-    child.stderr!.on('data', collect);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`local-supabase exited with ${code}:\n${output}`));
-    });
-  });
-  const field = (label: string) => {
-    const match = new RegExp(`${label}\\s+(\\S+)`).exec(banner);
-    if (!match) throw new Error(`no ${label} in the server's banner:\n${banner}`);
-    return match[1];
-  };
-  return {
-    child,
-    url: field('API URL'),
-    anonKey: field('anon key'),
-    dbUrl: field('database'),
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
-/** Fields of /proc/<pid>/stat after the parenthesised command name (state is [0], ppid [1]). */
-function statFields(pid: number): string[] {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-}
-
-/** CPU seconds (user + system) the process has used so far, from /proc (Linux). */
-function cpuSeconds(pid: number): number {
-  const fields = statFields(pid);
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** CPU seconds of the live descendants of `pid`: the Postgres cluster the server started. */
-function descendantsCpuSeconds(pid: number): number {
-  const parents = new Map<number, number>();
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      parents.set(Number(entry), Number(statFields(Number(entry))[1]));
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  const isDescendant = (child: number): boolean => {
-    for (let parent = parents.get(child); parent !== undefined && parent > 1; parent = parents.get(parent)) {
-      if (parent === pid) return true;
-    }
-    return false;
-  };
-  let seconds = 0;
-  for (const child of parents.keys()) {
-    if (!isDescendant(child)) continue;
-    try {
-      seconds += cpuSeconds(child);
-    } catch {
-      // Ended meanwhile: its time is lost, which only lowers the figure.
-    }
-  }
-  return seconds;
-}
-
-/** The process's resident set size in MiB, from /proc (Linux). */
-function rssMiB(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const match = /VmRSS:\s+(\d+) kB/.exec(status);
-  if (!match) throw new Error(`no VmRSS for process ${pid}`);
-  return Number(match[1]) / 1024;
-}
 
 interface Subscriber {
   sb: SupabaseClient;
