@@ -9,13 +9,10 @@
 // per-user rate-limit trigger; the rows still go through the WAL like any other.
 // local-supabase runs in this process with durable Postgres (fsync and synchronous_commit on).
 //   npx tsx bench/realtime.ts [--quick]   prints the figures and writes bench/results/realtime.json
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import pg from 'pg';
-import { startLocalSupabase, type LocalSupabase } from '../local-supabase/src/server';
-import { client } from '../test/support/server';
+import type { LocalSupabase } from '../local-supabase/src/server';
+import { client, startTestServer } from '../test/support/server';
 import { runIfMain } from './report';
 import { atLeast, atMost, percentile, type Bench, type Figure } from './types';
 
@@ -129,8 +126,8 @@ async function subscribeMany(server: LocalSupabase, target: Target, roomId: numb
 export const run: Bench = async ({ quick }) => {
   const probes = quick ? 40 : 200;
   const sustainedSeconds = quick ? 5 : 30;
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-realtime-'));
-  const server = await startLocalSupabase({ dataDir, port: 0 });
+  // Durable, as `npm start` runs it: benchmarks do not take the tests' fsync-off shortcut.
+  const server = await startTestServer({ fast: false });
   let subscribers: Subscriber[] = [];
   const disconnectAll = () => subscribers.forEach((s) => s.sb.realtime.disconnect());
   // Any existing user will do as the author (the row's foreign key); subscribers are users anyway.
@@ -217,7 +214,6 @@ export const run: Bench = async ({ quick }) => {
   } finally {
     disconnectAll();
     await server.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
   }
 };
 
