@@ -8,6 +8,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { IMAGE_FIXTURES } from './core-fakes';
 import { startTestServer, tempDir, type TestServer } from './support/server';
+import { waitFor } from './support/wait';
 
 jest.setTimeout(60000);
 
@@ -30,14 +31,6 @@ function chat(args: string[]): Chat {
     child.on('close', (code) => resolve({ code, stderr })),
   );
   return { child, output: () => stdout, exited };
-}
-
-async function waitFor(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 30000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('bad input', () => {
@@ -92,24 +85,21 @@ describe('against local-supabase', () => {
   test('a typed line lands in the database and shows in a second client; a restart keeps the same user', async () => {
     const storeA = path.join(dir, 'a.json');
     const listener = chat([...base(), '--name', '陆小凤', '--color', '#117a65', '--store', path.join(dir, 'b.json')]);
-    await waitFor(() => listener.output().includes('已连接'), 'listener connected');
+    await waitFor('listener connected', () => listener.output().includes('已连接'), 30000);
 
     const writer = chat([...base(), '--name', '楚留香', '--color', '#c0392b', '--store', storeA]);
-    await waitFor(() => writer.output().includes('已连接'), 'writer connected');
+    await waitFor('writer connected', () => writer.output().includes('已连接'), 30000);
     writer.child.stdin.write('来自终端的问候\n');
 
-    await waitFor(async () => (await db.query(`select 1 from public.messages where body = '来自终端的问候'`)).rowCount === 1, 'row in db');
-    await waitFor(() => listener.output().includes('楚留香: 来自终端的问候'), 'line in the second client');
-    await waitFor(() => writer.output().includes('✓ 已发送'), 'writer sees it sent');
+    await waitFor('row in db', async () => (await db.query(`select 1 from public.messages where body = '来自终端的问候'`)).rowCount === 1, 30000);
+    await waitFor('line in the second client', () => listener.output().includes('楚留香: 来自终端的问候'), 30000);
+    await waitFor('writer sees it sent', () => writer.output().includes('✓ 已发送'), 30000);
 
     const photo = path.join(dir, 'photo.png');
     fs.writeFileSync(photo, Buffer.from(IMAGE_FIXTURES.png, 'base64'));
     writer.child.stdin.write(`/image ${photo}\n`);
-    await waitFor(
-      async () => (await db.query(`select 1 from public.messages where kind = 'image' and image_width = 16 and image_height = 16`)).rowCount === 1,
-      'image row in db',
-    );
-    await waitFor(() => /楚留香: \[图片 16×16\] http:\/\/\S+\/storage\/v1\/object\/public\/images\/\S+\.png/.test(listener.output()), 'image in listener');
+    await waitFor('image row in db', async () => (await db.query(`select 1 from public.messages where kind = 'image' and image_width = 16 and image_height = 16`)).rowCount === 1, 30000);
+    await waitFor('image in listener', () => /楚留香: \[图片 16×16\] http:\/\/\S+\/storage\/v1\/object\/public\/images\/\S+\.png/.test(listener.output()), 30000);
     writer.child.stdin.write('/quit\n');
     expect((await writer.exited).code).toBe(0);
 
@@ -124,7 +114,7 @@ describe('against local-supabase', () => {
     expect(second).toEqual([{ user_id: first[0].user_id, username: '楚留香' }]);
     expect(again.output()).toContain('楚留香: 来自终端的问候');
 
-    await waitFor(() => listener.output().includes('楚留香: 再来一句'), 'second line in the listener');
+    await waitFor('second line in the listener', () => listener.output().includes('楚留香: 再来一句'), 30000);
     listener.child.stdin.write('/quit\n');
     expect((await listener.exited).code).toBe(0);
   });

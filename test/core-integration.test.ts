@@ -13,6 +13,7 @@ import type { ConnectionState } from '../miniprogram/core/types';
 import { IMAGE_FIXTURES, RenderedList } from './core-fakes';
 import { startFaultProxy } from './support/fault-proxy';
 import { startTestServer, tempDir, type TestServer } from './support/server';
+import { waitFor } from './support/wait';
 
 jest.setTimeout(60000);
 
@@ -41,7 +42,7 @@ async function openRoom(dev: Device, name = '楚留香') {
   openSessions.push({ session, client: dev.client });
   await session.start();
   const states = () => rendered.of('connection').map((patch) => (patch as { state: ConnectionState }).state);
-  await waitFor(() => states()[states().length - 1] === 'connected', 'subscribed');
+  await waitFor('subscribed', () => states()[states().length - 1] === 'connected', 20000);
   return { session, rendered, backend, states };
 }
 
@@ -50,14 +51,6 @@ async function closeAll(): Promise<void> {
     session.stop();
     await client.removeAllChannels();
     client.realtime.disconnect();
-  }
-}
-
-async function waitFor(predicate: () => boolean, what: string, timeoutMs = 20000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
 
@@ -137,8 +130,8 @@ describe('against local-supabase', () => {
     const them = await openRoom(device(server.url, server.anonKey), '陆小凤');
     me.session.sendText('在下楚留香');
     me.session.sendImage({ path: png, width: 16, height: 16, size: fs.statSync(png).size, mime: 'image/png' });
-    await waitFor(() => me.rendered.messages.filter((m) => m.status === 'sent').length === 2, 'both sent');
-    await waitFor(() => them.rendered.messages.length === 2, 'both received');
+    await waitFor('both sent', () => me.rendered.messages.filter((m) => m.status === 'sent').length === 2, 20000);
+    await waitFor('both received', () => them.rendered.messages.length === 2, 20000);
     expect(them.rendered.messages.map((m) => [m.username, m.kind, m.mine])).toEqual([
       ['楚留香', 'text', false],
       ['楚留香', 'image', false],
@@ -163,17 +156,17 @@ describe('against local-supabase', () => {
       const room = await openRoom(device(url, server.anonKey));
       const writer = await otherUser();
       await say(writer, 'before');
-      await waitFor(() => room.rendered.messages.length === 1, 'live message');
+      await waitFor('live message', () => room.rendered.messages.length === 1, 20000);
 
       proxy.setDown(true);
-      await waitFor(() => room.states().includes('reconnecting'), 'drop noticed');
+      await waitFor('drop noticed', () => room.states().includes('reconnecting'), 20000);
       for (const body of ['gap 1', 'gap 2', 'gap 3']) await say(writer, body);
       proxy.setDown(false);
       // realtime-js rejoins by itself; the rejoin triggers the gap-fill.
-      await waitFor(() => room.rendered.messages.length === 4, 'gap filled');
+      await waitFor('gap filled', () => room.rendered.messages.length === 4, 20000);
       expect(bodies(room.rendered)).toEqual(['before', 'gap 1', 'gap 2', 'gap 3']);
       await say(writer, 'after');
-      await waitFor(() => room.rendered.messages.length === 5, 'live again');
+      await waitFor('live again', () => room.rendered.messages.length === 5, 20000);
       expect(room.rendered.ids()).toEqual((await rows()).map((row) => row.id));
     } finally {
       await proxy.close();
@@ -192,7 +185,7 @@ describe('against local-supabase', () => {
       expect(await rows()).toHaveLength(0);
       proxy.setDown(false);
       room.session.resume();
-      await waitFor(() => room.rendered.messages[0].status === 'sent', 'sent after recovery');
+      await waitFor('sent after recovery', () => room.rendered.messages[0].status === 'sent', 20000);
       expect((await rows()).map((row) => row.body)).toEqual(['断网时写的']);
     } finally {
       await proxy.close();
@@ -207,9 +200,9 @@ describe('against local-supabase', () => {
       const room = await openRoom(phone);
       proxy.cutResponseTo('POST /rest/v1/messages');
       room.session.sendText('只发一次');
-      await waitFor(() => room.rendered.messages[0]?.status === 'sent', 'shown as sent');
+      await waitFor('shown as sent', () => room.rendered.messages[0]?.status === 'sent', 20000);
       // The outbox retried (a duplicate, counted as success) and is empty.
-      await waitFor(() => phone.store.dump()['outbox:lobby'] === undefined, 'outbox settled');
+      await waitFor('outbox settled', () => phone.store.dump()['outbox:lobby'] === undefined, 20000);
       expect(proxy.faults()).toMatchObject([{ kind: 'cut-response', status: 201 }]);
       expect((await rows()).map((row) => row.body)).toEqual(['只发一次']);
       expect(room.rendered.messages).toHaveLength(1);
@@ -237,7 +230,7 @@ describe('against local-supabase', () => {
 
     const second = await openRoom(device(server.url, server.anonKey, store));
     expect(second.rendered.patches[0]).toMatchObject({ type: 'reset' });
-    await waitFor(() => second.rendered.messages.filter((m) => m.status === 'sent').length === 2, 'delivered');
+    await waitFor('delivered', () => second.rendered.messages.filter((m) => m.status === 'sent').length === 2, 20000);
     expect((await rows()).map((row) => row.body)).toEqual(['临走前一', '临走前二']);
     expect(second.rendered.messages.map((m) => [m.body, m.mine])).toEqual([
       ['临走前一', true],
@@ -254,7 +247,7 @@ describe('against local-supabase', () => {
   test('server restarted on the same data and port: the room reconnects, catches up and sends', async () => {
     const room = await openRoom(device(server.url, server.anonKey));
     room.session.sendText('重启前');
-    await waitFor(() => room.rendered.messages[0]?.status === 'sent', 'sent before restart');
+    await waitFor('sent before restart', () => room.rendered.messages[0]?.status === 'sent', 20000);
 
     await db.end();
     await server.stop();
@@ -266,11 +259,11 @@ describe('against local-supabase', () => {
     const writer = await otherUser();
     await say(writer, '重启后别人说的');
     room.session.resume();
-    await waitFor(() => room.rendered.messages.length === 3 && room.rendered.messages.every((m) => m.status === 'sent'), 'caught up');
+    await waitFor('caught up', () => room.rendered.messages.length === 3 && room.rendered.messages.every((m) => m.status === 'sent'), 20000);
     expect((await rows()).map((row) => row.body).sort()).toEqual(['停机时写的', '重启前', '重启后别人说的'].sort());
     expect(room.rendered.ids()).toEqual((await rows()).map((row) => row.id));
-    await waitFor(() => room.states()[room.states().length - 1] === 'connected', 'realtime back');
+    await waitFor('realtime back', () => room.states()[room.states().length - 1] === 'connected', 20000);
     await say(writer, '直播恢复');
-    await waitFor(() => room.rendered.messages.length === 4, 'live after restart');
+    await waitFor('live after restart', () => room.rendered.messages.length === 4, 20000);
   });
 });

@@ -15,6 +15,7 @@ import { startTestServer, type TestServer } from './support/server';
 import { installDom, loadPage, pageInstance, simulator, type PageWrapper } from './support/simulate';
 import { createWechatRealm, type WechatRealm } from './support/wechat-realm';
 import { createNodeWx, type NodeWx } from './support/wx-node';
+import { waitFor } from './support/wait';
 
 const A = { name: '楚留香', color: '#c0392b' };
 const B = { name: '任盈盈', color: '#884ea0' };
@@ -48,16 +49,6 @@ async function openPhone(role: { name: string; color: string }): Promise<Phone> 
   const phone = { nodeWx, realm, platform, page };
   phones.push(phone);
   return phone;
-}
-
-async function eventually<T>(probe: () => T, what: string, timeoutMs = 15000): Promise<NonNullable<T>> {
-  const started = Date.now();
-  for (;;) {
-    const value = probe();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 /** The messages a page renders, top to bottom, as its message-item components hold them. */
@@ -106,38 +97,38 @@ afterAll(async () => {
 test('two users chat: text and image, an offline reader catches up, an offline send is delivered once', async () => {
   const a = await openPhone(A);
   const b = await openPhone(B);
-  await eventually(() => connection(a) === 'connected' && connection(b) === 'connected', 'both rooms connected');
+  await waitFor('both rooms connected', () => connection(a) === 'connected' && connection(b) === 'connected', 15000);
 
   // A sends a text and an image; B sees both with A's name and colour.
   await type(a, '在下楚留香，见过诸位。');
-  const text = await eventually(() => shownWithText(b, '在下楚留香，见过诸位。')[0], "A's text on B's screen");
+  const text = await waitFor("A's text on B's screen", () => shownWithText(b, '在下楚留香，见过诸位。')[0], 15000);
   expect(text).toMatchObject({ name: A.name, color: A.color, mine: false, status: 'sent' });
 
   a.nodeWx.chooseNext([photo]);
   a.page.querySelector('.image-button')!.dispatchEvent('tap');
-  const image = await eventually(() => shown(b).find((item) => item.kind === 'image'), "A's image on B's screen");
+  const image = await waitFor("A's image on B's screen", () => shown(b).find((item) => item.kind === 'image'), 15000);
   expect(image).toMatchObject({ name: A.name, color: A.color, mine: false });
   expect(image.url).toContain(`${server.url}/storage/v1/object/public/images/`);
   // The placeholder box keeps the photo's 4:3 shape before it loads.
   expect(image.width / image.height).toBeCloseTo(640 / 480, 1);
   const download = await fetch(image.url);
   expect(download.status).toBe(200);
-  await eventually(() => shown(a).find((item) => item.kind === 'image' && item.status === 'sent'), "A's image sent");
+  await waitFor("A's image sent", () => shown(a).find((item) => item.kind === 'image' && item.status === 'sent'), 15000);
 
   // B loses the network; A says three things; B sends one while offline.
   b.nodeWx.setOffline(true);
-  await eventually(() => connection(b) !== 'connected', 'B noticing it is offline');
+  await waitFor('B noticing it is offline', () => connection(b) !== 'connected', 15000);
   const missed = ['第一句：月黑风高。', '第二句：有人来了。', '第三句：快走！'];
   for (const line of missed) await type(a, line);
-  await eventually(() => missed.every((line) => shownWithText(a, line)[0]?.status === 'sent'), "A's three messages sent");
+  await waitFor("A's three messages sent", () => missed.every((line) => shownWithText(a, line)[0]?.status === 'sent'), 15000);
   await type(b, '我掉线了，这句稍后送达。');
   expect(shownWithText(b, '我掉线了，这句稍后送达。')[0].status).not.toBe('sent');
 
   // B is back: each missed message shows once, in A's order; B's message reaches A once.
   b.nodeWx.setOffline(false);
-  await eventually(() => missed.every((line) => shownWithText(b, line).length > 0), 'B catching up');
-  await eventually(() => shownWithText(a, '我掉线了，这句稍后送达。').length > 0, "B's offline message on A's screen");
-  await eventually(() => shownWithText(b, '我掉线了，这句稍后送达。')[0]?.status === 'sent', "B's offline message sent");
+  await waitFor('B catching up', () => missed.every((line) => shownWithText(b, line).length > 0), 15000);
+  await waitFor("B's offline message on A's screen", () => shownWithText(a, '我掉线了，这句稍后送达。').length > 0, 15000);
+  await waitFor("B's offline message sent", () => shownWithText(b, '我掉线了，这句稍后送达。')[0]?.status === 'sent', 15000);
   // Give any duplicate (a realtime echo, a second gap-fill, a resend) time to show up.
   await new Promise((resolve) => setTimeout(resolve, 1500));
 

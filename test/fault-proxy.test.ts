@@ -4,6 +4,7 @@ import http from 'node:http';
 import net from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { startFaultProxy, type FaultKind, type FaultProxy } from './support/fault-proxy';
+import { waitFor } from './support/wait';
 
 interface Upstream {
   port: number;
@@ -70,14 +71,6 @@ function echo(socket: WebSocket, text: string): Promise<string> {
     socket.once('message', (data) => resolve(data.toString()));
     socket.send(text);
   });
-}
-
-async function until(condition: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe('fault proxy', () => {
@@ -170,7 +163,7 @@ describe('fault proxy', () => {
     const ticking = await proxy(7, { webSocketEveryMs: 50, webSocketResetShare: 1 });
     const socket = await openSocket(ticking);
     await new Promise((resolve) => socket.once('close', resolve));
-    await until(() => ticking.faults().length > 0);
+    await waitFor('the condition', () => ticking.faults().length > 0, 3000);
     expect(ticking.faults()[0]).toEqual({ kind: 'reset', traffic: 'websocket', request: '' });
   });
 

@@ -16,6 +16,7 @@ import { WxWebSocket } from '../miniprogram/platform/websocket';
 import { AbortController as PolyfillAbortController } from '../scripts/vendor/abort';
 import { gradientPng, readImageHeader } from './support/png';
 import { createNodeWx, installWx, type NodeWx } from './support/wx-node';
+import { waitFor } from './support/wait';
 
 interface Received {
   method: string;
@@ -132,12 +133,12 @@ describe('fetch over wx.request', () => {
   it('aborts through the signal: AbortError, and the wx task is aborted', async () => {
     const controller = new PolyfillAbortController();
     const pending = wxFetch(`${base}/hang`, { signal: controller.signal });
-    await waitFor(() => hanging.length === 1);
+    await waitFor('the condition', () => hanging.length === 1, 3000);
     controller.abort();
     const err = (await pending.catch((e: unknown) => e)) as Error;
     expect(err.name).toBe('AbortError');
     // The aborted request's connection is gone on the server side too.
-    await waitFor(() => hanging[0].destroyed || hanging[0].req.destroyed);
+    await waitFor('the condition', () => hanging[0].destroyed || hanging[0].req.destroyed, 3000);
     const already = new PolyfillAbortController();
     already.abort();
     await expect(wxFetch(`${base}/a`, { signal: already.signal })).rejects.toMatchObject({ name: 'AbortError' });
@@ -150,7 +151,7 @@ describe('fetch over wx.request', () => {
 
   it('fails requests in flight with "interrupted" once the app is in the background', async () => {
     const pending = wxFetch(`${base}/hang`);
-    await waitFor(() => hanging.length > 0);
+    await waitFor('the condition', () => hanging.length > 0, 3000);
     await nodeWx.goBackground();
     await expect(pending).rejects.toThrow(new TypeError('request:fail interrupted'));
     await expect(wxFetch(`${base}/a`)).rejects.toThrow('request:fail interrupted');
@@ -193,48 +194,48 @@ describe('WebSocket transport over wx.connectSocket', () => {
     const { socket, events } = connect();
     expect(socket.readyState).toBe(WxWebSocket.CONNECTING);
     expect(() => socket.send('too early')).toThrow(/not open/);
-    await waitFor(() => socket.readyState === WxWebSocket.OPEN);
+    await waitFor('the condition', () => socket.readyState === WxWebSocket.OPEN, 3000);
     socket.send('{"event":"phx_join"}');
     socket.send(new Uint8Array([3, 1, 2]).buffer);
-    await waitFor(() => events.filter((e) => e.type === 'message').length === 2);
+    await waitFor('the condition', () => events.filter((e) => e.type === 'message').length === 2, 3000);
     const [text, binary] = events.filter((e) => e.type === 'message').map((e) => e.data);
     expect(text).toBe('echo:{"event":"phx_join"}');
     expect([...new Uint8Array(binary as ArrayBuffer)]).toEqual([3, 1, 2]);
     socket.close(1000, 'bye');
     expect(socket.readyState).toBe(WxWebSocket.CLOSING);
-    await waitFor(() => socket.readyState === WxWebSocket.CLOSED);
+    await waitFor('the condition', () => socket.readyState === WxWebSocket.CLOSED, 3000);
     expect(events[0]).toEqual({ type: 'open' });
     expect(events[events.length - 1]).toEqual({ type: 'close', code: 1000, reason: 'bye' });
   });
 
   it('reports a close started by the server with its code', async () => {
     const { socket, events } = connect();
-    await waitFor(() => socket.readyState === WxWebSocket.OPEN);
+    await waitFor('the condition', () => socket.readyState === WxWebSocket.OPEN, 3000);
     serverSockets[serverSockets.length - 1].close(4001, 'kicked');
-    await waitFor(() => socket.readyState === WxWebSocket.CLOSED);
+    await waitFor('the condition', () => socket.readyState === WxWebSocket.CLOSED, 3000);
     expect(events.filter((e) => e.type === 'close')).toEqual([{ type: 'close', code: 4001, reason: 'kicked' }]);
   });
 
   it('closes with 1000 "interrupted" in the background, and cannot connect while offline', async () => {
     const { socket, events } = connect();
-    await waitFor(() => socket.readyState === WxWebSocket.OPEN);
+    await waitFor('the condition', () => socket.readyState === WxWebSocket.OPEN, 3000);
     await nodeWx.goBackground();
-    await waitFor(() => socket.readyState === WxWebSocket.CLOSED);
+    await waitFor('the condition', () => socket.readyState === WxWebSocket.CLOSED, 3000);
     expect(events.filter((e) => e.type === 'close')).toEqual([{ type: 'close', code: 1000, reason: 'interrupted' }]);
     nodeWx.goForeground();
 
     nodeWx.setOffline(true);
     const offline = connect();
-    await waitFor(() => offline.socket.readyState === WxWebSocket.CLOSED);
+    await waitFor('the condition', () => offline.socket.readyState === WxWebSocket.CLOSED, 3000);
     expect(offline.events.map((e) => e.type)).toEqual(['error', 'close']);
     expect(nodeWx.openSockets()).toBe(0);
   });
 
   it('maps close codes WeChat refuses to 1000', async () => {
     const { socket, events } = connect();
-    await waitFor(() => socket.readyState === WxWebSocket.OPEN);
+    await waitFor('the condition', () => socket.readyState === WxWebSocket.OPEN, 3000);
     socket.close(1001);
-    await waitFor(() => socket.readyState === WxWebSocket.CLOSED);
+    await waitFor('the condition', () => socket.readyState === WxWebSocket.CLOSED, 3000);
     expect(events[events.length - 1].code).toBe(1000);
   });
 });
@@ -356,7 +357,7 @@ describe('images', () => {
     expect(fs.existsSync(nodeWx.realPath(image.path))).toBe(true);
     // Once the message is stored the core releases the image: the saved file is removed.
     uploader.release!(image);
-    await waitFor(() => !fs.existsSync(nodeWx.realPath(image.path)));
+    await waitFor('the condition', () => !fs.existsSync(nodeWx.realPath(image.path)), 3000);
     // A message whose file is gone cannot be sent by any retry: a rejection the core shows in Chinese.
     const failure = await uploader.upload('u/z.png', image, () => undefined).done.catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(BackendFailure);
@@ -374,7 +375,7 @@ describe('images', () => {
     const image = (await pickImage())!;
 
     const task = uploader.upload('u/x.png', image, () => undefined);
-    await waitFor(() => held.length === 1);
+    await waitFor('the condition', () => held.length === 1, 3000);
     task.cancel();
     await expect(task.done).rejects.toMatchObject({ status: 0, code: 'cancelled', message: 'uploadFile:fail abort' });
 
@@ -385,10 +386,3 @@ describe('images', () => {
   });
 });
 
-async function waitFor(condition: () => boolean, timeoutMs = 3000): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

@@ -15,6 +15,7 @@ import { gradientPng } from './support/png';
 import { anonymousUser, startTestServer, type TestServer } from './support/server';
 import { createNodeWx, type NodeWx } from './support/wx-node';
 import { ABSENT_GLOBALS, createWechatRealm, type WechatRealm } from './support/wechat-realm';
+import { waitFor } from './support/wait';
 
 const ROLE = { name: '楚留香', color: '#e4572e' };
 
@@ -76,16 +77,6 @@ async function openRoom(app: App) {
     /** The list as plain data (it lives in the other realm). */
     messages: (): ChatMessage[] => JSON.parse(JSON.stringify(room.messages())),
   };
-}
-
-async function eventually<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 15000): Promise<NonNullable<T>> {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 function countBody(messages: ChatMessage[], body: string): number {
@@ -207,8 +198,8 @@ describe('supabase-js in the WeChat realm', () => {
     expect((select.data as MessageRow[]).filter((row) => row.body === body)).toHaveLength(1);
 
     const fromOther = await postAsOther(`from the other client ${Date.now()}`);
-    await eventually(() => received.some((row) => row.id === fromOther.id), 'the other client message over realtime');
-    await eventually(() => received.some((row) => row.body === body), 'our own insert over realtime');
+    await waitFor('the other client message over realtime', () => received.some((row) => row.id === fromOther.id), 15000);
+    await waitFor('our own insert over realtime', () => received.some((row) => row.body === body), 15000);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(received.filter((row) => row.id === fromOther.id)).toHaveLength(1);
     expect(received.filter((row) => row.body === body)).toHaveLength(1);
@@ -238,7 +229,7 @@ describe('the room (core) in the WeChat realm', () => {
     app = launch();
     chat = await openRoom(app);
     await chat.room.start();
-    await eventually(() => chat.connection() === 'connected', 'the room to connect');
+    await waitFor('the room to connect', () => chat.connection() === 'connected', 15000);
   });
 
   afterAll(async () => {
@@ -257,7 +248,7 @@ describe('the room (core) in the WeChat realm', () => {
     const body = `text from WeChat ${Date.now()}`;
     chat.room.sendText(body);
     expect(chat.messages().find((m) => m.body === body)?.status).toBe('sending');
-    await eventually(() => chat.messages().find((m) => m.body === body && m.status === 'sent'), 'the text to be sent');
+    await waitFor('the text to be sent', () => chat.messages().find((m) => m.body === body && m.status === 'sent'), 15000);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(countBody(chat.messages(), body)).toBe(1);
     expect(await rowsWithBody(body)).toHaveLength(1);
@@ -269,7 +260,7 @@ describe('the room (core) in the WeChat realm', () => {
     const myImages = () => chat.messages().filter((m) => m.kind === 'image' && m.mine && m.status === 'sent');
     const before = myImages().length;
     chat.room.sendImage(image);
-    const sent = await eventually(() => myImages()[before], 'the image to be sent');
+    const sent = await waitFor('the image to be sent', () => myImages()[before], 15000);
     expect(sent).toMatchObject({ imageWidth: 1280, imageHeight: 320 });
     expect(sent.imageUrl).toMatch(/\/storage\/v1\/object\/public\/images\//);
     const { data } = await other.sb.from('messages').select('*').eq('id', sent.id!);
@@ -280,20 +271,20 @@ describe('the room (core) in the WeChat realm', () => {
 
   it('receives a message from another client over realtime, exactly once', async () => {
     const row = await postAsOther(`live from the other client ${Date.now()}`);
-    await eventually(() => chat.messages().some((m) => m.id === row.id), 'the live message');
+    await waitFor('the live message', () => chat.messages().some((m) => m.id === row.id), 15000);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(chat.messages().filter((m) => m.id === row.id)).toHaveLength(1);
   });
 
   it('fills the gap after the socket was interrupted in the background, with no duplicate', async () => {
     await app.nodeWx.goBackground();
-    await eventually(() => app.nodeWx.openSockets() === 0, 'the socket to be interrupted');
+    await waitFor('the socket to be interrupted', () => app.nodeWx.openSockets() === 0, 15000);
     const missed = [await postAsOther(`missed 1 ${Date.now()}`), await postAsOther(`missed 2 ${Date.now()}`)];
     app.nodeWx.goForeground();
-    await eventually(() => missed.every((row) => chat.messages().some((m) => m.id === row.id)), 'the gap to be filled');
-    await eventually(() => chat.connection() === 'connected', 'the room to reconnect');
+    await waitFor('the gap to be filled', () => missed.every((row) => chat.messages().some((m) => m.id === row.id)), 15000);
+    await waitFor('the room to reconnect', () => chat.connection() === 'connected', 15000);
     const live = await postAsOther(`after the gap ${Date.now()}`);
-    await eventually(() => chat.messages().some((m) => m.id === live.id), 'a live message after reconnecting');
+    await waitFor('a live message after reconnecting', () => chat.messages().some((m) => m.id === live.id), 15000);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const messages = chat.messages();
     for (const row of [...missed, live]) expect(messages.filter((m) => m.id === row.id)).toHaveLength(1);
@@ -305,7 +296,7 @@ describe('the room (core) in the WeChat realm', () => {
 
   it('delivers what was sent offline once the network returns, exactly once', async () => {
     app.nodeWx.setOffline(true);
-    await eventually(() => app.nodeWx.openSockets() === 0, 'the socket to drop');
+    await waitFor('the socket to drop', () => app.nodeWx.openSockets() === 0, 15000);
     const body = `sent while offline ${Date.now()}`;
     chat.room.sendText(body);
     const missed = await postAsOther(`posted while we were offline ${Date.now()}`);
@@ -315,8 +306,8 @@ describe('the room (core) in the WeChat realm', () => {
     expect(await rowsWithBody(body)).toHaveLength(0);
 
     app.nodeWx.setOffline(false);
-    await eventually(() => chat.messages().find((m) => m.body === body && m.status === 'sent'), 'the offline message to be delivered');
-    await eventually(() => chat.messages().some((m) => m.id === missed.id), 'the message missed while offline');
+    await waitFor('the offline message to be delivered', () => chat.messages().find((m) => m.body === body && m.status === 'sent'), 15000);
+    await waitFor('the message missed while offline', () => chat.messages().some((m) => m.id === missed.id), 15000);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(countBody(chat.messages(), body)).toBe(1);
     expect(chat.messages().filter((m) => m.id === missed.id)).toHaveLength(1);

@@ -20,6 +20,7 @@ import { storageUploader, supabaseAuthStorage, SupabaseBackend } from '../../min
 import { pauseClient, resumeClient } from '../../miniprogram/platform/lifecycle';
 import type { ChatMessage, ConnectionState, Profile, RoomPatch } from '../../miniprogram/core/types';
 import { seededRandom, startFaultProxy, type FaultRecord, type Traffic } from './fault-proxy';
+import { sleep, waitFor } from './wait';
 
 export interface ChaosSize {
   clients: number;
@@ -115,8 +116,6 @@ const RELAUNCH_SHARE = 1 / 3;
 /** Realtime rejoins within 10 s (supabase-js's longest backoff step); the outbox is kicked at once. */
 export const CONVERGE_TIMEOUT_MS = 30000;
 const POLL_MS = 250;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Send moments for one client: random within the run, then pushed later where needed so that no
@@ -306,7 +305,7 @@ export async function runChaos(target: ChaosTarget, size: ChaosSize, log: (line:
     // Everyone signs in and joins before the faults start: the run is about messages, not sign-up.
     for (let index = 0; index < size.clients; index++) people.push(new Person(index, launch));
     await Promise.all(people.map((person) => person.app.session.start()));
-    await waitFor(() => people.every((person) => person.connection === 'connected'), 30000, 'every client to join before the faults');
+    await waitFor('every client to join before the faults', () => people.every((person) => person.connection === 'connected'), 30000);
 
     log(`chaos: ${size.clients} clients × ${size.messagesPerClient} messages, seed ${size.seed}`);
     proxy.configure({ httpRate: size.httpFaultRate, webSocketEveryMs: size.webSocketFaultEveryMs });
@@ -435,10 +434,3 @@ export function faultSummary(faults: FaultRecord[]): Record<string, number> {
   return summary;
 }
 
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}

@@ -4,30 +4,16 @@ import { randomUUID } from 'node:crypto';
 import type { RealtimeChannel, SupabaseClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 import { superuserQuery, textMessage, type TestServer } from './server';
+import { sleep, waitFor } from './wait';
 
 export type Vsn = '1.0.0' | '2.0.0';
 export const VSNS: Vsn[] = ['1.0.0', '2.0.0'];
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// The suites take their waits from here too.
+export { sleep, waitFor };
 
-/** Time a change may take to arrive (test servers run with synchronous_commit off: WAL is flushed every 200 ms). */
-export const DELIVERY_MS = 5000;
 /** How long to keep listening for duplicates or leaks after the expected events arrived. */
 export const QUIET_MS = 600;
-
-export async function waitFor<T>(
-  what: string,
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = DELIVERY_MS,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 export interface ChangeEvent {
   eventType: string;
