@@ -10,8 +10,6 @@ import './quiet-node-warning';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { createClient } from '@supabase/supabase-js';
-import WebSocket from 'ws';
 import { SUPABASE_ANON_KEY, SUPABASE_URL, ROOM_SLUG } from '../miniprogram/config';
 import { readImageInfo } from '../miniprogram/core/image-info';
 import { connectionText, t } from '../miniprogram/core/messages';
@@ -19,8 +17,8 @@ import { asBackendFailure, type KeyValueStore } from '../miniprogram/core/ports'
 import { nameProblemMessage, ProfileStore, randomProfile } from '../miniprogram/core/profile';
 import { checkColor } from '../miniprogram/core/rules';
 import { RoomSession } from '../miniprogram/core/room-session';
-import { storageUploader, supabaseAuthStorage, SupabaseBackend } from '../miniprogram/core/supabase-backend';
 import type { ChatMessage, Profile, RoomPatch } from '../miniprogram/core/types';
+import { nodeBackend, nodeClient } from './node-client';
 
 const USAGE = `usage: npm run chat -- [--name NAME] [--color #rrggbb] [--url URL] [--key ANON_KEY] [--room SLUG] [--store FILE]
 commands: /image <file>  /name <name>  /color <#rrggbb>  /retry  /help  /quit`;
@@ -179,16 +177,8 @@ async function main(): Promise<void> {
   const profile = await chooseProfile(profiles, options);
   const print = (line: string) => process.stdout.write(`${line}\n`);
 
-  const client = createClient(options.url, options.key, {
-    auth: {
-      storage: supabaseAuthStorage(store),
-      persistSession: true,
-      autoRefreshToken: true,
-      detectSessionInUrl: false,
-    },
-    realtime: { transport: WebSocket as never, vsn: '1.0.0' } as never,
-  });
-  const backend = new SupabaseBackend(client, storageUploader(client, (file) => fs.promises.readFile(file)));
+  const client = nodeClient(options.url, options.key, store);
+  const backend = nodeBackend(client);
 
   // Fail fast with a clear message when the server cannot be reached at all.
   try {

@@ -3,17 +3,16 @@
 // that can refuse connections or lose one answer, plus an app kill and a server restart.
 import fs from 'node:fs';
 import path from 'node:path';
-import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import type { SupabaseClient } from '@supabase/supabase-js';
 import pg from 'pg';
-import WebSocket from 'ws';
 import { memoryStore } from '../miniprogram/core/ports';
 import { RoomSession } from '../miniprogram/core/room-session';
-import { storageUploader, supabaseAuthStorage, SupabaseBackend } from '../miniprogram/core/supabase-backend';
 import type { ConnectionState } from '../miniprogram/core/types';
 import { IMAGE_FIXTURES, RenderedList } from './core-fakes';
 import { startFaultProxy } from './support/fault-proxy';
 import { startTestServer, tempDir, type TestServer } from './support/server';
 import { waitFor } from './support/wait';
+import { nodeBackend, nodeClient } from '../scripts/node-client';
 
 jest.setTimeout(60000);
 
@@ -25,17 +24,13 @@ interface Device {
 
 /** What one phone has: a supabase-js client (its session kept in the device store) and the store. */
 function device(url: string, anonKey: string, store = memoryStore()): Device {
-  const client = createClient(url, anonKey, {
-    auth: { storage: supabaseAuthStorage(store), persistSession: true, autoRefreshToken: false, detectSessionInUrl: false },
-    realtime: { transport: WebSocket as never, vsn: '1.0.0' } as never,
-  });
-  return { client, store };
+  return { client: nodeClient(url, anonKey, store, { autoRefreshToken: false }), store };
 }
 
 const openSessions: Array<{ session: RoomSession; client: SupabaseClient }> = [];
 
 async function openRoom(dev: Device, name = '楚留香') {
-  const backend = new SupabaseBackend(dev.client, storageUploader(dev.client, (file) => fs.promises.readFile(file)));
+  const backend = nodeBackend(dev.client);
   const session = new RoomSession({ backend, store: dev.store, roomSlug: 'lobby', profile: () => ({ name, color: '#c0392b' }) });
   const rendered = new RenderedList();
   session.onPatch(rendered.apply);

@@ -2,7 +2,7 @@
 // terminated under the server, and the whole server restarted on the same data and port while
 // official clients stay connected. The replication slot never leaks.
 import fs from 'node:fs';
-import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import type { SupabaseClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 import { createRoom, exactly, message, subscribeChanges, VSNS, waitFor, type Subscription, type Vsn } from './support/realtime';
 import { anonymousUser, startTestServer, superuserQuery, tempDir, type TestServer } from './support/server';
@@ -22,13 +22,8 @@ async function trackedUser(server: TestServer, vsn: Vsn) {
       sockets.push(this);
     }
   }
-  const sb = createClient(server.url, server.anonKey, {
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-    realtime: { transport: TrackedWebSocket as never, vsn } as never,
-  });
-  const { data, error } = await sb.auth.signInAnonymously();
-  if (error || !data.user) throw error ?? new Error('no user');
-  return { sb, id: data.user.id, sockets };
+  const { sb, id } = await anonymousUser(server, { vsn, transport: TrackedWebSocket });
+  return { sb, id, sockets };
 }
 
 async function send(sb: SupabaseClient, roomId: number, body: string) {

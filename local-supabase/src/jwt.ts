@@ -62,3 +62,8 @@ export function verifyJwt(token: string, secret: string): Claims {
   checkTimes(claims);
   return claims;
 }
+
+/** The database role a request runs as: the token's `role` claim, or anon when it names none. */
+export function roleOf(claims: Claims): string {
+  return typeof claims.role === 'string' && claims.role !== '' ? claims.role : 'anon';
+}

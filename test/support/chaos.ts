@@ -9,18 +9,16 @@
 // some (PT429). The core marks those 'failed' by design (a rejection never retries by itself), so
 // the simulated user taps "retry" a few seconds later, as a person would. Any other failure is a
 // finding and fails the run.
-import fs from 'node:fs';
-import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import type { SupabaseClient } from '@supabase/supabase-js';
 import pg from 'pg';
-import WebSocket from 'ws';
 import { ROOM_SLUG } from '../../miniprogram/config';
 import { memoryStore, type KeyValueStore } from '../../miniprogram/core/ports';
 import { RoomSession } from '../../miniprogram/core/room-session';
-import { storageUploader, supabaseAuthStorage, SupabaseBackend } from '../../miniprogram/core/supabase-backend';
 import { pauseClient, resumeClient } from '../../miniprogram/platform/lifecycle';
 import type { ChatMessage, ConnectionState, Profile, RoomPatch } from '../../miniprogram/core/types';
 import { seededRandom, startFaultProxy, type FaultRecord, type Traffic } from './fault-proxy';
 import { sleep, waitFor } from './wait';
+import { nodeBackend, nodeClient } from '../../scripts/node-client';
 
 export interface ChaosSize {
   clients: number;
@@ -192,14 +190,10 @@ export async function runChaos(target: ChaosTarget, size: ChaosSize, log: (line:
   const people: Person[] = [];
 
   const launch = (person: Person): App => {
-    // The terminal client's wiring (scripts/chat.ts): Node fetch, ws, realtime vsn 1.0.0, the
-    // session kept in the device store.
+    // The terminal client's wiring (scripts/node-client.ts), its session in the device store.
     const { store, kill } = processStore(person.store);
-    const sb = createClient(proxy.url, target.anonKey, {
-      auth: { storage: supabaseAuthStorage(store), persistSession: true, autoRefreshToken: true, detectSessionInUrl: false },
-      realtime: { transport: WebSocket as never, vsn: '1.0.0' } as never,
-    });
-    const backend = new SupabaseBackend(sb, storageUploader(sb, (file) => fs.promises.readFile(file)));
+    const sb = nodeClient(proxy.url, target.anonKey, store);
+    const backend = nodeBackend(sb);
     const session = new RoomSession({ backend, store, roomSlug: ROOM_SLUG, profile: () => person.profile });
     const stopListening = session.onPatch((patch) => onPatch(person, patch));
     return {

@@ -1,10 +1,8 @@
 // Tables and functions the REST conformance suites exercise through supabase-js, created as the
 // superuser next to the app's schema: one column of each type the JSON rendering cares about,
 // RLS policies keyed on auth.uid(), and functions for every RPC result shape and error class.
-import { createClient } from '@supabase/supabase-js';
-import WebSocket from 'ws';
 import { signJwt, type Claims } from '../../local-supabase/src/jwt';
-import type { TestServer } from './server';
+import { client, type TestServer } from './server';
 
 export const CONFORMANCE_SQL = `
 create table public.conformance (
@@ -77,9 +75,5 @@ export function token(server: TestServer, claims: Claims): string {
 
 /** supabase-js sending a chosen bearer token (the apikey stays the valid anon key) and headers. */
 export function clientWithToken(server: TestServer, bearerToken: string, headers: Record<string, string> = {}) {
-  return createClient(server.url, server.anonKey, {
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-    global: { headers: { ...headers, Authorization: `Bearer ${bearerToken}` } },
-    realtime: { transport: WebSocket as never },
-  });
+  return client(server, { headers: { ...headers, Authorization: `Bearer ${bearerToken}` } });
 }

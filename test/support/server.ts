@@ -35,18 +35,25 @@ let clients = 0;
  * Each gets its own storage key: many clients in one process would otherwise share one and
  * supabase-js warns about every extra instance.
  */
-export function client(
-  server: { url: string; anonKey: string },
-  options: { key?: string; vsn?: '1.0.0' | '2.0.0' } = {},
-): SupabaseClient {
+export interface ClientOptions {
+  key?: string;
+  vsn?: '1.0.0' | '2.0.0';
+  /** Extra headers on every request, e.g. a chosen `Authorization` (the apikey stays valid). */
+  headers?: Record<string, string>;
+  /** The WebSocket class realtime uses (a test may pass a subclass it can reach into). */
+  transport?: new (url: string, protocols?: string | string[]) => WebSocket;
+}
+
+export function client(server: { url: string; anonKey: string }, options: ClientOptions = {}): SupabaseClient {
   return createClient(server.url, options.key ?? server.anonKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false, storageKey: `sb-test-${++clients}` },
-    realtime: { transport: WebSocket as never, vsn: options.vsn ?? '2.0.0' } as never,
+    global: { headers: options.headers ?? {} },
+    realtime: { transport: (options.transport ?? WebSocket) as never, vsn: options.vsn ?? '2.0.0' } as never,
   });
 }
 
 /** A signed-in anonymous user with its own client. */
-export async function anonymousUser(server: TestServer, options: { vsn?: '1.0.0' | '2.0.0' } = {}) {
+export async function anonymousUser(server: { url: string; anonKey: string }, options: ClientOptions = {}) {
   const sb = client(server, options);
   const { data, error } = await sb.auth.signInAnonymously();
   if (error || !data.user || !data.session) throw error ?? new Error('no session');

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, Product } from '../context';
 import { inTransaction } from '../db';
 import { bearer, BodyTooLarge, CORS_HEADERS, readBody, utf8 } from '../http';
-import { checkTimes, decodeJwt, JwtError, type Claims } from '../jwt';
+import { checkTimes, decodeJwt, JwtError, roleOf, type Claims } from '../jwt';
 import { fromPgError, isPgError, RestError } from './errors';
 import { parseQuery, RESERVED_PARAMS } from './parse';
 import { chooseFunction, literal, planCall, planDelete, planInsert, planRead, planUpdate, type Plan, type Preferences } from './plan';
@@ -51,8 +51,7 @@ function authenticate(req: IncomingMessage, secret: string): Caller {
   } catch (err) {
     throw jwtError('PGRST303', (err as JwtError).message);
   }
-  const role = typeof claims.role === 'string' && claims.role !== '' ? claims.role : ANON_ROLE;
-  return { role, claims };
+  return { role: roleOf(claims), claims };
 }
 
 function route(path: string): Target {

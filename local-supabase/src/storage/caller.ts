@@ -6,7 +6,7 @@ import type { PoolClient } from 'pg';
 import type { Context } from '../context';
 import { inTransaction } from '../db';
 import { bearer } from '../http';
-import { verifyJwt, type Claims } from '../jwt';
+import { roleOf, verifyJwt, type Claims } from '../jwt';
 import { accessDenied } from './errors';
 
 export interface Caller {
@@ -36,8 +36,7 @@ export function identify(req: IncomingMessage, secret: string, tolerant: boolean
     if (tolerant) return ANONYMOUS;
     throw accessDenied((err as Error).message);
   }
-  const role = typeof claims.role === 'string' && claims.role !== '' ? claims.role : 'anon';
-  return { role, claims, token, authenticated: true };
+  return { role: roleOf(claims), claims, token, authenticated: true };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,0 +1,24 @@
+// The app's wiring in Node (terminal client, integration and chaos tests): the official client
+// over Node's fetch and `ws`, realtime protocol 1.0.0 as in WeChat, the session kept in the
+// device's KeyValueStore, and the core's backend uploading images from files.
+import fs from 'node:fs';
+import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import WebSocket from 'ws';
+import type { KeyValueStore } from '../miniprogram/core/ports';
+import { storageUploader, supabaseAuthStorage, SupabaseBackend } from '../miniprogram/core/supabase-backend';
+
+export function nodeClient(url: string, anonKey: string, store: KeyValueStore, options: { autoRefreshToken?: boolean } = {}): SupabaseClient {
+  return createClient(url, anonKey, {
+    auth: {
+      storage: supabaseAuthStorage(store),
+      persistSession: true,
+      autoRefreshToken: options.autoRefreshToken ?? true,
+      detectSessionInUrl: false,
+    },
+    realtime: { transport: WebSocket as never, vsn: '1.0.0' } as never,
+  });
+}
+
+export function nodeBackend(client: SupabaseClient): SupabaseBackend {
+  return new SupabaseBackend(client, storageUploader(client, (file) => fs.promises.readFile(file)));
+}
