@@ -3,6 +3,24 @@
 // logical screen, WebP VP8/VP8L/VP8X.
 import type { PickedImage } from './types';
 
+/** The image types the bucket accepts: WeChat's type names (getImageInfo) and file extensions. */
+const IMAGE_TYPES: Array<{ mime: PickedImage['mime']; types: string[]; extension: string }> = [
+  { mime: 'image/jpeg', types: ['jpeg', 'jpg'], extension: 'jpg' },
+  { mime: 'image/png', types: ['png'], extension: 'png' },
+  { mime: 'image/webp', types: ['webp'], extension: 'webp' },
+  { mime: 'image/gif', types: ['gif'], extension: 'gif' },
+];
+
+/** The MIME type for a type name such as wx.getImageInfo reports ('jpeg', 'png'…), or null. */
+export function mimeOfType(type: string): PickedImage['mime'] | null {
+  const entry = IMAGE_TYPES.find((t) => t.types.includes(type.toLowerCase()));
+  return entry ? entry.mime : null;
+}
+
+export function extensionOf(mime: PickedImage['mime']): string {
+  return IMAGE_TYPES.find((t) => t.mime === mime)!.extension;
+}
+
 export interface ImageInfo {
   mime: PickedImage['mime'];
   width: number;

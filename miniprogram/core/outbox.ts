@@ -5,6 +5,7 @@
 // Messages go one at a time, in the order they were written: ids are assigned at insert, so
 // sending in order keeps the room's order the writer's. A transient failure holds the queue and
 // retries with exponential backoff, capped; a rejection fails that message and the queue moves on.
+import { extensionOf } from './image-info';
 import { classifyFailure } from './failures';
 import { t } from './messages';
 import {
@@ -77,18 +78,11 @@ export function retryDelay(attempts: number): number {
   return Math.min(FIRST_RETRY_MS * Math.pow(2, attempts - 1), MAX_RETRY_MS);
 }
 
-const EXTENSIONS: Record<PickedImage['mime'], string> = {
-  'image/jpeg': 'jpg',
-  'image/png': 'png',
-  'image/webp': 'webp',
-  'image/gif': 'gif',
-};
-
 /** `<uid>/<yyyy-mm>/<uuid>.<ext>`: the folder the storage policy and the messages CHECK require. */
 export function imageStoragePath(userId: string, mime: PickedImage['mime'], now: number, id: string): string {
   const date = new Date(now);
   const month = String(date.getUTCMonth() + 1);
-  return `${userId}/${date.getUTCFullYear()}-${month.length < 2 ? '0' + month : month}/${id}.${EXTENSIONS[mime]}`;
+  return `${userId}/${date.getUTCFullYear()}-${month.length < 2 ? '0' + month : month}/${id}.${extensionOf(mime)}`;
 }
 
 type Outcome = 'done' | 'retry-later';

@@ -1,6 +1,7 @@
 // Images: pick one from the album or camera, shrink it before it costs the user's data plan,
 // and upload it to Storage with progress through wx.uploadFile (wx.request reports no upload
 // progress). The core decides the object path and what a failure means.
+import { mimeOfType } from '../core/image-info';
 import type { PickedImage } from '../core/types';
 import { BackendFailure, type ImageUploader, type UploadTask } from '../core/ports';
 import { IMAGES_BUCKET, storageFailure } from '../core/supabase-backend';
@@ -9,14 +10,6 @@ import { IMAGES_BUCKET, storageFailure } from '../core/supabase-backend';
 export const IMAGE_MAX_WIDTH = 1280;
 /** JPEG quality of the compressed copy (wx.compressImage ignores it for PNG). */
 export const IMAGE_QUALITY = 80;
-
-const MIME_BY_TYPE: Record<string, PickedImage['mime']> = {
-  jpeg: 'image/jpeg',
-  jpg: 'image/jpeg',
-  png: 'image/png',
-  gif: 'image/gif',
-  webp: 'image/webp',
-};
 
 interface Callbacks<R> {
   success: (result: R) => void;
@@ -58,7 +51,7 @@ export async function prepareImage(path: string): Promise<PickedImage> {
     file = compressed.tempFilePath;
   }
   const info = file === path ? original : await imageInfo(file);
-  const mime = MIME_BY_TYPE[info.type];
+  const mime = mimeOfType(info.type);
   if (!mime) throw new Error(`unsupported image type: ${info.type}`);
   const size = await fileSize(file);
   // The outbox keeps this path across app restarts, but a temp file lives for this launch only:
