@@ -6,15 +6,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type * as PlatformModule from '../miniprogram/platform/index';
 import type * as ServicesModule from '../miniprogram/services';
 import type { MessageItem } from '../miniprogram/pages/room/message-window';
 import { setServicesForTest } from '../miniprogram/services';
 import { gradientPng } from './support/png';
 import { startTestServer, type TestServer } from './support/server';
 import { installDom, loadPage, pageInstance, simulator, type PageWrapper } from './support/simulate';
-import { createWechatRealm, type WechatRealm } from './support/wechat-realm';
-import { createNodeWx, type NodeWx } from './support/wx-node';
+import { launchWechatApp, type WechatApp } from './support/wechat-realm';
 import { waitFor } from './support/wait';
 
 const A = { name: '楚留香', color: '#c0392b' };
@@ -26,27 +24,21 @@ const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-two-users-'));
 const photo = path.join(workDir, 'moon.png');
 
 /** One phone: its wx, the app's code in a WeChat-like realm, and the room page on screen. */
-interface Phone {
-  nodeWx: NodeWx;
-  realm: WechatRealm;
-  platform: PlatformModule.WechatPlatform;
+interface Phone extends WechatApp {
   page: PageWrapper;
 }
 
 const phones: Phone[] = [];
 
 async function openPhone(role: { name: string; color: string }): Promise<Phone> {
-  const nodeWx = createNodeWx();
-  const realm = createWechatRealm(nodeWx.wx);
-  const { createPlatform } = realm.require<typeof PlatformModule>('platform/index');
-  const { createServices } = realm.require<typeof ServicesModule>('services');
-  const platform = createPlatform({ url: server.url, anonKey: server.anonKey });
-  const services = createServices(platform);
+  const app = launchWechatApp(server);
+  const { createServices } = app.realm.require<typeof ServicesModule>('services');
+  const services = createServices(app.platform);
   expect(await services.profiles.save(role)).toBeNull();
   setServicesForTest(services);
   const page = renderRoom();
   await pageInstance(page).onLoad({});
-  const phone = { nodeWx, realm, platform, page };
+  const phone = { ...app, page };
   phones.push(phone);
   return phone;
 }
@@ -84,11 +76,7 @@ afterAll(async () => {
   setServicesForTest(null);
   for (const phone of phones) {
     pageInstance(phone.page).onUnload();
-    phone.platform.app.stop();
-    await phone.platform.supabase.removeAllChannels();
-    await phone.platform.supabase.auth.stopAutoRefresh();
-    phone.realm.dispose();
-    phone.nodeWx.close();
+    await phone.close();
   }
   await server?.stop();
   fs.rmSync(workDir, { recursive: true, force: true });

@@ -8,13 +8,11 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { ChatMessage, ConnectionState, MessageRow, RoomPatch } from '../miniprogram/core/types';
-import type * as PlatformModule from '../miniprogram/platform/index';
 import type * as RoomSessionModule from '../miniprogram/core/room-session';
 import type * as ServicesModule from '../miniprogram/services';
 import { gradientPng } from './support/png';
 import { anonymousUser, startTestServer, type TestServer } from './support/server';
-import { createNodeWx, type NodeWx } from './support/wx-node';
-import { ABSENT_GLOBALS, createWechatRealm, type WechatRealm } from './support/wechat-realm';
+import { ABSENT_GLOBALS, createWechatRealm, launchWechatApp, type WechatApp } from './support/wechat-realm';
 import { waitFor } from './support/wait';
 
 const ROLE = { name: '楚留香', color: '#e4572e' };
@@ -27,31 +25,15 @@ const storageFile = path.join(workDir, 'wx-storage.json');
 const photo = path.join(workDir, 'photo.png');
 
 /** One launch of the mini program: a realm, its wx, and the platform created in it. */
-interface App {
-  nodeWx: NodeWx;
-  realm: WechatRealm;
-  platform: PlatformModule.WechatPlatform;
-  close(): Promise<void>;
-}
+const running: WechatApp[] = [];
 
-const running: App[] = [];
-
-function launch(): App {
-  const nodeWx = createNodeWx({ storageFile });
-  const realm = createWechatRealm(nodeWx.wx);
-  const { createPlatform } = realm.require<typeof PlatformModule>('platform/index');
-  const platform = createPlatform({ url: server.url, anonKey: server.anonKey });
-  const app: App = {
-    nodeWx,
-    realm,
-    platform,
+function launch(): WechatApp {
+  const launched = launchWechatApp(server, { storageFile });
+  const app: WechatApp = {
+    ...launched,
     async close() {
       running.splice(running.indexOf(app), 1);
-      platform.app.stop();
-      await platform.supabase.removeAllChannels();
-      await platform.supabase.auth.stopAutoRefresh();
-      realm.dispose();
-      nodeWx.close();
+      await launched.close();
     },
   };
   running.push(app);
@@ -59,7 +41,7 @@ function launch(): App {
 }
 
 /** The room session of the core, composed by the app's own services.ts over the platform. */
-async function openRoom(app: App) {
+async function openRoom(app: WechatApp) {
   const { createServices } = app.realm.require<typeof ServicesModule>('services');
   const services = createServices(app.platform);
   expect(await services.profiles.save(ROLE)).toBeNull();
@@ -220,7 +202,7 @@ describe('supabase-js in the WeChat realm', () => {
 });
 
 describe('the room (core) in the WeChat realm', () => {
-  let app: App;
+  let app: WechatApp;
   let chat: Awaited<ReturnType<typeof openRoom>>;
   const history: string[] = [];
 

@@ -7,7 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
 import { transformSync } from 'esbuild';
+import type * as PlatformModule from '../../miniprogram/platform/index';
 import { SYNTAX_TARGET } from '../../scripts/build-vendor';
+import { createNodeWx, type NodeWx, type NodeWxOptions } from './wx-node';
 
 export const MINIPROGRAM_ROOT = path.join(__dirname, '..', '..', 'miniprogram');
 
@@ -112,6 +114,34 @@ export function createWechatRealm(wx: unknown): WechatRealm {
     dispose() {
       for (const handle of timers.values()) clearTimeout(handle);
       timers.clear();
+    },
+  };
+}
+
+/** The app as a phone runs it: its own wx (real loopback I/O), the code in a WeChat realm, and the
+ * platform pointed at a server. close() stops what the platform started. */
+export interface WechatApp {
+  nodeWx: NodeWx;
+  realm: WechatRealm;
+  platform: PlatformModule.WechatPlatform;
+  close(): Promise<void>;
+}
+
+export function launchWechatApp(server: { url: string; anonKey: string }, options: NodeWxOptions = {}): WechatApp {
+  const nodeWx = createNodeWx(options);
+  const realm = createWechatRealm(nodeWx.wx);
+  const { createPlatform } = realm.require<typeof PlatformModule>('platform/index');
+  const platform = createPlatform({ url: server.url, anonKey: server.anonKey });
+  return {
+    nodeWx,
+    realm,
+    platform,
+    async close() {
+      platform.app.stop();
+      await platform.supabase.removeAllChannels();
+      await platform.supabase.auth.stopAutoRefresh();
+      realm.dispose();
+      nodeWx.close();
     },
   };
 }
