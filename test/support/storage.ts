@@ -49,31 +49,7 @@ export function json(response: RawResponse): Record<string, unknown> {
   return JSON.parse(response.body.toString('utf8'));
 }
 
-export type FormPart =
-  | { name: string; value: string }
-  | { name: string; filename: string; contentType: string; data: Buffer };
-
-/** A multipart/form-data body built by hand, shaped like the ones wx.uploadFile sends. */
-export function multipart(parts: FormPart[]): { contentType: string; body: Buffer } {
-  const boundary = `----WeChatFormBoundary${Math.random().toString(16).slice(2)}`;
-  const pieces: Buffer[] = [];
-  for (const part of parts) {
-    if ('value' in part) {
-      pieces.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${part.name}"\r\n\r\n${part.value}\r\n`));
-    } else {
-      pieces.push(
-        Buffer.from(
-          `--${boundary}\r\nContent-Disposition: form-data; name="${part.name}"; filename="${part.filename}"\r\n` +
-            `Content-Type: ${part.contentType}\r\n\r\n`,
-        ),
-        part.data,
-        Buffer.from('\r\n'),
-      );
-    }
-  }
-  pieces.push(Buffer.from(`--${boundary}--\r\n`));
-  return { contentType: `multipart/form-data; boundary=${boundary}`, body: Buffer.concat(pieces) };
-}
+export { multipart, type FormPart } from './multipart';
 
 /** Every regular file under `dir`, relative to it, sorted. */
 export function filesUnder(dir: string): string[] {

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { types } from 'node:util';
 import WebSocket from 'ws';
 import { decodePng, encodePng, readImageHeader, scaleBitmap } from './png';
+import { multipart } from './multipart';
 
 type Callback<R> = ((result: R) => void) | undefined;
 
@@ -282,22 +283,16 @@ export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
       finish(`uploadFile:fail file not found: ${opts.filePath}`);
       return task;
     }
-    const boundary = `----WxNodeFormBoundary${Math.random().toString(16).slice(2)}`;
-    const parts: Buffer[] = [];
-    for (const [name, value] of Object.entries(opts.formData ?? {})) {
-      parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${String(value)}\r\n`));
-    }
     const fileName = path.basename(realPath(opts.filePath));
     const fileType = MIME_BY_EXTENSION[path.extname(fileName).toLowerCase()] ?? 'application/octet-stream';
-    parts.push(
-      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${opts.name}"; filename="${fileName}"\r\nContent-Type: ${fileType}\r\n\r\n`),
-      file,
-      Buffer.from(`\r\n--${boundary}--\r\n`),
-    );
-    const body = Buffer.concat(parts);
+    const form = multipart([
+      ...Object.entries(opts.formData ?? {}).map(([name, value]) => ({ name, value: String(value) })),
+      { name: opts.name, filename: fileName, contentType: fileType, data: file },
+    ]);
+    const body = form.body;
     const headers: Record<string, string> = {};
     for (const name of Object.keys(opts.header ?? {})) headers[name.toLowerCase()] = String((opts.header as Record<string, unknown>)[name]);
-    headers['content-type'] = `multipart/form-data; boundary=${boundary}`;
+    headers['content-type'] = form.contentType;
     headers['content-length'] = String(body.length);
 
     inFlight.add(transfer);
