@@ -54,15 +54,24 @@ function runAsIdentity(): RunAs {
   return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 
+/**
+ * Lets other users pass through (not list) every parent of `target`: when we are root, the
+ * postgres user must reach both the cluster and the binaries, and either may sit under a
+ * private directory (a checkout in `mktemp -d`, a 0700 home).
+ */
+function allowTraverse(target: string): void {
+  for (let p = path.dirname(target); p !== path.dirname(p); p = path.dirname(p)) {
+    const mode = fs.statSync(p).mode;
+    if ((mode & 0o001) === 0) fs.chmodSync(p, mode | 0o001);
+  }
+}
+
 function ensureOwnedDir(dir: string, who: RunAs): void {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (who.uid !== undefined) {
     fs.chownSync(dir, who.uid, who.gid!);
-    // The postgres user must be able to reach the cluster through every parent we created.
-    for (let p = path.dirname(dir); p !== path.dirname(p); p = path.dirname(p)) {
-      const mode = fs.statSync(p).mode;
-      if ((mode & 0o001) === 0) fs.chmodSync(p, mode | 0o001);
-    }
+    allowTraverse(dir);
+    allowTraverse(binDir());
   }
 }
 
