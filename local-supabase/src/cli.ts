@@ -1,9 +1,10 @@
 // `npm start` / `npm run db:reset`: local-supabase on 127.0.0.1:54321 with data in .local/.
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_DB_PORT, DEFAULT_PORT } from './config';
+import { DEFAULT_DB_PORT, DEFAULT_PORT, DEFAULT_WECHAT_PORT } from './config';
 import { MigrationError } from './migrate';
-import { portIsFree, startLocalSupabase } from './server';
+import { portIsFree } from './ports';
+import { startLocalSupabase } from './server';
 
 const REPO = path.join(__dirname, '..', '..');
 
@@ -27,11 +28,16 @@ async function main() {
   const started = Date.now();
   // The Supabase CLI's database port, so tools keep one connection string; any free port if taken.
   const dbPort = (await portIsFree(DEFAULT_DB_PORT)) ? DEFAULT_DB_PORT : 0;
+  const wechatPort = (await portIsFree(DEFAULT_WECHAT_PORT)) ? DEFAULT_WECHAT_PORT : 0;
   const server = await startLocalSupabase({
     dataDir,
     port,
     dbPort,
-    log: process.env.DEBUG ? (line) => console.error(line) : undefined,
+    wechatPort,
+    // What the functions print is the developer's own output, as with `supabase functions serve`.
+    log: (line) => {
+      if (process.env.DEBUG || line.startsWith('[functions/')) console.error(line);
+    },
   });
   const { applied, seeded } = server.migrations;
   console.log(`
@@ -43,11 +49,14 @@ local-supabase is running (${Date.now() - started} ms)
   database         ${server.dbUrl}
   data             ${server.dataDir}
   migrations       ${applied.length ? applied.join(', ') : 'up to date'}${seeded ? ' (+ seed.sql)' : ''}
+  functions        ${server.url}/functions/v1/<name>  (supabase/functions, run by Deno)
+  WeChat API       ${server.wechat!.url}  (a fake of api.weixin.qq.com: WECHAT_API_BASE of the functions)
 
 WeChat DevTools: import this repository's root folder (project.config.json is there), then in
 详情 → 本地设置 tick 「不校验合法域名、web-view（业务域名）、TLS 版本以及 HTTPS 证书」 so the mini
-program may call ${server.url}. miniprogram/config.ts already points there.
-Terminal client: npm run chat -- --name 楚留香
+program may call ${server.url}. miniprogram/config.ts already points there. wx.login codes
+from DevTools log in through the fake WeChat API (each fresh login without a session is a new person).
+Terminal client: npm run chat -- --as 楚留香   (the same --as is the same person every time)
 
 Press Ctrl-C to stop.`);
 

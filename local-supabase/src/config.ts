@@ -5,6 +5,8 @@ import { signJwt } from './jwt';
 export const DEFAULT_JWT_SECRET = 'super-secret-jwt-token-with-at-least-32-characters-long';
 export const DEFAULT_PORT = 54321;
 export const DEFAULT_DB_PORT = 54322;
+/** The fake WeChat API: the first port after the range the Supabase CLI uses (54320–54329). */
+export const DEFAULT_WECHAT_PORT = 54330;
 /** The CLI's demo keys expire in 2032 and carry iss "supabase-demo". */
 const DEMO_KEY_EXP = 1983812996;
 

@@ -1,6 +1,8 @@
 // What every product of the server shares: keys, the database pools and where files live.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Pool } from 'pg';
+import type { WechatApp } from '../../supabase/functions/_shared/wechat';
+import type { AuthConfig } from './project-config';
 
 export interface Context {
   /** Public base URL, e.g. http://127.0.0.1:54321. */
@@ -8,10 +10,10 @@ export interface Context {
   jwtSecret: string;
   anonKey: string;
   serviceRoleKey: string;
-  /** Access-token lifetime in seconds. */
-  jwtExpiry: number;
-  /** Seconds during which a rotated refresh token may still be presented (GoTrue's reuse interval). */
-  refreshTokenReuseInterval: number;
+  /** supabase/config.toml's [auth] settings, with the server's overrides applied. */
+  auth: AuthConfig;
+  /** WeChat's server API and the mini program's credentials (MemFire-style login; the functions' secrets). */
+  wechat: WechatApp;
   /** Superuser pool: auth bookkeeping, storage's privileged steps, realtime's RLS checks. */
   admin: Pool;
   /** `authenticator` pool: every request made on a caller's behalf switches to the caller's role. */

@@ -5,15 +5,20 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
+import type { WechatApp } from '../../supabase/functions/_shared/wechat';
 import { createAuth } from './auth';
 import { apiKeys, DEFAULT_JWT_SECRET } from './config';
 import type { Context, Product } from './context';
+import { createFunctions } from './functions';
 import { CORS_HEADERS, endSocket, sendJson, sendPreflight } from './http';
 import { migrate, type MigrationResult } from './migrate';
+import { freePort } from './ports';
 import { startPostgres } from './postgres';
 import { createRealtime } from './realtime';
 import { createRest } from './rest';
+import { loadProjectConfig, type ProjectConfigOverrides } from './project-config';
 import { createStorage } from './storage';
+import { startFakeWechat, type FakeWechat } from './wechat/fake-api';
 
 // Postgres returns bigint/numeric as strings to keep precision; the server builds JSON in SQL,
 // so the only values parsed in JS are its own counters, which fit.
@@ -29,8 +34,19 @@ export interface LocalSupabaseOptions {
   /** The Supabase project folder (migrations, seed.sql). Default: the repository's supabase/. */
   supabaseDir?: string;
   jwtSecret?: string;
-  jwtExpiry?: number;
-  refreshTokenReuseInterval?: number;
+  /** Overrides of supabase/config.toml's settings (auth rate limits and switches, functions' verify_jwt). */
+  config?: ProjectConfigOverrides;
+  /**
+   * WeChat's server API and the mini program's credentials. Default: a fake of the API, started
+   * with the server on `wechatPort`, that the functions reach through WECHAT_API_BASE.
+   */
+  wechat?: WechatApp;
+  /** Port of the fake WeChat API; 0 (default) picks a free one. */
+  wechatPort?: number;
+  /** Deno's module cache for the functions. Default: node_modules/.cache/local-supabase-deno. */
+  denoDir?: string;
+  /** How long a function may take to start, and a request to start being answered. */
+  functionTimeouts?: { bootMs?: number; requestMs?: number };
   maxBodyBytes?: number;
   /** Durability off for speed (tests). */
   fast?: boolean;
@@ -48,34 +64,22 @@ export interface LocalSupabase {
   dataDir: string;
   storageDir: string;
   migrations: MigrationResult;
+  /** The fake WeChat API, when the server started one (no `wechat` option). */
+  wechat: FakeWechat | null;
   stop(): Promise<void>;
 }
 
 export const REPO_SUPABASE_DIR = path.join(__dirname, '..', '..', 'supabase');
-
-export function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = net.createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-  });
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
+const DEFAULT_DENO_DIR = path.join(__dirname, '..', '..', 'node_modules', '.cache', 'local-supabase-deno');
+/** The local mini program's AppID and AppSecret as the fake WeChat API knows them. */
+export const LOCAL_WECHAT_APP = { appid: 'wx00000000000000a1', secret: 'local-supabase-wechat-secret' };
 
 export async function startLocalSupabase(options: LocalSupabaseOptions): Promise<LocalSupabase> {
   const log = options.log ?? (() => undefined);
   const dataDir = path.resolve(options.dataDir);
   fs.mkdirSync(dataDir, { recursive: true });
+  const supabaseDir = options.supabaseDir ?? REPO_SUPABASE_DIR;
+  const config = loadProjectConfig(supabaseDir, options.config);
   const jwtSecret = options.jwtSecret ?? DEFAULT_JWT_SECRET;
   const keys = apiKeys(jwtSecret);
   const dbPort = options.dbPort || (await freePort());
@@ -90,7 +94,7 @@ export async function startLocalSupabase(options: LocalSupabaseOptions): Promise
     await setup.connect();
     let migrations: MigrationResult;
     try {
-      migrations = await migrate(setup, options.supabaseDir ?? REPO_SUPABASE_DIR, postgres.password);
+      migrations = await migrate(setup, supabaseDir, postgres.password);
     } finally {
       await setup.end();
     }
@@ -126,12 +130,19 @@ export async function startLocalSupabase(options: LocalSupabaseOptions): Promise
         }),
     );
     const url = `http://127.0.0.1:${port}`;
+    let fakeWechat: FakeWechat | null = null;
+    if (!options.wechat) {
+      const fake = await startFakeWechat({ ...LOCAL_WECHAT_APP, port: options.wechatPort ?? 0, log });
+      stops.push(() => fake.stop());
+      fakeWechat = fake;
+    }
+    const wechat = options.wechat ?? { ...LOCAL_WECHAT_APP, apiBase: fakeWechat!.url };
     const ctx: Context = {
       url,
       jwtSecret,
       ...keys,
-      jwtExpiry: options.jwtExpiry ?? 3600,
-      refreshTokenReuseInterval: options.refreshTokenReuseInterval ?? 10,
+      auth: config.auth,
+      wechat,
       admin,
       api,
       adminConnectionString: postgres.connectionString(),
@@ -141,9 +152,17 @@ export async function startLocalSupabase(options: LocalSupabaseOptions): Promise
     };
 
     const products: Record<string, Product> = {
-      auth: createAuth(ctx),
+      auth: await createAuth(ctx),
       rest: await createRest(ctx),
       storage: createStorage(ctx),
+      functions: createFunctions(ctx, {
+        supabaseDir,
+        config,
+        env: { WECHAT_APPID: wechat.appid, WECHAT_SECRET: wechat.secret, WECHAT_API_BASE: wechat.apiBase },
+        denoDir: options.denoDir ?? DEFAULT_DENO_DIR,
+        bootTimeoutMs: options.functionTimeouts?.bootMs ?? 60000,
+        requestTimeoutMs: options.functionTimeouts?.requestMs ?? 150000,
+      }),
     };
     const realtime = await createRealtime(ctx);
     stops.push(() => realtime.close());
@@ -190,6 +209,7 @@ export async function startLocalSupabase(options: LocalSupabaseOptions): Promise
       dataDir,
       storageDir,
       migrations,
+      wechat: fakeWechat,
       stop: stopAll,
     };
   } catch (err) {
@@ -203,16 +223,19 @@ const PRODUCTS: Array<[prefix: string, name: string, needsKey: boolean]> = [
   ['/rest/v1', 'rest', true],
   // Supabase's gateway has no key check on storage: <image src> requests carry no headers.
   ['/storage/v1', 'storage', false],
+  // Functions check JWTs themselves (verify_jwt); a function may serve callers without a key.
+  ['/functions/v1', 'functions', false],
 ];
 
 async function route(ctx: Context, products: Record<string, Product>, req: IncomingMessage, res: ServerResponse) {
-  if (req.method === 'OPTIONS') return sendPreflight(req, res);
   let url: URL;
   try {
     url = new URL(req.url ?? '/', 'http://localhost');
   } catch {
     return sendJson(res, 400, { message: 'invalid request target' });
   }
+  // A function answers its own preflights, as on the hosted runtime.
+  if (req.method === 'OPTIONS' && !url.pathname.startsWith('/functions/v1/')) return sendPreflight(req, res);
   if (url.pathname === '/' || url.pathname === '/health') {
     return sendJson(res, 200, { name: 'local-supabase', status: 'ok' });
   }

@@ -1,206 +1,76 @@
-// /auth/v1: the GoTrue subset the app uses — anonymous sign-up, refresh-token grant with
-// rotation and reuse detection, the current user, and logout.
-import { randomBytes, randomUUID } from 'node:crypto';
+// /auth/v1: the GoTrue subset the app and its server functions use — anonymous sign-up (when
+// config.toml enables it), the refresh-token grant with rotation and reuse detection, the admin
+// API's user creation and magic links, /verify, MemFire's WeChat login, the current user and
+// logout — with GoTrue's per-client rate limits from config.toml's [auth.rate_limit].
+import fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { PoolClient } from 'pg';
+import path from 'node:path';
 import type { Context, Product } from '../context';
 import { inTransaction } from '../db';
 import { bearer, BodyTooLarge, parseJson, readBody, sendJson } from '../http';
-import { JwtError, signJwt, verifyJwt, type Claims } from '../jwt';
+import { JwtError, verifyJwt, type Claims } from '../jwt';
+import { generateLink, verifyOneTimeToken } from './one-time-tokens';
+import { createRateLimiter, type LimitedAction } from './rate-limit';
+import { refreshSession, startSession } from './sessions';
+import { AuthError, insertUser, normalizeEmail, userById, userJson, type Db, type UserRow } from './users';
+import { wechatMiniLogin } from './wechat-mini';
 
-class AuthError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
+const AUTH_SQL = path.join(__dirname, '..', '..', 'sql', 'auth.sql');
+/** Roles GoTrue accepts on its admin API (GOTRUE_JWT_ADMIN_ROLES). */
+const ADMIN_ROLES = ['service_role', 'supabase_admin'];
+
+function objectOr(value: unknown, field: string): Record<string, unknown> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw new AuthError(400, 'validation_failed', `${field} must be a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+export async function createAuth(ctx: Context): Promise<Product> {
+  await ctx.admin.query(fs.readFileSync(AUTH_SQL, 'utf8'));
+  const limiter = createRateLimiter(ctx.auth.rateLimits);
+  const tx = <T>(work: (db: Db) => Promise<T>) => inTransaction(ctx.admin, 'begin', work);
+
+  function limit(action: LimitedAction, req: IncomingMessage): void {
+    if (!limiter.take(action, req)) throw new AuthError(429, 'over_request_rate_limit', 'Request rate limit reached');
   }
-}
 
-interface UserRow {
-  id: string;
-  aud: string;
-  role: string;
-  raw_app_meta_data: Record<string, unknown>;
-  raw_user_meta_data: Record<string, unknown>;
-  is_anonymous: boolean;
-  created_at: string;
-  updated_at: string;
-  last_sign_in_at: string | null;
-}
-
-const ALPHANUMERIC = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
-
-/** GoTrue's refresh tokens: 12 random alphanumeric characters, opaque to clients. */
-function newRefreshToken(): string {
-  const bytes = randomBytes(12);
-  let out = '';
-  for (const b of bytes) out += ALPHANUMERIC[b % ALPHANUMERIC.length];
-  return out;
-}
-
-function iso(value: string | Date | null): string | undefined {
-  return value === null ? undefined : new Date(value).toISOString();
-}
-
-function userJson(u: UserRow) {
-  return {
-    id: u.id,
-    aud: u.aud,
-    role: u.role,
-    email: '',
-    phone: '',
-    last_sign_in_at: iso(u.last_sign_in_at),
-    app_metadata: u.raw_app_meta_data ?? {},
-    user_metadata: u.raw_user_meta_data ?? {},
-    identities: [],
-    created_at: iso(u.created_at),
-    updated_at: iso(u.updated_at),
-    is_anonymous: u.is_anonymous,
-  };
-}
-
-export function createAuth(ctx: Context): Product {
-  const session = (user: UserRow, sessionId: string, refreshToken: string, signedInAt: number) => {
-    const iat = Math.floor(Date.now() / 1000);
-    const exp = iat + ctx.jwtExpiry;
-    const claims: Claims = {
-      iss: `${ctx.url}/auth/v1`,
-      sub: user.id,
-      aud: user.aud,
-      exp,
-      iat,
-      email: '',
-      phone: '',
-      app_metadata: user.raw_app_meta_data ?? {},
-      user_metadata: user.raw_user_meta_data ?? {},
-      role: user.role,
-      aal: 'aal1',
-      amr: [{ method: 'anonymous', timestamp: signedInAt }],
-      session_id: sessionId,
-      is_anonymous: user.is_anonymous,
-    };
-    return {
-      access_token: signJwt(claims, ctx.jwtSecret),
-      token_type: 'bearer',
-      expires_in: ctx.jwtExpiry,
-      expires_at: exp,
-      refresh_token: refreshToken,
-      user: userJson(user),
-    };
-  };
-
-  const tx = <T>(work: (db: PoolClient) => Promise<T>) => inTransaction(ctx.admin, 'begin', work);
-
-  async function signup(body: Record<string, unknown>) {
+  async function signup(req: IncomingMessage, body: Record<string, unknown>) {
     if (body.email || body.phone) {
-      throw new AuthError(422, 'email_provider_disabled', 'Only anonymous sign-ins are enabled on this server');
+      throw new AuthError(422, 'email_provider_disabled', 'Email and phone sign-ups are disabled on this server');
     }
-    const data = body.data ?? {};
-    if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-      throw new AuthError(400, 'validation_failed', 'data must be a JSON object');
-    }
+    if (!ctx.auth.anonymousSignIns) throw new AuthError(422, 'anonymous_provider_disabled', 'Anonymous sign-ins are disabled');
+    limit('anonymousUsers', req);
+    const data = objectOr(body.data, 'data');
     return tx(async (db) => {
-      const user = (
-        await db.query<UserRow>(
-          `insert into auth.users (id, aud, role, raw_app_meta_data, raw_user_meta_data, is_anonymous,
-                                   created_at, updated_at, last_sign_in_at)
-           values ($1, 'authenticated', 'authenticated', '{}', $2, true, now(), now(), now())
-           returning *`,
-          [randomUUID(), JSON.stringify(data)],
-        )
-      ).rows[0];
-      const sessionId = randomUUID();
-      await db.query(
-        `insert into auth.sessions (id, user_id, created_at, updated_at, aal) values ($1, $2, now(), now(), 'aal1')`,
-        [sessionId, user.id],
-      );
-      const token = newRefreshToken();
-      await db.query(
-        `insert into auth.refresh_tokens (token, user_id, revoked, created_at, updated_at, session_id)
-         values ($1, $2, false, now(), now(), $3)`,
-        [token, user.id, sessionId],
-      );
-      return session(user, sessionId, token, Math.floor(Date.now() / 1000));
+      const user = await insertUser(db, { appMetadata: {}, userMetadata: data, isAnonymous: true, emailConfirmed: false });
+      return startSession(ctx, db, user, 'anonymous');
     });
   }
 
   async function refresh(body: Record<string, unknown>) {
-    const presented = body.refresh_token;
-    if (typeof presented !== 'string' || presented === '') {
-      throw new AuthError(400, 'validation_failed', 'refresh_token required');
-    }
-    type TokenRow = { id: number; token: string; revoked: boolean; session_id: string; user_id: string; updated_at: Date };
-    const outcome = await tx(async (db) => {
-      const found = (
-        await db.query<TokenRow>('select * from auth.refresh_tokens where token = $1 for update', [presented])
-      ).rows[0];
-      if (!found || !found.session_id) return { error: 'not_found' as const };
-      let issued = found.token;
-      if (found.revoked) {
-        const active = (
-          await db.query<TokenRow>(
-            'select * from auth.refresh_tokens where session_id = $1 and not revoked order by id desc limit 1',
-            [found.session_id],
-          )
-        ).rows[0];
-        const reuseUntil = found.updated_at.getTime() + ctx.refreshTokenReuseInterval * 1000;
-        if (active && (await isParent(db, found.token, active.token))) {
-          // The client lost the response of its last refresh: give it the token it missed.
-          issued = active.token;
-        } else if (!active || Date.now() > reuseUntil) {
-          // A token replayed after its successors: treat the whole session as stolen. Only live
-          // tokens are touched, so revoked ancestors keep their old time and stay outside the
-          // reuse window; with no live token left, the session is over.
-          await db.query(
-            'update auth.refresh_tokens set revoked = true, updated_at = now() where session_id = $1 and not revoked',
-            [found.session_id],
-          );
-          return { error: 'already_used' as const };
-        }
-      }
-      if (issued === found.token) {
-        issued = newRefreshToken();
-        await db.query('update auth.refresh_tokens set revoked = true, updated_at = now() where id = $1', [found.id]);
-        await db.query(
-          `insert into auth.refresh_tokens (token, user_id, revoked, created_at, updated_at, parent, session_id)
-           values ($1, $2, false, now(), now(), $3, $4)`,
-          [issued, found.user_id, found.token, found.session_id],
-        );
-      }
-      await db.query('update auth.sessions set refreshed_at = now(), updated_at = now() where id = $1', [found.session_id]);
-      const user = (await db.query<UserRow>('select * from auth.users where id = $1', [found.user_id])).rows[0];
-      if (!user) return { error: 'not_found' as const };
-      const signedIn = Math.floor(new Date(user.last_sign_in_at ?? user.created_at).getTime() / 1000);
-      return { session: session(user, found.session_id, issued, signedIn) };
-    });
-    if (outcome.error === 'already_used') {
-      throw new AuthError(400, 'refresh_token_already_used', 'Invalid Refresh Token: Already Used');
-    }
-    if (outcome.error) throw new AuthError(400, 'refresh_token_not_found', 'Invalid Refresh Token: Refresh Token Not Found');
-    return outcome.session;
+    const outcome = await tx((db) => refreshSession(ctx, db, body.refresh_token));
+    if (outcome instanceof AuthError) throw outcome;
+    return outcome;
   }
 
-  async function isParent(db: PoolClient, token: string, child: string): Promise<boolean> {
-    const row = await db.query('select 1 from auth.refresh_tokens where token = $1 and parent = $2', [child, token]);
-    return (row.rowCount ?? 0) > 0;
+  /** A valid, unexpired JWT; GoTrue answers 403 bad_jwt otherwise. */
+  function claimsOf(req: IncomingMessage): Claims {
+    const token = bearer(req);
+    if (!token) throw new AuthError(401, 'no_authorization', 'This endpoint requires a valid Bearer token');
+    try {
+      return verifyJwt(token, ctx.jwtSecret);
+    } catch (err) {
+      throw new AuthError(403, 'bad_jwt', `invalid JWT: unable to parse or verify signature, ${(err as JwtError).message}`);
+    }
   }
 
   /** GoTrue's requireAuthentication: a valid JWT whose user and session still exist. */
   async function authenticated(req: IncomingMessage): Promise<{ claims: Claims; user: UserRow }> {
-    const token = bearer(req);
-    if (!token) throw new AuthError(401, 'no_authorization', 'This endpoint requires a valid Bearer token');
-    let claims: Claims;
-    try {
-      claims = verifyJwt(token, ctx.jwtSecret);
-    } catch (err) {
-      throw new AuthError(403, 'bad_jwt', `invalid JWT: unable to parse or verify signature, ${(err as JwtError).message}`);
-    }
+    const claims = claimsOf(req);
     if (typeof claims.sub !== 'string' || !/^[0-9a-f-]{36}$/i.test(claims.sub)) {
       throw new AuthError(403, 'bad_jwt', 'invalid claim: missing sub claim');
     }
-    const user = (await ctx.admin.query<UserRow>('select * from auth.users where id = $1', [claims.sub])).rows[0];
+    const user = await userById(ctx.admin, claims.sub);
     if (!user) throw new AuthError(403, 'user_not_found', 'User from sub claim in JWT does not exist');
     if (typeof claims.session_id === 'string') {
       const found = await ctx.admin.query('select 1 from auth.sessions where id = $1', [claims.session_id]);
@@ -209,6 +79,43 @@ export function createAuth(ctx: Context): Product {
       }
     }
     return { claims, user };
+  }
+
+  /** GoTrue's requireAdminCredentials: a JWT whose role is an admin role. */
+  function requireAdmin(req: IncomingMessage): void {
+    const claims = claimsOf(req);
+    if (!ADMIN_ROLES.includes(String(claims.role))) throw new AuthError(403, 'not_admin', 'User not allowed');
+  }
+
+  async function adminCreateUser(body: Record<string, unknown>) {
+    if (body.phone) throw new AuthError(400, 'validation_failed', 'Phone users are not supported by local-supabase');
+    if (!body.email) throw new AuthError(400, 'validation_failed', 'Cannot create a user without either an email or phone');
+    const email = normalizeEmail(body.email);
+    const given = objectOr(body.app_metadata, 'app_metadata');
+    const userMetadata = objectOr(body.user_metadata, 'user_metadata');
+    if (body.id !== undefined && (typeof body.id !== 'string' || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(body.id))) {
+      throw new AuthError(400, 'validation_failed', 'ID must conform to the uuid v4 format');
+    }
+    const exists = new AuthError(422, 'email_exists', 'A user with this email address has already been registered');
+    try {
+      return await tx(async (db) => {
+        if ((await db.query('select 1 from auth.users where email = $1', [email])).rowCount) throw exists;
+        const user = await insertUser(db, {
+          id: body.id as string | undefined,
+          email,
+          appMetadata: { provider: 'email', providers: ['email'], ...given },
+          userMetadata,
+          isAnonymous: false,
+          emailConfirmed: body.email_confirm === true,
+          identity: { provider: 'email', data: { email, email_verified: body.email_confirm === true } },
+        });
+        return userJson(db, user);
+      });
+    } catch (error) {
+      // Two creations of one address raced past the check: the unique index decided.
+      if ((error as { code?: string }).code === '23505') throw exists;
+      throw error;
+    }
   }
 
   async function logout(req: IncomingMessage, scope: string) {
@@ -241,25 +148,48 @@ export function createAuth(ctx: Context): Product {
   }
 
   async function dispatch(req: IncomingMessage, res: ServerResponse, path: string, url: URL) {
-    const route = `${req.method} ${path}`;
-    switch (route) {
+    const adminUser = /^\/admin\/users\/([^/]+)$/.exec(path);
+    if (adminUser && req.method === 'GET') {
+      requireAdmin(req);
+      const user = /^[0-9a-f-]{36}$/i.test(adminUser[1]) ? await userById(ctx.admin, adminUser[1]) : undefined;
+      if (!user) throw new AuthError(404, 'user_not_found', 'User not found');
+      return sendJson(res, 200, await userJson(ctx.admin, user));
+    }
+    switch (`${req.method} ${path}`) {
       case 'POST /signup':
-        return sendJson(res, 200, await signup(await jsonBody(req)));
+        return sendJson(res, 200, await signup(req, await jsonBody(req)));
       case 'POST /token': {
         const grant = url.searchParams.get('grant_type');
-        if (grant !== 'refresh_token') {
-          throw new AuthError(400, 'unsupported_grant_type', 'unsupported_grant_type');
-        }
+        if (grant !== 'refresh_token') throw new AuthError(400, 'unsupported_grant_type', 'unsupported_grant_type');
+        limit('tokenRefresh', req);
         return sendJson(res, 200, await refresh(await jsonBody(req)));
       }
-      case 'GET /user':
-        return sendJson(res, 200, userJson((await authenticated(req)).user));
+      case 'POST /verify': {
+        limit('tokenVerifications', req);
+        const body = await jsonBody(req);
+        return sendJson(res, 200, await tx((db) => verifyOneTimeToken(ctx, db, body)));
+      }
+      case 'GET /wechat_mini/login':
+        limit('signInSignUps', req);
+        return sendJson(res, 200, await wechatMiniLogin(ctx, url.searchParams.get('code'), tx));
+      case 'POST /admin/users':
+        requireAdmin(req);
+        return sendJson(res, 200, await adminCreateUser(await jsonBody(req)));
+      case 'POST /admin/generate_link': {
+        requireAdmin(req);
+        const body = await jsonBody(req);
+        return sendJson(res, 200, await tx((db) => generateLink(ctx, db, body)));
+      }
+      case 'GET /user': {
+        const { user } = await authenticated(req);
+        return sendJson(res, 200, await userJson(ctx.admin, user));
+      }
       case 'POST /logout':
         await logout(req, url.searchParams.get('scope') ?? 'global');
         return sendJson(res, 204, undefined);
       case 'GET /settings':
         return sendJson(res, 200, {
-          external: { anonymous_users: true, email: false, phone: false },
+          external: { anonymous_users: ctx.auth.anonymousSignIns, email: false, phone: false },
           disable_signup: false,
           mailer_autoconfirm: false,
           phone_autoconfirm: false,
