@@ -11,6 +11,7 @@ import { ProfileStore } from '../miniprogram/core/profile';
 import { memoryStore } from '../miniprogram/core/ports';
 import { RoomSession } from '../miniprogram/core/room-session';
 import { SupabaseBackend, storageUploader } from '../miniprogram/core/supabase-backend';
+import { localWechatLogin } from '../scripts/node-client';
 import type { RoomPatch } from '../miniprogram/core/types';
 import { setServicesForTest } from '../miniprogram/services';
 import { startTestServer } from '../test/support/server';
@@ -156,7 +157,7 @@ async function requestsPerReceivedMessage(): Promise<{ figure: Figure; notes: Re
     const writer = createClient(server.url, server.anonKey, options('bench-writer', {}));
     const noFiles = async () => new Uint8Array();
     const session = new RoomSession({
-      backend: new SupabaseBackend(reader, storageUploader(reader, noFiles)),
+      backend: new SupabaseBackend(reader, storageUploader(reader, noFiles), localWechatLogin(server.url, server.anonKey, '读者')),
       store: memoryStore(),
       roomSlug: ROOM_SLUG,
       profile: () => ({ name: '读者', color: '#1f618d' }),
@@ -170,7 +171,7 @@ async function requestsPerReceivedMessage(): Promise<{ figure: Figure; notes: Re
     const page = renderRoom();
     await pageInstance(page).onLoad({});
     await connected;
-    const writerBackend = new SupabaseBackend(writer, storageUploader(writer, noFiles));
+    const writerBackend = new SupabaseBackend(writer, storageUploader(writer, noFiles), localWechatLogin(server.url, server.anonKey, '写者'));
     await writerBackend.userId();
     const room = await writerBackend.findRoom(ROOM_SLUG);
     // Let the gap-fill that follows the subscribe finish before counting.

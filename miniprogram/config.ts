@@ -6,3 +6,9 @@ export const SUPABASE_URL = 'http://127.0.0.1:54321';
 export const SUPABASE_ANON_KEY =
   'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6ImFub24iLCJleHAiOjE5ODM4MTI5OTZ9.CRXP1A7WOeoJeXxjNni43kdQwgnWNReilDMblYTn_I0';
 export const ROOM_SLUG = 'lobby';
+/**
+ * How people log in with WeChat: 'function' on stock Supabase (the wechat-login Edge Function,
+ * deployed with `npm run functions:deploy`), 'memfire' on MemFire Cloud (its built-in WeChat login).
+ * local-supabase serves both.
+ */
+export const WECHAT_LOGIN: 'function' | 'memfire' = 'function';

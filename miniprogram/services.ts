@@ -21,7 +21,7 @@ let current: Services | null = null;
 /** The real services over a WeChat platform (a test may pass one built on its own `wx`). */
 export function createServices(platform: WechatPlatform = createPlatform()): Services {
   const profiles = new ProfileStore(platform.store);
-  const backend = new SupabaseBackend(platform.supabase, platform.uploader);
+  const backend = new SupabaseBackend(platform.supabase, platform.uploader, platform.login);
   let session: RoomSession | null = null;
   return {
     profiles,

@@ -1,11 +1,14 @@
 // The chat room from a terminal, with the same core as the mini program, over Node's fetch and
 // the `ws` WebSocket (realtime vsn 1.0.0). For people without WeChat, demos and load tests.
 //
-//   npm run chat -- --name 楚留香 --color '#c0392b' [--url URL --key ANON_KEY] [--room lobby] [--store FILE]
+//   npm run chat -- --as 楚留香 [--name 楚留香] [--color '#c0392b'] [--url URL --key ANON_KEY] [--room lobby] [--store FILE]
 //
+// --as is who you are: the WeChat person the terminal logs in as through local-supabase's fake
+// WeChat API (the same person every time, so two terminals with two names are two people).
+// --name is the role you speak as (default: the --as name).
 // Typed lines are sent; commands: /image <file>, /name <name>, /color <#rrggbb>, /retry, /help, /quit.
-// The session, the role and the outbox live in a JSON file (default .local/chat-<name>.json), so a
-// restart keeps the same user and delivers messages that were still waiting.
+// The session, the role and the outbox live in a JSON file (default .local/chat-<as>.json), so a
+// restart keeps the same session and delivers messages that were still waiting.
 import './quiet-node-warning';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,15 +21,18 @@ import { nameProblemMessage, ProfileStore, randomProfile } from '../miniprogram/
 import { checkColor } from '../miniprogram/core/rules';
 import { RoomSession } from '../miniprogram/core/room-session';
 import type { ChatMessage, Profile, RoomPatch } from '../miniprogram/core/types';
-import { nodeBackend, nodeClient } from './node-client';
+import { localWechatLogin, nodeBackend, nodeClient } from './node-client';
 
-const USAGE = `usage: npm run chat -- [--name NAME] [--color #rrggbb] [--url URL] [--key ANON_KEY] [--room SLUG] [--store FILE]
+const USAGE = `usage: npm run chat -- --as PERSON [--name NAME] [--color #rrggbb] [--url URL] [--key ANON_KEY] [--room SLUG] [--store FILE]
 commands: /image <file>  /name <name>  /color <#rrggbb>  /retry  /help  /quit`;
 
+/** Where the store keeps the person the terminal logs in as. */
+const PERSON_KEY = 'cli:person';
 /** How long /quit waits for messages still being sent. */
 const QUIT_DRAIN_MS = 10000;
 
 interface Options {
+  as?: string;
   name?: string;
   color?: string;
   url: string;
@@ -40,6 +46,7 @@ class UsageError extends Error {}
 function parseArgs(argv: string[]): Options {
   const options: Options = { url: SUPABASE_URL, key: SUPABASE_ANON_KEY, room: ROOM_SLUG };
   const flags: Record<string, keyof Options> = {
+    '--as': 'as',
     '--name': 'name',
     '--color': 'color',
     '--url': 'url',
@@ -136,14 +143,15 @@ function render(patch: RoomPatch, print: (line: string) => void): void {
   }
 }
 
-/** The role from the flags, else the saved one, else a random one; an invalid flag is a usage error. */
+/** The role from the flags, else the saved one, else the person's name in a random colour; an invalid flag is a usage error. */
 async function chooseProfile(profiles: ProfileStore, options: Options): Promise<Profile> {
   const nameProblem = options.name === undefined ? null : nameProblemMessage(options.name);
   if (nameProblem) throw new UsageError(`invalid --name ${JSON.stringify(options.name)}: ${nameProblem}`);
   if (options.color !== undefined && !checkColor(options.color)) {
     throw new UsageError(`invalid --color ${JSON.stringify(options.color)}: ${t('colorInvalid')} (#rrggbb)`);
   }
-  const base = (await profiles.load()) ?? randomProfile();
+  const random = randomProfile();
+  const base = (await profiles.load()) ?? { ...random, name: options.as && !nameProblemMessage(options.as) ? options.as : random.name };
   const profile = { name: options.name ?? base.name, color: options.color ?? base.color };
   await profiles.save(profile);
   return profile;
@@ -171,14 +179,18 @@ function hasSending(session: RoomSession): boolean {
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
-  const storeFile = options.store ?? path.join('.local', `chat-${options.name ?? 'default'}.json`);
+  const storeFile = options.store ?? path.join('.local', `chat-${options.as ?? options.name ?? 'default'}.json`);
   const store = fileStore(storeFile);
+  // The store remembers who logged in, so a restart with --store alone is the same person.
+  const person = options.as ?? (await store.get<string>(PERSON_KEY)) ?? options.name;
+  if (!person) throw new UsageError('--as PERSON is required: who you log in as');
+  await store.set(PERSON_KEY, person);
   const profiles = new ProfileStore(store);
   const profile = await chooseProfile(profiles, options);
   const print = (line: string) => process.stdout.write(`${line}\n`);
 
   const client = nodeClient(options.url, options.key, store);
-  const backend = nodeBackend(client);
+  const backend = nodeBackend(client, localWechatLogin(options.url, options.key, person));
 
   // Fail fast with a clear message when the server cannot be reached at all.
   try {
@@ -188,7 +200,7 @@ async function main(): Promise<void> {
     console.error(
       failure.status === 0
         ? `chat: cannot reach ${options.url} (${failure.message}). Is the server running? Try \`npm start\`.`
-        : `chat: ${options.url} refused to sign in: ${failure.detail}. Check --url and --key.`,
+        : `chat: ${options.url} refused the WeChat login of ${person}: ${failure.detail}. Check --url and --key; only local-supabase's fake WeChat API knows terminal people.`,
     );
     process.exit(1);
   }

@@ -76,7 +76,7 @@ export interface ImageUploader {
  * first), whatever order the query used. Every method rejects with a BackendFailure.
  */
 export interface Backend {
-  /** The signed-in user's id; signs in anonymously first when there is no session. */
+  /** The signed-in user's id; signs in with WeChat first when there is no valid session. */
   userId(): Promise<string>;
   findRoom(slug: string): Promise<RoomRow>;
   /** The newest `limit` messages of the room. */

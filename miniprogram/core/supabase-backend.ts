@@ -14,6 +14,7 @@ import {
   type UploadTask,
 } from './ports';
 import type { MessageRow, PickedImage, RoomRow } from './types';
+import { authFailure, signInWithWechat, type WechatLogin } from './wechat-login';
 
 export const IMAGES_BUCKET = 'images';
 
@@ -26,10 +27,6 @@ interface ErrorAnswer {
 function failureOf({ error, status }: ErrorAnswer): BackendFailure {
   const message = error ? error.message : 'no data';
   return new BackendFailure(status || 0, (error && error.code) || '', message);
-}
-
-function authFailure(error: { message: string; status?: number; code?: string }): BackendFailure {
-  return new BackendFailure(error.status || 0, error.code || '', error.message);
 }
 
 /** Storage errors carry Storage's own statusCode; a 409 means the object already exists. */
@@ -45,16 +42,18 @@ export class SupabaseBackend implements Backend {
   constructor(
     private readonly client: SupabaseClient,
     private readonly uploader: ImageUploader,
+    private readonly login: WechatLogin,
   ) {}
 
   async userId(): Promise<string> {
     const current = await this.client.auth.getSession();
     if (current.error) throw authFailure(current.error);
     if (current.data.session) return current.data.session.user.id;
-    const signIn = await this.client.auth.signInAnonymously();
-    if (signIn.error) throw authFailure(signIn.error);
-    if (!signIn.data.user) throw new BackendFailure(500, '', 'anonymous sign-in returned no user');
-    return signIn.data.user.id;
+    await signInWithWechat(this.client, this.login);
+    const signedIn = await this.client.auth.getSession();
+    if (signedIn.error) throw authFailure(signedIn.error);
+    if (!signedIn.data.session) throw new BackendFailure(500, '', 'WeChat login left no session');
+    return signedIn.data.session.user.id;
   }
 
   async findRoom(slug: string): Promise<RoomRow> {

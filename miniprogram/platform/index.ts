@@ -1,10 +1,13 @@
 // Everything WeChat-specific the core and the pages need, created once per app.
-import { SUPABASE_ANON_KEY, SUPABASE_URL } from '../config';
+import { SUPABASE_ANON_KEY, SUPABASE_URL, WECHAT_LOGIN } from '../config';
 import type { ImageUploader, KeyValueStore } from '../core/ports';
 import type { PickedImage } from '../core/types';
+import type { WechatLogin } from '../core/wechat-login';
 import type { SupabaseClient } from '../vendor/supabase';
+import { createWxFetch } from './fetch';
 import { createImageUploader, pickImage } from './images';
 import { watchApp, type AppWatcher } from './lifecycle';
+import { wxLoginCode } from './login';
 import { deviceStore } from './storage';
 import { createWechatClient, type BackendConfig } from './supabase';
 
@@ -12,12 +15,14 @@ export interface WechatPlatform {
   supabase: SupabaseClient;
   store: KeyValueStore;
   uploader: ImageUploader;
+  login: WechatLogin;
   pickImage(): Promise<PickedImage | null>;
   app: AppWatcher;
 }
 
 export function createPlatform(config: BackendConfig = { url: SUPABASE_URL, anonKey: SUPABASE_ANON_KEY }): WechatPlatform {
-  const supabase = createWechatClient(config);
+  const fetch = createWxFetch();
+  const supabase = createWechatClient(config, fetch);
   const uploader = createImageUploader({
     ...config,
     accessToken: async () => {
@@ -27,5 +32,6 @@ export function createPlatform(config: BackendConfig = { url: SUPABASE_URL, anon
       return data.session.access_token;
     },
   });
-  return { supabase, store: deviceStore, uploader, pickImage, app: watchApp(supabase) };
+  const login: WechatLogin = { path: WECHAT_LOGIN, code: wxLoginCode, url: config.url, anonKey: config.anonKey, fetch };
+  return { supabase, store: deviceStore, uploader, login, pickImage, app: watchApp(supabase) };
 }

@@ -2,7 +2,7 @@
 // session in wx storage, realtime over wx.connectSocket with protocol vsn 1.0.0 (plain JSON
 // frames: no TextEncoder needed, and understood by older Supabase-compatible servers).
 import { createClient, SUPABASE_JS_VERSION, type SupabaseClient, type SupabaseClientOptions } from '../vendor/supabase';
-import { createWxFetch } from './fetch';
+import type { WxFetch } from './fetch';
 import { supabaseAuthStorage } from '../core/supabase-backend';
 import { deviceStore } from './storage';
 import { WxWebSocket } from './websocket';
@@ -18,10 +18,10 @@ type ClientOptions = SupabaseClientOptions<'public'>;
 type ClientFetch = NonNullable<NonNullable<ClientOptions['global']>['fetch']>;
 type ClientTransport = NonNullable<NonNullable<ClientOptions['realtime']>['transport']>;
 
-export function createWechatClient(config: BackendConfig): SupabaseClient {
+export function createWechatClient(config: BackendConfig, fetch: WxFetch): SupabaseClient {
   return createClient(config.url, config.anonKey, {
     global: {
-      fetch: createWxFetch() as unknown as ClientFetch,
+      fetch: fetch as unknown as ClientFetch,
       // The default claims runtime=node, which would mislead anyone reading server logs.
       headers: { 'X-Client-Info': `supabase-js-wechat/${SUPABASE_JS_VERSION}` },
     },
