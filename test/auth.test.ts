@@ -5,7 +5,7 @@ import { anonymousUser, client, startTestServer, type TestServer } from './suppo
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer({ refreshTokenReuseInterval: 0 });
+  server = await startTestServer({ config: { auth: { refreshTokenReuseInterval: 0, anonymousSignIns: true } } });
 });
 afterAll(() => server.stop());
 
@@ -159,7 +159,7 @@ test('the gateway requires a known apikey on auth, rest and realtime routes and 
 describe('with a 1 s reuse interval', () => {
   let slow: TestServer;
   beforeAll(async () => {
-    slow = await startTestServer({ refreshTokenReuseInterval: 1 });
+    slow = await startTestServer({ config: { auth: { refreshTokenReuseInterval: 1, anonymousSignIns: true } } });
   });
   afterAll(() => slow.stop());
 

@@ -40,9 +40,10 @@ describe('bad input', () => {
     [['--color', 'red'], /invalid --color "red"/],
     [['--colour', '#c0392b'], /unknown argument --colour/],
     [['--name'], /--name needs a value/],
+    [['--as'], /--as needs a value/],
   ])('%j exits 2 with a clear message and the usage', async (args, message) => {
     const dir = tempDir('chat-cli-');
-    const { code, stderr } = await chat([...args, '--store', path.join(dir, 'store.json')]).exited;
+    const { code, stderr } = await chat(['--as', '测试者', ...args, '--store', path.join(dir, 'store.json')]).exited;
     expect(code).toBe(2);
     expect(stderr).toMatch(message);
     expect(stderr).toContain('usage: npm run chat');
@@ -55,7 +56,7 @@ describe('bad input', () => {
     const port = (probe.address() as net.AddressInfo).port;
     await new Promise((resolve) => probe.close(resolve));
     const dir = tempDir('chat-cli-');
-    const { code, stderr } = await chat(['--url', `http://127.0.0.1:${port}`, '--name', '楚留香', '--store', path.join(dir, 's.json')]).exited;
+    const { code, stderr } = await chat(['--url', `http://127.0.0.1:${port}`, '--as', '楚留香', '--store', path.join(dir, 's.json')]).exited;
     expect(code).toBe(1);
     expect(stderr).toContain(`cannot reach http://127.0.0.1:${port}`);
     fs.rmSync(dir, { recursive: true, force: true });
@@ -82,12 +83,18 @@ describe('against local-supabase', () => {
 
   const base = () => ['--url', server.url, '--key', server.anonKey];
 
+  test('without --as (or a store that remembers one) it exits 2 and says who is missing', async () => {
+    const { code, stderr } = await chat([...base(), '--store', path.join(dir, 'nobody.json')]).exited;
+    expect(code).toBe(2);
+    expect(stderr).toContain('--as PERSON is required');
+  });
+
   test('a typed line lands in the database and shows in a second client; a restart keeps the same user', async () => {
     const storeA = path.join(dir, 'a.json');
-    const listener = chat([...base(), '--name', '陆小凤', '--color', '#117a65', '--store', path.join(dir, 'b.json')]);
+    const listener = chat([...base(), '--as', '陆小凤', '--color', '#117a65', '--store', path.join(dir, 'b.json')]);
     await waitFor('listener connected', () => listener.output().includes('已连接'), 30000);
 
-    const writer = chat([...base(), '--name', '楚留香', '--color', '#c0392b', '--store', storeA]);
+    const writer = chat([...base(), '--as', '楚留香', '--color', '#c0392b', '--store', storeA]);
     await waitFor('writer connected', () => writer.output().includes('已连接'), 30000);
     writer.child.stdin.write('来自终端的问候\n');
 
@@ -117,5 +124,14 @@ describe('against local-supabase', () => {
     await waitFor('second line in the listener', () => listener.output().includes('楚留香: 再来一句'), 30000);
     listener.child.stdin.write('/quit\n');
     expect((await listener.exited).code).toBe(0);
+
+    // Two terminals are two people; the same person on a fresh device (new store, new login) is the same user.
+    const elsewhere = chat([...base(), '--as', '楚留香', '--name', '楚留香', '--store', path.join(dir, 'elsewhere.json')]);
+    elsewhere.child.stdin.end('换了台设备\n');
+    expect((await elsewhere.exited).code).toBe(0);
+    const { rows: third } = await db.query(`select user_id from public.messages where body = '换了台设备'`);
+    expect(third).toEqual([{ user_id: first[0].user_id }]);
+    const { rows: people } = await db.query(`select raw_app_meta_data ->> 'openid' as openid from auth.users order by created_at`);
+    expect(people.map((p) => p.openid)).toEqual([server.wechat!.openidOf('陆小凤'), server.wechat!.openidOf('楚留香')]);
   });
 });

@@ -12,7 +12,8 @@ import { IMAGE_FIXTURES, RenderedList } from './core-fakes';
 import { startFaultProxy } from './support/fault-proxy';
 import { startTestServer, tempDir, type TestServer } from './support/server';
 import { waitFor } from './support/wait';
-import { nodeBackend, nodeClient } from '../scripts/node-client';
+import { localWechatLogin, nodeBackend, nodeClient } from '../scripts/node-client';
+import { signInWithWechat, type WechatLogin } from '../miniprogram/core/wechat-login';
 
 jest.setTimeout(60000);
 
@@ -20,17 +21,20 @@ jest.setTimeout(60000);
 interface Device {
   client: SupabaseClient;
   store: ReturnType<typeof memoryStore>;
+  login: WechatLogin;
 }
 
-/** What one phone has: a supabase-js client (its session kept in the device store) and the store. */
-function device(url: string, anonKey: string, store = memoryStore()): Device {
-  return { client: nodeClient(url, anonKey, store, { autoRefreshToken: false }), store };
+let phones = 0;
+
+/** What one phone has: a supabase-js client (its session kept in the device store), the store, its WeChat account. */
+function device(url: string, anonKey: string, store = memoryStore(), person = `phone-${++phones}`): Device {
+  return { client: nodeClient(url, anonKey, store, { autoRefreshToken: false }), store, login: localWechatLogin(url, anonKey, person) };
 }
 
 const openSessions: Array<{ session: RoomSession; client: SupabaseClient }> = [];
 
 async function openRoom(dev: Device, name = '楚留香') {
-  const backend = nodeBackend(dev.client);
+  const backend = nodeBackend(dev.client, dev.login);
   const session = new RoomSession({ backend, store: dev.store, roomSlug: 'lobby', profile: () => ({ name, color: '#c0392b' }) });
   const rendered = new RenderedList();
   session.onPatch(rendered.apply);
@@ -58,9 +62,8 @@ async function rows(where = 'true'): Promise<Array<{ id: number; body: string | 
 
 /** Another user writing through their own official client. */
 async function otherUser(): Promise<SupabaseClient> {
-  const { client } = device(server.url, server.anonKey);
-  const { error } = await client.auth.signInAnonymously();
-  if (error) throw error;
+  const { client, login } = device(server.url, server.anonKey);
+  await signInWithWechat(client, login);
   return client;
 }
 

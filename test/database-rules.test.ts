@@ -3,9 +3,9 @@
 // the client's rules and the database's cannot drift apart unnoticed.
 import { randomUUID } from 'node:crypto';
 import { NAME_MAX, RATE_LIMIT, TEXT_MAX, checkName, checkText } from '../miniprogram/core/rules';
-import { anonymousUser, client, startTestServer, superuserQuery, textMessage as message, type TestServer } from './support/server';
+import { wechatUser, client, startTestServer, superuserQuery, textMessage as message, type TestServer } from './support/server';
 
-type User = Awaited<ReturnType<typeof anonymousUser>>;
+type User = Awaited<ReturnType<typeof wechatUser>>;
 let server: TestServer;
 let a: User;
 let b: User;
@@ -13,8 +13,8 @@ let roomId: number;
 
 beforeAll(async () => {
   server = await startTestServer();
-  a = await anonymousUser(server);
-  b = await anonymousUser(server);
+  a = await wechatUser(server);
+  b = await wechatUser(server);
   const { data, error } = await a.sb.from('rooms').select('id').eq('slug', 'lobby').single();
   expect(error).toBeNull();
   roomId = data!.id;

@@ -4,7 +4,7 @@ import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { signJwt } from '../local-supabase/src/jwt';
 import { RawSocket, waitFor } from './support/realtime';
-import { anonymousUser, client, startTestServer, superuserQuery, type TestServer } from './support/server';
+import { wechatUser, client, startTestServer, superuserQuery, type TestServer } from './support/server';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -51,7 +51,7 @@ test('peers that reset while their upgrade is being refused do not crash the ser
 });
 
 test('a database connection killed in the middle of a request is survived', async () => {
-  const user = await anonymousUser(server);
+  const user = await wechatUser(server);
   const { port } = new URL(server.url);
   const upload = net.connect(Number(port), '127.0.0.1');
   upload.on('error', () => undefined);
@@ -86,7 +86,7 @@ test('realtime refuses a signed token that names a role outside the API roles', 
 });
 
 test('a realtime client flooding frames is closed; others keep their service', async () => {
-  const user = await anonymousUser(server);
+  const user = await wechatUser(server);
   const flooder = await RawSocket.open(server, '1.0.0');
   const bystander = await RawSocket.open(server, '1.0.0');
   const join = { config: { postgres_changes: [{ event: 'INSERT', schema: 'public', table: 'messages' }] }, access_token: user.session.access_token };
@@ -100,7 +100,7 @@ test('a realtime client flooding frames is closed; others keep their service', a
 });
 
 test('a join with more bindings than allowed is refused', async () => {
-  const user = await anonymousUser(server);
+  const user = await wechatUser(server);
   const socket = await RawSocket.open(server, '1.0.0');
   const binding = { event: 'INSERT', schema: 'public', table: 'messages' };
   const ref = socket.push('realtime:many', 'phx_join', {

@@ -3,18 +3,18 @@
 // they were, and leave the server answering normally.
 import { randomUUID } from 'node:crypto';
 import { signJwt } from '../local-supabase/src/jwt';
-import { anonymousUser, startTestServer, textMessage, type TestServer } from './support/server';
+import { wechatUser, startTestServer, textMessage, type TestServer } from './support/server';
 import { databaseFingerprint, directoryFingerprint } from './support/snapshot';
 
-type User = Awaited<ReturnType<typeof anonymousUser>>;
+type User = Awaited<ReturnType<typeof wechatUser>>;
 let server: TestServer;
 let a: User;
 let b: User;
 
 beforeAll(async () => {
   server = await startTestServer();
-  a = await anonymousUser(server);
-  b = await anonymousUser(server);
+  a = await wechatUser(server);
+  b = await wechatUser(server);
 });
 afterAll(() => server.stop());
 

@@ -2,9 +2,9 @@
 // client might against user B and the system. All of it must be denied with the expected status.
 import { randomUUID } from 'node:crypto';
 import { exactly, subscribeChanges } from './support/realtime';
-import { anonymousUser, startTestServer, superuserQuery, textMessage as message, type TestServer } from './support/server';
+import { wechatUser, startTestServer, superuserQuery, textMessage as message, type TestServer } from './support/server';
 
-type User = Awaited<ReturnType<typeof anonymousUser>>;
+type User = Awaited<ReturnType<typeof wechatUser>>;
 let server: TestServer;
 let a: User;
 let b: User;
@@ -19,9 +19,9 @@ const textMessage = (overrides: Record<string, unknown> = {}) => message(1, over
 
 
 beforeAll(async () => {
-  server = await startTestServer({ refreshTokenReuseInterval: 0 });
-  a = await anonymousUser(server);
-  b = await anonymousUser(server);
+  server = await startTestServer({ config: { auth: { refreshTokenReuseInterval: 0 } } });
+  a = await wechatUser(server);
+  b = await wechatUser(server);
   const bRow = (await b.sb.from('messages').insert(textMessage()).select('id, client_id').single()).data!;
   bMessageId = bRow.id;
   bClientId = bRow.client_id;
@@ -150,13 +150,13 @@ describe('sessions', () => {
   }
 
   test("A's refresh token is useless after logout", async () => {
-    const user = await anonymousUser(server);
+    const user = await wechatUser(server);
     expect((await user.sb.auth.signOut()).error).toBeNull();
     expect(await refresh(user.session.refresh_token)).toMatchObject({ status: 400, body: { code: 'refresh_token_not_found' } });
   });
 
   test('a refresh token reused after rotation is rejected, and the session with it', async () => {
-    const user = await anonymousUser(server);
+    const user = await wechatUser(server);
     const second = await refresh(user.session.refresh_token);
     const third = await refresh(second.body.refresh_token);
     expect(third.status).toBe(200);

@@ -3,7 +3,7 @@
 import type { RealtimeChannel, SupabaseClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 import { QUIET_MS, RawSocket, sleep, VSNS, waitFor, type Vsn } from './support/realtime';
-import { anonymousUser, startTestServer, type TestServer } from './support/server';
+import { wechatUser, startTestServer, type TestServer } from './support/server';
 
 let server: TestServer;
 
@@ -39,8 +39,8 @@ const pairs: Array<[Vsn, Vsn]> = [
 
 describe.each(pairs)('broadcast from vsn %s to vsn %s', (fromVsn, toVsn) => {
   test('reaches the other member; self and ack as configured', async () => {
-    const a = await anonymousUser(server, { vsn: fromVsn });
-    const b = await anonymousUser(server, { vsn: toVsn });
+    const a = await wechatUser(server, { vsn: fromVsn });
+    const b = await wechatUser(server, { vsn: toVsn });
     const topic = `chat-${fromVsn}-${toVsn}`;
     const sender = await join(a.sb, topic, { broadcast: { self: true, ack: true } });
     const receiver = await join(b.sb, topic, { broadcast: { self: false, ack: false } });
@@ -67,7 +67,7 @@ test('vsn 2 subscribers receive broadcasts as binary kind-4 frames', async () =>
   const raw = await RawSocket.open(server, '2.0.0');
   const joinRef = raw.push('realtime:binary', 'phx_join', { config: {}, access_token: server.anonKey }, '1');
   expect((await raw.reply(joinRef)).status).toBe('ok');
-  const sender = await anonymousUser(server, { vsn: '2.0.0' });
+  const sender = await wechatUser(server, { vsn: '2.0.0' });
   const channel = await join(sender.sb, 'binary', { broadcast: { ack: true } });
   expect(await channel.channel.send({ type: 'broadcast', event: 'typing', payload: { n: 1 } })).toBe('ok');
   const frame = await waitFor('a binary frame', () => raw.frames.find((f): f is Buffer => Buffer.isBuffer(f)));
@@ -80,8 +80,8 @@ test('vsn 2 subscribers receive broadcasts as binary kind-4 frames', async () =>
 
 describe.each(VSNS)('presence, vsn %s', (vsn) => {
   test('state after join, joins and leaves on track, untrack, leave and a dropped socket', async () => {
-    const alice = await anonymousUser(server, { vsn });
-    const bob = await anonymousUser(server, { vsn });
+    const alice = await wechatUser(server, { vsn });
+    const bob = await wechatUser(server, { vsn });
     const topic = `lobby-${vsn}`;
     const seen: { joins: string[]; leaves: string[] } = { joins: [], leaves: [] };
     const a = await join(alice.sb, topic, { presence: { key: 'alice' } }, (c) =>

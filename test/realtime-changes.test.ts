@@ -13,7 +13,7 @@ import {
   VSNS,
   waitFor,
 } from './support/realtime';
-import { anonymousUser, client, startTestServer, superuserQuery, type TestServer } from './support/server';
+import { wechatUser, client, startTestServer, superuserQuery, type TestServer } from './support/server';
 
 let server: TestServer;
 
@@ -64,9 +64,9 @@ describe.each(VSNS)('vsn %s', (vsn) => {
   });
 
   test('a room subscriber gets exactly one INSERT with the full row; other rooms and anon get nothing', async () => {
-    const reader = await anonymousUser(server, { vsn });
-    const otherRoom = await anonymousUser(server, { vsn });
-    const sender = await anonymousUser(server, { vsn });
+    const reader = await wechatUser(server, { vsn });
+    const otherRoom = await wechatUser(server, { vsn });
+    const sender = await wechatUser(server, { vsn });
     const anon = client(server, { vsn });
     const inRoom = await subscribeChanges(reader.sb, `room:${roomA}`, [{ event: 'INSERT', table: 'messages', filter: `room_id=eq.${roomA}` }]);
     const elsewhere = await subscribeChanges(otherRoom.sb, `room:${roomB}`, [{ event: 'INSERT', table: 'messages', filter: `room_id=eq.${roomB}` }]);
@@ -93,8 +93,8 @@ describe.each(VSNS)('vsn %s', (vsn) => {
   });
 
   test('RLS and column privileges decide delivery: only the owner gets the row, without the secret column', async () => {
-    const owner = await anonymousUser(server, { vsn });
-    const stranger = await anonymousUser(server, { vsn });
+    const owner = await wechatUser(server, { vsn });
+    const stranger = await wechatUser(server, { vsn });
     const mine = await subscribeChanges(owner.sb, 'notes', [{ event: '*', table: 'rt_notes' }]);
     const theirs = await subscribeChanges(stranger.sb, 'notes', [{ event: '*', table: 'rt_notes' }]);
 
@@ -119,8 +119,8 @@ describe.each(VSNS)('vsn %s', (vsn) => {
   });
 
   test('UPDATE carries new and old rows to readers; DELETE reaches every subscriber with the key only', async () => {
-    const owner = await anonymousUser(server, { vsn });
-    const stranger = await anonymousUser(server, { vsn });
+    const owner = await wechatUser(server, { vsn });
+    const stranger = await wechatUser(server, { vsn });
     const { rows } = await superuserQuery<{ id: string }>(
       server.dbUrl,
       `insert into public.rt_notes (owner, title, secret) values ($1, 'draft', 'hidden') returning id`,
@@ -151,7 +151,7 @@ describe.each(VSNS)('vsn %s', (vsn) => {
   });
 
   test('without RLS and with the default replica identity, old rows carry the key alone', async () => {
-    const user = await anonymousUser(server, { vsn });
+    const user = await wechatUser(server, { vsn });
     const id = vsn === '1.0.0' ? 1 : 2;
     const sub = await subscribeChanges(user.sb, `plain:${id}`, [{ event: '*', table: 'rt_plain', filter: `id=eq.${id}` }]);
     await superuserQuery(server.dbUrl, `insert into public.rt_plain values ($1, 'one')`, [id]);
@@ -167,8 +167,8 @@ describe.each(VSNS)('vsn %s', (vsn) => {
   });
 
   test('filters: in, neq, gt and several ANDed', async () => {
-    const reader = await anonymousUser(server, { vsn });
-    const sender = await anonymousUser(server, { vsn });
+    const reader = await wechatUser(server, { vsn });
+    const sender = await wechatUser(server, { vsn });
     const roomC = await createRoom(server, `f${vsn.replace(/\./g, '')}-${Date.now()}`);
     const { data: before } = await sender.sb.from('messages').insert(message(roomC, 'before')).select('id').single();
     // A change committed just before a join may still be on its way from the WAL: let it pass.
@@ -191,7 +191,7 @@ describe.each(VSNS)('vsn %s', (vsn) => {
   });
 
   test('subscription errors arrive as system messages; the channel stays joined', async () => {
-    const user = await anonymousUser(server, { vsn });
+    const user = await wechatUser(server, { vsn });
     const unpublished = await subscribeChanges(user.sb, 'unpublished', [{ event: '*', table: 'rt_unpublished' }]);
     expect(unpublished.statuses).toContain('SUBSCRIBED');
     expect(unpublished.system).toEqual([
@@ -222,8 +222,8 @@ describe.each(VSNS)('vsn %s', (vsn) => {
   });
 
   test('a token refresh keeps the subscription delivering under the new claims', async () => {
-    const reader = await anonymousUser(server, { vsn });
-    const sender = await anonymousUser(server, { vsn });
+    const reader = await wechatUser(server, { vsn });
+    const sender = await wechatUser(server, { vsn });
     const sub = await subscribeChanges(reader.sb, `room:${roomA}`, [{ event: 'INSERT', table: 'messages', filter: `room_id=eq.${roomA}` }]);
     const send = async (body: string) => expect((await sender.sb.from('messages').insert(message(roomA, body))).error).toBeNull();
 

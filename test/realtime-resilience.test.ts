@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 import { createRoom, exactly, message, subscribeChanges, VSNS, waitFor, type Subscription, type Vsn } from './support/realtime';
-import { anonymousUser, startTestServer, superuserQuery, tempDir, type TestServer } from './support/server';
+import { wechatUser, startTestServer, superuserQuery, tempDir, type TestServer } from './support/server';
 
 const RECONNECT_MS = 30_000;
 jest.setTimeout(90_000);
@@ -22,7 +22,7 @@ async function trackedUser(server: TestServer, vsn: Vsn) {
       sockets.push(this);
     }
   }
-  const { sb, id } = await anonymousUser(server, { vsn, transport: TrackedWebSocket });
+  const { sb, id } = await wechatUser(server, { vsn, transport: TrackedWebSocket });
   return { sb, id, sockets };
 }
 
@@ -48,8 +48,8 @@ describe('one server', () => {
 
   test.each(VSNS)('vsn %s: a killed client socket is cleaned up, and the client comes back and receives', async (vsn) => {
     const victim = await trackedUser(server, vsn);
-    const watcher = await anonymousUser(server, { vsn });
-    const sender = await anonymousUser(server, { vsn });
+    const watcher = await wechatUser(server, { vsn });
+    const sender = await wechatUser(server, { vsn });
     const topic = `room:${roomId}:${vsn}`;
     const binding = { event: 'INSERT' as const, table: 'messages', filter: `room_id=eq.${roomId}` };
 
@@ -78,8 +78,8 @@ describe('one server', () => {
   });
 
   test('a dropped replication connection is re-established with a fresh slot, and clients rejoin to catch up', async () => {
-    const reader = await anonymousUser(server);
-    const sender = await anonymousUser(server);
+    const reader = await wechatUser(server);
+    const sender = await wechatUser(server);
     const sub = await subscribeChanges(reader.sb, `room:${roomId}`, [{ event: 'INSERT', table: 'messages', filter: `room_id=eq.${roomId}` }]);
     expect(await slotCount(server)).toBe(1);
     const before = (await superuserQuery<{ slot_name: string }>(server.dbUrl, 'select slot_name from pg_replication_slots')).rows[0].slot_name;
@@ -105,8 +105,8 @@ test('a restarted server (same data, same port) serves the clients that stayed c
   try {
     const roomId = await createRoom(server, 'restart');
     const binding = { event: 'INSERT' as const, table: 'messages', filter: `room_id=eq.${roomId}` };
-    const readers = await Promise.all(VSNS.map((vsn) => anonymousUser(server, { vsn })));
-    const sender = await anonymousUser(server);
+    const readers = await Promise.all(VSNS.map((vsn) => wechatUser(server, { vsn })));
+    const sender = await wechatUser(server);
     const subs = await Promise.all(readers.map((r) => subscribeChanges(r.sb, `room:${roomId}`, [binding])));
     expect(await slotCount(server)).toBe(1);
 

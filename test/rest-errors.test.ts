@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { signJwt } from '../local-supabase/src/jwt';
 import { CONFORMANCE_SQL, clientWithToken, token } from './support/rest-fixture';
-import { anonymousUser, client, startTestServer, superuserQuery, type TestServer } from './support/server';
+import { wechatUser, client, startTestServer, superuserQuery, type TestServer } from './support/server';
 
 let server: TestServer;
 let anon: SupabaseClient;
@@ -15,7 +15,7 @@ beforeAll(async () => {
   server = await startTestServer({ maxBodyBytes: 64 * 1024 });
   await superuserQuery(server.dbUrl, `${CONFORMANCE_SQL} insert into public.conformance (id, name) values (1, 'one');`);
   anon = client(server);
-  user = await anonymousUser(server);
+  user = await wechatUser(server);
 });
 
 afterAll(async () => {
@@ -80,7 +80,7 @@ describe('SQLSTATE → HTTP status', () => {
   test('PTxyz chooses the status: PT418 and the app rate limit PT429', async () => {
     const teapot = await user.sb.rpc('teapot');
     expect([teapot.status, teapot.error?.code, teapot.error?.message]).toEqual([418, 'PT418', 'short and stout']);
-    const sender = await anonymousUser(server);
+    const sender = await wechatUser(server);
     const message = () => ({ room_id: 1, username: '侠客', avatar_color: '#336699', body: 'hi', client_id: randomUUID() });
     for (let i = 0; i < 10; i++) expect((await sender.sb.from('messages').insert(message())).status).toBe(201);
     const limited = await sender.sb.from('messages').insert(message());

@@ -3,17 +3,17 @@
 // on_conflict, 201 vs 200), PATCH and DELETE under RLS, every RPC result shape, and the
 // transaction-local settings a request runs with.
 import { CONFORMANCE_SQL, clientWithToken } from './support/rest-fixture';
-import { anonymousUser, client, startTestServer, superuserQuery, type TestServer } from './support/server';
+import { wechatUser, client, startTestServer, superuserQuery, type TestServer } from './support/server';
 
 let server: TestServer;
-let a: Awaited<ReturnType<typeof anonymousUser>>;
-let b: Awaited<ReturnType<typeof anonymousUser>>;
+let a: Awaited<ReturnType<typeof wechatUser>>;
+let b: Awaited<ReturnType<typeof wechatUser>>;
 
 beforeAll(async () => {
   server = await startTestServer();
   await superuserQuery(server.dbUrl, CONFORMANCE_SQL);
-  a = await anonymousUser(server);
-  b = await anonymousUser(server);
+  a = await wechatUser(server);
+  b = await wechatUser(server);
 });
 
 afterAll(async () => {

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { signJwt } from '../local-supabase/src/jwt';
-import { anonymousUser, startTestServer, type TestServer } from './support/server';
+import { wechatUser, startTestServer, type TestServer } from './support/server';
 import {
   createOpenBucket,
   filesOutsidePostgres,
@@ -16,14 +16,14 @@ import {
 } from './support/storage';
 
 let server: TestServer;
-let alice: Awaited<ReturnType<typeof anonymousUser>>;
-let bob: Awaited<ReturnType<typeof anonymousUser>>;
+let alice: Awaited<ReturnType<typeof wechatUser>>;
+let bob: Awaited<ReturnType<typeof wechatUser>>;
 const SMALL_LIMIT = 1000;
 
 beforeAll(async () => {
   server = await startTestServer();
-  alice = await anonymousUser(server);
-  bob = await anonymousUser(server);
+  alice = await wechatUser(server);
+  bob = await wechatUser(server);
   await createOpenBucket(server, 'small', { fileSizeLimit: SMALL_LIMIT });
 });
 

@@ -2,7 +2,7 @@
 // more stalled uploads than the pool has connections, and the API still answers at once.
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { anonymousUser, startTestServer, superuserQuery, type TestServer } from './support/server';
+import { wechatUser, startTestServer, superuserQuery, type TestServer } from './support/server';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -11,7 +11,7 @@ beforeAll(async () => {
 afterAll(() => server.stop());
 
 test('30 stalled uploads do not stall REST, and leave no rows behind', async () => {
-  const user = await anonymousUser(server);
+  const user = await wechatUser(server);
   const { port } = new URL(server.url);
   const stalled = Array.from({ length: 30 }, () => {
     const req = http.request({

@@ -4,17 +4,17 @@
 import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { anonymousUser, client, startTestServer, type TestServer } from './support/server';
+import { wechatUser, client, startTestServer, type TestServer } from './support/server';
 import { createOpenBucket, filesUnder, json, multipart, objectRows, rawRequest, sql } from './support/storage';
 
 let server: TestServer;
-let alice: Awaited<ReturnType<typeof anonymousUser>>;
-let bob: Awaited<ReturnType<typeof anonymousUser>>;
+let alice: Awaited<ReturnType<typeof wechatUser>>;
+let bob: Awaited<ReturnType<typeof wechatUser>>;
 
 beforeAll(async () => {
   server = await startTestServer();
-  alice = await anonymousUser(server);
-  bob = await anonymousUser(server);
+  alice = await wechatUser(server);
+  bob = await wechatUser(server);
   await createOpenBucket(server, 'open');
 });
 

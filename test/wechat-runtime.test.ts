@@ -10,15 +10,16 @@ import path from 'node:path';
 import type { ChatMessage, ConnectionState, MessageRow, RoomPatch } from '../miniprogram/core/types';
 import type * as RoomSessionModule from '../miniprogram/core/room-session';
 import type * as ServicesModule from '../miniprogram/services';
+import type * as WechatLoginModule from '../miniprogram/core/wechat-login';
 import { gradientPng } from './support/png';
-import { anonymousUser, startTestServer, type TestServer } from './support/server';
+import { wechatUser, startTestServer, type TestServer } from './support/server';
 import { ABSENT_GLOBALS, createWechatRealm, launchWechatApp, type WechatApp } from './support/wechat-realm';
 import { waitFor } from './support/wait';
 
 const ROLE = { name: '楚留香', color: '#e4572e' };
 
 let server: TestServer;
-let other: Awaited<ReturnType<typeof anonymousUser>>;
+let other: Awaited<ReturnType<typeof wechatUser>>;
 let roomId: number;
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wechat-runtime-'));
 const storageFile = path.join(workDir, 'wx-storage.json');
@@ -28,7 +29,8 @@ const photo = path.join(workDir, 'photo.png');
 const running: WechatApp[] = [];
 
 function launch(): WechatApp {
-  const launched = launchWechatApp(server, { storageFile });
+  // Every launch is the same phone: the same storage and the same WeChat account.
+  const launched = launchWechatApp(server, { storageFile, wechat: { apiBase: server.wechat!.url, person: 'runtime-phone' } });
   const app: WechatApp = {
     ...launched,
     async close() {
@@ -102,7 +104,7 @@ function cryptoId(): string {
 beforeAll(async () => {
   fs.writeFileSync(photo, gradientPng(1400, 350));
   server = await startTestServer();
-  other = await anonymousUser(server, { vsn: '1.0.0' });
+  other = await wechatUser(server, { vsn: '1.0.0' });
   const { data, error } = await other.sb.from('rooms').select('id').eq('slug', 'lobby').single();
   if (error) throw error;
   roomId = (data as { id: number }).id;
@@ -129,11 +131,14 @@ describe('the realm', () => {
 describe('supabase-js in the WeChat realm', () => {
   let userId: string;
 
-  it('signs in anonymously and keeps the session in wx storage', async () => {
+  it('signs in with WeChat (wx.login, the wechat-login function, verifyOtp) and keeps the session in wx storage', async () => {
     const app = launch();
-    const { data, error } = await app.platform.supabase.auth.signInAnonymously();
+    const { signInWithWechat } = app.realm.require<typeof WechatLoginModule>('core/wechat-login');
+    await signInWithWechat(app.platform.supabase, app.platform.login);
+    const { data, error } = await app.platform.supabase.auth.getSession();
     expect(error).toBeNull();
-    userId = data.user!.id;
+    userId = data.session!.user.id;
+    expect(data.session!.user.app_metadata.openid).toBe(server.wechat!.openidOf('runtime-phone'));
     // Through the core's device store: its key prefix, and the session text stored as JSON.
     const stored = Object.entries(app.nodeWx.storage()).find(([key]) => /^auth:sb-.+-auth-token$/.test(key));
     expect(stored).toBeDefined();

@@ -18,7 +18,7 @@ import { pauseClient, resumeClient } from '../../miniprogram/platform/lifecycle'
 import type { ChatMessage, ConnectionState, Profile, RoomPatch } from '../../miniprogram/core/types';
 import { seededRandom, startFaultProxy, type FaultRecord, type Traffic } from './fault-proxy';
 import { sleep, waitFor } from './wait';
-import { nodeBackend, nodeClient } from '../../scripts/node-client';
+import { localWechatLogin, nodeBackend, nodeClient } from '../../scripts/node-client';
 
 export interface ChaosSize {
   clients: number;
@@ -193,7 +193,7 @@ export async function runChaos(target: ChaosTarget, size: ChaosSize, log: (line:
     // The terminal client's wiring (scripts/node-client.ts), its session in the device store.
     const { store, kill } = processStore(person.store);
     const sb = nodeClient(proxy.url, target.anonKey, store);
-    const backend = nodeBackend(sb);
+    const backend = nodeBackend(sb, localWechatLogin(proxy.url, target.anonKey, `chaos-${person.index}`));
     const session = new RoomSession({ backend, store, roomSlug: ROOM_SLUG, profile: () => person.profile });
     const stopListening = session.onPatch((patch) => onPatch(person, patch));
     return {

@@ -8,6 +8,8 @@ import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { startLocalSupabase, type LocalSupabase, type LocalSupabaseOptions } from '../../local-supabase/src/server';
+import { signInWithWechat } from '../../miniprogram/core/wechat-login';
+import { localWechatLogin } from '../../scripts/node-client';
 
 export type TestServer = LocalSupabase;
 
@@ -15,9 +17,17 @@ export function tempDir(prefix = 'local-supabase-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+/**
+ * Every client of a suite connects from 127.0.0.1, where a phone has an address of its own: the
+ * auth rate limits are raised by configuration (config.toml's [auth.rate_limit]), never bypassed.
+ * A suite that tests the limits passes its own.
+ */
+const MANY_PHONES = { anonymousUsers: 1e6, signInSignUps: 1e6, tokenRefresh: 1e6, tokenVerifications: 1e6 };
+
 export async function startTestServer(options: Partial<LocalSupabaseOptions> = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? tempDir();
-  const server = await startLocalSupabase({ port: 0, fast: true, ...options, dataDir });
+  const config = { ...options.config, auth: { ...options.config?.auth, rateLimits: { ...MANY_PHONES, ...options.config?.auth?.rateLimits } } };
+  const server = await startLocalSupabase({ port: 0, fast: true, ...options, config, dataDir });
   const stop = server.stop;
   return {
     ...server,
@@ -52,7 +62,25 @@ export function client(server: { url: string; anonKey: string }, options: Client
   });
 }
 
-/** A signed-in anonymous user with its own client. */
+let people = 0;
+
+/**
+ * A person signed in with WeChat the way the app signs in (the wechat-login Edge Function, then
+ * verifyOtp), with their own client. The same `person` name is the same person on every login.
+ */
+export async function wechatUser(server: { url: string; anonKey: string }, options: ClientOptions & { person?: string } = {}) {
+  const { person = `person-${++people}`, ...clientOptions } = options;
+  const sb = client(server, clientOptions);
+  await signInWithWechat(sb, localWechatLogin(server.url, server.anonKey, person));
+  const { data, error } = await sb.auth.getSession();
+  if (error || !data.session) throw error ?? new Error('no session');
+  return { sb, user: data.session.user, session: data.session, id: data.session.user.id, person };
+}
+
+/**
+ * A signed-in anonymous user (the server must enable anonymous sign-ins): someone who is not a
+ * WeChat person, to show what such a user may not do.
+ */
 export async function anonymousUser(server: { url: string; anonKey: string }, options: ClientOptions = {}) {
   const sb = client(server, options);
   const { data, error } = await sb.auth.signInAnonymously();

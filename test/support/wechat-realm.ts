@@ -127,8 +127,18 @@ export interface WechatApp {
   close(): Promise<void>;
 }
 
-export function launchWechatApp(server: { url: string; anonKey: string }, options: NodeWxOptions = {}): WechatApp {
-  const nodeWx = createNodeWx(options);
+let phones = 0;
+
+/**
+ * A phone signed into its own WeChat account (`options.wechat` picks one; by default a new person
+ * of the server's fake WeChat API).
+ */
+export function launchWechatApp(
+  server: { url: string; anonKey: string; wechat?: { url: string } | null },
+  options: NodeWxOptions = {},
+): WechatApp {
+  const account = server.wechat ? { apiBase: server.wechat.url, person: `phone-${++phones}` } : undefined;
+  const nodeWx = createNodeWx({ wechat: account, ...options });
   const realm = createWechatRealm(nodeWx.wx);
   const { createPlatform } = realm.require<typeof PlatformModule>('platform/index');
   const platform = createPlatform({ url: server.url, anonKey: server.anonKey });

@@ -28,6 +28,11 @@ export interface NodeWxOptions {
   tempDir?: string;
   /** Delay between the app going to the background and WeChat interrupting network (WeChat: 5 s). */
   interruptAfterMs?: number;
+  /**
+   * The WeChat account this phone is signed into: wx.login asks WeChat's server (local-supabase's
+   * fake API at `apiBase`) for a code of the person `person`. Without it wx.login fails.
+   */
+  wechat?: { apiBase: string; person: string };
 }
 
 /** WeChat's network errors as its clients word them. */
@@ -531,10 +536,25 @@ export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
     },
   };
 
+  /** wx.login: WeChat's client gets a code from WeChat's server, here the fake one. */
+  function login(opts: { timeout?: number } & CallbackOptions<{ code: string; errMsg: string }>) {
+    const reason = blocked();
+    if (reason) return failWith(opts, `login:fail ${errorText(reason)}`);
+    const account = options.wechat;
+    if (!account) return failWith(opts, 'login:fail this phone is signed into no WeChat account (NodeWxOptions.wechat)');
+    fetch(`${account.apiBase}/__fake/code`, { method: 'POST', body: JSON.stringify({ name: account.person }) })
+      .then((response) => response.json() as Promise<{ code: string }>)
+      .then(
+        ({ code }) => succeed(opts, { code, errMsg: 'login:ok' }),
+        (error: Error) => failWith(opts, `login:fail ${error.message}`),
+      );
+  }
+
   const wx = {
     request,
     uploadFile,
     connectSocket,
+    login,
     ...storageApi,
     ...mediaApi,
     ...appApi,
