@@ -438,3 +438,42 @@ test('a room that does not exist says so by name and stops retrying; pending sen
   expect(room.clock.pending()).toEqual([]);
   expect(rendered.messages[0]).toMatchObject({ status: 'failed', error: zh.sendNetwork });
 });
+
+describe('a WeChat login that fails', () => {
+  test.each([
+    ['WeChat is busy', new BackendFailure(503, 'wechat_busy', 'WeChat is busy'), zh.loginBusy],
+    ['WeChat did not answer', new BackendFailure(502, 'wechat_unreachable', 'timeout'), zh.loginBusy],
+    ['Auth limits this phone', new BackendFailure(429, 'over_request_rate_limit', 'Request rate limit reached'), zh.loginBusy],
+    ['the code was refused', new BackendFailure(400, 'invalid_code', 'invalid code'), zh.loginFailed],
+    ['the token expired on the way', new BackendFailure(403, 'otp_expired', 'Email link is invalid or has expired'), zh.loginFailed],
+    ['wx.login had no network', new BackendFailure(0, 'wx_login_failed', 'login:fail net::ERR_INTERNET_DISCONNECTED'), zh.connectFailed],
+  ])('%s: says so, keeps the room on screen and retries until it signs in', async (_, failure, message) => {
+    const room = openRoom({ backend: seeded(3) });
+    room.backend.failNext('userId', failure, failure);
+    await room.session.start();
+    await settle();
+    expect(room.rendered.of('error')).toEqual([{ type: 'error', message, detail: failure.detail }]);
+    expect(room.rendered.of('connection').map((p) => p.type === 'connection' && p.state)).toEqual(['connecting', 'offline']);
+    await room.clock.advance(60 * 1000);
+    await settle();
+    expect(room.backend.calls.filter((call) => call === 'userId')).toHaveLength(3);
+    expect(room.rendered.ids()).toEqual([1, 2, 3]);
+    expect(room.rendered.of('connection').map((p) => p.type === 'connection' && p.state).pop()).toBe('connected');
+    // Retries while offline are not reported again.
+    expect(room.rendered.of('error')).toHaveLength(1);
+  });
+
+  test('WeChat flags the person as high-risk: the reason is shown, nothing is retried, pending sends fail', async () => {
+    const room = openRoom({ backend: seeded(3) });
+    room.backend.failNext('userId', new BackendFailure(403, 'wechat_high_risk', 'WeChat flags this account as high-risk'));
+    room.session.sendText('在吗');
+    await room.session.start();
+    await room.clock.advance(10 * 60 * 1000);
+    expect(room.rendered.of('error')).toEqual([
+      { type: 'error', message: zh.loginHighRisk, detail: '403 wechat_high_risk: WeChat flags this account as high-risk' },
+    ]);
+    expect(room.backend.calls.filter((call) => call === 'userId')).toHaveLength(1);
+    expect(room.clock.pending()).toEqual([]);
+    expect(room.rendered.messages[0]).toMatchObject({ status: 'failed' });
+  });
+});

@@ -30,3 +30,22 @@ function rejectionReason({ status, code }: BackendFailure): string {
   if (status === 415) return t('imageTypeUnsupported');
   return t('sendFailed');
 }
+
+/** WeChat or Auth asked the app to slow down or try again. */
+const BUSY_LOGIN_CODES = ['wechat_busy', 'wechat_unreachable', 'wechat_rate_limited', 'over_request_rate_limit'];
+/** Login went wrong in a way a fresh wx.login code may fix. */
+const FAILED_LOGIN_CODES = ['invalid_code', 'otp_expired', 'bad_login_answer', 'identity_conflict', 'wechat_misconfigured', 'auth_unavailable'];
+
+/**
+ * What a failed connect (WeChat login, finding the room, the newest page) tells the person, and
+ * whether retrying can help: the session retries everything but a final refusal.
+ */
+export function connectProblem(failure: BackendFailure, roomSlug: string): { message: string; final: boolean } {
+  const { status, code } = failure;
+  if (code === 'room_not_found') return { message: t('roomNotFound', { slug: roomSlug }), final: true };
+  // WeChat's risk control refuses the person: no retry changes that.
+  if (code === 'wechat_high_risk') return { message: t('loginHighRisk'), final: true };
+  if (BUSY_LOGIN_CODES.indexOf(code) >= 0) return { message: t('loginBusy'), final: false };
+  if (FAILED_LOGIN_CODES.indexOf(code) >= 0) return { message: t('loginFailed'), final: false };
+  return { message: t(status === 0 ? 'connectFailed' : 'loadFailed'), final: false };
+}

@@ -13,6 +13,10 @@ export const zh = {
   imageTypeUnsupported: '不支持这种图片格式',
   uploadFailed: '图片上传失败，点按重试',
   imageFileMissing: '图片文件已不在手机上，请重新选择',
+  // Login
+  loginHighRisk: '微信提示你的账号存在安全风险，暂时无法登录',
+  loginBusy: '微信登录繁忙，正在重试…',
+  loginFailed: '微信登录没有成功，正在重试…',
   // Room
   roomNotFound: '找不到聊天室「{slug}」',
   loadFailed: '消息加载失败，请检查网络',

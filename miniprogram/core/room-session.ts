@@ -15,6 +15,7 @@ import {
   type Subscription,
   type TimerHandle,
 } from './ports';
+import { connectProblem } from './failures';
 import { randomId } from './ids';
 import { profileProblem } from './profile';
 import { checkText, TEXT_MAX } from './rules';
@@ -270,17 +271,17 @@ export class RoomSession implements RoomView {
       if (!this.active) return;
       const failure = asBackendFailure(error);
       this.room = null;
-      if (failure.code === 'room_not_found') {
-        // No retry can make the room exist: say which room, fail what waits to be sent, and stop.
+      const problem = connectProblem(failure, this.options.roomSlug);
+      if (problem.final) {
+        // No retry can change it (the room does not exist, WeChat refuses the person): say why,
+        // fail what waits to be sent, and stop.
         this.setConnection('offline');
-        this.emitError(t('roomNotFound', { slug: this.options.roomSlug }), failure.detail);
+        this.emitError(problem.message, failure.detail);
         this.outbox.failUndeliverable(failure);
         return;
       }
       // Retries run every few seconds while offline: only the change to offline is reported.
-      if (this.setConnection('offline')) {
-        this.emitError(t(failure.status === 0 ? 'connectFailed' : 'loadFailed'), failure.detail);
-      }
+      if (this.setConnection('offline')) this.emitError(problem.message, failure.detail);
       if (this.unreachableSince === null) this.unreachableSince = this.clock.now();
       if (this.clock.now() - this.unreachableSince >= UNREACHABLE_FAIL_MS) this.outbox.failUndeliverable(failure);
       this.connectAttempts++;
