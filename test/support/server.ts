@@ -2,6 +2,7 @@
 // and stops it (removing the directory) when the suite ends.
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
@@ -52,12 +53,14 @@ export interface ClientOptions {
   headers?: Record<string, string>;
   /** The WebSocket class realtime uses (a test may pass a subclass it can reach into). */
   transport?: new (url: string, protocols?: string | string[]) => WebSocket;
+  /** The fetch every request goes through (e.g. fetchFrom: a phone with an address of its own). */
+  fetch?: typeof fetch;
 }
 
 export function client(server: { url: string; anonKey: string }, options: ClientOptions = {}): SupabaseClient {
   return createClient(server.url, options.key ?? server.anonKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false, storageKey: `sb-test-${++clients}` },
-    global: { headers: options.headers ?? {} },
+    global: { headers: options.headers ?? {}, ...(options.fetch ? { fetch: options.fetch } : {}) },
     realtime: { transport: (options.transport ?? WebSocket) as never, vsn: options.vsn ?? '2.0.0' } as never,
   });
 }
@@ -86,6 +89,32 @@ export async function anonymousUser(server: { url: string; anonKey: string }, op
   const { data, error } = await sb.auth.signInAnonymously();
   if (error || !data.user || !data.session) throw error ?? new Error('no session');
   return { sb, user: data.user, session: data.session, id: data.user.id };
+}
+
+/**
+ * fetch from another loopback address (127.0.0.2, 127.0.0.3…): on Linux the whole 127/8 block is
+ * the machine itself, so each address is a phone of its own as the server's per-address limits see it.
+ */
+export function fetchFrom(localAddress: string): typeof fetch {
+  return async (input, init = {}) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    const body = init.body == null ? undefined : Buffer.from(await new Response(init.body).arrayBuffer());
+    return new Promise<Response>((resolve, reject) => {
+      const request = http.request(url, { method: init.method ?? 'GET', headers: Object.fromEntries(new Headers(init.headers)), localAddress }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const content = Buffer.concat(chunks);
+          const headers = new Headers();
+          for (const [name, value] of Object.entries(res.headers)) if (typeof value === 'string') headers.set(name, value);
+          resolve(new Response(content.length ? content : null, { status: res.statusCode, headers }));
+        });
+        res.on('error', reject);
+      });
+      request.on('error', reject);
+      request.end(body);
+    });
+  };
 }
 
 /** One statement as the superuser, on a short-lived connection (tests set up and inspect with it). */

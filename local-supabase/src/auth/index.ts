@@ -118,6 +118,21 @@ export async function createAuth(ctx: Context): Promise<Product> {
     }
   }
 
+  /** PUT /user: what a user may change about themselves here is their user_metadata (`data`). */
+  async function updateUser(user: UserRow, body: Record<string, unknown>) {
+    if (body.email !== undefined || body.phone !== undefined || body.password !== undefined) {
+      throw new AuthError(422, 'email_provider_disabled', 'Only user_metadata (data) can be changed: people sign in with WeChat');
+    }
+    const data = objectOr(body.data, 'data');
+    const updated = (
+      await ctx.admin.query<UserRow>(
+        'update auth.users set raw_user_meta_data = coalesce(raw_user_meta_data, $2) || $2, updated_at = now() where id = $1 returning *',
+        [user.id, JSON.stringify(data)],
+      )
+    ).rows[0];
+    return userJson(ctx.admin, updated);
+  }
+
   async function logout(req: IncomingMessage, scope: string) {
     const { claims, user } = await authenticated(req);
     const sessionId = typeof claims.session_id === 'string' ? claims.session_id : null;
@@ -183,6 +198,11 @@ export async function createAuth(ctx: Context): Promise<Product> {
       case 'GET /user': {
         const { user } = await authenticated(req);
         return sendJson(res, 200, await userJson(ctx.admin, user));
+      }
+      case 'PUT /user': {
+        const { user } = await authenticated(req);
+        limit('signInSignUps', req);
+        return sendJson(res, 200, await updateUser(user, await jsonBody(req)));
       }
       case 'POST /logout':
         await logout(req, url.searchParams.get('scope') ?? 'global');
