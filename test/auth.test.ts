@@ -182,3 +182,119 @@ describe('with a 1 s reuse interval', () => {
     for (const token of [first, second]) expect((await refresh(token)).body.code).toBe('refresh_token_already_used');
   });
 });
+
+describe('the admin API and one-time tokens (what the wechat-login function calls)', () => {
+  const admin = () => client(server, { key: server.serviceRoleKey });
+  const email = (tag: string) => `${tag}-${crypto.randomUUID().slice(0, 8)}@wechat.invalid`;
+
+  test('only an admin role may call it: no token 401, a user or anon token 403 not_admin', async () => {
+    const body = { email: email('x'), email_confirm: true };
+    expect((await post('/admin/users', body)).status).toBe(401);
+    expect(await post('/admin/users', body, { authorization: `Bearer ${server.anonKey}` })).toMatchObject({
+      status: 403,
+      body: { code: 'not_admin' },
+    });
+    const { session } = await anonymousUser(server);
+    expect((await post('/admin/users', body, { authorization: `Bearer ${session.access_token}` })).status).toBe(403);
+  });
+
+  test('createUser: a confirmed user with its app_metadata and an email identity; the address once only', async () => {
+    const address = email('create');
+    const { data, error } = await admin().auth.admin.createUser({ email: address, email_confirm: true, app_metadata: { openid: 'o-1' } });
+    expect(error).toBeNull();
+    expect(data.user).toMatchObject({
+      email: address,
+      app_metadata: { provider: 'email', providers: ['email'], openid: 'o-1' },
+      user_metadata: {},
+      identities: [expect.objectContaining({ provider: 'email', id: data.user!.id })],
+      is_anonymous: false,
+    });
+    expect(data.user!.email_confirmed_at).toEqual(expect.any(String));
+    const { data: fetched } = await admin().auth.admin.getUserById(data.user!.id);
+    expect(fetched.user!.email).toBe(address);
+    // Sequential and concurrent second creations of the address: email_exists, never a second user.
+    expect((await admin().auth.admin.createUser({ email: address.toUpperCase() })).error).toMatchObject({ status: 422, code: 'email_exists' });
+    const racing = email('race');
+    const results = await Promise.all([0, 1, 2].map(() => admin().auth.admin.createUser({ email: racing })));
+    expect(results.filter((r) => r.error === null)).toHaveLength(1);
+    expect(results.filter((r) => r.error?.code === 'email_exists')).toHaveLength(2);
+  });
+
+  test.each([
+    [{}, 'Cannot create a user without either an email or phone'],
+    [{ email: 'not-an-address' }, 'Unable to validate email address: invalid format'],
+    [{ email: 'a@b.cn', id: 'nope' }, 'ID must conform to the uuid v4 format'],
+    [{ email: 'a@b.cn', app_metadata: [1] }, 'app_metadata must be a JSON object'],
+  ])('createUser %j is 400 validation_failed', async (body, message) => {
+    expect(await post('/admin/users', body, { authorization: `Bearer ${server.serviceRoleKey}` })).toMatchObject({
+      status: 400,
+      body: { code: 'validation_failed', message },
+    });
+  });
+
+  test('a magic link of a known user verifies once into a session; an unknown address becomes a sign-up', async () => {
+    const address = email('link');
+    const created = await admin().auth.admin.createUser({ email: address, email_confirm: true });
+    const link = await admin().auth.admin.generateLink({ type: 'magiclink', email: address });
+    expect(link.error).toBeNull();
+    expect(link.data.properties).toMatchObject({ verification_type: 'magiclink', hashed_token: expect.stringMatching(/^[0-9a-f]{56}$/) });
+    const sb = client(server);
+    const verified = await sb.auth.verifyOtp({ token_hash: link.data.properties!.hashed_token, type: 'magiclink' });
+    expect(verified.error).toBeNull();
+    expect(verified.data.user!.id).toBe(created.data.user!.id);
+    expect(decodeJwt(verified.data.session!.access_token, server.jwtSecret).amr).toEqual([{ method: 'otp', timestamp: expect.any(Number) }]);
+    const reused = await client(server).auth.verifyOtp({ token_hash: link.data.properties!.hashed_token, type: 'magiclink' });
+    expect(reused.error).toMatchObject({ status: 403, code: 'otp_expired' });
+
+    const fresh = await admin().auth.admin.generateLink({ type: 'magiclink', email: email('new') });
+    expect(fresh.data.properties!.verification_type).toBe('signup');
+    expect((await admin().auth.admin.generateLink({ type: 'recovery', email: email('nobody') })).error).toMatchObject({ status: 404 });
+  });
+
+  test('verify refuses a token hash mixed with an email, and unsupported types', async () => {
+    expect(await post('/verify', { token_hash: 'ab', type: 'magiclink', email: 'a@b.cn' })).toMatchObject({
+      status: 400,
+      body: { code: 'validation_failed', message: 'Only the token_hash and type should be provided' },
+    });
+    expect((await post('/verify', { token_hash: 'ab', type: 'sms' })).body).toMatchObject({ code: 'validation_failed' });
+  });
+});
+
+describe('switches and limits from config.toml', () => {
+  let strict: TestServer;
+  beforeAll(async () => {
+    strict = await startTestServer({ config: { auth: { otpExpiry: 1, rateLimits: { tokenRefresh: 30 } } } });
+  });
+  afterAll(() => strict.stop());
+
+  const strictPost = (path: string, body: unknown) =>
+    fetch(`${strict.url}/auth/v1${path}`, {
+      method: 'POST',
+      headers: { apikey: strict.anonKey, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }).then(async (res) => ({ status: res.status, body: await res.json() }));
+
+  test('anonymous sign-ins are off unless enabled, as in the project config', async () => {
+    expect(await strictPost('/signup', {})).toMatchObject({ status: 422, body: { code: 'anonymous_provider_disabled' } });
+    const settings = await (await fetch(`${strict.url}/auth/v1/settings`, { headers: { apikey: strict.anonKey } })).json();
+    expect(settings.external.anonymous_users).toBe(false);
+  });
+
+  test('a one-time token expires after otp_expiry', async () => {
+    const address = `late-${crypto.randomUUID().slice(0, 8)}@wechat.invalid`;
+    const admin = client(strict, { key: strict.serviceRoleKey });
+    await admin.auth.admin.createUser({ email: address, email_confirm: true });
+    const link = await admin.auth.admin.generateLink({ type: 'magiclink', email: address });
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect((await client(strict).auth.verifyOtp({ token_hash: link.data.properties!.hashed_token, type: 'magiclink' })).error).toMatchObject({
+      code: 'otp_expired',
+    });
+  });
+
+  test('token grants from one address are limited: a burst of 30, then 429 over_request_rate_limit', async () => {
+    const answers = [];
+    for (let i = 0; i < 31; i++) answers.push(await strictPost('/token?grant_type=refresh_token', { refresh_token: `nope-${i}` }));
+    expect(answers.slice(0, 30).every((a) => a.status === 400)).toBe(true);
+    expect(answers[30]).toEqual({ status: 429, body: { code: 'over_request_rate_limit', message: 'Request rate limit reached' } });
+  });
+});
