@@ -2,7 +2,7 @@
 // functions (test/fixtures/functions-project) run by real Deno, called over HTTP.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { DENO_RUN_FLAGS, denoPath } from '../local-supabase/src/functions/workers';
+import { DEFAULT_DENO_DIR, DENO_RUN_FLAGS, denoPath, FUNCTION_HOST } from '../local-supabase/src/functions/deno';
 import { startTestServer, type TestServer } from './support/server';
 import { waitFor } from './support/wait';
 
@@ -132,8 +132,8 @@ test('a worker whose server is gone exits on its own (its stdin closes, as when 
   // The kernel closes the pipe when the server process dies, however it dies.
   const deno = spawn(
     denoPath(),
-    ['run', '--allow-net', '--allow-env', '--allow-read', ...DENO_RUN_FLAGS, path.join(__dirname, '..', 'local-supabase', 'deno', 'function-host.ts'), path.join(PROJECT, 'functions', 'echo', 'index.ts'), '0'],
-    { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, DENO_DIR: path.join(__dirname, '..', 'node_modules', '.cache', 'local-supabase-deno') } },
+    ['run', '--allow-net', '--allow-env', '--allow-read', ...DENO_RUN_FLAGS, FUNCTION_HOST, path.join(PROJECT, 'functions', 'echo', 'index.ts'), '0'],
+    { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, DENO_DIR: DEFAULT_DENO_DIR } },
   );
   let output = '';
   deno.stdout.on('data', (chunk: Buffer) => (output += chunk));

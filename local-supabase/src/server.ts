@@ -10,6 +10,7 @@ import { createAuth } from './auth';
 import { apiKeys, DEFAULT_JWT_SECRET } from './config';
 import type { Context, Product } from './context';
 import { createFunctions } from './functions';
+import { DEFAULT_DENO_DIR } from './functions/deno';
 import { CORS_HEADERS, endSocket, sendJson, sendPreflight } from './http';
 import { migrate, type MigrationResult } from './migrate';
 import { freePort } from './ports';
@@ -70,7 +71,6 @@ export interface LocalSupabase {
 }
 
 export const REPO_SUPABASE_DIR = path.join(__dirname, '..', '..', 'supabase');
-const DEFAULT_DENO_DIR = path.join(__dirname, '..', '..', 'node_modules', '.cache', 'local-supabase-deno');
 /** The local mini program's AppID and AppSecret as the fake WeChat API knows them. */
 export const LOCAL_WECHAT_APP = { appid: 'wx00000000000000a1', secret: 'local-supabase-wechat-secret' };
 

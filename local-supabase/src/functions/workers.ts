@@ -2,14 +2,13 @@
 // stopped with the server: what Supabase's edge runtime does with user workers, with Deno from
 // the npm `deno` package instead of the edge-runtime image.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import readline from 'node:readline';
 import { freePort } from '../ports';
+import { DENO_RUN_FLAGS, denoPath, FUNCTION_HOST } from './deno';
 
 /** Printed by deno/function-host.ts once the function listens. */
 const READY = 'local-supabase: function ready';
-const HOST = path.join(__dirname, '..', '..', 'deno', 'function-host.ts');
 /**
  * What a worker inherits from the server's environment (nothing else: a function sees only its own
  * variables, as on the hosted runtime), so Deno reaches the npm registry the way npm does here:
@@ -22,20 +21,6 @@ const PASSED_THROUGH = [
 const STOP_GRACE_MS = 2000;
 
 export class BootError extends Error {}
-
-/** The Deno executable of the npm `deno` package, found with that package's own installer API. */
-export function denoPath(): string {
-  const installer = createRequire(__filename)('deno/install_api.cjs') as { runInstall(): string };
-  return installer.runInstall();
-}
-
-/** Flags every Deno run of the project's functions uses (workers, type checks, cache warm-up). */
-export const DENO_RUN_FLAGS = [
-  // A package.json above the function would switch Deno to node_modules resolution; Edge
-  // Functions resolve their npm: specifiers themselves, as on the hosted runtime.
-  '--node-modules-dir=none',
-  '--no-lock',
-];
 
 export interface WorkerOptions {
   /** Absolute path of the function's index.ts. */
@@ -71,7 +56,7 @@ export function startWorker(name: string, options: WorkerOptions): Worker {
     const inherited = Object.fromEntries(PASSED_THROUGH.filter((k) => process.env[k]).map((k) => [k, process.env[k]!]));
     const deno = spawn(
       denoPath(),
-      ['run', '--allow-net', '--allow-env', '--allow-read', '--no-prompt', ...DENO_RUN_FLAGS, HOST, options.entrypoint, String(port)],
+      ['run', '--allow-net', '--allow-env', '--allow-read', '--no-prompt', ...DENO_RUN_FLAGS, FUNCTION_HOST, options.entrypoint, String(port)],
       {
         cwd: path.dirname(options.entrypoint),
         env: { ...inherited, DENO_DIR: options.denoDir, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', ...options.env },
