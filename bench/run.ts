@@ -11,6 +11,7 @@ import { formatTable, machineInfo } from './report';
 const SECTIONS: Record<string, () => Promise<{ run: Bench }>> = {
   size: () => import('./size'),
   setdata: () => import('./setdata'),
+  login: () => import('./login'),
   rest: () => import('./rest'),
   realtime: () => import('./realtime'),
   chaos: () => import('./chaos'),
