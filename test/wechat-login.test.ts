@@ -248,7 +248,8 @@ describe("MemFire's built-in WeChat login, through MemFire's own SDK", () => {
   });
 
   async function memfireLogin() {
-    const memfire = createMemfireClient(server.url, server.anonKey);
+    // The test ends before an auto-refresh would be due; its ticker would outlive the `wx` it needs.
+    const memfire = createMemfireClient(server.url, server.anonKey, { auth: { autoRefreshToken: false } });
     const code = await new Promise<string>((resolve, reject) =>
       nodeWx.wx.login({ success: (result) => resolve(result.code), fail: reject }),
     );
