@@ -5,10 +5,11 @@ import fs from 'node:fs';
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 import type { KeyValueStore } from '../miniprogram/core/ports';
+import type { Database } from '../typings/database.types';
 import { storageUploader, supabaseAuthStorage, SupabaseBackend } from '../miniprogram/core/supabase-backend';
 
-export function nodeClient(url: string, anonKey: string, store: KeyValueStore, options: { autoRefreshToken?: boolean } = {}): SupabaseClient {
-  return createClient(url, anonKey, {
+export function nodeClient(url: string, anonKey: string, store: KeyValueStore, options: { autoRefreshToken?: boolean } = {}): SupabaseClient<Database> {
+  return createClient<Database>(url, anonKey, {
     auth: {
       storage: supabaseAuthStorage(store),
       persistSession: true,
@@ -19,6 +20,6 @@ export function nodeClient(url: string, anonKey: string, store: KeyValueStore, o
   });
 }
 
-export function nodeBackend(client: SupabaseClient): SupabaseBackend {
+export function nodeBackend(client: SupabaseClient<Database>): SupabaseBackend {
   return new SupabaseBackend(client, storageUploader(client, (file) => fs.promises.readFile(file)));
 }

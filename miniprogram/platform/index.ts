@@ -2,6 +2,7 @@
 import { SUPABASE_ANON_KEY, SUPABASE_URL } from '../config';
 import type { ImageUploader, KeyValueStore } from '../core/ports';
 import type { PickedImage } from '../core/types';
+import type { Database } from '../../typings/database.types';
 import type { SupabaseClient } from '../vendor/supabase';
 import { createImageUploader, pickImage } from './images';
 import { watchApp, type AppWatcher } from './lifecycle';
@@ -9,7 +10,7 @@ import { deviceStore } from './storage';
 import { createWechatClient, type BackendConfig } from './supabase';
 
 export interface WechatPlatform {
-  supabase: SupabaseClient;
+  supabase: SupabaseClient<Database>;
   store: KeyValueStore;
   uploader: ImageUploader;
   pickImage(): Promise<PickedImage | null>;
