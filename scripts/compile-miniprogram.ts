@@ -10,6 +10,9 @@ import type * as MiniprogramCi from 'miniprogram-ci';
 
 const ROOT = path.join(__dirname, '..');
 
+/** The project as miniprogram-ci sees it, for compiling here and for delivering (wechat-deliver.ts). */
+export const PROJECT = { type: 'miniProgram', projectPath: ROOT, ignores: ['node_modules/**/*'] } as const;
+
 /** WeChat's limit for the main package (and for each subpackage). */
 export const MAIN_PACKAGE_LIMIT = 2 * 1024 * 1024;
 
@@ -31,7 +34,7 @@ interface SummerCompilerFactory {
  * which would hold a test runner open, and makes an empty cache folder named md5(path|summer) in
  * the working directory. Neither is reachable through its API, so this releases them directly.
  */
-async function releaseCompiler(projectPath: string): Promise<void> {
+export async function releaseCompiler(projectPath: string): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { summerCompilerFactory } = require('miniprogram-ci/dist/modules/createSummer') as { summerCompilerFactory: SummerCompilerFactory };
   await summerCompilerFactory.releaseLastCompiler();
@@ -68,7 +71,7 @@ export async function compileMiniprogram(): Promise<CompiledPackage> {
     privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
     publicKeyEncoding: { type: 'spki', format: 'pem' },
   });
-  const project = new ci.Project({ appid: 'touristappid', type: 'miniProgram', projectPath: ROOT, privateKey, ignores: ['node_modules/**/*'] });
+  const project = new ci.Project({ ...PROJECT, ignores: [...PROJECT.ignores], appid: 'touristappid', privateKey });
   (project as unknown as { _attr: unknown })._attr = ci.DefaultProjectAttr;
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'miniprogram-compiled-'));
   try {
