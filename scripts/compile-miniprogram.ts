@@ -35,7 +35,7 @@ interface SummerCompilerFactory {
  * the working directory. Neither is reachable through its API, so this releases them directly.
  */
 export async function releaseCompiler(projectPath: string): Promise<void> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // biome-ignore lint/style/noCommonJs: an internal module of miniprogram-ci, loaded only when there is a compiler to release
   const { summerCompilerFactory } = require('miniprogram-ci/dist/modules/createSummer') as { summerCompilerFactory: SummerCompilerFactory };
   await summerCompilerFactory.releaseLastCompiler();
   summerCompilerFactory.project = null;
@@ -63,8 +63,7 @@ async function withoutCiChatter<T>(run: () => Promise<T>): Promise<T> {
 }
 
 export async function compileMiniprogram(): Promise<CompiledPackage> {
-  // Loaded here, not at import: loading it already prints service set-up lines.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // biome-ignore lint/style/noCommonJs: loaded here, not at import, because loading it already prints service set-up lines
   const ci = await withoutCiChatter(async () => require('miniprogram-ci') as typeof MiniprogramCi);
   const { privateKey } = crypto.generateKeyPairSync('rsa', {
     modulusLength: 2048,

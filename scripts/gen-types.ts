@@ -59,8 +59,10 @@ export function staleness(committed: string | null, generated: string): string |
   const have = committed.split('\n');
   let at = 0;
   while (want[at] === have[at]) at++;
-  return `${path.relative(ROOT, TYPES_FILE)} differs from the schema at line ${at + 1}: ` +
-    `expected ${JSON.stringify(want[at] ?? '(end of file)')}, found ${JSON.stringify(have[at] ?? '(end of file)')}`;
+  return (
+    `${path.relative(ROOT, TYPES_FILE)} differs from the schema at line ${at + 1}: ` +
+    `expected ${JSON.stringify(want[at] ?? '(end of file)')}, found ${JSON.stringify(have[at] ?? '(end of file)')}`
+  );
 }
 
 async function main() {

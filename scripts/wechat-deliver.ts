@@ -75,9 +75,10 @@ function privateKeyProblem(file: string | undefined): string | null {
 export function deliveryOptions(action: Action, inputs: Inputs): { options: DeliveryOptions } | { problems: string[] } {
   const { env } = inputs;
   const appid = env.WECHAT_APPID ?? '';
-  const version = action === 'upload' ? env.WECHAT_VERSION ?? '' : inputs.packageVersion;
+  const version = action === 'upload' ? (env.WECHAT_VERSION ?? '') : inputs.packageVersion;
+  const backend = backendUrlProblem(inputs.backendUrl);
   const problems = [
-    backendUrlProblem(inputs.backendUrl) && `backend (miniprogram/config.ts): ${backendUrlProblem(inputs.backendUrl)}`,
+    backend && `backend (miniprogram/config.ts): ${backend}`,
     inputs.projectConfig.setting?.urlCheck !== true &&
       'project.config.json has setting.urlCheck off: deliver only a build that checks domains as WeChat will',
     !/^wx[0-9a-f]{16}$/.test(appid) && `WECHAT_APPID must be a mini program AppID (wx and 16 hex digits), not ${JSON.stringify(appid)}`,
@@ -116,7 +117,7 @@ async function main() {
     process.exit(1);
   }
   await buildVendor();
-  // Loaded only now: loading it already prints service set-up lines.
+  // biome-ignore lint/style/noCommonJs: loaded only now, because loading it already prints service set-up lines
   const ci = require('miniprogram-ci') as typeof MiniprogramCi;
   const options = {
     ...built.options,

@@ -46,6 +46,6 @@ it('regenerates from the live schema, and a changed schema makes the old file st
   expect(staleness(null, after)).toBe('typings/database.types.ts does not exist');
 }, 60000);
 
-it('fails with the generator\'s own error when the database cannot be reached', async () => {
+it("fails with the generator's own error when the database cannot be reached", async () => {
   await expect(generateTypes('postgres://postgres:wrong@127.0.0.1:1/postgres')).rejects.toThrow(/postgres-meta failed[\s\S]*ECONNREFUSED/);
 }, 60000);

@@ -82,7 +82,10 @@ test('a preview needs no version, and prints its QR code or writes it where aske
 });
 
 test('lists every problem at once: backend, urlCheck, AppID, key and version', () => {
-  const result = deliveryOptions('upload', inputs({ WECHAT_APPID: 'touristappid' }, { backendUrl: 'http://127.0.0.1:54321', urlCheck: false }));
+  const result = deliveryOptions(
+    'upload',
+    inputs({ WECHAT_APPID: 'touristappid' }, { backendUrl: 'http://127.0.0.1:54321', urlCheck: false }),
+  );
   expect(result).toEqual({
     problems: [
       'backend (miniprogram/config.ts): WeChat calls only https backends, and http://127.0.0.1:54321 is not one',
@@ -98,7 +101,8 @@ test('refuses a key file that is missing or is not a private key', () => {
   const notAKey = path.join(dir, 'notes.txt');
   fs.writeFileSync(notAKey, 'hello');
   const missing = path.join(dir, 'missing.key');
-  const problems = (file: string) => (deliveryOptions('preview', inputs({ WECHAT_APPID: APPID, WECHAT_PRIVATE_KEY_PATH: file })) as { problems: string[] }).problems;
+  const problems = (file: string) =>
+    (deliveryOptions('preview', inputs({ WECHAT_APPID: APPID, WECHAT_PRIVATE_KEY_PATH: file })) as { problems: string[] }).problems;
   expect(problems(missing)).toEqual([expect.stringMatching(/^WECHAT_PRIVATE_KEY_PATH cannot be read: ENOENT/)]);
   expect(problems(notAKey)).toEqual([`WECHAT_PRIVATE_KEY_PATH (${notAKey}) is not a PEM private key`]);
 });

@@ -315,6 +315,7 @@ export class URL {
 
   constructor(url: string | URL, base?: string | URL) {
     // Tabs and newlines are stripped and C0/space trimmed before parsing, as the standard says.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the C0 controls are what is trimmed
     const input = String(url).replace(/[\t\n\r]/g, '').replace(/^[\x00-\x20]+|[\x00-\x20]+$/g, '');
     const baseParts = base === undefined ? null : base instanceof URL ? base.parts : new URL(base).parts;
     const scheme = ABSOLUTE.exec(input);
