@@ -8,13 +8,24 @@ import type { KeyValueStore } from '../miniprogram/core/ports';
 import type { Database } from '../typings/database.types';
 import { storageUploader, supabaseAuthStorage, SupabaseBackend } from '../miniprogram/core/supabase-backend';
 
-export function nodeClient(url: string, anonKey: string, store: KeyValueStore, options: { autoRefreshToken?: boolean } = {}): SupabaseClient<Database> {
+export interface NodeClientOptions {
+  autoRefreshToken?: boolean;
+  /**
+   * Where the session lives in the store. Several devices simulated in one process each need their
+   * own (supabase-js warns about clients sharing one); the same device keeps it across relaunches.
+   */
+  storageKey?: string;
+}
+
+export function nodeClient(url: string, anonKey: string, store: KeyValueStore, options: NodeClientOptions = {}): SupabaseClient<Database> {
   return createClient<Database>(url, anonKey, {
     auth: {
       storage: supabaseAuthStorage(store),
       persistSession: true,
       autoRefreshToken: options.autoRefreshToken ?? true,
       detectSessionInUrl: false,
+      // Only when given: an explicit undefined would replace supabase-js's default key.
+      ...(options.storageKey && { storageKey: options.storageKey }),
     },
     realtime: { transport: WebSocket as never, vsn: '1.0.0' } as never,
   });

@@ -6,17 +6,31 @@ import type { ChatMessage, PickedImage, RoomPatch, RoomView } from '../../minipr
 
 export const MINIPROGRAM_ROOT = path.join(__dirname, '..', '..', 'miniprogram');
 
-/** Gives a plain Node process (tsx scripts) the browser globals simulate renders into. */
-export function installDom(): void {
-  if (typeof (globalThis as { document?: unknown }).document !== 'undefined') return;
+/**
+ * Gives a plain Node process (tsx scripts) the browser globals simulate renders into. Returns what
+ * puts the process back as it was: with `window` and `document` present, libraries such as
+ * supabase-js take the process for a browser.
+ */
+export function installDom(): () => void {
+  if (typeof (globalThis as { document?: unknown }).document !== 'undefined') return () => undefined;
   // biome-ignore lint/style/noCommonJs: loaded only when there is no DOM yet (jest's jsdom environment brings its own)
   const { JSDOM } = require('jsdom') as typeof import('jsdom');
   const dom = new JSDOM('<!doctype html><html><head></head><body></body></html>', { pretendToBeVisual: true });
+  const names = ['window', 'document', 'navigator', 'Node', 'HTMLElement', 'Element', 'Event', 'CustomEvent', 'MutationObserver', 'getComputedStyle'];
+  const before = names.map((name) => Object.getOwnPropertyDescriptor(globalThis, name));
   const globals = globalThis as unknown as Record<string, unknown>;
-  for (const name of ['window', 'document', 'navigator', 'Node', 'HTMLElement', 'Element', 'Event', 'CustomEvent', 'MutationObserver', 'getComputedStyle']) {
+  for (const name of names) {
     const value = (dom.window as unknown as Record<string, unknown>)[name];
     globals[name] = typeof value === 'function' && name === 'getComputedStyle' ? (value as CallableFunction).bind(dom.window) : value;
   }
+  return () => {
+    names.forEach((name, i) => {
+      const descriptor = before[i];
+      if (descriptor) Object.defineProperty(globalThis, name, descriptor);
+      else delete globals[name];
+    });
+    dom.window.close();
+  };
 }
 
 type Simulate = typeof import('miniprogram-simulate');
