@@ -10,6 +10,9 @@ import type * as MiniprogramCi from 'miniprogram-ci';
 
 const ROOT = path.join(__dirname, '..');
 
+/** The project as miniprogram-ci sees it, for compiling here and for delivering (wechat-deliver.ts). */
+export const PROJECT = { type: 'miniProgram', projectPath: ROOT, ignores: ['node_modules/**/*'] } as const;
+
 /** WeChat's limit for the main package (and for each subpackage). */
 export const MAIN_PACKAGE_LIMIT = 2 * 1024 * 1024;
 
@@ -31,8 +34,8 @@ interface SummerCompilerFactory {
  * which would hold a test runner open, and makes an empty cache folder named md5(path|summer) in
  * the working directory. Neither is reachable through its API, so this releases them directly.
  */
-async function releaseCompiler(projectPath: string): Promise<void> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+export async function releaseCompiler(projectPath: string): Promise<void> {
+  // biome-ignore lint/style/noCommonJs: an internal module of miniprogram-ci, loaded only when there is a compiler to release
   const { summerCompilerFactory } = require('miniprogram-ci/dist/modules/createSummer') as { summerCompilerFactory: SummerCompilerFactory };
   await summerCompilerFactory.releaseLastCompiler();
   summerCompilerFactory.project = null;
@@ -60,15 +63,14 @@ async function withoutCiChatter<T>(run: () => Promise<T>): Promise<T> {
 }
 
 export async function compileMiniprogram(): Promise<CompiledPackage> {
-  // Loaded here, not at import: loading it already prints service set-up lines.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // biome-ignore lint/style/noCommonJs: loaded here, not at import, because loading it already prints service set-up lines
   const ci = await withoutCiChatter(async () => require('miniprogram-ci') as typeof MiniprogramCi);
   const { privateKey } = crypto.generateKeyPairSync('rsa', {
     modulusLength: 2048,
     privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
     publicKeyEncoding: { type: 'spki', format: 'pem' },
   });
-  const project = new ci.Project({ appid: 'touristappid', type: 'miniProgram', projectPath: ROOT, privateKey, ignores: ['node_modules/**/*'] });
+  const project = new ci.Project({ ...PROJECT, ignores: [...PROJECT.ignores], appid: 'touristappid', privateKey });
   (project as unknown as { _attr: unknown })._attr = ci.DefaultProjectAttr;
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'miniprogram-compiled-'));
   try {

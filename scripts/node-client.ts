@@ -6,16 +6,28 @@ import fs from 'node:fs';
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 import type { KeyValueStore } from '../miniprogram/core/ports';
+import type { Database } from '../typings/database.types';
 import { storageUploader, supabaseAuthStorage, SupabaseBackend } from '../miniprogram/core/supabase-backend';
 import type { WechatLogin, WechatLoginPath } from '../miniprogram/core/wechat-login';
 
-export function nodeClient(url: string, anonKey: string, store: KeyValueStore, options: { autoRefreshToken?: boolean } = {}): SupabaseClient {
-  return createClient(url, anonKey, {
+export interface NodeClientOptions {
+  autoRefreshToken?: boolean;
+  /**
+   * Where the session lives in the store. Several devices simulated in one process each need their
+   * own (supabase-js warns about clients sharing one); the same device keeps it across relaunches.
+   */
+  storageKey?: string;
+}
+
+export function nodeClient(url: string, anonKey: string, store: KeyValueStore, options: NodeClientOptions = {}): SupabaseClient<Database> {
+  return createClient<Database>(url, anonKey, {
     auth: {
       storage: supabaseAuthStorage(store),
       persistSession: true,
       autoRefreshToken: options.autoRefreshToken ?? true,
       detectSessionInUrl: false,
+      // Only when given: an explicit undefined would replace supabase-js's default key.
+      ...(options.storageKey && { storageKey: options.storageKey }),
     },
     realtime: { transport: WebSocket as never, vsn: '1.0.0' } as never,
   });
@@ -29,6 +41,6 @@ export function localWechatLogin(url: string, anonKey: string, person: string, p
   return { path, url, anonKey, fetch: (target, init) => fetch(target, init), code: async () => `${person}.${randomInt(2 ** 47)}` };
 }
 
-export function nodeBackend(client: SupabaseClient, login: WechatLogin): SupabaseBackend {
+export function nodeBackend(client: SupabaseClient<Database>, login: WechatLogin): SupabaseBackend {
   return new SupabaseBackend(client, storageUploader(client, (file) => fs.promises.readFile(file)), login);
 }

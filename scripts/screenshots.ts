@@ -38,7 +38,7 @@ function rpxToPx(css: string): string {
 
 /** The WXSS of a page and of every component it uses, class-prefixed the way simulate renders them. */
 function collectCss(jsonPath: string, tagName: string, seen = new Set<string>()): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // biome-ignore lint/style/noCommonJs: simulate's modules touch `window` as they load, so they load after installDom()
   const wxss = require('miniprogram-simulate/src/wxss') as {
     getContent(file: string): string;
     compile(source: string, options: { prefix: string }): string;
@@ -203,7 +203,7 @@ interface Shot {
 async function main(): Promise<void> {
   installDom();
   // Inline styles are written in rpx; simulate would turn 1rpx into 1px.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // biome-ignore lint/style/noCommonJs: loaded after installDom(), like the simulate it belongs to
   const jUtils = require('j-component/src/tool/utils') as { transformRpx(style: string): string };
   jUtils.transformRpx = rpxToPx;
   const sleep = () => simulator().sleep(10);

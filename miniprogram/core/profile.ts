@@ -9,11 +9,13 @@ import type { Profile } from './types';
 export const PROFILE_KEY = 'profile';
 
 /** Surnames of the wuxia world, compound ones included. */
+// biome-ignore format: a word list, laid out in rows
 const SURNAMES = [
   '令狐', '慕容', '欧阳', '上官', '东方', '独孤', '南宫', '西门', '公孙', '司徒',
   '萧', '燕', '楚', '花', '陆', '林', '沈', '叶', '谢', '段', '岳', '柳', '白', '顾',
 ];
 
+// biome-ignore format: a word list, laid out in rows
 const GIVEN_NAMES = [
   '长风', '听雨', '无痕', '惊鸿', '寻欢', '孤城', '晚晴', '青衣', '如烟', '逍遥',
   '天涯', '明月', '小楼', '飞雪', '一刀', '不语', '清秋', '断水', '流云', '归鸿',

@@ -12,6 +12,7 @@ export const COLOR_PATTERN = /^#[0-9a-fA-F]{6}$/;
  * Characters a name may not contain: controls, zero-width and bidirectional overrides, which
  * let one role impersonate another or scramble the room's layout.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this pattern finds
 export const FORBIDDEN_NAME_CHARS = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/;
 
 export type NameProblem = 'empty' | 'too_long' | 'untrimmed' | 'invisible_chars';

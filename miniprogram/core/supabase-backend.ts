@@ -2,6 +2,7 @@
 // from the vendor bundle (wired to wx.request and wx.connectSocket), the terminal client from npm.
 // Only GET, POST and the realtime socket are used: wx.request does not document PATCH.
 import type { SupabaseClient } from '@supabase/supabase-js';
+import type { Database } from '../../typings/database.types';
 import {
   BackendFailure,
   cancellableUpload,
@@ -40,7 +41,7 @@ export class SupabaseBackend implements Backend {
   private channelCount = 0;
 
   constructor(
-    private readonly client: SupabaseClient,
+    private readonly client: SupabaseClient<Database>,
     private readonly uploader: ImageUploader,
     private readonly login: WechatLogin,
   ) {}
@@ -143,7 +144,7 @@ export class SupabaseBackend implements Backend {
  * progress; WeChat uses wx.uploadFile instead, which does.
  */
 export function storageUploader(
-  client: SupabaseClient,
+  client: SupabaseClient<Database>,
   readFile: (path: string) => Promise<ArrayBuffer | Uint8Array>,
 ): ImageUploader {
   return {

@@ -1,30 +1,19 @@
 // The contract between the core and its two neighbours: the backend below (rows as PostgREST
 // and Realtime deliver them) and the pages above (render-ready messages and small patches).
+// Row types derive from the generated database types (`npm run gen:types`).
+import type { Tables } from '../../typings/database.types';
 
+/**
+ * The kinds messages_kind_check allows. The generated types say only `string` for a text column
+ * with a CHECK; test/database-types.test.ts keeps this union equal to the constraint.
+ */
 export type MessageKind = 'text' | 'image';
 
 /** A row of public.messages exactly as the REST API and realtime payloads carry it. */
-export interface MessageRow {
-  id: number;
-  room_id: number;
-  user_id: string;
-  username: string;
-  avatar_color: string;
-  kind: MessageKind;
-  body: string | null;
-  image_path: string | null;
-  image_width: number | null;
-  image_height: number | null;
-  client_id: string;
-  created_at: string;
-}
+export type MessageRow = Omit<Tables<'messages'>, 'kind'> & { kind: MessageKind };
 
-export interface RoomRow {
-  id: number;
-  slug: string;
-  title: string;
-  topic: string;
-}
+/** The columns of public.rooms the app reads. */
+export type RoomRow = Pick<Tables<'rooms'>, 'id' | 'slug' | 'title' | 'topic'>;
 
 export type DeliveryStatus = 'sending' | 'failed' | 'sent';
 

@@ -3,6 +3,7 @@ import { SUPABASE_ANON_KEY, SUPABASE_URL, WECHAT_LOGIN } from '../config';
 import type { ImageUploader, KeyValueStore } from '../core/ports';
 import type { PickedImage } from '../core/types';
 import type { WechatLogin } from '../core/wechat-login';
+import type { Database } from '../../typings/database.types';
 import type { SupabaseClient } from '../vendor/supabase';
 import { createWxFetch } from './fetch';
 import { createImageUploader, pickImage } from './images';
@@ -12,7 +13,7 @@ import { deviceStore } from './storage';
 import { createWechatClient, type BackendConfig } from './supabase';
 
 export interface WechatPlatform {
-  supabase: SupabaseClient;
+  supabase: SupabaseClient<Database>;
   store: KeyValueStore;
   uploader: ImageUploader;
   login: WechatLogin;

@@ -1,6 +1,7 @@
 // The one supabase-js client of the mini program, wired to WeChat: fetch over wx.request, the
 // session in wx storage, realtime over wx.connectSocket with protocol vsn 1.0.0 (plain JSON
 // frames: no TextEncoder needed, and understood by older Supabase-compatible servers).
+import type { Database } from '../../typings/database.types';
 import { createClient, SUPABASE_JS_VERSION, type SupabaseClient, type SupabaseClientOptions } from '../vendor/supabase';
 import type { WxFetch } from './fetch';
 import { supabaseAuthStorage } from '../core/supabase-backend';
@@ -18,8 +19,8 @@ type ClientOptions = SupabaseClientOptions<'public'>;
 type ClientFetch = NonNullable<NonNullable<ClientOptions['global']>['fetch']>;
 type ClientTransport = NonNullable<NonNullable<ClientOptions['realtime']>['transport']>;
 
-export function createWechatClient(config: BackendConfig, fetch: WxFetch): SupabaseClient {
-  return createClient(config.url, config.anonKey, {
+export function createWechatClient(config: BackendConfig, fetch: WxFetch): SupabaseClient<Database> {
+  return createClient<Database>(config.url, config.anonKey, {
     global: {
       fetch: fetch as unknown as ClientFetch,
       // The default claims runtime=node, which would mislead anyone reading server logs.

@@ -229,6 +229,8 @@ interface Parts {
 const ABSOLUTE = /^([a-zA-Z][a-zA-Z0-9+.-]*:)(.*)$/;
 const AFTER_SCHEME = /^\/\/([^/?#]*)([^?#]*)(\?[^#]*)?(#.*)?$/;
 const RELATIVE = /^([^?#]*)(\?[^#]*)?(#.*)?$/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the C0 controls are what the standard trims
+const C0_OR_SPACE_AT_ENDS = /^[\x00-\x20]+|[\x00-\x20]+$/g;
 
 /** '?a=b' → 'a=b' encoded for a URL; undefined (no '?') → null. */
 function encodeQuery(raw: string | undefined): string | null {
@@ -315,7 +317,7 @@ export class URL {
 
   constructor(url: string | URL, base?: string | URL) {
     // Tabs and newlines are stripped and C0/space trimmed before parsing, as the standard says.
-    const input = String(url).replace(/[\t\n\r]/g, '').replace(/^[\x00-\x20]+|[\x00-\x20]+$/g, '');
+    const input = String(url).replace(/[\t\n\r]/g, '').replace(C0_OR_SPACE_AT_ENDS, '');
     const baseParts = base === undefined ? null : base instanceof URL ? base.parts : new URL(base).parts;
     const scheme = ABSOLUTE.exec(input);
     // `http:foo` against an http base is a relative reference (the standard's special-scheme rule).

@@ -192,7 +192,7 @@ export async function runChaos(target: ChaosTarget, size: ChaosSize, log: (line:
   const launch = (person: Person): App => {
     // The terminal client's wiring (scripts/node-client.ts), its session in the device store.
     const { store, kill } = processStore(person.store);
-    const sb = nodeClient(proxy.url, target.anonKey, store);
+    const sb = nodeClient(proxy.url, target.anonKey, store, { storageKey: `sb-chaos-${person.index}` });
     const backend = nodeBackend(sb, localWechatLogin(proxy.url, target.anonKey, `chaos-${person.index}`));
     const session = new RoomSession({ backend, store, roomSlug: ROOM_SLUG, profile: () => person.profile });
     const stopListening = session.onPatch((patch) => onPatch(person, patch));

@@ -1,21 +1,36 @@
 // Loading the mini program's pages in miniprogram-simulate, and a RoomView the test drives by hand.
 // Needs a DOM: jest suites use the jsdom environment, scripts call installDom() first.
+import nodeModule from 'node:module';
 import path from 'node:path';
 import type { ChatMessage, PickedImage, RoomPatch, RoomView } from '../../miniprogram/core/types';
 
 export const MINIPROGRAM_ROOT = path.join(__dirname, '..', '..', 'miniprogram');
 
-/** Gives a plain Node process (tsx scripts) the browser globals simulate renders into. */
-export function installDom(): void {
-  if (typeof (globalThis as { document?: unknown }).document !== 'undefined') return;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+/**
+ * Gives a plain Node process (tsx scripts) the browser globals simulate renders into. Returns what
+ * puts the process back as it was: with `window` and `document` present, libraries such as
+ * supabase-js take the process for a browser.
+ */
+export function installDom(): () => void {
+  if (typeof (globalThis as { document?: unknown }).document !== 'undefined') return () => undefined;
+  // biome-ignore lint/style/noCommonJs: loaded only when there is no DOM yet (jest's jsdom environment brings its own)
   const { JSDOM } = require('jsdom') as typeof import('jsdom');
   const dom = new JSDOM('<!doctype html><html><head></head><body></body></html>', { pretendToBeVisual: true });
+  const names = ['window', 'document', 'navigator', 'Node', 'HTMLElement', 'Element', 'Event', 'CustomEvent', 'MutationObserver', 'getComputedStyle'];
+  const before = names.map((name) => Object.getOwnPropertyDescriptor(globalThis, name));
   const globals = globalThis as unknown as Record<string, unknown>;
-  for (const name of ['window', 'document', 'navigator', 'Node', 'HTMLElement', 'Element', 'Event', 'CustomEvent', 'MutationObserver', 'getComputedStyle']) {
+  for (const name of names) {
     const value = (dom.window as unknown as Record<string, unknown>)[name];
-    globals[name] = typeof value === 'function' && name === 'getComputedStyle' ? (value as Function).bind(dom.window) : value;
+    globals[name] = typeof value === 'function' && name === 'getComputedStyle' ? (value as CallableFunction).bind(dom.window) : value;
   }
+  return () => {
+    names.forEach((name, i) => {
+      const descriptor = before[i];
+      if (descriptor) Object.defineProperty(globalThis, name, descriptor);
+      else delete globals[name];
+    });
+    dom.window.close();
+  };
 }
 
 type Simulate = typeof import('miniprogram-simulate');
@@ -26,8 +41,7 @@ type Simulate = typeof import('miniprogram-simulate');
  * makes it find the code. (Jest resolves by its own moduleFileExtensions, ts first.)
  */
 function preferCodeOverJson(): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const extensions = (require('node:module') as { _extensions: Record<string, unknown> })._extensions;
+  const extensions = (nodeModule as unknown as { _extensions: Record<string, unknown> })._extensions;
   const json = extensions['.json'];
   delete extensions['.json'];
   extensions['.json'] = json;
@@ -35,8 +49,7 @@ function preferCodeOverJson(): void {
 
 export function simulator(): Simulate {
   preferCodeOverJson();
-  // Required lazily: simulate touches `window` as it loads, and installs the mocked `wx` global.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // biome-ignore lint/style/noCommonJs: required lazily, because simulate touches `window` as it loads and installs the mocked `wx` global
   return require('miniprogram-simulate') as Simulate;
 }
 
@@ -53,9 +66,12 @@ export function loadPage(name: 'room' | 'role'): () => PageWrapper {
   };
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: simulate's typings do not know a page's own methods and data, which tests use freely
+type Untyped = any;
+
 /** The page's own methods (onLoad, onScroll …), which simulate's typings do not know. */
-export function pageInstance<T = Record<string, (...args: any[]) => any>>(page: PageWrapper): T & { data: Record<string, any> } {
-  return page.instance as unknown as T & { data: Record<string, any> };
+export function pageInstance<T = Record<string, (...args: Untyped[]) => Untyped>>(page: PageWrapper): T & { data: Record<string, Untyped> } {
+  return page.instance as unknown as T & { data: Record<string, Untyped> };
 }
 
 /** Text of every element matching the selector, trimmed. */

@@ -14,6 +14,7 @@ import { createNodeWx, type NodeWx, type NodeWxOptions } from './wx-node';
 export const MINIPROGRAM_ROOT = path.join(__dirname, '..', '..', 'miniprogram');
 
 /** Names WeChat's module factory shadows with undefined parameters (research/wechat-runtime.md §1). */
+// biome-ignore format: a word list, laid out in rows
 const SHADOWED = [
   'window', 'document', 'frames', 'self', 'location', 'navigator', 'localStorage', 'history',
   'Caches', 'screen', 'alert', 'confirm', 'prompt', 'XMLHttpRequest', 'WebSocket', 'Reporter',
@@ -21,6 +22,7 @@ const SHADOWED = [
 ];
 
 /** Host APIs that must not exist in the realm: the code has to work without every one of them. */
+// biome-ignore format: a word list, laid out in rows
 export const ABSENT_GLOBALS = [
   'fetch', 'WebSocket', 'URL', 'URLSearchParams', 'Headers', 'Request', 'Response', 'FormData', 'Blob',
   'AbortController', 'AbortSignal', 'TextEncoder', 'TextDecoder', 'globalThis', 'window', 'self',
