@@ -73,6 +73,10 @@ export interface LocalSupabase {
 export const REPO_SUPABASE_DIR = path.join(__dirname, '..', '..', 'supabase');
 /** The local mini program's AppID and AppSecret as the fake WeChat API knows them. */
 export const LOCAL_WECHAT_APP = { appid: 'wx00000000000000a1', secret: 'local-supabase-wechat-secret' };
+/** The message-push settings (消息推送配置) of the local mini program: its Token and EncodingAESKey. */
+export const LOCAL_WECHAT_PUSH = { token: 'local-supabase-push-token', aesKey: 'bG9jYWwtc3VwYWJhc2UtZW5jb2RpbmctYWVzLWtleSE' };
+/** Where WeChat pushes content-security verdicts: the project's wechat-push function. */
+export const PUSH_FUNCTION = 'wechat-push';
 
 export async function startLocalSupabase(options: LocalSupabaseOptions): Promise<LocalSupabase> {
   const log = options.log ?? (() => undefined);
@@ -132,7 +136,8 @@ export async function startLocalSupabase(options: LocalSupabaseOptions): Promise
     const url = `http://127.0.0.1:${port}`;
     let fakeWechat: FakeWechat | null = null;
     if (!options.wechat) {
-      const fake = await startFakeWechat({ ...LOCAL_WECHAT_APP, port: options.wechatPort ?? 0, log });
+      const push = { url: `${url}/functions/v1/${PUSH_FUNCTION}`, ...LOCAL_WECHAT_PUSH };
+      const fake = await startFakeWechat({ ...LOCAL_WECHAT_APP, port: options.wechatPort ?? 0, push, log });
       stops.push(() => fake.stop());
       fakeWechat = fake;
     }
@@ -158,7 +163,13 @@ export async function startLocalSupabase(options: LocalSupabaseOptions): Promise
       functions: createFunctions(ctx, {
         supabaseDir,
         config,
-        env: { WECHAT_APPID: wechat.appid, WECHAT_SECRET: wechat.secret, WECHAT_API_BASE: wechat.apiBase },
+        env: {
+          WECHAT_APPID: wechat.appid,
+          WECHAT_SECRET: wechat.secret,
+          WECHAT_API_BASE: wechat.apiBase,
+          WECHAT_PUSH_TOKEN: LOCAL_WECHAT_PUSH.token,
+          WECHAT_PUSH_AES_KEY: LOCAL_WECHAT_PUSH.aesKey,
+        },
         denoDir: options.denoDir ?? DEFAULT_DENO_DIR,
         bootTimeoutMs: options.functionTimeouts?.bootMs ?? 60000,
         requestTimeoutMs: options.functionTimeouts?.requestMs ?? 150000,

@@ -25,10 +25,26 @@ export function tempDir(prefix = 'local-supabase-'): string {
  */
 const MANY_PHONES = { anonymousUsers: 1e6, signInSignUps: 1e6, tokenRefresh: 1e6, tokenVerifications: 1e6 };
 
-export async function startTestServer(options: Partial<LocalSupabaseOptions> = {}): Promise<TestServer> {
+export interface TestServerOptions extends Partial<LocalSupabaseOptions> {
+  /**
+   * Content moderation (private.moderation_settings), on by default in the app. Suites about other
+   * things (REST, Realtime, storage mechanics) run it off, as a deployment that does not publish to
+   * WeChat would, so a message is visible when inserted; the moderation, e2e and chaos suites run it on.
+   */
+  moderation?: boolean;
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const { moderation = false, ...serverOptions } = options;
   const dataDir = options.dataDir ?? tempDir();
   const config = { ...options.config, auth: { ...options.config?.auth, rateLimits: { ...MANY_PHONES, ...options.config?.auth?.rateLimits } } };
-  const server = await startLocalSupabase({ port: 0, fast: true, ...options, config, dataDir });
+  const server = await startLocalSupabase({ port: 0, fast: true, ...serverOptions, config, dataDir });
+  await superuserQuery(
+    server.dbUrl,
+    `do $$ begin
+       if to_regclass('private.moderation_settings') is not null then update private.moderation_settings set enabled = ${moderation}; end if;
+     end $$`,
+  );
   const stop = server.stop;
   return {
     ...server,

@@ -4,6 +4,7 @@
 //   GET  /sns/jscode2session   code2Session (developers.weixin.qq.com/miniprogram/dev/server/API/user-login/api_code2session.md)
 //   GET  /cgi-bin/token        getAccessToken: a new token per call, the previous one valid 5 more minutes
 //   POST /cgi-bin/stable_token getStableAccessToken: the same token while it is valid
+//   POST /wxa/msg_sec_check, /wxa/media_check_async  content security (fake-security.ts)
 // WeChat answers HTTP 200 with an errcode in the body, even for errors.
 //
 // Codes: `wx.login` codes are single-use and expire after 5 minutes. A code of the form NAME.N
@@ -15,6 +16,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type net from 'node:net';
 import { readBody } from '../http';
+import { createContentSecurity, type PushRecord, type PushTarget } from './fake-security';
 
 export const CODE_LIFETIME_MS = 5 * 60 * 1000;
 export const TOKEN_LIFETIME_S = 7200;
@@ -23,14 +25,18 @@ const TOKEN_OVERLAP_MS = 5 * 60 * 1000;
 /** code2Session's documented quota: "每个用户每分钟100次". */
 const LOGINS_PER_USER_PER_MINUTE = 100;
 
-/** The APIs a test can make fail; issue 10's content-security APIs join this list. */
-export type WechatApi = 'jscode2session' | 'token' | 'stable_token';
+/** The APIs a test can make fail. */
+export type WechatApi = 'jscode2session' | 'token' | 'stable_token' | 'msg_sec_check' | 'media_check_async';
 
 export interface FakeWechatOptions {
   appid: string;
   secret: string;
   /** Port on 127.0.0.1; 0 picks a free one. */
   port?: number;
+  /** Where media_check_async verdicts are pushed; without it they are never delivered, as on WeChat. */
+  push?: PushTarget;
+  /** How long WeChat takes to push an image verdict (WeChat: up to 30 minutes). */
+  pushDelayMs?: number;
   log?: (line: string) => void;
 }
 
@@ -51,6 +57,11 @@ export interface FakeWechat {
   advanceClock(ms: number): void;
   /** How many calls each API has answered, failures included. */
   calls(api: WechatApi): number;
+  /** Every image check so far and how its verdict's push went. */
+  pushes(): PushRecord[];
+  /** Image verdicts wait, as when WeChat takes its time, until releasePushes(). */
+  holdPushes(): void;
+  releasePushes(): void;
   stop(): Promise<void>;
 }
 
@@ -60,14 +71,18 @@ const ERRORS: Record<number, string> = {
   40001: 'invalid credential, access_token is invalid or not latest',
   40002: 'invalid grant_type',
   40013: 'invalid appid',
+  40003: 'invalid openid',
   40029: 'invalid code',
   40125: 'invalid appsecret',
+  40129: 'invalid scene',
   40226: 'code blocked',
   41002: 'appid missing',
   41004: 'appsecret missing',
+  41001: 'access_token missing',
   41008: 'missing code',
   42001: 'access_token expired',
   43002: 'require POST method',
+  44002: 'empty post data',
   45011: 'api minute-quota reach limit mustslower retry next minute',
   47001: 'data format error',
 };
@@ -112,6 +127,18 @@ export async function startFakeWechat(options: FakeWechatOptions): Promise<FakeW
   /** Tokens still accepted, newest last. */
   let tokens: AccessToken[] = [];
   let stableToken: AccessToken | null = null;
+  /** Every token ever issued and when it stops working, to tell an expired token (42001) from a wrong one (40001). */
+  const tokenExpiry = new Map<string, number>();
+  const lastLogins = new Map<string, number>();
+  const security = createContentSecurity({
+    appid,
+    now,
+    lastLogin: (openid) => lastLogins.get(openid),
+    fail: (errcode) => new WechatError(errcode),
+    push: options.push ?? null,
+    pushDelayMs: options.pushDelayMs ?? 50,
+    log,
+  });
 
   const openidOf = (name: string) => openidFrom(`${appid}:person:${name}`);
 
@@ -126,10 +153,22 @@ export async function startFakeWechat(options: FakeWechatOptions): Promise<FakeW
     return code;
   };
 
-  const newToken = (): AccessToken => ({
-    token: randomBytes(48).toString('base64url'),
-    expiresAt: now() + TOKEN_LIFETIME_S * 1000,
-  });
+  const newToken = (): AccessToken => {
+    const issuedToken = { token: randomBytes(48).toString('base64url'), expiresAt: now() + TOKEN_LIFETIME_S * 1000 };
+    tokenExpiry.set(issuedToken.token, issuedToken.expiresAt);
+    return issuedToken;
+  };
+
+  /** The wxa APIs take the access token in the URL ("放在 body 里会报 47001"). */
+  const checkToken = (query: URLSearchParams) => {
+    const given = query.get('access_token');
+    if (!given) throw new WechatError(41001);
+    const expiresAt = tokenExpiry.get(given);
+    if (expiresAt === undefined) throw new WechatError(40001);
+    // A getAccessToken token is cut short by its successor after the overlap.
+    const current = tokens.find((t) => t.token === given) ?? (stableToken?.token === given ? stableToken : undefined);
+    if (!current || current.expiresAt <= now()) throw new WechatError(expiresAt <= now() ? 42001 : 40001);
+  };
 
   const injected = (api: WechatApi): number | undefined => {
     callCounts.set(api, (callCounts.get(api) ?? 0) + 1);
@@ -161,6 +200,7 @@ export async function startFakeWechat(options: FakeWechatOptions): Promise<FakeW
     const count = quota && quota.minute === minute ? quota.count + 1 : 1;
     loginsPerMinute.set(openid, { minute, count });
     if (count > LOGINS_PER_USER_PER_MINUTE) throw new WechatError(45011);
+    lastLogins.set(openid, now());
     return { session_key: randomBytes(16).toString('base64'), openid };
   }
 
@@ -217,6 +257,8 @@ export async function startFakeWechat(options: FakeWechatOptions): Promise<FakeW
       '/sns/jscode2session': ['jscode2session', 'GET'],
       '/cgi-bin/token': ['token', 'GET'],
       '/cgi-bin/stable_token': ['stable_token', 'POST'],
+      '/wxa/msg_sec_check': ['msg_sec_check', 'POST'],
+      '/wxa/media_check_async': ['media_check_async', 'POST'],
     };
     const found = route[url.pathname];
     if (!found) return { errcode: 404, errmsg: `${url.pathname} is not an API of this fake` };
@@ -226,7 +268,10 @@ export async function startFakeWechat(options: FakeWechatOptions): Promise<FakeW
     if (failure !== undefined) throw new WechatError(failure);
     if (api === 'jscode2session') return jscode2session(url.searchParams);
     if (api === 'token') return token(url.searchParams);
-    return stable(await jsonBody(req));
+    if (api === 'stable_token') return stable(await jsonBody(req));
+    checkToken(url.searchParams);
+    const body = await jsonBody(req);
+    return api === 'msg_sec_check' ? security.msgSecCheck(body) : security.mediaCheckAsync(body);
   }
 
   const server = http.createServer((req, res: ServerResponse) => {
@@ -268,8 +313,12 @@ export async function startFakeWechat(options: FakeWechatOptions): Promise<FakeW
     flagHighRisk: (name) => void highRisk.add(name),
     advanceClock: (ms) => void (clockOffset += ms),
     calls: (api) => callCounts.get(api) ?? 0,
+    pushes: security.pushes,
+    holdPushes: security.holdPushes,
+    releasePushes: security.releasePushes,
     stop: () =>
       new Promise<void>((resolve) => {
+        security.stop();
         server.close(() => resolve());
         for (const socket of sockets) socket.destroy();
       }),

@@ -114,3 +114,101 @@ export function loginRefusal(error: WechatApiError): LoginRefusal {
       return { status: 500, code: 'wechat_misconfigured', message: error.message };
   }
 }
+
+// Access token -----------------------------------------------------------------------------------
+// getStableAccessToken: repeated calls return the same token while it is valid, so several function
+// instances never invalidate each other's token, which getAccessToken's would
+// (developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/mp-access-token/getStableAccessToken.html).
+
+/** errcodes that mean "this token no longer works": fetch the current one and try once more. */
+const STALE_TOKEN = [40001, 42001];
+/** Tokens are renewed a little before WeChat's expiry. */
+const TOKEN_MARGIN_MS = 5 * 60 * 1000;
+
+export interface TokenSource {
+  /** The current access token, fetched when there is none or it is about to expire. */
+  get(): Promise<string>;
+  /** Forget the cached token (WeChat said it is stale). */
+  forget(): void;
+}
+
+export function stableTokenSource(app: WechatApp, options?: CallOptions, now: () => number = Date.now): TokenSource {
+  let cached: { token: string; renewAt: number } | null = null;
+  return {
+    async get() {
+      if (cached && now() < cached.renewAt) return cached.token;
+      const answer = await callWechat(
+        app,
+        '/cgi-bin/stable_token',
+        { body: { grant_type: 'client_credential', appid: app.appid, secret: app.secret, force_refresh: false } },
+        options,
+      );
+      const token = String(answer.access_token);
+      cached = { token, renewAt: now() + Math.max(0, Number(answer.expires_in) * 1000 - TOKEN_MARGIN_MS) };
+      return token;
+    },
+    forget() {
+      cached = null;
+    },
+  };
+}
+
+/** A wxa API call with the access token in the URL (in the body it would be 47001). */
+async function callWithToken(app: WechatApp, tokens: TokenSource, path: string, body: unknown, options?: CallOptions) {
+  for (let attempt = 0; ; attempt++) {
+    const token = await tokens.get();
+    try {
+      return await callWechat(app, path, { query: { access_token: token }, body }, options);
+    } catch (error) {
+      if (!(error instanceof WechatApiError) || !STALE_TOKEN.includes(error.errcode) || attempt > 0) throw error;
+      tokens.forget();
+    }
+  }
+}
+
+// Content security v2 ----------------------------------------------------------------------------
+// Scenes: 1 资料 (profiles: names, notes), 2 评论, 3 论坛, 4 社交日志. The database picks the scene
+// of what it asks to check (moderation_subject).
+
+export interface ContentVerdict {
+  suggest: 'pass' | 'risky' | 'review';
+  /** 100 正常, 10001 广告, 20001 时政, 20002 色情, 20003 辱骂, 20006 违法犯罪, 20008 欺诈, 20012 低俗, 20013 版权, 21000 其他. */
+  label: number;
+}
+
+/** WeChat's result, read defensively: `label` comes as a number or a string; anything unknown needs review. */
+export function readVerdict(result: unknown): ContentVerdict {
+  const value = (typeof result === 'object' && result !== null ? result : {}) as Record<string, unknown>;
+  const suggest = value.suggest === 'pass' || value.suggest === 'risky' ? value.suggest : 'review';
+  const label = Number(value.label);
+  return { suggest, label: Number.isInteger(label) ? label : 21000 };
+}
+
+/** msgSecCheck v2 (developers.weixin.qq.com/miniprogram/dev/server/API/sec-center/sec-check/api_msgseccheck.html). */
+export async function checkText(
+  app: WechatApp,
+  tokens: TokenSource,
+  check: { content: string; openid: string; scene: number; nickname?: string },
+  options?: CallOptions,
+): Promise<ContentVerdict> {
+  const answer = await callWithToken(app, tokens, '/wxa/msg_sec_check', { version: 2, ...check }, options);
+  return readVerdict(answer.result);
+}
+
+/** mediaCheckAsync v2: the trace_id whose verdict WeChat pushes to the message-push URL later. */
+export async function checkImageAsync(
+  app: WechatApp,
+  tokens: TokenSource,
+  check: { mediaUrl: string; openid: string; scene: number },
+  options?: CallOptions,
+): Promise<string> {
+  const answer = await callWithToken(
+    app,
+    tokens,
+    '/wxa/media_check_async',
+    { media_url: check.mediaUrl, media_type: 2, version: 2, scene: check.scene, openid: check.openid },
+    options,
+  );
+  if (typeof answer.trace_id !== 'string') throw new WechatApiError(-2, 'media_check_async returned no trace_id');
+  return answer.trace_id;
+}

@@ -11,22 +11,12 @@
 // app_metadata, which only the service role can write; the user's email is derived from the openid
 // and never receives mail (.invalid, RFC 2606). Secrets: WECHAT_APPID, WECHAT_SECRET, and
 // WECHAT_API_BASE (default https://api.weixin.qq.com).
-import { createClient } from 'npm:@supabase/supabase-js@2.119.1';
-import { corsHeaders } from 'npm:@supabase/supabase-js@2.119.1/cors';
-import { loginRefusal, personOfCode, WECHAT_API, WechatApiError, type WechatApp } from '../_shared/wechat.ts';
+import { serviceClient, wechatApp } from '../_shared/app.ts';
+import { corsHeaders, json } from '../_shared/http.ts';
+import { loginRefusal, personOfCode, WechatApiError } from '../_shared/wechat.ts';
 
 /** wx.login codes are 32 characters; anything far longer is not one. */
 const MAX_CODE_LENGTH = 256;
-
-function json(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), { status, headers: { ...corsHeaders, 'content-type': 'application/json; charset=utf-8' } });
-}
-
-function required(name: string): string {
-  const value = Deno.env.get(name);
-  if (!value) throw new Error(`the secret ${name} is not set (supabase secrets set ${name}=…)`);
-  return value;
-}
 
 async function emailOf(openid: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(openid)));
@@ -44,23 +34,16 @@ async function login(request: Request): Promise<Response> {
   if (typeof code !== 'string' || code === '' || code.length > MAX_CODE_LENGTH) {
     return json(400, { code: 'invalid_request', message: 'code must be the string wx.login returned' });
   }
-  const app: WechatApp = {
-    appid: required('WECHAT_APPID'),
-    secret: required('WECHAT_SECRET'),
-    apiBase: Deno.env.get('WECHAT_API_BASE') || WECHAT_API,
-  };
   let openid: string;
   try {
-    ({ openid } = await personOfCode(app, code));
+    ({ openid } = await personOfCode(wechatApp(), code));
   } catch (error) {
     if (!(error instanceof WechatApiError)) throw error;
     const { status, ...refusal } = loginRefusal(error);
     return json(status, refusal);
   }
 
-  const admin = createClient(required('SUPABASE_URL'), required('SUPABASE_SERVICE_ROLE_KEY'), {
-    auth: { persistSession: false, autoRefreshToken: false },
-  });
+  const admin = serviceClient();
   const email = await emailOf(openid);
   // The first login creates the person; later ones find them by the derived address.
   const created = await admin.auth.admin.createUser({ email, email_confirm: true, app_metadata: { openid } });
