@@ -8,7 +8,7 @@ import pg from 'pg';
 import { createAuth } from './auth';
 import { apiKeys, DEFAULT_JWT_SECRET } from './config';
 import type { Context, Product } from './context';
-import { CORS_HEADERS, endSocket, sendJson, sendPreflight } from './http';
+import { endSocket, sendJson, sendPreflight } from './http';
 import { migrate, type MigrationResult } from './migrate';
 import { startPostgres } from './postgres';
 import { createRealtime } from './realtime';
@@ -227,6 +227,5 @@ async function route(ctx: Context, products: Record<string, Product>, req: Incom
     }
     return products[name].handle(req, res, url.pathname.slice(prefix.length) || '/', url);
   }
-  res.writeHead(404, { ...CORS_HEADERS, 'content-type': 'application/json; charset=utf-8' });
-  res.end(JSON.stringify({ message: 'no Route matched with those values' }));
+  sendJson(res, 404, { message: 'no Route matched with those values' });
 }
