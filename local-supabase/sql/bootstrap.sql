@@ -28,10 +28,12 @@ alter default privileges for role postgres in schema public grant all on tables 
 alter default privileges for role postgres in schema public grant all on functions to anon, authenticated, service_role;
 alter default privileges for role postgres in schema public grant all on sequences to anon, authenticated, service_role;
 
--- extensions --------------------------------------------------------------------------------
+-- extensions: the ones every Supabase project has installed ------------------------------------
 create schema extensions;
 grant usage on schema extensions to anon, authenticated, service_role;
 create extension pgcrypto with schema extensions;
+create extension "uuid-ossp" with schema extensions;
+create extension pg_stat_statements with schema extensions;
 alter database postgres set search_path = "$user", public, extensions;
 
 -- PostgREST's schema cache follows DDL: after a command that can change what the API serves,
