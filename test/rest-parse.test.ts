@@ -40,6 +40,8 @@ const TREES: Array<[string, Partial<QueryParams>]> = [
   ['not.and=(id.gt.1,or(id.lt.0,name.is.null),not.or(a.eq.1))', {
     where: [group('and', [filter('id', 'gt', '1'), group('or', [filter('id', 'lt', '0'), filter('name', 'is', 'null')]), group('or', [filter('a', 'eq', '1')], true)], true)],
   }],
+  ['not.or=(id.eq.1,id.eq.2)', { where: [group('or', [filter('id', 'eq', '1'), filter('id', 'eq', '2')], true)] }],
+  ['and=(id.eq.1)&or=(id.eq.2)', { where: [group('and', [filter('id', 'eq', '1')]), group('or', [filter('id', 'eq', '2')])] }],
   ['or=("a.b".eq.1,c.like.*x)', { where: [group('or', [filter('a.b', 'eq', '1'), filter('c', 'like', '%x')])] }],
 ];
 

@@ -196,6 +196,7 @@ const REFUSED: Array<[string, () => Plan, number, string, string]> = [
   ['a limited update', () => planUpdate(notes, q('limit=1'), NONE, { title: 'x' }, '{"title":"x"}'), 400, 'PGRST100', 'limit and offset are not supported on PATCH and DELETE by local-supabase'],
   ['a delete with an offset', () => planDelete(notes, q('offset=1'), NONE), 400, 'PGRST100', 'limit and offset are not supported on PATCH and DELETE by local-supabase'],
   ['a NUL in a column name', () => planRead({ ...notes, columns: new Map([['a\0b', { name: 'a\0b', type: 'text', default: null }]]) }, q('select=a%00b'), NONE), 400, 'PGRST100', 'identifiers may not contain NUL characters'],
+  ['a required argument is missing', () => planCall(chooseFunction('add', [add], ['b'], false), q(''), NONE, {}, '{}', false), 404, 'PGRST202', 'Could not find the function public.add(b) in the schema cache'],
   ['no overload takes these arguments', () => planCall(chooseFunction('add', [add], ['z'], true), q(''), NONE, {}, '{}', false), 404, 'PGRST202', 'Could not find the function public.add(z) in the schema cache'],
   ['two overloads take them', () => planCall(chooseFunction('add', [add, { ...add, args: [add.args[0]] }], ['a'], false), q(''), NONE, {}, '{}', false), 300, 'PGRST203', 'Could not choose the best candidate function between: public.add(a => integer, b => integer), public.add(a => integer)'],
 ];

@@ -98,8 +98,6 @@ export class SchemaCache {
   private retry: NodeJS.Timeout | undefined;
   private closed = false;
 
-  private listenUrl = '';
-
   constructor(
     private readonly db: Pool,
     private readonly log: (line: string) => void = () => undefined,
@@ -107,8 +105,7 @@ export class SchemaCache {
 
   /** Starts listening on a connection to `listenUrl`, then loads: a change made meanwhile reloads once more. */
   async start(listenUrl: string): Promise<void> {
-    this.listenUrl = listenUrl;
-    this.listener = await this.listen();
+    this.listener = await this.listen(listenUrl);
     await this.reload('schema');
   }
 
@@ -152,8 +149,8 @@ export class SchemaCache {
   }
 
   /** LISTEN on a connection of its own; when that connection is lost, `reconnect` takes over. */
-  private async listen(): Promise<pg.Client> {
-    const client = new pg.Client({ connectionString: this.listenUrl });
+  private async listen(url: string): Promise<pg.Client> {
+    const client = new pg.Client({ connectionString: url });
     client.on('error', (err) => this.log(`schema cache listener: ${err.message}`));
     client.on('notification', (n) => {
       const kind = MESSAGES[n.payload ?? ''];
@@ -168,20 +165,21 @@ export class SchemaCache {
     }
     client.on('end', () => {
       this.listener = undefined;
-      if (!this.closed) this.reconnect(RETRY_MS.first);
+      if (!this.closed) this.reconnect(url, RETRY_MS.first);
     });
     return client;
   }
 
   /** Retries with backoff; notifications sent while nobody listened are lost, so the cache reloads. */
-  private reconnect(delay: number): void {
+  private reconnect(url: string, delay: number): void {
     this.retry = setTimeout(async () => {
       let client: pg.Client;
       try {
-        client = await this.listen();
+        client = await this.listen(url);
       } catch (err) {
-        this.log(`schema cache listener: ${(err as Error).message}; retrying in ${delay} ms`);
-        if (!this.closed) this.reconnect(Math.min(delay * 2, RETRY_MS.max));
+        const next = Math.min(delay * 2, RETRY_MS.max);
+        this.log(`schema cache listener: ${(err as Error).message}; retrying in ${next} ms`);
+        if (!this.closed) this.reconnect(url, next);
         return;
       }
       if (this.closed) {
