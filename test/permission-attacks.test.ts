@@ -2,7 +2,7 @@
 // client might against user B and the system. All of it must be denied with the expected status.
 import { randomUUID } from 'node:crypto';
 import { exactly, subscribeChanges } from './support/realtime';
-import { wechatUser, startTestServer, superuserQuery, textMessage as message, type TestServer } from './support/server';
+import { changeSchema, startTestServer, superuserQuery, textMessage as message, wechatUser, type TestServer } from './support/server';
 
 type User = Awaited<ReturnType<typeof wechatUser>>;
 let server: TestServer;
@@ -115,8 +115,8 @@ describe('storage', () => {
 
 describe('realtime', () => {
   test('a subscriber never receives a row the policies hide from it', async () => {
-    await superuserQuery(
-      server.dbUrl,
+    await changeSchema(
+      server,
       `
         create table public.secrets (
           id bigint generated always as identity primary key,
@@ -127,6 +127,7 @@ describe('realtime', () => {
         create policy "owners read" on public.secrets for select to authenticated using (owner = auth.uid());
         create policy "owners write" on public.secrets for insert to authenticated with check (owner = auth.uid());
         alter publication supabase_realtime add table public.secrets;`,
+      'secrets?limit=0',
     );
     const binding = { event: 'INSERT' as const, table: 'secrets' };
     const subA = await subscribeChanges(a.sb, `secrets-${a.id}`, [binding]);

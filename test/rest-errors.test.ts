@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { signJwt } from '../local-supabase/src/jwt';
-import { CONFORMANCE_SQL, clientWithToken, token } from './support/rest-fixture';
+import { createConformance, clientWithToken, token } from './support/rest-fixture';
 import { wechatUser, client, startTestServer, superuserQuery, type TestServer } from './support/server';
 
 let server: TestServer;
@@ -13,7 +13,7 @@ let user: { sb: SupabaseClient; id: string };
 
 beforeAll(async () => {
   server = await startTestServer({ maxBodyBytes: 64 * 1024 });
-  await superuserQuery(server.dbUrl, `${CONFORMANCE_SQL} insert into public.conformance (id, name) values (1, 'one');`);
+  await createConformance(server, `insert into public.conformance (id, name) values (1, 'one');`);
   anon = client(server);
   user = await wechatUser(server);
 });

@@ -4,7 +4,7 @@
 // transaction — proven by the pool serving a burst larger than itself.
 import http from 'node:http';
 import { signJwt } from '../local-supabase/src/jwt';
-import { CONFORMANCE_SQL, token } from './support/rest-fixture';
+import { createConformance, token } from './support/rest-fixture';
 import { client, startTestServer, superuserQuery, type TestServer } from './support/server';
 
 const MAX_BODY = 16 * 1024;
@@ -15,7 +15,7 @@ const logLines: string[] = [];
 
 beforeAll(async () => {
   server = await startTestServer({ maxBodyBytes: MAX_BODY, log: (line) => logLines.push(line) });
-  await superuserQuery(server.dbUrl, `${CONFORMANCE_SQL} insert into public.conformance (id, name) values (1, 'one');`);
+  await createConformance(server, `insert into public.conformance (id, name) values (1, 'one');`);
 });
 
 afterAll(async () => {

@@ -2,7 +2,7 @@
 // (one row, many, missing=default, return=minimal|representation), upsert (merge and ignore,
 // on_conflict, 201 vs 200), PATCH and DELETE under RLS, every RPC result shape, and the
 // transaction-local settings a request runs with.
-import { CONFORMANCE_SQL, clientWithToken } from './support/rest-fixture';
+import { createConformance, clientWithToken } from './support/rest-fixture';
 import { wechatUser, client, startTestServer, superuserQuery, type TestServer } from './support/server';
 
 let server: TestServer;
@@ -11,7 +11,7 @@ let b: Awaited<ReturnType<typeof wechatUser>>;
 
 beforeAll(async () => {
   server = await startTestServer();
-  await superuserQuery(server.dbUrl, CONFORMANCE_SQL);
+  await createConformance(server);
   a = await wechatUser(server);
   b = await wechatUser(server);
 });

@@ -28,11 +28,46 @@ alter default privileges for role postgres in schema public grant all on tables 
 alter default privileges for role postgres in schema public grant all on functions to anon, authenticated, service_role;
 alter default privileges for role postgres in schema public grant all on sequences to anon, authenticated, service_role;
 
--- extensions --------------------------------------------------------------------------------
+-- extensions: the ones every Supabase project has installed ------------------------------------
 create schema extensions;
 grant usage on schema extensions to anon, authenticated, service_role;
 create extension pgcrypto with schema extensions;
+create extension "uuid-ossp" with schema extensions;
+create extension pg_stat_statements with schema extensions;
 alter database postgres set search_path = "$user", public, extensions;
+
+-- PostgREST's schema cache follows DDL: after a command that can change what the API serves,
+-- these event triggers send NOTIFY pgrst, 'reload schema', as a Supabase project's
+-- extensions.pgrst_ddl_watch and pgrst_drop_watch do. Objects in pg_temp change nothing.
+create function extensions.pgrst_ddl_watch() returns event_trigger
+language plpgsql set search_path = '' as $$
+begin
+  if exists (
+    select 1 from pg_event_trigger_ddl_commands() c
+     where c.schema_name is distinct from 'pg_temp'
+       and c.command_tag in (
+         'CREATE SCHEMA', 'ALTER SCHEMA', 'CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO', 'ALTER TABLE',
+         'CREATE FOREIGN TABLE', 'ALTER FOREIGN TABLE', 'CREATE VIEW', 'ALTER VIEW',
+         'CREATE MATERIALIZED VIEW', 'ALTER MATERIALIZED VIEW', 'CREATE FUNCTION', 'ALTER FUNCTION',
+         'CREATE TRIGGER', 'CREATE TYPE', 'ALTER TYPE', 'CREATE RULE', 'COMMENT')) then
+    notify pgrst, 'reload schema';
+  end if;
+end
+$$;
+create function extensions.pgrst_drop_watch() returns event_trigger
+language plpgsql set search_path = '' as $$
+begin
+  if exists (
+    select 1 from pg_event_trigger_dropped_objects() o
+     where not o.is_temporary
+       and o.object_type in ('schema', 'table', 'foreign table', 'view', 'materialized view', 'function',
+                             'trigger', 'type', 'rule')) then
+    notify pgrst, 'reload schema';
+  end if;
+end
+$$;
+create event trigger pgrst_ddl_watch on ddl_command_end execute function extensions.pgrst_ddl_watch();
+create event trigger pgrst_drop_watch on sql_drop execute function extensions.pgrst_drop_watch();
 
 -- auth ----------------------------------------------------------------------------------------
 create schema auth authorization supabase_auth_admin;

@@ -20,6 +20,9 @@ returns jsonb
 language plpgsql
 -- The check runs once per claim set with the same shape: a generic plan is planned once per role.
 set plan_cache_mode = force_generic_plan
+-- A fixed path (Supabase's advisors flag a mutable one), the database's own: the policies checked
+-- here may call SQL functions that name tables of public unqualified.
+set search_path = pg_catalog, public, extensions
 as $$
 declare
   primary_key text[];

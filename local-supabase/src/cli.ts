@@ -8,26 +8,42 @@ import { startLocalSupabase } from './server';
 
 const REPO = path.join(__dirname, '..', '..');
 
+const USAGE = 'usage: cli.ts start|reset [--port N] [--db-port N] [--data DIR]';
+
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : undefined;
 }
 
+/** A TCP port from an option (0: any free one); anything else stops with the usage line. */
+function portOption(name: string, fallback: string | undefined): number | undefined {
+  const text = option(name) ?? fallback;
+  if (text === undefined) return undefined;
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) {
+    console.error(`--${name} must be a port number from 0 to 65535, not "${text}"\n${USAGE}`);
+    process.exit(2);
+  }
+  return port;
+}
+
 async function main() {
   const command = process.argv[2] ?? 'start';
   if (command !== 'start' && command !== 'reset') {
-    console.error('usage: cli.ts start|reset [--port N] [--data DIR]');
+    console.error(USAGE);
     process.exit(2);
   }
   const dataDir = path.resolve(option('data') ?? path.join(REPO, '.local'));
-  const port = Number(option('port') ?? process.env.PORT ?? DEFAULT_PORT);
+  const port = portOption('port', process.env.PORT ?? String(DEFAULT_PORT))!;
+  const askedDbPort = portOption('db-port', undefined);
   if (command === 'reset') {
     fs.rmSync(dataDir, { recursive: true, force: true });
     console.log(`removed ${dataDir}; starting over from an empty database`);
   }
   const started = Date.now();
-  // The Supabase CLI's database port, so tools keep one connection string; any free port if taken.
-  const dbPort = (await portIsFree(DEFAULT_DB_PORT)) ? DEFAULT_DB_PORT : 0;
+  // The Supabase CLI's database port, so tools keep one connection string; any free port if taken,
+  // unless one was asked for.
+  const dbPort = askedDbPort ?? ((await portIsFree(DEFAULT_DB_PORT)) ? DEFAULT_DB_PORT : 0);
   const wechatPort = (await portIsFree(DEFAULT_WECHAT_PORT)) ? DEFAULT_WECHAT_PORT : 0;
   const server = await startLocalSupabase({
     dataDir,

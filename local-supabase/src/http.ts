@@ -35,14 +35,20 @@ export const CORS_HEADERS: Record<string, string> = {
     'content-range, content-length, content-type, etag, x-supabase-api-version, preference-applied, x-sb-error-code',
 };
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = body === undefined ? '' : JSON.stringify(body);
-  res.writeHead(status, {
+/** The head of every JSON answer, success or error: CORS, type and length, then the caller's headers. */
+function jsonHead(text: string, headers: Record<string, string>): Record<string, string> {
+  return {
     ...CORS_HEADERS,
     ...(text ? { 'content-type': 'application/json; charset=utf-8' } : {}),
     'content-length': String(Buffer.byteLength(text)),
     ...headers,
-  });
+  };
+}
+
+/** The one way a product answers with JSON; each product brings its own body shape. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  res.writeHead(status, jsonHead(text, headers));
   res.end(text);
 }
 
@@ -57,12 +63,13 @@ export function sendPreflight(req: IncomingMessage, res: ServerResponse): void {
   res.end();
 }
 
-/** The bearer token of a request, if any. */
+/**
+ * The bearer token of a request: undefined without an `Authorization: Bearer` header, '' when the
+ * header names the scheme but no token (wai-extra's extractBearerAuth, which PostgREST uses).
+ */
 export function bearer(req: IncomingMessage): string | undefined {
-  const header = req.headers.authorization;
-  if (!header) return undefined;
-  const match = /^bearer\s+(.+)$/i.exec(header.trim());
-  return match ? match[1].trim() : undefined;
+  const match = /^(\S*)\s*(.*)$/s.exec(req.headers.authorization ?? '');
+  return match && match[1].toLowerCase() === 'bearer' ? match[2] : undefined;
 }
 
 /** The body as text; throws on invalid UTF-8 rather than replacing it. */
@@ -81,8 +88,6 @@ export function parseJson(body: Buffer): unknown {
  */
 export function endSocket(socket: Duplex, status: number, body: Record<string, string>): void {
   const text = JSON.stringify(body);
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
-      `content-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`,
-  );
+  const head = Object.entries(jsonHead(text, { connection: 'close' })).map(([name, value]) => `${name}: ${value}\r\n`);
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head.join('')}\r\n${text}`);
 }

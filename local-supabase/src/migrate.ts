@@ -1,6 +1,9 @@
 // Applies supabase/migrations/*.sql in order, each in its own transaction, recording applied
 // versions in supabase_migrations.schema_migrations as the Supabase CLI does; seed.sql runs once,
-// right after the first migrations of a fresh database.
+// right after the first migrations of a fresh database, and is recorded in
+// supabase_migrations.seed_files as the CLI records it (supabase/cli apps/cli-go/pkg/migration:
+// history.go and file.go NewSeedFile), so `supabase db push --include-seed` knows it ran.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Client } from 'pg';
@@ -50,9 +53,23 @@ export async function migrate(db: Client, supabaseDir: string, rolePassword: str
 
   const seedFile = path.join(supabaseDir, 'seed.sql');
   const seeded = fresh && applied.length > 0 && fs.existsSync(seedFile);
-  if (seeded) await inTransaction(db, fs.readFileSync(seedFile, 'utf8'), 'seed.sql');
+  if (seeded) {
+    const seed = fs.readFileSync(seedFile);
+    // The CLI's key: the path from the project root with its fixed `supabase` folder, and the
+    // SHA-256 of the file's bytes in hex.
+    const hash = createHash('sha256').update(seed).digest('hex');
+    await inTransaction(
+      db,
+      `${seed.toString('utf8')}\n;${SEED_TABLE_SQL};insert into supabase_migrations.seed_files (path, hash) values (${literal(SEED_PATH)}, ${literal(hash)})`,
+      'seed.sql',
+    );
+  }
   return { applied, seeded, bootstrapped };
 }
+
+const SEED_PATH = 'supabase/seed.sql';
+/** The CLI's own statement: databases bootstrapped before seeds were recorded lack the table. */
+const SEED_TABLE_SQL = 'create table if not exists supabase_migrations.seed_files (path text not null primary key, hash text not null)';
 
 async function inTransaction(db: Client, sql: string, what: string): Promise<void> {
   await db.query('begin');

@@ -165,6 +165,8 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
     lc_messages: 'C',
     // A slot nobody reads must never pin WAL without bound.
     max_slot_wal_keep_size: '1GB',
+    // A Supabase project has extensions.pg_stat_statements, which only works when preloaded.
+    shared_preload_libraries: 'pg_stat_statements',
     ...(options.fast ? { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' } : {}),
   };
   const args = ['-D', pgdata, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
@@ -203,7 +205,8 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
     password,
     pid: child.pid!,
     connectionString(user = 'postgres', database = 'postgres') {
-      return `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${options.port}/${database}`;
+      // The cluster has no TLS: the Supabase CLI (pgx) asks for it unless told not to.
+      return `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${options.port}/${database}?sslmode=disable`;
     },
     stop() {
       stopping ??= new Promise<void>((resolve) => {

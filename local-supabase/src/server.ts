@@ -11,7 +11,7 @@ import { apiKeys, DEFAULT_JWT_SECRET } from './config';
 import type { Context, Product } from './context';
 import { createFunctions } from './functions';
 import { DEFAULT_DENO_DIR } from './functions/deno';
-import { CORS_HEADERS, endSocket, sendJson, sendPreflight } from './http';
+import { endSocket, sendJson, sendPreflight } from './http';
 import { migrate, type MigrationResult } from './migrate';
 import { freePort } from './ports';
 import { startPostgres } from './postgres';
@@ -261,6 +261,5 @@ async function route(ctx: Context, products: Record<string, Product>, req: Incom
     }
     return products[name].handle(req, res, url.pathname.slice(prefix.length) || '/', url);
   }
-  res.writeHead(404, { ...CORS_HEADERS, 'content-type': 'application/json; charset=utf-8' });
-  res.end(JSON.stringify({ message: 'no Route matched with those values' }));
+  sendJson(res, 404, { message: 'no Route matched with those values' });
 }

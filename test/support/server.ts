@@ -11,6 +11,7 @@ import WebSocket from 'ws';
 import { startLocalSupabase, type LocalSupabase, type LocalSupabaseOptions } from '../../local-supabase/src/server';
 import { signInWithWechat } from '../../miniprogram/core/wechat-login';
 import { localWechatLogin } from '../../scripts/node-client';
+import { waitFor } from './wait';
 
 export type TestServer = LocalSupabase;
 
@@ -146,6 +147,21 @@ export async function superuserQuery<T extends pg.QueryResultRow = pg.QueryResul
   } finally {
     await db.end();
   }
+}
+
+/**
+ * DDL as the superuser, then a wait until /rest/v1 knows the names `probe` uses (a path such as
+ * `conformance?limit=0`; whatever it answers, not PGRST202/204/205): the schema cache reloads on
+ * the NOTIFY that the event triggers send at commit, a moment later, as on a Supabase project.
+ */
+export async function changeSchema(server: TestServer, sql: string, probe: string): Promise<void> {
+  await superuserQuery(server.dbUrl, sql);
+  const headers = { apikey: server.serviceRoleKey, authorization: `Bearer ${server.serviceRoleKey}` };
+  await waitFor(`/rest/v1/${probe} after the schema change`, async () => {
+    const res = await fetch(`${server.url}/rest/v1/${probe}`, { headers });
+    const text = await res.text();
+    return res.ok || !/"code":"PGRST20[245]"/.test(text);
+  });
 }
 
 /** A valid text message row for the room, as the app inserts it; override any column. */

@@ -1,16 +1,16 @@
-// /rest/v1: the PostgREST subset the official client generates (research §2). Each request is one
+// /rest/v1: the PostgREST subset the official client generates. Each request is one
 // transaction on the `authenticator` pool: BEGIN and PostgREST's transaction-local settings in one
 // round trip (the caller's role, request.jwt.claims, …), the single statement built by ./plan, then
 // COMMIT — or ROLLBACK on an error or a failed singular check — so RLS decides as in production.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, Product } from '../context';
 import { inTransaction } from '../db';
-import { bearer, BodyTooLarge, CORS_HEADERS, readBody, utf8 } from '../http';
+import { bearer, BodyTooLarge, CORS_HEADERS, readBody, sendJson, utf8 } from '../http';
 import { checkTimes, decodeJwt, JwtError, roleOf, type Claims } from '../jwt';
-import { fromPgError, isPgError, RestError } from './errors';
+import { ERRORS, fromPgError, isPgError, RestError } from './errors';
 import { parseQuery, RESERVED_PARAMS } from './parse';
 import { chooseFunction, literal, planCall, planDelete, planInsert, planRead, planUpdate, type Plan, type Preferences } from './plan';
-import { EXPOSED_SCHEMA, SchemaCache, type Snapshot } from './schema';
+import { EXPOSED_SCHEMA, SchemaCache } from './schema';
 
 const ANON_ROLE = 'anon';
 const EXTRA_SEARCH_PATH = 'extensions';
@@ -30,28 +30,18 @@ interface ResultRow {
 
 type Target = { kind: 'table'; name: string } | { kind: 'rpc'; name: string };
 
-function jwtError(code: string, message: string): RestError {
-  return new RestError(401, code, message, null, null, {
-    'www-authenticate': `Bearer error="invalid_token", error_description="${message}"`,
-  });
-}
-
 /** PostgREST's Auth/Jwt.hs: no token means the anon role; a bad one is 401. */
 function authenticate(req: IncomingMessage, secret: string): Caller {
   const token = bearer(req);
-  if (!token) return { role: ANON_ROLE, claims: {} };
-  let claims: Claims;
+  if (token === undefined) return { role: ANON_ROLE, claims: {} };
   try {
-    claims = decodeJwt(token, secret);
-  } catch (err) {
-    throw jwtError('PGRST301', (err as JwtError).message);
-  }
-  try {
+    const claims = decodeJwt(token, secret);
     checkTimes(claims);
+    return { role: roleOf(claims), claims };
   } catch (err) {
-    throw jwtError('PGRST303', (err as JwtError).message);
+    if (!(err instanceof JwtError)) throw err;
+    throw err.claims ? ERRORS.jwtClaims(err.message) : ERRORS.jwtDecode(err.message);
   }
-  return { role: roleOf(claims), claims };
 }
 
 function route(path: string): Target {
@@ -64,7 +54,7 @@ function route(path: string): Target {
   } catch {
     // A malformed percent-escape names nothing.
   }
-  throw new RestError(404, 'PGRST125', 'Invalid path specified in request URL');
+  throw ERRORS.invalidPath();
 }
 
 const METHODS = { table: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'], rpc: ['GET', 'HEAD', 'POST'] };
@@ -72,7 +62,7 @@ const METHODS = { table: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'], rpc: ['GET'
 function checkProfile(req: IncomingMessage, readOnlyMethod: boolean): void {
   const profile = req.headers[readOnlyMethod ? 'accept-profile' : 'content-profile'];
   if (profile !== undefined && profile !== EXPOSED_SCHEMA) {
-    throw new RestError(406, 'PGRST106', `Invalid schema: ${profile}`, null, `Only the following schemas are exposed: ${EXPOSED_SCHEMA}`);
+    throw ERRORS.unacceptableSchema(String(profile), EXPOSED_SCHEMA);
   }
 }
 
@@ -81,7 +71,7 @@ function wantsSingular(req: IncomingMessage): boolean {
   const accept = req.headers.accept ?? '*/*';
   if (accept.includes(SINGULAR)) return true;
   if (accept === '' || /(^|,)\s*(\*\/\*|application\/\*|application\/json)/.test(accept)) return false;
-  throw new RestError(406, 'PGRST107', `None of these media types are available: ${accept}`);
+  throw ERRORS.mediaType(accept);
 }
 
 /** `Prefer` arrives as one comma-joined header (postgrest-js appends each preference). */
@@ -111,10 +101,10 @@ function cookies(header: string | undefined): Record<string, string> {
 }
 
 export async function createRest(ctx: Context): Promise<Product> {
-  const cache = new SchemaCache(ctx.admin);
-  await cache.current();
+  const cache = new SchemaCache(ctx.admin, ctx.log);
+  await cache.start(ctx.adminConnectionString);
 
-  /** BEGIN plus PostgREST's transaction-local settings, in its order (research §2.2). */
+  /** BEGIN plus PostgREST's transaction-local settings, in its order (PostgREST Query/PreQuery.hs). */
   async function beginSql(req: IncomingMessage, caller: Caller, path: string, readOnly: boolean): Promise<string> {
     const roleSettings = (await cache.current()).roleSettings.get(caller.role) ?? [];
     const headers: Record<string, string> = {};
@@ -135,35 +125,28 @@ export async function createRest(ctx: Context): Promise<Product> {
     return `BEGIN ISOLATION LEVEL READ COMMITTED ${readOnly ? 'READ ONLY' : 'READ WRITE'}; SELECT ${calls.join(', ')}`;
   }
 
-  /** Builds the plan, reloading the schema cache once if the request names something unknown. */
-  async function plan(build: (snapshot: Snapshot) => Plan): Promise<Plan> {
-    try {
-      return build(await cache.current());
-    } catch (err) {
-      if (!(err instanceof RestError) || !['PGRST202', 'PGRST204', 'PGRST205', '42703'].includes(err.code)) throw err;
-      return build(await cache.reload());
-    }
-  }
-
   /** The JSON body and its text; undefined when the body is empty. */
   async function readJson(req: IncomingMessage): Promise<{ value: unknown; text: string } | undefined> {
     let raw: Buffer;
     try {
       raw = await readBody(req, ctx.maxBodyBytes);
     } catch (err) {
-      if (err instanceof BodyTooLarge) {
-        throw new RestError(413, 'request_too_large', `Request body larger than ${ctx.maxBodyBytes} bytes`);
-      }
+      if (err instanceof BodyTooLarge) throw ERRORS.bodyTooLarge(ctx.maxBodyBytes);
       // The client hung up mid-body: there is no one left to answer, only nothing to leak.
-      throw new RestError(400, 'PGRST102', `The request body could not be read: ${(err as Error).message}`);
+      throw ERRORS.invalidBody(`The request body could not be read: ${(err as Error).message}`);
     }
     if (raw.length === 0) return undefined;
+    let text: string;
+    let value: unknown;
     try {
-      const text = utf8(raw);
-      return { value: JSON.parse(text), text };
+      text = utf8(raw);
+      value = JSON.parse(text);
     } catch {
-      throw new RestError(400, 'PGRST102', 'Empty or invalid json');
+      throw ERRORS.invalidBody();
     }
+    // Postgres parses the body again, recursively: nesting it cannot parse is refused here.
+    if (nestingDepth(text) > MAX_JSON_DEPTH) throw ERRORS.invalidBody(`JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
+    return { value, text };
   }
 
   async function planFor(req: IncomingMessage, target: Target, url: URL, prefs: Preferences): Promise<Plan> {
@@ -171,33 +154,29 @@ export async function createRest(ctx: Context): Promise<Product> {
     const reading = method === 'GET' || method === 'HEAD';
     const body = reading || method === 'DELETE' ? undefined : await readJson(req);
     if (target.kind === 'rpc') {
-      return plan((s) => {
-        const candidates = s.functions.get(target.name) ?? [];
-        const bodyArgs = body && typeof body.value === 'object' && body.value !== null && !Array.isArray(body.value) ? body.value : {};
-        // An unknown function fails first (reloading the cache): only a known one tells which
-        // GET parameters are arguments rather than filters.
-        if (!candidates.length) {
-          const named = reading ? [...url.searchParams.keys()].filter((k) => !RESERVED_PARAMS.has(k)) : Object.keys(bodyArgs);
-          chooseFunction(target.name, candidates, named, body !== undefined);
-        }
-        const argNames = new Set(candidates.flatMap((f) => f.args.map((a) => a.name)));
-        const query = parseQuery(url.searchParams, reading ? (key) => argNames.has(key) : undefined);
-        // POST: the body holds the arguments (none when empty); GET: the query string does.
-        const named = reading ? query.args : bodyArgs;
-        const fn = chooseFunction(target.name, candidates, Object.keys(named), body !== undefined);
-        return planCall(fn, query, prefs, named, body?.text ?? JSON.stringify(query.args), reading);
-      });
+      const candidates = (await cache.current()).functions.get(target.name) ?? [];
+      const bodyArgs = body && typeof body.value === 'object' && body.value !== null && !Array.isArray(body.value) ? body.value : {};
+      // An unknown function fails first: only a known one tells which GET parameters are
+      // arguments rather than filters.
+      if (!candidates.length) {
+        const named = reading ? [...url.searchParams.keys()].filter((k) => !RESERVED_PARAMS.has(k)) : Object.keys(bodyArgs);
+        chooseFunction(target.name, candidates, named, body !== undefined);
+      }
+      const argNames = new Set(candidates.flatMap((f) => f.args.map((a) => a.name)));
+      const query = parseQuery(url.searchParams, reading ? (key) => argNames.has(key) : undefined);
+      // POST: the body holds the arguments (none when empty); GET: the query string does.
+      const named = reading ? query.args : bodyArgs;
+      const fn = chooseFunction(target.name, candidates, Object.keys(named), body !== undefined);
+      return planCall(fn, query, prefs, named, body?.text ?? JSON.stringify(query.args), reading);
     }
     const query = parseQuery(url.searchParams);
-    if (!reading && method !== 'DELETE' && !body) throw new RestError(400, 'PGRST102', 'Empty or invalid json');
-    return plan((s) => {
-      const relation = s.relations.get(target.name);
-      if (!relation) throw new RestError(404, 'PGRST205', `Could not find the table '${EXPOSED_SCHEMA}.${target.name}' in the schema cache`);
-      if (method === 'POST') return planInsert(relation, query, prefs, body!.value, body!.text);
-      if (method === 'PATCH') return planUpdate(relation, query, prefs, body!.value, body!.text);
-      if (method === 'DELETE') return planDelete(relation, query, prefs);
-      return planRead(relation, query, prefs);
-    });
+    if (!reading && method !== 'DELETE' && !body) throw ERRORS.invalidBody();
+    const relation = (await cache.current()).relations.get(target.name);
+    if (!relation) throw ERRORS.tableNotFound(EXPOSED_SCHEMA, target.name);
+    if (method === 'POST') return planInsert(relation, query, prefs, body!.value, body!.text);
+    if (method === 'PATCH') return planUpdate(relation, query, prefs, body!.value, body!.text);
+    if (method === 'DELETE') return planDelete(relation, query, prefs);
+    return planRead(relation, query, prefs);
   }
 
   /** Runs the plan in one transaction; `keep` decides between COMMIT and ROLLBACK. */
@@ -205,11 +184,10 @@ export async function createRest(ctx: Context): Promise<Product> {
     return inTransaction(ctx.api, beginStatement, async (db) => (await db.query<ResultRow>(planned.sql, planned.values)).rows[0], keep);
   }
 
-
   async function serve(req: IncomingMessage, res: ServerResponse, path: string, url: URL, caller: Caller): Promise<void> {
     const target = route(path);
     const method = req.method ?? 'GET';
-    if (!METHODS[target.kind].includes(method)) throw new RestError(405, 'PGRST117', `Unsupported HTTP method: ${method}`);
+    if (!METHODS[target.kind].includes(method)) throw ERRORS.unsupportedMethod(method);
     const reading = method === 'GET' || method === 'HEAD';
     checkProfile(req, reading);
     const singular = wantsSingular(req);
@@ -217,9 +195,7 @@ export async function createRest(ctx: Context): Promise<Product> {
     const planned = await planFor(req, target, url, prefs);
     const begin = await beginSql(req, caller, path, planned.readOnly);
     const row = await transact(begin, planned, (r) => !singular || r.page_total === 1);
-    if (singular && row.page_total !== 1) {
-      throw new RestError(406, 'PGRST116', 'Cannot coerce the result to a single JSON object', `The result contains ${row.page_total} rows`);
-    }
+    if (singular && row.page_total !== 1) throw ERRORS.singularity(row.page_total);
 
     const headers: Record<string, string> = { ...CORS_HEADERS };
     if (applied.length) headers['preference-applied'] = applied.join(', ');
@@ -234,9 +210,7 @@ export async function createRest(ctx: Context): Promise<Product> {
       // RangeQuery.hs: 416 past the end, 206 for a partial page of a counted result.
       const lower = planned.offset;
       const upper = lower + row.page_total - 1;
-      if (row.total !== null && lower > row.total) {
-        throw new RestError(416, 'PGRST103', 'Requested range not satisfiable', `An offset of ${lower} was requested, but there are only ${row.total} rows.`);
-      }
+      if (row.total !== null && lower > row.total) throw ERRORS.rangeNotSatisfiable(lower, row.total);
       status = planned.result === 'void' ? 204 : row.total !== null && upper - lower + 1 < row.total ? 206 : 200;
       headers['content-range'] = `${row.page_total > 0 ? `${lower}-${upper}` : '*'}/${row.total ?? '*'}`;
     }
@@ -257,21 +231,38 @@ export async function createRest(ctx: Context): Promise<Product> {
       } catch (err) {
         let error: RestError;
         if (err instanceof RestError) error = err;
-        else if (isPgError(err)) error = fromPgError(err, (caller?.role ?? ANON_ROLE) === ANON_ROLE);
+        else if (isPgError(err)) error = fromPgError(err, (caller?.role ?? ANON_ROLE) !== ANON_ROLE);
         else throw err;
         // Whatever is left of the request body must not be parsed as the next request.
         if (!req.complete) req.resume();
-        const text = JSON.stringify(error.body());
-        res.writeHead(error.status, {
-          ...CORS_HEADERS,
-          'content-type': 'application/json; charset=utf-8',
-          'content-length': String(Buffer.byteLength(text)),
-          ...error.headers,
-        });
-        res.end(text);
+        sendJson(res, error.status, error.body(), error.headers);
       }
     },
+    close: () => cache.close(),
   };
+}
+
+/**
+ * Go's encoding/json stops at this depth (maxNestingDepth in encoding/json/scanner.go); it is far
+ * inside what Postgres's recursive JSON parser takes with its default 2 MB max_stack_depth.
+ */
+const MAX_JSON_DEPTH = 10000;
+
+/** How deeply arrays and objects nest in valid JSON text. */
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c) i++;
+      else if (ch === 0x22) inString = false;
+    } else if (ch === 0x22) inString = true;
+    else if (ch === 0x5b || ch === 0x7b) deepest = Math.max(deepest, ++depth);
+    else if (ch === 0x5d || ch === 0x7d) depth--;
+  }
+  return deepest;
 }
 
 /** The one element of a JSON array as json_agg prints it: `[` element `]`. */

@@ -1,6 +1,7 @@
-// The URL grammar postgrest-js emits (research §2.3), parsed into a small tree. Nothing here knows
-// SQL or the schema: names are checked against the schema cache and quoted when SQL is built.
-import { parseError } from './errors';
+// The URL grammar postgrest-js emits (PostgREST src/library/PostgREST/ApiRequest/QueryParams.hs),
+// parsed into a small tree. Nothing here knows SQL or the schema: names are checked against the
+// schema cache and quoted when SQL is built.
+import { ERRORS } from './errors';
 
 const OPERATORS = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike', 'is', 'in'] as const;
 export type Operator = (typeof OPERATORS)[number];
@@ -87,13 +88,13 @@ export function splitTopLevel(text: string): string[] | undefined {
 function parseSelect(text: string): SelectItem[] {
   if (text === '') return [{ column: '*' }];
   const items = splitTopLevel(text);
-  if (!items) throw parseError('select', text, 'unbalanced quotes or parentheses');
+  if (!items) throw ERRORS.parse('select', text, 'unbalanced quotes or parentheses');
   return items.map((item) => {
     if (item.includes('(')) {
-      throw parseError('select', item, 'embedded resources are not supported by local-supabase');
+      throw ERRORS.parse('select', item, 'embedded resources are not supported by local-supabase');
     }
     const match = SELECT_ITEM.exec(item);
-    if (!match || (match[2] === '*' && (match[1] || match[3]))) throw parseError('select', item, 'expected [alias:]column[::type] or *');
+    if (!match || (match[2] === '*' && (match[1] || match[3]))) throw ERRORS.parse('select', item, 'expected [alias:]column[::type] or *');
     return {
       column: unquote(match[2]),
       ...(match[1] ? { alias: unquote(match[1]) } : {}),
@@ -104,10 +105,10 @@ function parseSelect(text: string): SelectItem[] {
 
 function parseOrder(text: string): OrderTerm[] {
   const terms = splitTopLevel(text);
-  if (!terms) throw parseError('order', text, 'unbalanced quotes or parentheses');
+  if (!terms) throw ERRORS.parse('order', text, 'unbalanced quotes or parentheses');
   return terms.map((term) => {
     const match = ORDER_TERM.exec(term);
-    if (!match) throw parseError('order', term, 'expected column[.asc|.desc][.nullsfirst|.nullslast]');
+    if (!match) throw ERRORS.parse('order', term, 'expected column[.asc|.desc][.nullsfirst|.nullslast]');
     return {
       column: unquote(match[1]),
       descending: match[2] === 'desc',
@@ -117,13 +118,13 @@ function parseOrder(text: string): OrderTerm[] {
 }
 
 function parseCount(what: string, text: string): number {
-  if (!/^\d{1,15}$/.test(text)) throw parseError(what, text, 'expected a non-negative integer');
+  if (!/^\d{1,15}$/.test(text)) throw ERRORS.parse(what, text, 'expected a non-negative integer');
   return Number(text);
 }
 
 function parseNameList(what: string, text: string): string[] {
   const names = splitTopLevel(text);
-  if (!names || names.some((n) => n === '')) throw parseError(what, text, 'expected a comma-separated list of columns');
+  if (!names || names.some((n) => n === '')) throw ERRORS.parse(what, text, 'expected a comma-separated list of columns');
   return names.map(unquote);
 }
 
@@ -134,17 +135,17 @@ function parseFilter(column: string, expr: string, inLogicTree: boolean): Condit
   const dot = rest.indexOf('.');
   const op = (dot < 0 ? rest : rest.slice(0, dot)) as Operator;
   if (dot < 0 || !OPERATORS.includes(op)) {
-    throw parseError('filter', expr, `expected [not.]operator.value, operator one of: ${OPERATORS.join(', ')}`);
+    throw ERRORS.parse('filter', expr, `expected [not.]operator.value, operator one of: ${OPERATORS.join(', ')}`);
   }
   const raw = rest.slice(dot + 1);
   if (op === 'is') {
     const value = raw.toLowerCase() as IsValue;
-    if (!IS_VALUES.includes(value)) throw parseError('filter', expr, `is accepts ${IS_VALUES.join(', ')}`);
+    if (!IS_VALUES.includes(value)) throw ERRORS.parse('filter', expr, `is accepts ${IS_VALUES.join(', ')}`);
     return { kind: 'filter', column, negate, op, value };
   }
   if (op === 'in') {
     const items = raw.startsWith('(') && raw.endsWith(')') ? splitTopLevel(raw.slice(1, -1)) : undefined;
-    if (!items) throw parseError('filter', expr, 'in expects a list like (a,b,"c,d")');
+    if (!items) throw ERRORS.parse('filter', expr, 'in expects a list like (a,b,"c,d")');
     return { kind: 'filter', column, negate, op, value: raw === '()' ? [] : items.map(unquote) };
   }
   const value = inLogicTree ? unquote(raw) : raw;
@@ -152,19 +153,26 @@ function parseFilter(column: string, expr: string, inLogicTree: boolean): Condit
   return { kind: 'filter', column, negate, op, value: op === 'like' || op === 'ilike' ? value.replaceAll('*', '%') : value };
 }
 
-/** `(a.eq.1,b.is.null,and(c.gt.2,not.or(d.lt.0,e.eq.x)))` */
-function parseLogicTree(key: string, text: string, negate: boolean, joiner: 'and' | 'or'): Condition {
+/**
+ * How deep and/or groups may nest. Far beyond any query a client writes, and far below the depth
+ * at which building or planning the statement would exhaust a stack (Node's or Postgres's).
+ */
+export const MAX_LOGIC_DEPTH = 64;
+
+/** `(a.eq.1,b.is.null,and(c.gt.2,not.or(d.lt.0,e.eq.x)))`; `depth` counts the enclosing groups. */
+function parseLogicTree(key: string, text: string, negate: boolean, joiner: 'and' | 'or', depth = 1): Condition {
+  if (depth > MAX_LOGIC_DEPTH) throw ERRORS.parse('logic tree', key, `and/or groups nest at most ${MAX_LOGIC_DEPTH} deep`);
   const items = text.startsWith('(') && text.endsWith(')') ? splitTopLevel(text.slice(1, -1)) : undefined;
-  if (!items || items.some((i) => i === '')) throw parseError('logic tree', `${key}=${text}`, 'expected (condition,condition,…)');
+  if (!items || items.some((i) => i === '')) throw ERRORS.parse('logic tree', `${key}=${text}`, 'expected (condition,condition,…)');
   return {
     kind: 'group',
     negate,
     joiner,
     items: items.map((item) => {
       const nested = /^(not\.)?(and|or)(\(.*\))$/s.exec(item);
-      if (nested) return parseLogicTree(item, nested[3], Boolean(nested[1]), nested[2] as 'and' | 'or');
+      if (nested) return parseLogicTree(`${nested[1] ?? ''}${nested[2]}`, nested[3], Boolean(nested[1]), nested[2] as 'and' | 'or', depth + 1);
       const column = item.startsWith('"') ? /^"(?:[^"\\]|\\.)*"/.exec(item)?.[0] : item.slice(0, item.indexOf('.'));
-      if (!column || item[column.length] !== '.') throw parseError('logic tree', item, 'expected column.operator.value');
+      if (!column || item[column.length] !== '.') throw ERRORS.parse('logic tree', item, 'expected column.operator.value');
       return parseFilter(unquote(column), item.slice(column.length + 1), true);
     }),
   };

@@ -1,9 +1,10 @@
-// Turns a parsed request into ONE SQL statement shaped like PostgREST's (research §2.4): the rows
+// Turns a parsed request into ONE SQL statement shaped like PostgREST's (PostgREST
+// src/library/PostgREST/Query/QueryBuilder.hs): the rows
 // come from a subquery or a data-modifying CTE, and the outer SELECT returns the page size, the
 // optional total and the JSON body built by Postgres itself (json_agg), so bigint, numeric and
 // timestamptz are rendered exactly as PostgREST renders them. Every value is a bound parameter and
 // every identifier is quoted; only names found in the schema cache reach the SQL.
-import { RestError } from './errors';
+import { ERRORS } from './errors';
 import type { Condition, OrderTerm, QueryParams, SelectItem } from './parse';
 import { EXPOSED_SCHEMA, type Column, type Relation, type RestFunction } from './schema';
 
@@ -30,7 +31,7 @@ export interface Preferences {
 
 export function ident(name: string): string {
   // Postgres rejects NUL anywhere in a statement with a protocol error; refuse it as bad syntax.
-  if (name.includes('\0')) throw new RestError(400, 'PGRST100', 'identifiers may not contain NUL characters');
+  if (name.includes('\0')) throw ERRORS.unsupported('identifiers may not contain NUL characters');
   return `"${name.replaceAll('"', '""')}"`;
 }
 
@@ -40,7 +41,7 @@ export function ident(name: string): string {
  * standard_conforming_strings; a NUL byte could not be sent at all.
  */
 export function literal(value: string): string {
-  if (value.includes('\0')) throw new RestError(400, 'PGRST100', 'NUL bytes are not allowed in requests');
+  if (value.includes('\0')) throw ERRORS.unsupported('NUL bytes are not allowed in requests');
   return `'${value.replaceAll("'", "''")}'`;
 }
 
@@ -61,7 +62,7 @@ function columnsOf(relation: Relation): ColumnRef {
   return (name) => {
     if (!relation.columns.has(name)) {
       // PostgREST passes unknown columns to Postgres, which answers 42703 in these words.
-      throw new RestError(400, '42703', `column ${relation.name}.${name} does not exist`);
+      throw ERRORS.undefinedColumn(relation.name, name);
     }
     return `${TARGET}.${ident(name)}`;
   };
@@ -143,14 +144,10 @@ function recordDefinition(columns: Array<{ name: string; type: string }>): strin
   return columns.map((c) => `${ident(c.name)} ${c.type}`).join(', ');
 }
 
-function unknownColumn(relation: Relation, name: string): RestError {
-  return new RestError(400, 'PGRST204', `Could not find the '${name}' column of '${relation.name}' in the schema cache`);
-}
-
 /** A column named by a body key or `columns=`. */
 function bodyColumn(relation: Relation, name: string): Column {
   const column = relation.columns.get(name);
-  if (!column) throw unknownColumn(relation, name);
+  if (!column) throw ERRORS.columnNotFound(relation.name, name);
   return column;
 }
 
@@ -182,14 +179,14 @@ function mutationPlan(relation: Relation, statement: (returning: string) => stri
 export function planInsert(relation: Relation, query: QueryParams, prefs: Preferences, body: unknown, bodyText: string): Plan {
   const rows = Array.isArray(body) ? body : [body];
   if (rows.some((r) => typeof r !== 'object' || r === null || Array.isArray(r))) {
-    throw new RestError(400, 'PGRST102', 'Empty or invalid json');
+    throw ERRORS.invalidBody();
   }
   let names = query.columns;
   if (!names) {
     names = Object.keys(rows[0] ?? {});
     const key = names.slice().sort().join('\u0000');
     if (rows.some((r) => Object.keys(r as object).sort().join('\u0000') !== key)) {
-      throw new RestError(400, 'PGRST102', 'All object keys must match');
+      throw ERRORS.invalidBody('All object keys must match');
     }
   }
   const columns = names.map((n) => bodyColumn(relation, n));
@@ -209,7 +206,7 @@ export function planInsert(relation: Relation, query: QueryParams, prefs: Prefer
   let conflict = '';
   if (prefs.resolution) {
     const target = query.onConflict ?? relation.primaryKey;
-    for (const name of target) if (!relation.columns.has(name)) throw unknownColumn(relation, name);
+    for (const name of target) if (!relation.columns.has(name)) throw ERRORS.columnNotFound(relation.name, name);
     const targetSql = target.length ? ` (${target.map(ident).join(', ')})` : '';
     const updates = columns.map((c) => `${ident(c.name)} = EXCLUDED.${ident(c.name)}`);
     conflict =
@@ -225,13 +222,13 @@ export function planInsert(relation: Relation, query: QueryParams, prefs: Prefer
 /** Limited PATCH and DELETE are not in this subset: refuse rather than touch every matching row. */
 function refusePaging(query: QueryParams): void {
   if (query.limit !== undefined || query.offset !== undefined) {
-    throw new RestError(400, 'PGRST100', 'limit and offset are not supported on PATCH and DELETE by local-supabase');
+    throw ERRORS.unsupported('limit and offset are not supported on PATCH and DELETE by local-supabase');
   }
 }
 
 export function planUpdate(relation: Relation, query: QueryParams, prefs: Preferences, body: unknown, bodyText: string): Plan {
   refusePaging(query);
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new RestError(400, 'PGRST102', 'Empty or invalid json');
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw ERRORS.invalidBody();
   const columns = Object.keys(body).map((n) => bodyColumn(relation, n));
   const params = new Params();
   // An empty body updates nothing: PostgREST answers as if no row matched.
@@ -267,12 +264,9 @@ export function chooseFunction(name: string, candidates: RestFunction[], keys: s
     return keys.every((k) => argNames.has(k)) && f.args.slice(0, f.required).every((a) => keys.includes(a.name));
   });
   if (matches.length === 1) return matches[0];
-  const signature = keys.length ? `(${keys.slice().sort().join(', ')})` : ' without parameters';
-  if (matches.length === 0) {
-    throw new RestError(404, 'PGRST202', `Could not find the function ${EXPOSED_SCHEMA}.${name}${signature} in the schema cache`);
-  }
+  if (matches.length === 0) throw ERRORS.functionNotFound(EXPOSED_SCHEMA, name, keys.slice().sort(), hasBody);
   const described = matches.map((f) => `${EXPOSED_SCHEMA}.${f.name}(${f.args.map((a) => `${a.name} => ${a.type}`).join(', ')})`);
-  throw new RestError(300, 'PGRST203', `Could not choose the best candidate function between: ${described.join(', ')}`);
+  throw ERRORS.ambiguousFunction(described);
 }
 
 /**

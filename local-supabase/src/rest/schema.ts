@@ -1,8 +1,11 @@
 // The schema cache: what PostgREST introspects from the exposed schema (tables, views, columns,
 // primary keys, functions) plus the API roles' own settings. Identifiers in a request are checked
-// against it before any SQL is built. It reloads lazily when a request names something it does not
-// know, so migrations applied while the server runs are picked up without a restart.
-import type { Pool } from 'pg';
+// against it before any SQL is built. As in PostgREST (src/library/PostgREST/AppState/Reload.hs),
+// it reloads when told on the `pgrst` channel — the event triggers bootstrap.sql installs send that
+// after every DDL, as a Supabase project's do — and after its listening connection comes back.
+// A name it does not hold is an error (PGRST205, PGRST204, PGRST202), never a reason to reload.
+import pg, { type Pool } from 'pg';
+import { inTransaction } from '../db';
 
 export const EXPOSED_SCHEMA = 'public';
 
@@ -79,35 +82,140 @@ const ROLE_SETTINGS_SQL = `
    where s.setdatabase in (0, (select oid from pg_database where datname = current_database()))
    order by s.setdatabase`;
 
+/** 'schema' reloads everything; 'config' only the roles' settings (PostgREST's in-database config). */
+export type ReloadKind = 'schema' | 'config';
+
+const CHANNEL = 'pgrst';
+const MESSAGES: Record<string, ReloadKind> = { '': 'schema', 'reload schema': 'schema', 'reload config': 'config' };
+/** PostgREST's listener backoff: 1 s, doubling, at most 32 s. */
+const RETRY_MS = { first: 1000, max: 32000 };
+
 export class SchemaCache {
   private snapshot: Snapshot | undefined;
   private loading: Promise<Snapshot> | undefined;
+  private queued: { kind: ReloadKind; promise: Promise<Snapshot> } | undefined;
+  private listener: pg.Client | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private closed = false;
 
-  constructor(private readonly db: Pool) {}
+  constructor(
+    private readonly db: Pool,
+    private readonly log: (line: string) => void = () => undefined,
+  ) {}
 
-  /** The current snapshot, loading it on first use. */
+  /** Starts listening on a connection to `listenUrl`, then loads: a change made meanwhile reloads once more. */
+  async start(listenUrl: string): Promise<void> {
+    this.listener = await this.listen(listenUrl);
+    await this.reload('schema');
+  }
+
+  /** The current snapshot. */
   async current(): Promise<Snapshot> {
-    return this.snapshot ?? this.reload();
+    return this.snapshot ?? this.reload('schema');
   }
 
-  /** Reloads, sharing one introspection among the requests that miss at the same time. */
-  reload(): Promise<Snapshot> {
-    this.loading ??= this.load().finally(() => {
-      this.loading = undefined;
+  /**
+   * Loads again. A load already under way may have begun before the change that asks for this
+   * one, so the new load is queued behind it; every request made meanwhile shares that one load.
+   */
+  reload(kind: ReloadKind): Promise<Snapshot> {
+    if (!this.loading) {
+      this.loading = this.load(kind).finally(() => {
+        this.loading = undefined;
+      });
+      return this.loading;
+    }
+    if (this.queued) {
+      if (kind === 'schema') this.queued.kind = 'schema';
+      return this.queued.promise;
+    }
+    const queued: { kind: ReloadKind; promise: Promise<Snapshot> } = {
+      kind,
+      promise: this.loading
+        .catch(() => undefined)
+        .then(() => {
+          this.queued = undefined;
+          return this.reload(queued.kind);
+        }),
+    };
+    this.queued = queued;
+    return queued.promise;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retry);
+    await this.listener?.end().catch(() => undefined);
+  }
+
+  /** LISTEN on a connection of its own; when that connection is lost, `reconnect` takes over. */
+  private async listen(url: string): Promise<pg.Client> {
+    const client = new pg.Client({ connectionString: url });
+    client.on('error', (err) => this.log(`schema cache listener: ${err.message}`));
+    client.on('notification', (n) => {
+      const kind = MESSAGES[n.payload ?? ''];
+      if (n.channel === CHANNEL && kind) this.reloadLogged(kind);
     });
-    return this.loading;
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw err;
+    }
+    client.on('end', () => {
+      this.listener = undefined;
+      if (!this.closed) this.reconnect(url, RETRY_MS.first);
+    });
+    return client;
   }
 
-  private async load(): Promise<Snapshot> {
-    const [relations, functions, settings] = await Promise.all([
-      this.db.query<{ name: string; columns: Column[]; primary_key: string[] }>(RELATIONS_SQL, [EXPOSED_SCHEMA]),
-      this.db.query<{ name: string; volatile: boolean; returns_set: boolean; returns: RestFunction['returns']; defaults: number; args: FunctionArg[] }>(
-        FUNCTIONS_SQL,
-        [EXPOSED_SCHEMA],
-      ),
-      this.db.query<{ role: string; settings: string[] }>(ROLE_SETTINGS_SQL),
-    ]);
-    const snapshot: Snapshot = { relations: new Map(), functions: new Map(), roleSettings: new Map() };
+  /** Retries with backoff; notifications sent while nobody listened are lost, so the cache reloads. */
+  private reconnect(url: string, delay: number): void {
+    this.retry = setTimeout(async () => {
+      let client: pg.Client;
+      try {
+        client = await this.listen(url);
+      } catch (err) {
+        const next = Math.min(delay * 2, RETRY_MS.max);
+        this.log(`schema cache listener: ${(err as Error).message}; retrying in ${next} ms`);
+        if (!this.closed) this.reconnect(url, next);
+        return;
+      }
+      if (this.closed) {
+        await client.end().catch(() => undefined);
+        return;
+      }
+      this.listener = client;
+      this.reloadLogged('schema');
+    }, delay);
+  }
+
+  private reloadLogged(kind: ReloadKind): void {
+    this.reload(kind).then(
+      () => this.log(`schema cache reloaded (${kind})`),
+      (err: Error) => this.log(`schema cache reload failed, keeping the previous one: ${err.message}`),
+    );
+  }
+
+  private async load(kind: ReloadKind): Promise<Snapshot> {
+    // One snapshot of the catalogs, so a load never mixes states from before and after a change.
+    const snapshot = await inTransaction(this.db, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', async (db) => {
+      const settings = await db.query<{ role: string; settings: string[] }>(ROLE_SETTINGS_SQL);
+      const schema = kind === 'config' && this.snapshot ? this.snapshot : await this.loadSchema(db);
+      return { relations: schema.relations, functions: schema.functions, roleSettings: roleSettings(settings.rows) };
+    });
+    this.snapshot = snapshot;
+    return snapshot;
+  }
+
+  private async loadSchema(db: pg.PoolClient): Promise<Pick<Snapshot, 'relations' | 'functions'>> {
+    const relations = await db.query<{ name: string; columns: Column[]; primary_key: string[] }>(RELATIONS_SQL, [EXPOSED_SCHEMA]);
+    const functions = await db.query<{ name: string; volatile: boolean; returns_set: boolean; returns: RestFunction['returns']; defaults: number; args: FunctionArg[] }>(
+      FUNCTIONS_SQL,
+      [EXPOSED_SCHEMA],
+    );
+    const snapshot: Pick<Snapshot, 'relations' | 'functions'> = { relations: new Map(), functions: new Map() };
     for (const r of relations.rows) {
       snapshot.relations.set(r.name, {
         name: r.name,
@@ -126,14 +234,18 @@ export class SchemaCache {
       };
       snapshot.functions.set(f.name, [...(snapshot.functions.get(f.name) ?? []), fn]);
     }
-    for (const s of settings.rows) {
-      const pairs = s.settings.map((kv): [string, string] => {
-        const eq = kv.indexOf('=');
-        return [kv.slice(0, eq), kv.slice(eq + 1)];
-      });
-      snapshot.roleSettings.set(s.role, [...(snapshot.roleSettings.get(s.role) ?? []), ...pairs]);
-    }
-    this.snapshot = snapshot;
     return snapshot;
   }
+}
+
+function roleSettings(rows: Array<{ role: string; settings: string[] }>): Snapshot['roleSettings'] {
+  const byRole: Snapshot['roleSettings'] = new Map();
+  for (const row of rows) {
+    const pairs = row.settings.map((kv): [string, string] => {
+      const eq = kv.indexOf('=');
+      return [kv.slice(0, eq), kv.slice(eq + 1)];
+    });
+    byRole.set(row.role, [...(byRole.get(row.role) ?? []), ...pairs]);
+  }
+  return byRole;
 }
