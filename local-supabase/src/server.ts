@@ -11,7 +11,7 @@ import { apiKeys, DEFAULT_JWT_SECRET } from './config';
 import type { Context, Product } from './context';
 import { createFunctions } from './functions';
 import { DEFAULT_DENO_DIR } from './functions/deno';
-import { startNetWorker, storeProjectSecrets } from './extensions';
+import { startCronScheduler, startNetWorker, storeProjectSecrets } from './extensions';
 import { CORS_HEADERS, endSocket, sendJson, sendPreflight } from './http';
 import { migrate, type MigrationResult } from './migrate';
 import { freePort } from './ports';
@@ -169,7 +169,8 @@ export async function startLocalSupabase(options: LocalSupabaseOptions): Promise
     stops.push(() => realtime.close());
     await storeProjectSecrets(admin, url, keys.serviceRoleKey);
     const netWorker = startNetWorker(ctx.adminConnectionString, log);
-    stops.push(() => netWorker.stop());
+    const cronScheduler = startCronScheduler(ctx.adminConnectionString, log);
+    stops.push(() => netWorker.stop(), () => cronScheduler.stop());
     for (const product of Object.values(products)) if (product.close) stops.push(() => product.close!());
 
     server.on('request', (req, res) => {

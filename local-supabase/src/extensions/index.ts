@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Client, Pool } from 'pg';
 
+export { startCronScheduler } from './pg-cron';
 export { startNetWorker } from './pg-net';
 
 const SOURCE_DIR = path.join(__dirname, '..', '..', 'sql', 'extensions');
