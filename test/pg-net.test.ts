@@ -182,14 +182,17 @@ test('what goes out: the JSON body as UTF-8, URL-encoded parameters, the headers
   expect(arrivals('/delete')[0]).toMatchObject({ method: 'DELETE', body: '{"gone": true}' });
 });
 
-test('http_post adds Content-Type: application/json when missing and refuses any other', async () => {
+test('http_post queues the JSON body, adds Content-Type: application/json when missing and refuses any other', async () => {
   const db = new pg.Client({ connectionString: server.dbUrl });
   await db.connect();
   try {
     await db.query('begin');
     const id = (await db.query(`select net.http_post('http://127.0.0.1:9/', headers := '{"X-A": "1"}') as id`)).rows[0].id;
-    const [row] = (await db.query(`select headers, convert_from(body, 'UTF8') as body from net.http_request_queue where id = $1`, [id])).rows;
-    expect(row).toEqual({ headers: { 'X-A': '1', 'Content-Type': 'application/json' }, body: '{}' });
+    const [row] = (
+      await db.query(`select method, headers, convert_from(body, 'UTF8') as body, timeout_milliseconds from net.http_request_queue where id = $1`, [id])
+    ).rows;
+    // 5000 ms unless told otherwise, as in pg_net 0.20.
+    expect(row).toEqual({ method: 'POST', headers: { 'X-A': '1', 'Content-Type': 'application/json' }, body: '{}', timeout_milliseconds: 5000 });
     await db.query('rollback');
   } finally {
     await db.end();
