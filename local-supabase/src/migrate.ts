@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Client } from 'pg';
+import { installExtensions } from './extensions';
 
 export interface MigrationResult {
   applied: string[];
@@ -29,6 +30,7 @@ export async function migrate(db: Client, supabaseDir: string, rolePassword: str
     const sql = fs.readFileSync(BOOTSTRAP_SQL, 'utf8').replaceAll(":'password'", literal(rolePassword));
     await inTransaction(db, sql, 'local-supabase bootstrap');
   }
+  await installExtensions(db);
 
   const dir = path.join(supabaseDir, 'migrations');
   const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.sql')).sort() : [];

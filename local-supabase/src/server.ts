@@ -11,6 +11,7 @@ import { apiKeys, DEFAULT_JWT_SECRET } from './config';
 import type { Context, Product } from './context';
 import { createFunctions } from './functions';
 import { DEFAULT_DENO_DIR } from './functions/deno';
+import { startCronScheduler, startNetWorker, storeProjectSecrets } from './extensions';
 import { endSocket, sendJson, sendPreflight } from './http';
 import { migrate, type MigrationResult } from './migrate';
 import { freePort } from './ports';
@@ -177,6 +178,10 @@ export async function startLocalSupabase(options: LocalSupabaseOptions): Promise
     };
     const realtime = await createRealtime(ctx);
     stops.push(() => realtime.close());
+    await storeProjectSecrets(admin, url, keys.serviceRoleKey);
+    const netWorker = startNetWorker(ctx.adminConnectionString, log);
+    const cronScheduler = startCronScheduler(ctx.adminConnectionString, log);
+    stops.push(() => netWorker.stop(), () => cronScheduler.stop());
     for (const product of Object.values(products)) if (product.close) stops.push(() => product.close!());
 
     server.on('request', (req, res) => {
