@@ -1,13 +1,7 @@
-// One message of the room, drawn from a MessageItem (pages/room/message-window.ts). It only
-// reports the reader's intents upward (retry, preview); the page talks to the core.
+// One message of the room, drawn from a MessageItem (format.ts). It only reports the reader's
+// intents upward (retry, preview); the page talks to the core.
 import { zh } from '../../core/messages';
-import type { MessageItem } from '../../pages/room/message-window';
-
-/** The image's src: a retry after a broken load needs a different URL, or nothing reloads. */
-function imageSource(url: string, attempt: number): string {
-  if (attempt === 0 || !/^https?:/.test(url)) return url;
-  return `${url}${url.indexOf('?') >= 0 ? '&' : '?'}retry=${attempt}`;
-}
+import { imageSource, type MessageItem } from './format';
 
 Component({
   properties: {

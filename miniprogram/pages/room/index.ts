@@ -11,9 +11,8 @@ import { MessageWindow } from './message-window';
 const FOLLOW_DISTANCE = 80;
 const ROLE_PAGE = '/pages/role/index';
 
-
-/** What a page instance holds besides render data (kept off `data`, so never sent to the view). */
-interface RoomSession {
+/** What a room page instance holds besides render data (kept off `data`, so never sent to the view). */
+interface RoomPageState {
   /** Taken once at load: the page keeps talking to the objects it started with. */
   services: Services;
   view: RoomView;
@@ -22,12 +21,12 @@ interface RoomSession {
   viewportHeight: number;
 }
 
-const sessions = new WeakMap<object, RoomSession>();
+const pageStates = new WeakMap<object, RoomPageState>();
 
-function sessionOf(page: object): RoomSession {
-  const session = sessions.get(page);
-  if (!session) throw new Error('room page used before onLoad');
-  return session;
+function stateOf(page: object): RoomPageState {
+  const state = pageStates.get(page);
+  if (!state) throw new Error('room page used before onLoad');
+  return state;
 }
 
 function toast(title: string): void {
@@ -69,25 +68,25 @@ Component({
       const view = services.room();
       const list = new MessageWindow({ setData: (data, callback) => this.setData(data, callback) });
       const stopListening = view.onPatch((patch) => this.applyPatch(patch));
-      sessions.set(this, { services, view, list, stopListening, viewportHeight: wx.getWindowInfo().windowHeight });
+      pageStates.set(this, { services, view, list, stopListening, viewportHeight: wx.getWindowInfo().windowHeight });
       this.measureViewport();
       await this.startRoom();
     },
 
     /** Back from the role page: the header shows the role new messages will carry. */
     async onShow() {
-      const session = sessions.get(this);
-      if (!session) return;
-      const profile = await session.services.profiles.load();
+      const state = pageStates.get(this);
+      if (!state) return;
+      const profile = await state.services.profiles.load();
       if (profile) this.showRole(profile.name, profile.color);
     },
 
     onUnload() {
-      const session = sessions.get(this);
-      if (!session) return;
-      session.stopListening();
-      session.view.stop();
-      sessions.delete(this);
+      const state = pageStates.get(this);
+      if (!state) return;
+      state.stopListening();
+      state.view.stop();
+      pageStates.delete(this);
     },
 
     showRole(name: string, color: string) {
@@ -99,15 +98,15 @@ Component({
         .in(this)
         .select('.messages')
         .boundingClientRect((rect) => {
-          const session = sessions.get(this);
-          if (session && rect && rect.height > 0) session.viewportHeight = rect.height;
+          const state = pageStates.get(this);
+          if (state && rect && rect.height > 0) state.viewportHeight = rect.height;
         })
         .exec();
     },
 
     async startRoom() {
       try {
-        await sessionOf(this).view.start();
+        await stateOf(this).view.start();
       } catch (error) {
         console.warn('room start failed', error);
         this.setData({ loadError: t('loadFailed') });
@@ -115,7 +114,7 @@ Component({
     },
 
     applyPatch(patch: RoomPatch) {
-      const { list } = sessionOf(this);
+      const { list } = stateOf(this);
       switch (patch.type) {
         case 'reset':
           return list.reset(patch.messages, { hasOlder: patch.hasOlder });
@@ -148,11 +147,11 @@ Component({
     },
 
     async onReachTop() {
-      const { list, view } = sessionOf(this);
+      const { list, view } = stateOf(this);
       if (this.data.loadingOlder || list.showOlder()) return;
       if (!this.data.hasOlder) return;
       this.setData({ loadingOlder: true });
-      // The session reports a failed load itself (an error patch, toasted above); it never rejects.
+      // The core reports a failed load itself (an error patch, toasted above); it never rejects.
       try {
         await view.loadOlder();
       } finally {
@@ -161,36 +160,36 @@ Component({
     },
 
     onReachBottom() {
-      const { list } = sessionOf(this);
+      const { list } = stateOf(this);
       if (!list.showNewer()) list.setFollowing(true);
     },
 
     onScroll(event: WechatMiniprogram.ScrollViewScroll) {
-      const session = sessionOf(this);
+      const state = stateOf(this);
       const { scrollTop, scrollHeight } = event.detail;
-      const fromBottom = scrollHeight - scrollTop - session.viewportHeight;
-      session.list.setFollowing(fromBottom <= FOLLOW_DISTANCE && !session.list.hasHiddenBelow);
+      const fromBottom = scrollHeight - scrollTop - state.viewportHeight;
+      state.list.setFollowing(fromBottom <= FOLLOW_DISTANCE && !state.list.hasHiddenBelow);
     },
 
     onJumpToNewest() {
-      sessionOf(this).list.jumpToNewest();
+      stateOf(this).list.jumpToNewest();
     },
 
     onRetry(event: WechatMiniprogram.CustomEvent<{ key: string }>) {
-      sessionOf(this).view.retry(event.detail.key);
+      stateOf(this).view.retry(event.detail.key);
     },
 
     onPreview(event: WechatMiniprogram.CustomEvent<{ url: string }>) {
-      wx.previewImage({ current: event.detail.url, urls: sessionOf(this).list.imageUrls() });
+      wx.previewImage({ current: event.detail.url, urls: stateOf(this).list.imageUrls() });
     },
 
     onReconnect() {
-      sessionOf(this).view.reconnect();
+      stateOf(this).view.reconnect();
     },
 
     onReload() {
       this.setData({ loadError: '' });
-      sessionOf(this).view.reconnect();
+      stateOf(this).view.reconnect();
     },
 
     onChangeRole() {
@@ -207,14 +206,14 @@ Component({
       const problem = checkText(text);
       if (problem === 'too_long') return toast(t('textTooLong', { max: TEXT_MAX }));
       if (problem) return;
-      sessionOf(this).view.sendText(text);
+      stateOf(this).view.sendText(text);
       this.setData({ draft: '', canSend: false });
     },
 
     async onPickImage() {
       try {
-        const image = await sessionOf(this).services.pickImage();
-        if (image) sessionOf(this).view.sendImage(image);
+        const image = await stateOf(this).services.pickImage();
+        if (image) stateOf(this).view.sendImage(image);
       } catch (error) {
         console.warn('picking an image failed', error);
         toast(t('pickImageFailed'));
