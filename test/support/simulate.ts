@@ -58,6 +58,17 @@ export function pageInstance<T = Record<string, (...args: any[]) => any>>(page: 
   return page.instance as unknown as T & { data: Record<string, any> };
 }
 
+/**
+ * A component's data minus its properties: what WeChat sends to the view when it creates the
+ * component (the property values arrive in the parent's setData, counted there). The property names
+ * come from the component's definition, which j-component keeps on its exparser node.
+ */
+export function componentOwnData(component: PageWrapper): Record<string, unknown> {
+  const node = (component.instance as unknown as { _exparserNode: { __behavior: { properties: object } } })._exparserNode;
+  const properties = new Set(Object.keys(node.__behavior.properties));
+  return Object.fromEntries(Object.entries(component.data as object).filter(([key]) => !properties.has(key)));
+}
+
 /** Text of every element matching the selector, trimmed. */
 export function texts(page: PageWrapper, selector: string): string[] {
   return page.querySelectorAll(selector).map((element) => (element.dom?.textContent ?? '').trim());
