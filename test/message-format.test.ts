@@ -81,7 +81,8 @@ test('every field is formatted for WXML: strings and numbers, no nulls', () => {
     day: '今天',
     head: true,
     status: 'sent',
-    error: '',
+    stateText: '',
+    retryLabel: '',
     progress: 0,
   });
   const pending = imageMessage(6, 1200, 800, { status: 'failed', error: '图片上传失败，点按重试', progress: 40, mine: true });
@@ -93,10 +94,12 @@ test('every field is formatted for WXML: strings and numbers, no nulls', () => {
     width: 300,
     height: 200,
     status: 'failed',
-    error: '图片上传失败，点按重试',
+    stateText: '图片上传失败，点按重试',
+    retryLabel: '重新发送这条消息',
     progress: 40,
     mine: true,
   });
+  expect(toItem(chatMessage(7, { status: 'sending', mine: true }), undefined, now)).toMatchObject({ stateText: '发送中…', retryLabel: '' });
 });
 
 test.each([

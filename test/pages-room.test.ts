@@ -11,10 +11,12 @@ import { setServicesForTest } from '../miniprogram/services';
 import {
   FakeRoom,
   chatMessage,
+  componentOwnData,
   imageMessage,
   loadPage,
   pageInstance,
   simulator,
+  textIdsShownBy,
   texts,
   type PageWrapper,
 } from './support/simulate';
@@ -118,6 +120,7 @@ test('pending and failed messages show their state; tapping a failed one retries
   expect(messages(page)[1].querySelector('.progress')).toBeDefined();
   expect(page.querySelector('.message >>> .progress-bar')!.dom!.getAttribute('style')).toContain('width: 40%');
   expect(texts(page, '.message >>> .failed-reason')).toEqual(['发送太频繁，请稍后再试']);
+  expect(messages(page)[2].data.item.retryLabel).toBe('重新发送这条消息');
 
   room.emit({ type: 'update', key: chatMessage(2).key, index: 1, changes: { progress: 90 } });
   await sleep();
@@ -146,7 +149,10 @@ test('a status update is one small path-keyed setData, even with 1,000 messages 
   room.emit({ type: 'update', key: chatMessage(1001).key, index: 1000, changes: { status: 'sent' } });
   expect(calls).toHaveLength(2);
   for (const call of calls) expect(JSON.stringify(call).length).toBeLessThan(1024);
-  expect(Object.keys(calls[1])).toEqual([expect.stringMatching(/^chunks\.c\d+\[\d+\]\.status$/)]);
+  expect(Object.keys(calls[1])).toEqual([
+    expect.stringMatching(/^chunks\.c\d+\[\d+\]\.status$/),
+    expect.stringMatching(/^chunks\.c\d+\[\d+\]\.stateText$/),
+  ]);
 });
 
 test('loading older messages keeps the reader on the message they were reading', async () => {
@@ -372,4 +378,14 @@ test('accessible labels are whole sentences from the message table, not pieces j
   const data = pageInstance(page).data;
   expect(data.roleLabel).toBe('更换角色：楚留香');
   expect(data.chunks[data.chunkOrder[0]][0].imageLabel).toBe('令狐冲 发送的图片，点按查看大图');
+});
+
+test('the page holds only the sentences it shows; a message component holds none until it shows one', async () => {
+  const page = await openRoom({ type: 'reset', hasOlder: false, messages: [chatMessage(1), imageMessage(2, 300, 300)] });
+  expect(Object.keys(pageInstance(page).data.t).sort()).toEqual(textIdsShownBy('pages/room'));
+  // A component's own data is sent to the view once for every rendered message.
+  for (const item of messages(page)) expect(Buffer.byteLength(JSON.stringify(componentOwnData(item)))).toBeLessThan(64);
+  messages(page)[1].querySelector('.image')!.dispatchEvent('error');
+  await sleep();
+  expect(componentOwnData(messages(page)[1]).brokenText).toBe('图片加载失败，点按重试');
 });

@@ -1,5 +1,6 @@
 // Loading the mini program's pages in miniprogram-simulate, and a RoomView the test drives by hand.
 // Needs a DOM: jest suites use the jsdom environment, scripts call installDom() first.
+import fs from 'node:fs';
 import path from 'node:path';
 import type { ChatMessage, PickedImage, RoomPatch, RoomView } from '../../miniprogram/core/types';
 
@@ -67,6 +68,12 @@ export function componentOwnData(component: PageWrapper): Record<string, unknown
   const node = (component.instance as unknown as { _exparserNode: { __behavior: { properties: object } } })._exparserNode;
   const properties = new Set(Object.keys(node.__behavior.properties));
   return Object.fromEntries(Object.entries(component.data as object).filter(([key]) => !properties.has(key)));
+}
+
+/** The message-table ids a page's or component's WXML shows (`{{t.someId}}`), sorted. */
+export function textIdsShownBy(folder: string): string[] {
+  const wxml = fs.readFileSync(path.join(MINIPROGRAM_ROOT, folder, 'index.wxml'), 'utf8');
+  return [...new Set(Array.from(wxml.matchAll(/\bt\.(\w+)/g), (match) => match[1]))].sort();
 }
 
 /** Text of every element matching the selector, trimmed. */

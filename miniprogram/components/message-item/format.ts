@@ -33,7 +33,10 @@ export interface MessageItem {
   /** First message of a group: shows the avatar and the name. */
   head: boolean;
   status: DeliveryStatus;
-  error: string;
+  /** Under the bubble: 发送中… while sending, the reason once failed, '' once sent. */
+  stateText: string;
+  /** The retry control's accessible label, a whole sentence; '' unless failed. */
+  retryLabel: string;
   progress: number;
 }
 
@@ -63,6 +66,16 @@ export function imageBox(width: number | null, height: number | null): { width: 
   };
 }
 
+/**
+ * The sentences that depend on a message's state travel with the message, not in each component's
+ * data: a component's data is sent to the view once for every rendered message.
+ */
+function stateText(message: ChatMessage): string {
+  if (message.status === 'sending') return t('statusSending');
+  if (message.status === 'failed') return message.error ?? '';
+  return '';
+}
+
 export function toItem(message: ChatMessage, previous: ChatMessage | undefined, now: Date): MessageItem {
   const at = new Date(message.createdAt);
   const before = previous ? new Date(previous.createdAt) : null;
@@ -87,7 +100,8 @@ export function toItem(message: ChatMessage, previous: ChatMessage | undefined, 
     day: newDay ? dayLabel(at, now) : '',
     head: newDay || !sameSender || at.getTime() - before!.getTime() > GROUP_GAP_MS,
     status: message.status,
-    error: message.error ?? '',
+    stateText: stateText(message),
+    retryLabel: message.status === 'failed' ? t('retryLabel') : '',
     progress: message.progress ?? 0,
   };
 }

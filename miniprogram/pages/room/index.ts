@@ -1,7 +1,7 @@
 // The chat room. The page holds only render data: the core's RoomView owns the messages and
 // sends patches, MessageWindow turns each patch into one small path-keyed setData.
 import { TEXT_MAX, checkText } from '../../core/rules';
-import { connectionText, t, zh } from '../../core/messages';
+import { connectionText, pickTexts, t } from '../../core/messages';
 import type { ConnectionState, RoomPatch, RoomView } from '../../core/types';
 import { initialOf } from '../../core/profile';
 import { getServices, type Services } from '../../services';
@@ -35,7 +35,10 @@ function toast(title: string): void {
 
 Component({
   data: {
-    t: zh,
+    t: pickTexts(
+      'connectionRetry', 'connectionRetryLabel', 'changeRole', 'loadingOlder', 'noOlder', 'loadErrorRetry', 'loadingRoom',
+      'emptyRoom', 'newMessagesLabel', 'sendImageLabel', 'composerPlaceholder', 'composerLabel', 'send', 'sendLabel',
+    ),
     connection: 'connecting' as ConnectionState,
     connectionText: connectionText('connecting'),
     roleName: '',
