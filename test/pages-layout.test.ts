@@ -1,0 +1,59 @@
+/**
+ * @jest-environment jsdom
+ */
+// The pages laid out as a phone lays them out: simulate's render with the pages' WXSS and WeChat's
+// default styles of the built-in components (test/support/page-html.ts), measured by headless
+// Chromium at 375×667 (CSS px; 1 rpx = 0.5 px).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ProfileStore } from '../miniprogram/core/profile';
+import { memoryStore } from '../miniprogram/core/ports';
+import { setServicesForTest } from '../miniprogram/services';
+import { SCREEN, convertInlineRpx, measure, pageHtml, type Box } from './support/page-html';
+import { FakeRoom, chatMessage, loadPage, pageInstance, simulator } from './support/simulate';
+
+const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pages-layout-'));
+
+afterAll(() => {
+  setServicesForTest(null);
+  fs.rmSync(workDir, { recursive: true, force: true });
+});
+
+async function layout(name: 'room' | 'role', selectors: string[]): Promise<Record<string, Box[]>> {
+  convertInlineRpx();
+  const room = new FakeRoom();
+  const profiles = new ProfileStore(memoryStore());
+  if (name === 'room') await profiles.save({ name: '楚留香', color: '#c0392b' });
+  setServicesForTest({ profiles, room: () => room, pickImage: async () => null });
+  const page = loadPage(name)();
+  await pageInstance(page).onLoad(name === 'role' ? { first: '1' } : {});
+  room.emit({ type: 'reset', hasOlder: false, messages: [chatMessage(1), chatMessage(2)] });
+  await simulator().sleep(0);
+  const file = path.join(workDir, `${name}.html`);
+  fs.writeFileSync(file, pageHtml(page, { page: name, title: name, dark: false }));
+  return measure(file, selectors);
+}
+
+test('the composer: the send button keeps its own width and the input takes the rest of the row', async () => {
+  const boxes = await layout('room', ['.main--composer', '.main--draft', '.main--send']);
+  const [composer] = boxes['.main--composer'];
+  const [draft] = boxes['.main--draft'];
+  const [send] = boxes['.main--send'];
+  expect(composer.width).toBe(SCREEN.width);
+  expect(send.width).toBe(64);
+  // 375 − 2 × 10 padding − 36 image button − 2 × 8 input margins − 64 send button.
+  expect(draft.width).toBe(239);
+  expect(send.left + send.width).toBe(SCREEN.width - 10);
+});
+
+test('进入聊天室 spans the role page, edge to edge of its padding', async () => {
+  const boxes = await layout('role', ['.main--save', '.main--name-input', '.main--random']);
+  const [save] = boxes['.main--save'];
+  expect(save.left).toBe(20);
+  expect(save.width).toBe(SCREEN.width - 40);
+  const [input] = boxes['.main--name-input'];
+  const [random] = boxes['.main--random'];
+  expect(random.left + random.width).toBe(SCREEN.width - 20);
+  expect(input.left + input.width + 8).toBe(random.left);
+});
