@@ -11,26 +11,37 @@ import { ProfileStore } from '../miniprogram/core/profile';
 import { memoryStore } from '../miniprogram/core/ports';
 import { setServicesForTest } from '../miniprogram/services';
 import { SCREEN, convertInlineRpx, measure, pageHtml, type Box } from './support/page-html';
-import { FakeRoom, chatMessage, loadPage, pageInstance, simulator } from './support/simulate';
+import { FakeRoom, chatMessage, loadPage, pageInstance, simulator, type PageWrapper } from './support/simulate';
 
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pages-layout-'));
+/** WeChat's navigation bar above the page. */
+const NAV_BAR = 44;
+let renderRoom: () => PageWrapper;
+let renderRole: () => PageWrapper;
+let rendered = 0;
+
+beforeAll(() => {
+  convertInlineRpx();
+  renderRoom = loadPage('room');
+  renderRole = loadPage('role');
+});
 
 afterAll(() => {
   setServicesForTest(null);
   fs.rmSync(workDir, { recursive: true, force: true });
 });
 
-async function layout(name: 'room' | 'role', selectors: string[]): Promise<Record<string, Box[]>> {
-  convertInlineRpx();
+async function layout(name: 'room' | 'role', selectors: string[], act?: (page: PageWrapper) => void): Promise<Record<string, Box[]>> {
   const room = new FakeRoom();
   const profiles = new ProfileStore(memoryStore());
   if (name === 'room') await profiles.save({ name: '楚留香', color: '#c0392b' });
   setServicesForTest({ profiles, room: () => room, pickImage: async () => null });
-  const page = loadPage(name)();
+  const page = name === 'room' ? renderRoom() : renderRole();
   await pageInstance(page).onLoad(name === 'role' ? { first: '1' } : {});
   room.emit({ type: 'reset', hasOlder: false, messages: [chatMessage(1), chatMessage(2)] });
+  act?.(page);
   await simulator().sleep(0);
-  const file = path.join(workDir, `${name}.html`);
+  const file = path.join(workDir, `${name}-${++rendered}.html`);
   fs.writeFileSync(file, pageHtml(page, { page: name, title: name, dark: false }));
   return measure(file, selectors);
 }
@@ -45,6 +56,18 @@ test('the composer: the send button keeps its own width and the input takes the 
   // 375 − 2 × 10 padding − 36 image button − 2 × 8 input margins − 64 send button.
   expect(draft.width).toBe(239);
   expect(send.left + send.width).toBe(SCREEN.width - 10);
+});
+
+test('with the keyboard up, the header stays and the composer sits right above the keyboard', async () => {
+  const keyboard = 300;
+  const boxes = await layout('room', ['.main--header', '.main--composer', '.main--messages'], (page) =>
+    page.querySelector('.draft')!.dispatchEvent('keyboardheightchange', { detail: { height: keyboard, duration: 250 } }),
+  );
+  expect(boxes['.main--header'][0].top).toBe(NAV_BAR);
+  const [composer] = boxes['.main--composer'];
+  expect(composer.top + composer.height).toBe(SCREEN.height - keyboard);
+  const [list] = boxes['.main--messages'];
+  expect(list.top + list.height).toBe(composer.top);
 });
 
 test('进入聊天室 spans the role page, edge to edge of its padding', async () => {

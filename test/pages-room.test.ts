@@ -389,3 +389,53 @@ test('the page holds only the sentences it shows; a message component holds none
   await sleep();
   expect(componentOwnData(messages(page)[1]).brokenText).toBe('图片加载失败，点按重试');
 });
+
+/** The attributes WXML gave the element with this class (simulate's DOM drops them from built-ins). */
+function attributesOf(page: PageWrapper, className: string): Record<string, unknown> {
+  type Node = { attrs: Array<{ name: string; value: unknown }>; children: Array<Node | string> };
+  const find = (node: Node): Node | undefined => {
+    if (node.attrs.some(({ name, value }) => name === 'class' && String(value).split(' ').includes(className))) return node;
+    for (const child of node.children) if (typeof child !== 'string' && find(child)) return find(child);
+    return undefined;
+  };
+  const node = find((page as unknown as { toJSON(): Node }).toJSON());
+  if (!node) throw new Error(`no .${className}`);
+  return Object.fromEntries(node.attrs.map(({ name, value }) => [name, value]));
+}
+
+test('the keyboard lifts only the composer and keeps the newest message in view; a tap on the list closes it', async () => {
+  const page = await openRoom({ type: 'reset', hasOlder: false, messages: [chatMessage(1), chatMessage(2)] });
+  // WeChat's own adjust-position would push the whole 100vh page, header included, off the top.
+  expect(attributesOf(page, 'draft').adjustPosition).toBe(false);
+  const calls = recordSetData(page);
+  page.querySelector('.draft')!.dispatchEvent('keyboardheightchange', { detail: { height: 300, duration: 250 } });
+  await sleep();
+  expect(page.querySelector('.keyboard-space')!.dom!.getAttribute('style')).toContain('height: 300px');
+  expect(page.querySelector('.composer')!.dom!.className).toContain('lifted');
+  // The list got shorter: the newest message is scrolled into view again once the layout changed.
+  expect(calls.filter((call) => 'anchor' in call).map((call) => call.anchor)).toEqual(['', `m-${chatMessage(2).key}`]);
+
+  const hide = jest.spyOn(wx, 'hideKeyboard');
+  page.querySelector('.messages')!.dispatchEvent('tap');
+  await sleep();
+  expect(hide).toHaveBeenCalledTimes(1);
+  page.querySelector('.draft')!.dispatchEvent('keyboardheightchange', { detail: { height: 0, duration: 250 } });
+  await sleep();
+  expect(page.querySelector('.keyboard-space')).toBeUndefined();
+  expect(page.querySelector('.composer')!.dom!.className).not.toContain('lifted');
+  // With the keyboard down, a tap on the list is just a tap.
+  page.querySelector('.messages')!.dispatchEvent('tap');
+  await sleep();
+  expect(hide).toHaveBeenCalledTimes(1);
+});
+
+test('the keyboard does not move a reader who scrolled up to older messages', async () => {
+  const page = await openRoom({ type: 'reset', hasOlder: false, messages: [chatMessage(1), chatMessage(2)] });
+  page.querySelector('.messages')!.dispatchEvent('scroll', { detail: { scrollTop: 0, scrollHeight: 5000 } });
+  await sleep();
+  const calls = recordSetData(page);
+  page.querySelector('.draft')!.dispatchEvent('keyboardheightchange', { detail: { height: 300, duration: 250 } });
+  await sleep();
+  expect(calls.some((call) => 'anchor' in call)).toBe(false);
+  expect(pageInstance(page).data.keyboardHeight).toBe(300);
+});

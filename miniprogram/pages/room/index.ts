@@ -57,6 +57,8 @@ Component({
     unseenText: '',
     draft: '',
     canSend: false,
+    /** px the keyboard covers; the composer sits above it (the input does not push the page). */
+    keyboardHeight: 0,
   },
   methods: {
     async onLoad() {
@@ -197,6 +199,23 @@ Component({
 
     onChangeRole() {
       wx.navigateTo({ url: ROLE_PAGE });
+    },
+
+    /**
+     * The keyboard opened, closed or changed height. With adjust-position off, WeChat no longer
+     * pushes the whole 100vh page (header included) up: the page reserves the keyboard's height
+     * below the composer, and the shorter list keeps its newest message in view.
+     */
+    onKeyboardHeight(event: WechatMiniprogram.CustomEvent<{ height: number }>) {
+      this.setData({ keyboardHeight: event.detail.height }, () => {
+        this.measureViewport();
+        stateOf(this).list.keepNewestInView();
+      });
+    },
+
+    /** hold-keyboard keeps the keyboard up for taps on the page; a tap on the list closes it. */
+    onTapList() {
+      if (this.data.keyboardHeight > 0) wx.hideKeyboard();
     },
 
     onInput(event: WechatMiniprogram.Input) {

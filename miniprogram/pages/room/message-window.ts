@@ -258,7 +258,12 @@ export class MessageWindow {
     this.following = true;
     this.unseen = 0;
     if (this.hasHiddenBelow) return this.reset(this.model);
-    this.setData({ unseen: 0, anchor: '' }, () => this.setData({ anchor: this.anchorOfLast() }));
+    this.scrollToNewest({ unseen: 0 });
+  }
+
+  /** The list changed height (the keyboard): a reader at the bottom still sees the newest message. */
+  keepNewestInView(): void {
+    if (this.following && !this.hasHiddenBelow) this.scrollToNewest({});
   }
 
   private indexOf(key: string): number {
@@ -366,6 +371,11 @@ export class MessageWindow {
 
   private chunkOrder(): string[] {
     return this.chunks.map((chunk) => chunk.id);
+  }
+
+  /** scroll-into-view acts only on a change, so the anchor is cleared first, then set. */
+  private scrollToNewest(extra: RenderData): void {
+    this.setData({ ...extra, anchor: '' }, () => this.setData({ anchor: this.anchorOfLast() }));
   }
 
   private anchorOfLast(): string {
