@@ -53,8 +53,8 @@ test('the composer: the send button keeps its own width and the input takes the 
   const [send] = boxes['.main--send'];
   expect(composer.width).toBe(SCREEN.width);
   expect(send.width).toBe(64);
-  // 375 − 2 × 10 padding − 36 image button − 2 × 8 input margins − 64 send button.
-  expect(draft.width).toBe(239);
+  // 375 − 2 × 10 padding − 44 image button − 2 × 8 input margins − 64 send button.
+  expect(draft.width).toBe(231);
   expect(send.left + send.width).toBe(SCREEN.width - 10);
 });
 
