@@ -140,6 +140,13 @@ export class MessageWindow {
       place.chunk.items.splice(place.slot, 0, this.itemAt(index));
       place.chunk.items[place.slot + 1] = this.itemAt(index + 1);
       data[`chunks.${place.chunk.id}`] = place.chunk.items;
+      // A full chunk passes its last message to a new chunk right below it: chunks stay ≤ CHUNK_SIZE.
+      if (place.chunk.items.length > CHUNK_SIZE) {
+        const overflow = this.newChunk(place.chunk.items.splice(CHUNK_SIZE));
+        this.chunks.splice(this.chunks.indexOf(place.chunk) + 1, 0, overflow);
+        data[`chunks.${overflow.id}`] = overflow.items;
+        data.chunkOrder = this.chunkOrder();
+      }
     } else {
       this.unseen++;
       data.unseen = this.unseen;
@@ -154,7 +161,7 @@ export class MessageWindow {
     this.model.unshift(...messages);
     this.start += messages.length;
     this.end += messages.length;
-    const data: RenderData = { ...extra };
+    const data: RenderData = { ...extra, empty: this.model.length === 0 };
     // The message that was first now has a predecessor: its separator and grouping may change.
     this.refreshItem(messages.length, data);
     if (atTop) this.renderAbove(data);
@@ -234,10 +241,18 @@ export class MessageWindow {
     if (at < this.start) {
       this.start--;
       this.end--;
+      // The first rendered message may have lost its predecessor: its separator and grouping may change.
+      this.refreshItem(this.start, data);
     } else if (place) {
       this.end--;
       place.chunk.items.splice(place.slot, 1);
-      data[`chunks.${place.chunk.id}`] = place.chunk.items;
+      if (place.chunk.items.length > 0) {
+        data[`chunks.${place.chunk.id}`] = place.chunk.items;
+      } else {
+        this.chunks.splice(this.chunks.indexOf(place.chunk), 1);
+        data[`chunks.${place.chunk.id}`] = null;
+        data.chunkOrder = this.chunkOrder();
+      }
       this.refreshItem(at, data);
     }
     this.setData(data);
