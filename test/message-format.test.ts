@@ -23,6 +23,7 @@ test.each([
   ['the day before, across a month', local(2026, 10, 31, 8), local(2026, 11, 1, 8), '昨天'],
   ['the day before, across a year', local(2025, 12, 31, 8), local(2026, 1, 1, 8), '昨天'],
   ['two days before', local(2026, 11, 18, 23, 59), local(2026, 11, 20, 0, 1), '11月18日'],
+  ['the same weekday a week before', local(2026, 11, 13, 12), local(2026, 11, 20, 12), '11月13日'],
   ['earlier this year', local(2026, 1, 2), local(2026, 11, 20), '1月2日'],
   ['another year', local(2025, 11, 20), local(2026, 11, 20), '2025年11月20日'],
   ['the same date a year later', local(2026, 11, 20), local(2027, 11, 20), '2026年11月20日'],
@@ -42,6 +43,7 @@ test.each([
   expect(imageBox(width, height)).toEqual({ width: boxWidth, height: boxHeight });
 });
 
+const MINUTE = 60_000;
 const base = local(2026, 11, 20, 9, 0);
 const at = (offsetMs: number) => new Date(base.getTime() + offsetMs).toISOString();
 const first = chatMessage(1, { createdAt: at(0) });
@@ -56,6 +58,7 @@ test.each<[string, ChatMessage | undefined, Partial<ChatMessage>, { head: boolea
   ['the same person in another colour', first, { avatarColor: '#884ea0', createdAt: at(60_000) }, { head: true, day: '' }],
   ['the same sender after midnight, within the gap', chatMessage(1, { createdAt: local(2026, 11, 19, 23, 59).toISOString() }),
     { createdAt: local(2026, 11, 20, 0, 1).toISOString() }, { head: true, day: '11月20日' }],
+  ['the same sender on the same weekday a week later', first, { createdAt: at(7 * 24 * 60 * MINUTE) }, { head: true, day: '11月27日' }],
   ['a message older than the one before it (clock skew)', first, { createdAt: at(-60_000) }, { head: false, day: '' }],
 ])('grouping: %s', (_, previous, fields, expected) => {
   const item = toItem(chatMessage(2, fields), previous, local(2026, 12, 1));
@@ -100,6 +103,14 @@ test('every field is formatted for WXML: strings and numbers, no nulls', () => {
     mine: true,
   });
   expect(toItem(chatMessage(7, { status: 'sending', mine: true }), undefined, now)).toMatchObject({ stateText: '发送中…', retryLabel: '' });
+});
+
+test.each([
+  ['a CJK name', '令狐冲', '令'],
+  ['a name starting outside the BMP (a surrogate pair)', '𠮷野家', '𠮷'],
+  ['an emoji name', '🐉龙女', '🐉'],
+])('avatar initial: %s', (_, username, initial) => {
+  expect(toItem(chatMessage(1, { username }), undefined, local(2026, 11, 20)).initial).toBe(initial);
 });
 
 test.each([

@@ -35,7 +35,8 @@ type Patch =
   | { type: 'append'; messages: ChatMessage[] }
   | { type: 'insert'; index: number; message: ChatMessage }
   | { type: 'prepend'; messages: ChatMessage[] }
-  | { type: 'update'; key: string; changes: Partial<ChatMessage> }
+  /** `index` is the core's hint; the window must not trust a wrong one. */
+  | { type: 'update'; key: string; changes: Partial<ChatMessage>; index?: number }
   | { type: 'remove'; key: string }
   | { type: 'trim'; count: number }
   | { type: 'scroll'; following: boolean }
@@ -47,8 +48,11 @@ type Patch =
 class Harness {
   readonly view: Record<string, any> = {};
   readonly list: ChatMessage[] = [];
+  /** Every setData call, as WeChat would send it. */
+  readonly calls: RenderData[] = [];
   readonly window = new MessageWindow({
     setData: (data: RenderData, callback?: () => void) => {
+      this.calls.push(structuredClone(data));
       for (const [path, value] of Object.entries(data)) writePath(this.view, path, value);
       callback?.();
     },
@@ -73,7 +77,7 @@ class Harness {
       case 'update': {
         const index = list.findIndex((m) => m.key === patch.key);
         list[index] = { ...list[index], ...patch.changes };
-        return window.update(patch.key, patch.changes, index);
+        return window.update(patch.key, patch.changes, patch.index ?? index);
       }
       case 'remove':
         list.splice(list.findIndex((m) => m.key === patch.key), 1);
@@ -92,6 +96,10 @@ class Harness {
       case 'jumpToNewest':
         return window.jumpToNewest();
     }
+  }
+
+  renderedKeys(): string[] {
+    return this.rendered().map((item) => item.key);
   }
 
   rendered(): Array<ReturnType<typeof toItem>> {
@@ -174,6 +182,10 @@ test.each<[string, Patch[]]>([
     { type: 'reset', messages: [...run(1, 9), message(10, { userId: 'user-3', username: '任盈盈' }), ...run(11, 60)] },
     { type: 'remove', key: message(10).key },
   ]],
+  ['a message removed inside the window regroups the next one', [
+    { type: 'reset', messages: [message(1), message(2, { userId: 'user-3', username: '任盈盈' }), message(3)] },
+    { type: 'remove', key: message(2).key },
+  ]],
   ['the first shown message removed', [{ type: 'reset', messages: run(1, 60) }, { type: 'remove', key: message(11).key }]],
   ['the last shown message removed', [{ type: 'reset', messages: run(1, 5) }, { type: 'remove', key: message(5).key }]],
   ['the only message removed', [{ type: 'reset', messages: run(1, 1) }, { type: 'remove', key: message(1).key }]],
@@ -203,6 +215,15 @@ test.each<[string, Patch[]]>([
     { type: 'reset', messages: run(1, 5) },
     { type: 'update', key: message(3).key, changes: { username: '任盈盈' } },
   ]],
+  ['an update, then an insert into the same chunk', [
+    { type: 'reset', messages: run(1, 5) },
+    { type: 'update', key: message(2).key, changes: { status: 'failed', error: '发送失败，点按重试' } },
+    { type: 'insert', index: 4, message: message(1000, { createdAt: at(4) }) },
+  ]],
+  ['an update whose index hint is wrong', [
+    { type: 'reset', messages: run(1, 5) },
+    { type: 'update', key: message(2).key, changes: { username: '任盈盈' }, index: 4 },
+  ]],
   ['status and progress updates', [
     { type: 'reset', messages: run(1, 3) },
     { type: 'update', key: message(2).key, changes: { status: 'failed', error: '发送失败，点按重试' } },
@@ -212,6 +233,10 @@ test.each<[string, Patch[]]>([
   ['a trim inside the window regroups the new first message', [
     { type: 'reset', messages: run(1, 30) },
     { type: 'trim', count: 5 },
+  ]],
+  ['a trim of exactly the messages above the window: the first shown has no predecessor now', [
+    { type: 'reset', messages: run(1, 60) },
+    { type: 'trim', count: 60 - RENDER_STEP },
   ]],
   ['a trim above the window', [{ type: 'reset', messages: run(1, 60) }, { type: 'trim', count: 5 }, { type: 'showOlder' }]],
   ['a trim of everything shown renders the newest page', [
@@ -227,6 +252,10 @@ test.each<[string, Patch[]]>([
     { type: 'showNewer' }, { type: 'showNewer' },
   ]],
   ['a long gap filled at once starts over at the newest', [{ type: 'reset', messages: run(1, 5) }, { type: 'append', messages: run(6, 6 + MAX_RENDERED + 10) }]],
+  ['scrolling up from a window that starts a whole number of chunks down', [
+    { type: 'reset', messages: many(RENDER_STEP + 2 * CHUNK_SIZE) },
+    { type: 'showOlder' },
+  ]],
   ['scrolling up through everything loaded', [{ type: 'reset', messages: many(3 * RENDER_STEP + 7) }, { type: 'showOlder' }, { type: 'showOlder' }, { type: 'showOlder' }, { type: 'showOlder' }]],
 ])('window invariants: %s', (_, steps) => {
   replay(steps);
@@ -240,5 +269,73 @@ test('the pill counts only messages the reader has not seen, and jumping shows t
   expect(harness.view.unseen).toBe(2);
   harness.apply({ type: 'jumpToNewest' });
   harness.check();
+  expect(harness.view).toMatchObject({ unseen: 0, anchor: `m-${message(7).key}` });
+});
+
+test('prepending while the window is below the top changes nothing on screen', () => {
+  const harness = replay([{ type: 'reset', messages: run(60, 160) }]);
+  const before = harness.renderedKeys();
+  harness.apply({ type: 'prepend', messages: run(10, 59) });
+  expect(harness.renderedKeys()).toEqual(before);
+});
+
+test('scrolling up renders exactly one step of older messages from memory', () => {
+  const harness = replay([{ type: 'reset', messages: many(200) }]);
+  expect(harness.renderedKeys()[0]).toBe(message(200 - RENDER_STEP + 1).key);
+  harness.apply({ type: 'showOlder' });
+  expect(harness.renderedKeys()[0]).toBe(message(200 - 2 * RENDER_STEP + 1).key);
+});
+
+test('a long gap filled at once sends one page of messages, not the whole gap', () => {
+  const harness = replay([{ type: 'reset', messages: run(1, 5) }]);
+  harness.calls.length = 0;
+  harness.apply({ type: 'append', messages: run(6, 6 + MAX_RENDERED + 10) });
+  const sent = JSON.stringify(harness.calls).match(/"key":/g) ?? [];
+  expect(sent.length).toBe(RENDER_STEP);
+});
+
+describe('a reader who is not at the newest message is never pulled down', () => {
+  /** 50 rendered, then a page prepended at the top: the window drops its bottom to stay bounded. */
+  const readingOlder = () => {
+    const harness = replay([{ type: 'reset', messages: run(51, 100) }, { type: 'prepend', messages: run(1, 50) }]);
+    expect(harness.window.hasHiddenBelow).toBe(true);
+    return harness;
+  };
+
+  test('a new message waits below and the pill counts it', () => {
+    const harness = readingOlder();
+    const anchor = harness.view.anchor;
+    harness.apply({ type: 'append', messages: [message(101)] });
+    harness.check();
+    expect(harness.renderedKeys()).not.toContain(message(101).key);
+    expect(harness.view).toMatchObject({ anchor, unseen: 1 });
+  });
+
+  test('an insert among the hidden messages counts too', () => {
+    const harness = readingOlder();
+    harness.apply({ type: 'insert', index: 99, message: message(1000, { createdAt: at(99) }) });
+    expect(harness.view.unseen).toBe(1);
+  });
+
+  test('reaching the bottom of what is rendered keeps the count while newer ones are still hidden', () => {
+    const harness = readingOlder();
+    harness.apply({ type: 'append', messages: [message(101)] });
+    harness.apply({ type: 'scroll', following: true });
+    expect(harness.view.unseen).toBe(1);
+  });
+
+  test('the pill jumps to the newest message, rendering it', () => {
+    const harness = readingOlder();
+    harness.apply({ type: 'append', messages: [message(101)] });
+    harness.apply({ type: 'jumpToNewest' });
+    harness.check();
+    expect(harness.renderedKeys().pop()).toBe(message(101).key);
+    expect(harness.view).toMatchObject({ unseen: 0, anchor: `m-${message(101).key}` });
+  });
+});
+
+test('a new list follows the newest messages again', () => {
+  const harness = replay([{ type: 'reset', messages: run(1, 5) }, { type: 'scroll', following: false }, { type: 'reset', messages: run(1, 6) }]);
+  harness.apply({ type: 'append', messages: [message(7)] });
   expect(harness.view).toMatchObject({ unseen: 0, anchor: `m-${message(7).key}` });
 });

@@ -58,6 +58,13 @@ test('the composer: the send button keeps its own width and the input takes the 
   expect(send.left + send.width).toBe(SCREEN.width - 10);
 });
 
+test('avatars: a small one in the header, and message ones that fill their slot', async () => {
+  const boxes = await layout('room', ['.main--role-chip .avatar--avatar', '.message-item--avatar-slot', '.message-item--avatar-slot .avatar--avatar']);
+  expect(boxes['.main--role-chip .avatar--avatar'][0]).toMatchObject({ width: 28, height: 28 });
+  const [slot] = boxes['.message-item--avatar-slot'];
+  expect(boxes['.message-item--avatar-slot .avatar--avatar'][0]).toMatchObject({ width: slot.width, height: slot.width });
+});
+
 test('with the keyboard up, the header stays and the composer sits right above the keyboard', async () => {
   const keyboard = 300;
   const boxes = await layout('room', ['.main--header', '.main--composer', '.main--messages'], (page) =>

@@ -310,17 +310,19 @@ test('an empty room says so once connected; a failed load shows the reason and a
   expect(texts(page, '.empty-room')).toEqual(['还没有人说话，来说第一句吧']);
 });
 
-test('long-press copies a text; tapping an image previews every image of the room', async () => {
+test('long-press copies a text as it was sent; tapping an image previews every image of the room', async () => {
   const clipboard = jest.spyOn(wx, 'setClipboardData');
   const preview = jest.spyOn(wx, 'previewImage');
+  // Only a blank text is refused (database CHECK): indentation and line breaks are the sender's.
+  const poem = '  床前明月光，\n  疑是地上霜。\n';
   const page = await openRoom({
     type: 'reset',
     hasOlder: false,
-    messages: [imageMessage(1, 300, 300), chatMessage(2), imageMessage(3, 300, 600)],
+    messages: [imageMessage(1, 300, 300), chatMessage(2, { body: poem }), imageMessage(3, 300, 600)],
   });
   messages(page)[1].querySelector('.bubble')!.dispatchEvent('longpress');
   await sleep();
-  expect(clipboard).toHaveBeenCalledWith(expect.objectContaining({ data: '第 2 条消息' }));
+  expect(clipboard).toHaveBeenCalledWith(expect.objectContaining({ data: poem }));
   messages(page)[2].querySelector('.image')!.dispatchEvent('tap');
   await sleep();
   expect(preview).toHaveBeenCalledWith(
@@ -331,18 +333,40 @@ test('long-press copies a text; tapping an image previews every image of the roo
   );
 });
 
-test('a broken image shows a retry that reloads it', async () => {
+test('a broken image shows a retry that reloads it, under a new URL each time', async () => {
+  const preview = jest.spyOn(wx, 'previewImage');
   const page = await openRoom({ type: 'reset', hasOlder: false, messages: [imageMessage(1, 300, 300)] });
+  const item = messages(page)[0];
+  for (const attempt of [1, 2]) {
+    item.querySelector('.image')!.dispatchEvent('error');
+    await sleep();
+    expect(item.querySelector('.image')).toBeUndefined();
+    expect(item.querySelector('.broken')!.dom!.textContent).toBe('图片加载失败，点按重试');
+    item.querySelector('.broken')!.dispatchEvent('tap');
+    await sleep();
+    expect(item.querySelector('.broken')).toBeUndefined();
+    // The same URL would not load again: each retry asks for it under a new one.
+    expect(attributesOf(item, 'image').src).toBe(`https://example.test/images/1.png?retry=${attempt}`);
+  }
+  // The preview still names the room's URL, the one its list holds.
+  item.querySelector('.image')!.dispatchEvent('tap');
+  await sleep();
+  expect(preview).toHaveBeenCalledWith(
+    expect.objectContaining({ current: 'https://example.test/images/1.png', urls: ['https://example.test/images/1.png'] }),
+  );
+});
+
+test('an image that broke while uploading shows the uploaded image once it has its URL', async () => {
+  const pending = imageMessage(1, 300, 300, { ...ME, id: null, status: 'sending', imageUrl: 'wxfile://tmp/1.jpg' });
+  const page = await openRoom({ type: 'reset', hasOlder: false, messages: [pending] });
   const item = messages(page)[0];
   item.querySelector('.image')!.dispatchEvent('error');
   await sleep();
-  expect(item.querySelector('.image')).toBeUndefined();
-  expect(item.querySelector('.broken')!.dom!.textContent).toBe('图片加载失败，点按重试');
-  item.querySelector('.broken')!.dispatchEvent('tap');
+  expect(item.querySelector('.broken')).toBeDefined();
+  room.emit({ type: 'update', key: pending.key, index: 0, changes: { status: 'sent', id: 1, imageUrl: 'https://example.test/images/1.png' } });
   await sleep();
   expect(item.querySelector('.broken')).toBeUndefined();
-  // The same URL would not load again: the retry asks for it under a new one.
-  expect(page.querySelector('.item')!.data.retrySrc).toBe('https://example.test/images/1.png?retry=1');
+  expect(attributesOf(item, 'image').src).toBe('https://example.test/images/1.png');
 });
 
 test('the header avatar opens the role page', async () => {

@@ -172,7 +172,9 @@ export class MessageWindow {
   trim(count: number, extra: RenderData = {}): void {
     this.model.splice(0, count);
     const data: RenderData = { ...extra };
-    if (count <= this.start) {
+    // Only a trim that stops short of the window leaves it untouched: one that reaches it, even
+    // exactly up to its first message, takes that message's predecessor away (re-rendered below).
+    if (count < this.start) {
       this.start -= count;
       this.end -= count;
     } else {
