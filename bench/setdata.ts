@@ -1,7 +1,8 @@
-// What the room page costs the view layer: bytes passed to setData per appended message, per
+// What the room page costs the view layer: bytes sent to the view per appended message, per
 // status update and per prepended page of 50, with 1,000 and 10,000 messages already loaded (the
-// page is driven with patches in miniprogram-simulate); and the HTTP requests caused by receiving
-// one message, measured with the real core and backend client against local-supabase.
+// page is driven with patches in miniprogram-simulate): the page's setData calls plus the initial
+// data of every component they create; and the HTTP requests caused by receiving one message,
+// measured with the real core and backend client against local-supabase.
 //
 // Run alone: npx tsx bench/setdata.ts [--quick]
 import { createClient } from '@supabase/supabase-js';
@@ -15,7 +16,15 @@ import { localWechatLogin } from '../scripts/node-client';
 import type { RoomPatch } from '../miniprogram/core/types';
 import { setServicesForTest } from '../miniprogram/services';
 import { startTestServer } from '../test/support/server';
-import { FakeRoom, installDom, loadPage, pageInstance, simulator, type PageWrapper } from '../test/support/simulate';
+import {
+  FakeRoom,
+  componentOwnData,
+  installDom,
+  loadPage,
+  pageInstance,
+  simulator,
+  type PageWrapper,
+} from '../test/support/simulate';
 import { atMost, type Bench, type BenchSection, type Figure } from './types';
 import { runIfMain } from './report';
 
@@ -25,7 +34,11 @@ const PREPEND_TARGET = 25 * 1024;
 /** Each size is measured over several operations and the largest is reported. */
 const SAMPLES = 10;
 
-type SetDataRecorder = { calls: number[]; reset(): void };
+/** Bytes sent to the view since the last reset: setData calls and new components' own data. */
+interface ViewTraffic {
+  reset(): void;
+  bytes(): number;
+}
 
 /** A realistic message: a 36-character key, a 3–4 character name, a Chinese sentence. */
 function benchMessage(n: number, overrides: Record<string, unknown> = {}) {
@@ -63,36 +76,54 @@ async function measureView(loaded: number): Promise<Figure[]> {
     setServicesForTest({ profiles, room: () => room, pickImage: async () => null });
     const page = renderRoom();
     await pageInstance(page).onLoad({});
-    const recorder: SetDataRecorder = { calls: [], reset: () => (recorder.calls.length = 0) };
+    let setDataBytes = 0;
     const instance = page.instance as unknown as { setData: (data: object, callback?: () => void) => void };
     const setData = instance.setData.bind(instance);
     instance.setData = (data, callback) => {
-      recorder.calls.push(utf8Bytes(data));
+      setDataBytes += utf8Bytes(data);
       setData(data, callback);
     };
-    return { room, page, recorder };
+    // Each message-item the view creates also receives the component's own initial data.
+    const seen = new WeakSet<object>();
+    const newComponentBytes = () => {
+      let bytes = 0;
+      for (const item of page.querySelectorAll('.item')) {
+        if (seen.has(item.instance)) continue;
+        seen.add(item.instance);
+        bytes += utf8Bytes(componentOwnData(item));
+      }
+      return bytes;
+    };
+    const traffic: ViewTraffic = {
+      reset: () => {
+        newComponentBytes();
+        setDataBytes = 0;
+      },
+      bytes: () => setDataBytes + newComponentBytes(),
+    };
+    return { room, page, traffic };
   };
   const history = Array.from({ length: loaded }, (_, i) => benchMessage(i + 1));
-  const largest = (calls: number[]) => Math.max(...calls);
+  const largest = (sizes: number[]) => Math.max(...sizes);
   const figures: Figure[] = [];
 
   // Append and status update: the reader follows the newest messages.
   {
-    const { room, recorder } = await openPage();
+    const { room, traffic } = await openPage();
     room.emit({ type: 'reset', messages: history, hasOlder: true });
     await sleep();
     const appends: number[] = [];
     const updates: number[] = [];
     for (let i = 1; i <= SAMPLES * 3; i++) {
       const n = loaded + i;
-      recorder.reset();
+      traffic.reset();
       room.emit({ type: 'append', messages: [benchMessage(n, { id: null, mine: true, status: 'sending' })] });
-      appends.push(...recorder.calls);
-      recorder.reset();
+      appends.push(traffic.bytes());
+      traffic.reset();
       // What the core sends when the server row of our message arrives: its id and server time.
       const createdAt = new Date(Date.parse(benchMessage(n).createdAt) + 61_000).toISOString();
       room.emit({ type: 'update', key: benchMessage(n).key, index: n - 1, changes: { status: 'sent', id: n, createdAt } });
-      updates.push(...recorder.calls);
+      updates.push(traffic.bytes());
     }
     await sleep();
     figures.push(atMost(`append one message, ${loaded} loaded (max of ${appends.length})`, largest(appends), 'B', APPEND_TARGET));
@@ -101,7 +132,7 @@ async function measureView(loaded: number): Promise<Figure[]> {
 
   // A page of 50 from the core, prepended while the reader is at the top of what is rendered.
   {
-    const { room, page, recorder } = await openPage();
+    const { room, page, traffic } = await openPage();
     room.emit({ type: 'reset', messages: history.slice(-PAGE), hasOlder: true });
     page.querySelector('.messages')!.dispatchEvent('scroll', { detail: { scrollTop: 0, scrollHeight: 100_000 } });
     await sleep();
@@ -111,9 +142,9 @@ async function measureView(loaded: number): Promise<Figure[]> {
     const prepends: number[] = [];
     for (let p = 0; p < 3; p++) {
       const older = Array.from({ length: PAGE }, (_, i) => benchMessage(-(p + 1) * PAGE + i));
-      recorder.reset();
+      traffic.reset();
       room.emit({ type: 'prepend', messages: older, hasOlder: true });
-      prepends.push(...recorder.calls);
+      prepends.push(traffic.bytes());
       await sleep();
     }
     figures.push(atMost(`prepend a page of 50 from the core, ${loaded} loaded (max of ${prepends.length})`, largest(prepends), 'B', PREPEND_TARGET));
@@ -121,15 +152,15 @@ async function measureView(loaded: number): Promise<Figure[]> {
 
   // A page of 50 the page already holds (dropped from the window earlier), shown again on scroll up.
   {
-    const { room, page, recorder } = await openPage();
+    const { room, page, traffic } = await openPage();
     room.emit({ type: 'reset', messages: history, hasOlder: true });
     await sleep();
     const shows: number[] = [];
     for (let p = 0; p < 3; p++) {
-      recorder.reset();
+      traffic.reset();
       page.querySelector('.messages')!.dispatchEvent('scrolltoupper');
       await sleep();
-      shows.push(...recorder.calls);
+      shows.push(traffic.bytes());
     }
     figures.push(atMost(`re-show an older page of 50 from memory, ${loaded} loaded (max of ${shows.length})`, largest(shows), 'B', PREPEND_TARGET));
   }
@@ -227,7 +258,7 @@ export const run: Bench = async ({ quick }) => {
       figures,
       notes: {
         method:
-          'setData sizes are UTF-8 bytes of JSON.stringify(data) for each call, recorded on the room page in miniprogram-simulate while patches are applied; the largest call of each kind is reported.',
+          'Bytes sent to the view per operation, recorded on the room page in miniprogram-simulate while patches are applied: UTF-8 bytes of JSON.stringify(data) of each page setData call, plus the own data (data minus properties) of each message-item component the operation creates; the largest operation of each kind is reported.',
         ...received.notes,
       },
     };

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type * as ServicesModule from '../miniprogram/services';
-import type { MessageItem } from '../miniprogram/pages/room/message-window';
+import type { MessageItem } from '../miniprogram/components/message-item/format';
 import { setServicesForTest } from '../miniprogram/services';
 import { gradientPng } from './support/png';
 import { startTestServer, type TestServer } from './support/server';

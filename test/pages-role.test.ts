@@ -6,7 +6,7 @@
 import { PALETTE, ProfileStore } from '../miniprogram/core/profile';
 import { memoryStore } from '../miniprogram/core/ports';
 import { setServicesForTest } from '../miniprogram/services';
-import { FakeRoom, loadPage, pageInstance, simulator, texts, type PageWrapper } from './support/simulate';
+import { FakeRoom, loadPage, pageInstance, simulator, textIdsShownBy, texts, type PageWrapper } from './support/simulate';
 
 let render: () => PageWrapper;
 let device: ReturnType<typeof memoryStore>;
@@ -146,4 +146,9 @@ test('each colour swatch has a whole-sentence label from the message table', asy
   const page = await openRole({ first: '1' });
   // miniprogram-simulate drops aria-* attributes, so the render data the WXML binds is checked.
   expect(pageInstance(page).data.swatchLabels[2]).toBe('头像颜色 3');
+});
+
+test('the page holds only the sentences it shows, not the whole message table', async () => {
+  const page = await openRole({ first: '1' });
+  expect(Object.keys(pageInstance(page).data.t).sort()).toEqual(textIdsShownBy('pages/role'));
 });

@@ -11,10 +11,12 @@ import { setServicesForTest } from '../miniprogram/services';
 import {
   FakeRoom,
   chatMessage,
+  componentOwnData,
   imageMessage,
   loadPage,
   pageInstance,
   simulator,
+  textIdsShownBy,
   texts,
   type PageWrapper,
 } from './support/simulate';
@@ -118,6 +120,7 @@ test('pending and failed messages show their state; tapping a failed one retries
   expect(messages(page)[1].querySelector('.progress')).toBeDefined();
   expect(page.querySelector('.message >>> .progress-bar')!.dom!.getAttribute('style')).toContain('width: 40%');
   expect(texts(page, '.message >>> .failed-reason')).toEqual(['发送太频繁，请稍后再试']);
+  expect(messages(page)[2].data.item.retryLabel).toBe('重新发送这条消息');
 
   room.emit({ type: 'update', key: chatMessage(2).key, index: 1, changes: { progress: 90 } });
   await sleep();
@@ -146,7 +149,10 @@ test('a status update is one small path-keyed setData, even with 1,000 messages 
   room.emit({ type: 'update', key: chatMessage(1001).key, index: 1000, changes: { status: 'sent' } });
   expect(calls).toHaveLength(2);
   for (const call of calls) expect(JSON.stringify(call).length).toBeLessThan(1024);
-  expect(Object.keys(calls[1])).toEqual([expect.stringMatching(/^chunks\.c\d+\[\d+\]\.status$/)]);
+  expect(Object.keys(calls[1])).toEqual([
+    expect.stringMatching(/^chunks\.c\d+\[\d+\]\.status$/),
+    expect.stringMatching(/^chunks\.c\d+\[\d+\]\.stateText$/),
+  ]);
 });
 
 test('loading older messages keeps the reader on the message they were reading', async () => {
@@ -304,17 +310,19 @@ test('an empty room says so once connected; a failed load shows the reason and a
   expect(texts(page, '.empty-room')).toEqual(['还没有人说话，来说第一句吧']);
 });
 
-test('long-press copies a text; tapping an image previews every image of the room', async () => {
+test('long-press copies a text as it was sent; tapping an image previews every image of the room', async () => {
   const clipboard = jest.spyOn(wx, 'setClipboardData');
   const preview = jest.spyOn(wx, 'previewImage');
+  // Only a blank text is refused (database CHECK): indentation and line breaks are the sender's.
+  const poem = '  床前明月光，\n  疑是地上霜。\n';
   const page = await openRoom({
     type: 'reset',
     hasOlder: false,
-    messages: [imageMessage(1, 300, 300), chatMessage(2), imageMessage(3, 300, 600)],
+    messages: [imageMessage(1, 300, 300), chatMessage(2, { body: poem }), imageMessage(3, 300, 600)],
   });
   messages(page)[1].querySelector('.bubble')!.dispatchEvent('longpress');
   await sleep();
-  expect(clipboard).toHaveBeenCalledWith(expect.objectContaining({ data: '第 2 条消息' }));
+  expect(clipboard).toHaveBeenCalledWith(expect.objectContaining({ data: poem }));
   messages(page)[2].querySelector('.image')!.dispatchEvent('tap');
   await sleep();
   expect(preview).toHaveBeenCalledWith(
@@ -325,18 +333,40 @@ test('long-press copies a text; tapping an image previews every image of the roo
   );
 });
 
-test('a broken image shows a retry that reloads it', async () => {
+test('a broken image shows a retry that reloads it, under a new URL each time', async () => {
+  const preview = jest.spyOn(wx, 'previewImage');
   const page = await openRoom({ type: 'reset', hasOlder: false, messages: [imageMessage(1, 300, 300)] });
+  const item = messages(page)[0];
+  for (const attempt of [1, 2]) {
+    item.querySelector('.image')!.dispatchEvent('error');
+    await sleep();
+    expect(item.querySelector('.image')).toBeUndefined();
+    expect(item.querySelector('.broken')!.dom!.textContent).toBe('图片加载失败，点按重试');
+    item.querySelector('.broken')!.dispatchEvent('tap');
+    await sleep();
+    expect(item.querySelector('.broken')).toBeUndefined();
+    // The same URL would not load again: each retry asks for it under a new one.
+    expect(attributesOf(item, 'image').src).toBe(`https://example.test/images/1.png?retry=${attempt}`);
+  }
+  // The preview still names the room's URL, the one its list holds.
+  item.querySelector('.image')!.dispatchEvent('tap');
+  await sleep();
+  expect(preview).toHaveBeenCalledWith(
+    expect.objectContaining({ current: 'https://example.test/images/1.png', urls: ['https://example.test/images/1.png'] }),
+  );
+});
+
+test('an image that broke while uploading shows the uploaded image once it has its URL', async () => {
+  const pending = imageMessage(1, 300, 300, { ...ME, id: null, status: 'sending', imageUrl: 'wxfile://tmp/1.jpg' });
+  const page = await openRoom({ type: 'reset', hasOlder: false, messages: [pending] });
   const item = messages(page)[0];
   item.querySelector('.image')!.dispatchEvent('error');
   await sleep();
-  expect(item.querySelector('.image')).toBeUndefined();
-  expect(item.querySelector('.broken')!.dom!.textContent).toBe('图片加载失败，点按重试');
-  item.querySelector('.broken')!.dispatchEvent('tap');
+  expect(item.querySelector('.broken')).toBeDefined();
+  room.emit({ type: 'update', key: pending.key, index: 0, changes: { status: 'sent', id: 1, imageUrl: 'https://example.test/images/1.png' } });
   await sleep();
   expect(item.querySelector('.broken')).toBeUndefined();
-  // The same URL would not load again: the retry asks for it under a new one.
-  expect(page.querySelector('.item')!.data.retrySrc).toBe('https://example.test/images/1.png?retry=1');
+  expect(attributesOf(item, 'image').src).toBe('https://example.test/images/1.png');
 });
 
 test('the header avatar opens the role page', async () => {
@@ -372,4 +402,64 @@ test('accessible labels are whole sentences from the message table, not pieces j
   const data = pageInstance(page).data;
   expect(data.roleLabel).toBe('更换角色：楚留香');
   expect(data.chunks[data.chunkOrder[0]][0].imageLabel).toBe('令狐冲 发送的图片，点按查看大图');
+});
+
+test('the page holds only the sentences it shows; a message component holds none until it shows one', async () => {
+  const page = await openRoom({ type: 'reset', hasOlder: false, messages: [chatMessage(1), imageMessage(2, 300, 300)] });
+  expect(Object.keys(pageInstance(page).data.t).sort()).toEqual(textIdsShownBy('pages/room'));
+  // A component's own data is sent to the view once for every rendered message.
+  for (const item of messages(page)) expect(Buffer.byteLength(JSON.stringify(componentOwnData(item)))).toBeLessThan(64);
+  messages(page)[1].querySelector('.image')!.dispatchEvent('error');
+  await sleep();
+  expect(componentOwnData(messages(page)[1]).brokenText).toBe('图片加载失败，点按重试');
+});
+
+/** The attributes WXML gave the element with this class (simulate's DOM drops them from built-ins). */
+function attributesOf(page: PageWrapper, className: string): Record<string, unknown> {
+  type Node = { attrs: Array<{ name: string; value: unknown }>; children: Array<Node | string> };
+  const find = (node: Node): Node | undefined => {
+    if (node.attrs.some(({ name, value }) => name === 'class' && String(value).split(' ').includes(className))) return node;
+    for (const child of node.children) if (typeof child !== 'string' && find(child)) return find(child);
+    return undefined;
+  };
+  const node = find((page as unknown as { toJSON(): Node }).toJSON());
+  if (!node) throw new Error(`no .${className}`);
+  return Object.fromEntries(node.attrs.map(({ name, value }) => [name, value]));
+}
+
+test('the keyboard lifts only the composer and keeps the newest message in view; a tap on the list closes it', async () => {
+  const page = await openRoom({ type: 'reset', hasOlder: false, messages: [chatMessage(1), chatMessage(2)] });
+  // WeChat's own adjust-position would push the whole 100vh page, header included, off the top.
+  expect(attributesOf(page, 'draft').adjustPosition).toBe(false);
+  const calls = recordSetData(page);
+  page.querySelector('.draft')!.dispatchEvent('keyboardheightchange', { detail: { height: 300, duration: 250 } });
+  await sleep();
+  expect(page.querySelector('.keyboard-space')!.dom!.getAttribute('style')).toContain('height: 300px');
+  expect(page.querySelector('.composer')!.dom!.className).toContain('lifted');
+  // The list got shorter: the newest message is scrolled into view again once the layout changed.
+  expect(calls.filter((call) => 'anchor' in call).map((call) => call.anchor)).toEqual(['', `m-${chatMessage(2).key}`]);
+
+  const hide = jest.spyOn(wx, 'hideKeyboard');
+  page.querySelector('.messages')!.dispatchEvent('tap');
+  await sleep();
+  expect(hide).toHaveBeenCalledTimes(1);
+  page.querySelector('.draft')!.dispatchEvent('keyboardheightchange', { detail: { height: 0, duration: 250 } });
+  await sleep();
+  expect(page.querySelector('.keyboard-space')).toBeUndefined();
+  expect(page.querySelector('.composer')!.dom!.className).not.toContain('lifted');
+  // With the keyboard down, a tap on the list is just a tap.
+  page.querySelector('.messages')!.dispatchEvent('tap');
+  await sleep();
+  expect(hide).toHaveBeenCalledTimes(1);
+});
+
+test('the keyboard does not move a reader who scrolled up to older messages', async () => {
+  const page = await openRoom({ type: 'reset', hasOlder: false, messages: [chatMessage(1), chatMessage(2)] });
+  page.querySelector('.messages')!.dispatchEvent('scroll', { detail: { scrollTop: 0, scrollHeight: 5000 } });
+  await sleep();
+  const calls = recordSetData(page);
+  page.querySelector('.draft')!.dispatchEvent('keyboardheightchange', { detail: { height: 300, duration: 250 } });
+  await sleep();
+  expect(calls.some((call) => 'anchor' in call)).toBe(false);
+  expect(pageInstance(page).data.keyboardHeight).toBe(300);
 });

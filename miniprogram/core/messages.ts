@@ -98,6 +98,16 @@ const CONNECTION_MESSAGES: Record<ConnectionState, MessageId> = {
   offline: 'connectionOffline',
 };
 
+/**
+ * The sentences a page or component shows, for its render data. Render data is copied to the view
+ * (once per component instance), so none carries the whole table.
+ */
+export function pickTexts<K extends MessageId>(...ids: K[]): Pick<typeof zh, K> {
+  const texts = {} as Pick<typeof zh, K>;
+  for (const id of ids) texts[id] = zh[id];
+  return texts;
+}
+
 export function t(id: MessageId, params: Record<string, string | number> = {}): string {
   return zh[id].replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
 }

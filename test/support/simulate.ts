@@ -1,6 +1,7 @@
 // Loading the mini program's pages in miniprogram-simulate, and a RoomView the test drives by hand.
 // Needs a DOM: jest suites use the jsdom environment, scripts call installDom() first.
 import nodeModule from 'node:module';
+import fs from 'node:fs';
 import path from 'node:path';
 import type { ChatMessage, PickedImage, RoomPatch, RoomView } from '../../miniprogram/core/types';
 
@@ -72,6 +73,23 @@ type Untyped = any;
 /** The page's own methods (onLoad, onScroll …), which simulate's typings do not know. */
 export function pageInstance<T = Record<string, (...args: Untyped[]) => Untyped>>(page: PageWrapper): T & { data: Record<string, Untyped> } {
   return page.instance as unknown as T & { data: Record<string, Untyped> };
+}
+
+/**
+ * A component's data minus its properties: what WeChat sends to the view when it creates the
+ * component (the property values arrive in the parent's setData, counted there). The property names
+ * come from the component's definition, which j-component keeps on its exparser node.
+ */
+export function componentOwnData(component: PageWrapper): Record<string, unknown> {
+  const node = (component.instance as unknown as { _exparserNode: { __behavior: { properties: object } } })._exparserNode;
+  const properties = new Set(Object.keys(node.__behavior.properties));
+  return Object.fromEntries(Object.entries(component.data as object).filter(([key]) => !properties.has(key)));
+}
+
+/** The message-table ids a page's or component's WXML shows (`{{t.someId}}`), sorted. */
+export function textIdsShownBy(folder: string): string[] {
+  const wxml = fs.readFileSync(path.join(MINIPROGRAM_ROOT, folder, 'index.wxml'), 'utf8');
+  return [...new Set(Array.from(wxml.matchAll(/\bt\.(\w+)/g), (match) => match[1]))].sort();
 }
 
 /** Text of every element matching the selector, trimmed. */

@@ -3,7 +3,7 @@ Component({
   properties: {
     initial: { type: String, value: '' },
     color: { type: String, value: '#888888' },
-    /** Diameter in rpx. */
-    size: { type: Number, value: 72 },
+    /** 'small' (the room header), 'medium' (messages) or 'large' (the role preview): index.wxss. */
+    size: { type: String, value: 'medium' },
   },
 });

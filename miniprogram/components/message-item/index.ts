@@ -1,29 +1,24 @@
-// One message of the room, drawn from a MessageItem (pages/room/message-window.ts). It only
-// reports the reader's intents upward (retry, preview); the page talks to the core.
-import { zh } from '../../core/messages';
-import type { MessageItem } from '../../pages/room/message-window';
-
-/** The image's src: a retry after a broken load needs a different URL, or nothing reloads. */
-function imageSource(url: string, attempt: number): string {
-  if (attempt === 0 || !/^https?:/.test(url)) return url;
-  return `${url}${url.indexOf('?') >= 0 ? '&' : '?'}retry=${attempt}`;
-}
+// One message of the room, drawn from a MessageItem (format.ts). It only reports the reader's
+// intents upward (retry, preview); the page talks to the core.
+import { t } from '../../core/messages';
+import { imageSource, type MessageItem } from './format';
 
 Component({
   properties: {
     item: { type: Object, value: {} as MessageItem },
   },
+  // Sent to the view for every rendered message: no sentence until one is shown.
   data: {
-    t: zh,
+    /** The notice that replaces a broken image; '' while the image is fine. */
+    brokenText: '',
     /** Set only while retrying a broken image; otherwise the image shows item.url. */
     retrySrc: '',
-    broken: false,
     attempt: 0,
   },
   observers: {
     // A new URL (the upload finished) starts over; untouched items cost no setData here.
     'item.url'() {
-      if (this.data.broken || this.data.retrySrc) this.setData({ retrySrc: '', broken: false, attempt: 0 });
+      if (this.data.brokenText || this.data.retrySrc) this.setData({ retrySrc: '', brokenText: '', attempt: 0 });
     },
   },
   methods: {
@@ -40,11 +35,11 @@ Component({
       this.triggerEvent('retry', { key: item.key });
     },
     onImageError() {
-      this.setData({ broken: true });
+      this.setData({ brokenText: t('imageBroken') });
     },
     onReloadImage() {
       const attempt = this.data.attempt + 1;
-      this.setData({ broken: false, attempt, retrySrc: imageSource((this.data.item as MessageItem).url, attempt) });
+      this.setData({ brokenText: '', attempt, retrySrc: imageSource((this.data.item as MessageItem).url, attempt) });
     },
   },
 });

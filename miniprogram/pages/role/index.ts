@@ -1,6 +1,6 @@
 // Picks the role the user speaks as: a name (typed or random) and an avatar colour. First launch
 // lands here from the room page; later the room header opens it to change role.
-import { t, zh } from '../../core/messages';
+import { pickTexts, t } from '../../core/messages';
 import { PALETTE, initialOf, nameProblemMessage, randomProfile, randomName } from '../../core/profile';
 import { getServices } from '../../services';
 
@@ -8,7 +8,10 @@ const ROOM_PAGE = '/pages/room/index';
 
 Component({
   data: {
-    t: zh,
+    t: pickTexts(
+      'rolePreviewLabel', 'rolePreviewSample', 'roleNameLabel', 'roleNamePlaceholder', 'roleRandom', 'roleRandomLabel',
+      'roleColorLabel', 'roleEnter', 'roleSave', 'roleSaveNote',
+    ),
     firstLaunch: false,
     name: '',
     initial: '',

@@ -1,7 +1,7 @@
 // The chat room. The page holds only render data: the core's RoomView owns the messages and
 // sends patches, MessageWindow turns each patch into one small path-keyed setData.
 import { TEXT_MAX, checkText } from '../../core/rules';
-import { connectionText, t, zh } from '../../core/messages';
+import { connectionText, pickTexts, t } from '../../core/messages';
 import type { ConnectionState, RoomPatch, RoomView } from '../../core/types';
 import { initialOf } from '../../core/profile';
 import { getServices, type Services } from '../../services';
@@ -11,9 +11,8 @@ import { MessageWindow } from './message-window';
 const FOLLOW_DISTANCE = 80;
 const ROLE_PAGE = '/pages/role/index';
 
-
-/** What a page instance holds besides render data (kept off `data`, so never sent to the view). */
-interface RoomSession {
+/** What a room page instance holds besides render data (kept off `data`, so never sent to the view). */
+interface RoomPageState {
   /** Taken once at load: the page keeps talking to the objects it started with. */
   services: Services;
   view: RoomView;
@@ -22,12 +21,12 @@ interface RoomSession {
   viewportHeight: number;
 }
 
-const sessions = new WeakMap<object, RoomSession>();
+const pageStates = new WeakMap<object, RoomPageState>();
 
-function sessionOf(page: object): RoomSession {
-  const session = sessions.get(page);
-  if (!session) throw new Error('room page used before onLoad');
-  return session;
+function stateOf(page: object): RoomPageState {
+  const state = pageStates.get(page);
+  if (!state) throw new Error('room page used before onLoad');
+  return state;
 }
 
 function toast(title: string): void {
@@ -36,7 +35,10 @@ function toast(title: string): void {
 
 Component({
   data: {
-    t: zh,
+    t: pickTexts(
+      'connectionRetry', 'connectionRetryLabel', 'changeRole', 'loadingOlder', 'noOlder', 'loadErrorRetry', 'loadingRoom',
+      'emptyRoom', 'newMessagesLabel', 'sendImageLabel', 'composerPlaceholder', 'composerLabel', 'send', 'sendLabel',
+    ),
     connection: 'connecting' as ConnectionState,
     connectionText: connectionText('connecting'),
     roleName: '',
@@ -55,6 +57,8 @@ Component({
     unseenText: '',
     draft: '',
     canSend: false,
+    /** px the keyboard covers; the composer sits above it (the input does not push the page). */
+    keyboardHeight: 0,
   },
   methods: {
     async onLoad() {
@@ -69,25 +73,25 @@ Component({
       const view = services.room();
       const list = new MessageWindow({ setData: (data, callback) => this.setData(data, callback) });
       const stopListening = view.onPatch((patch) => this.applyPatch(patch));
-      sessions.set(this, { services, view, list, stopListening, viewportHeight: wx.getWindowInfo().windowHeight });
+      pageStates.set(this, { services, view, list, stopListening, viewportHeight: wx.getWindowInfo().windowHeight });
       this.measureViewport();
       await this.startRoom();
     },
 
     /** Back from the role page: the header shows the role new messages will carry. */
     async onShow() {
-      const session = sessions.get(this);
-      if (!session) return;
-      const profile = await session.services.profiles.load();
+      const state = pageStates.get(this);
+      if (!state) return;
+      const profile = await state.services.profiles.load();
       if (profile) this.showRole(profile.name, profile.color);
     },
 
     onUnload() {
-      const session = sessions.get(this);
-      if (!session) return;
-      session.stopListening();
-      session.view.stop();
-      sessions.delete(this);
+      const state = pageStates.get(this);
+      if (!state) return;
+      state.stopListening();
+      state.view.stop();
+      pageStates.delete(this);
     },
 
     showRole(name: string, color: string) {
@@ -99,15 +103,15 @@ Component({
         .in(this)
         .select('.messages')
         .boundingClientRect((rect) => {
-          const session = sessions.get(this);
-          if (session && rect && rect.height > 0) session.viewportHeight = rect.height;
+          const state = pageStates.get(this);
+          if (state && rect && rect.height > 0) state.viewportHeight = rect.height;
         })
         .exec();
     },
 
     async startRoom() {
       try {
-        await sessionOf(this).view.start();
+        await stateOf(this).view.start();
       } catch (error) {
         console.warn('room start failed', error);
         this.setData({ loadError: t('loadFailed') });
@@ -115,7 +119,7 @@ Component({
     },
 
     applyPatch(patch: RoomPatch) {
-      const { list } = sessionOf(this);
+      const { list } = stateOf(this);
       switch (patch.type) {
         case 'reset':
           return list.reset(patch.messages, { hasOlder: patch.hasOlder });
@@ -148,11 +152,11 @@ Component({
     },
 
     async onReachTop() {
-      const { list, view } = sessionOf(this);
+      const { list, view } = stateOf(this);
       if (this.data.loadingOlder || list.showOlder()) return;
       if (!this.data.hasOlder) return;
       this.setData({ loadingOlder: true });
-      // The session reports a failed load itself (an error patch, toasted above); it never rejects.
+      // The core reports a failed load itself (an error patch, toasted above); it never rejects.
       try {
         await view.loadOlder();
       } finally {
@@ -161,40 +165,57 @@ Component({
     },
 
     onReachBottom() {
-      const { list } = sessionOf(this);
+      const { list } = stateOf(this);
       if (!list.showNewer()) list.setFollowing(true);
     },
 
     onScroll(event: WechatMiniprogram.ScrollViewScroll) {
-      const session = sessionOf(this);
+      const state = stateOf(this);
       const { scrollTop, scrollHeight } = event.detail;
-      const fromBottom = scrollHeight - scrollTop - session.viewportHeight;
-      session.list.setFollowing(fromBottom <= FOLLOW_DISTANCE && !session.list.hasHiddenBelow);
+      const fromBottom = scrollHeight - scrollTop - state.viewportHeight;
+      state.list.setFollowing(fromBottom <= FOLLOW_DISTANCE && !state.list.hasHiddenBelow);
     },
 
     onJumpToNewest() {
-      sessionOf(this).list.jumpToNewest();
+      stateOf(this).list.jumpToNewest();
     },
 
     onRetry(event: WechatMiniprogram.CustomEvent<{ key: string }>) {
-      sessionOf(this).view.retry(event.detail.key);
+      stateOf(this).view.retry(event.detail.key);
     },
 
     onPreview(event: WechatMiniprogram.CustomEvent<{ url: string }>) {
-      wx.previewImage({ current: event.detail.url, urls: sessionOf(this).list.imageUrls() });
+      wx.previewImage({ current: event.detail.url, urls: stateOf(this).list.imageUrls() });
     },
 
     onReconnect() {
-      sessionOf(this).view.reconnect();
+      stateOf(this).view.reconnect();
     },
 
     onReload() {
       this.setData({ loadError: '' });
-      sessionOf(this).view.reconnect();
+      stateOf(this).view.reconnect();
     },
 
     onChangeRole() {
       wx.navigateTo({ url: ROLE_PAGE });
+    },
+
+    /**
+     * The keyboard opened, closed or changed height. With adjust-position off, WeChat no longer
+     * pushes the whole 100vh page (header included) up: the page reserves the keyboard's height
+     * below the composer, and the shorter list keeps its newest message in view.
+     */
+    onKeyboardHeight(event: WechatMiniprogram.CustomEvent<{ height: number }>) {
+      this.setData({ keyboardHeight: event.detail.height }, () => {
+        this.measureViewport();
+        stateOf(this).list.keepNewestInView();
+      });
+    },
+
+    /** hold-keyboard keeps the keyboard up for taps on the page; a tap on the list closes it. */
+    onTapList() {
+      if (this.data.keyboardHeight > 0) wx.hideKeyboard();
     },
 
     onInput(event: WechatMiniprogram.Input) {
@@ -207,14 +228,14 @@ Component({
       const problem = checkText(text);
       if (problem === 'too_long') return toast(t('textTooLong', { max: TEXT_MAX }));
       if (problem) return;
-      sessionOf(this).view.sendText(text);
+      stateOf(this).view.sendText(text);
       this.setData({ draft: '', canSend: false });
     },
 
     async onPickImage() {
       try {
-        const image = await sessionOf(this).services.pickImage();
-        if (image) sessionOf(this).view.sendImage(image);
+        const image = await stateOf(this).services.pickImage();
+        if (image) stateOf(this).view.sendImage(image);
       } catch (error) {
         console.warn('picking an image failed', error);
         toast(t('pickImageFailed'));

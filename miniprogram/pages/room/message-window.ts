@@ -7,9 +7,10 @@
 // so that every change is one setData whose keys are short paths ('chunks.c4[7].status',
 // 'chunks.c9'), whatever the number of messages loaded. Chunk ids only grow, so a prepended
 // chunk never renames the ones below it; their order lives in the small chunkOrder array.
-import { initialOf } from '../../core/profile';
-import type { ChatMessage, DeliveryStatus, MessageKind } from '../../core/types';
+// How one message looks (its MessageItem) is the message-item component's business (format.ts).
+import type { ChatMessage } from '../../core/types';
 import { t } from '../../core/messages';
+import { toItem, type MessageItem } from '../../components/message-item/format';
 
 export const CHUNK_SIZE = 20;
 /**
@@ -23,37 +24,6 @@ export const RENDER_STEP = 50;
  * again when the reader scrolls up to them.
  */
 export const MAX_RENDERED = 80;
-/** Consecutive messages from one sender closer than this share one avatar and name. */
-const GROUP_GAP_MS = 5 * 60 * 1000;
-/** Display box of an image bubble, in rpx (750 = screen width). */
-const IMAGE_MAX_WIDTH = 300;
-const IMAGE_MAX_HEIGHT = 360;
-const IMAGE_MIN_SIDE = 120;
-
-/** One message as WXML renders it: strings and numbers only, every field already formatted. */
-export interface MessageItem {
-  key: string;
-  mine: boolean;
-  name: string;
-  color: string;
-  initial: string;
-  kind: MessageKind;
-  text: string;
-  url: string;
-  /** The image's accessible label ('' for text), a whole sentence from the message table. */
-  imageLabel: string;
-  /** Image box in rpx, from the stored size, so the layout is final before the image loads. */
-  width: number;
-  height: number;
-  time: string;
-  /** Day separator label drawn above this message; '' when it continues the previous day. */
-  day: string;
-  /** First message of a group: shows the avatar and the name. */
-  head: boolean;
-  status: DeliveryStatus;
-  error: string;
-  progress: number;
-}
 
 export type RenderData = Record<string, unknown>;
 /** The page's setData; the callback runs once the view has applied the data. */
@@ -62,62 +32,6 @@ export type SetData = (data: RenderData, callback?: () => void) => void;
 interface Chunk {
   id: string;
   items: MessageItem[];
-}
-
-
-function pad(n: number): string {
-  return n < 10 ? `0${n}` : String(n);
-}
-
-function sameDay(a: Date, b: Date): boolean {
-  return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
-}
-
-export function dayLabel(date: Date, now: Date): string {
-  if (sameDay(date, now)) return t('today');
-  const yesterday = new Date(now.getFullYear(), now.getMonth(), now.getDate() - 1);
-  if (sameDay(date, yesterday)) return t('yesterday');
-  const parts = { year: date.getFullYear(), month: date.getMonth() + 1, day: date.getDate() };
-  return date.getFullYear() === now.getFullYear() ? t('dateThisYear', parts) : t('dateOtherYear', parts);
-}
-
-/** Fits width × height into the bubble's box, keeping the aspect ratio. */
-export function imageBox(width: number | null, height: number | null): { width: number; height: number } {
-  if (!width || !height) return { width: IMAGE_MAX_WIDTH, height: IMAGE_MAX_WIDTH };
-  const scale = Math.min(IMAGE_MAX_WIDTH / width, IMAGE_MAX_HEIGHT / height);
-  return {
-    width: Math.max(IMAGE_MIN_SIDE, Math.round(width * scale)),
-    height: Math.max(IMAGE_MIN_SIDE, Math.round(height * scale)),
-  };
-}
-
-export function toItem(message: ChatMessage, previous: ChatMessage | undefined, now: Date): MessageItem {
-  const at = new Date(message.createdAt);
-  const before = previous ? new Date(previous.createdAt) : null;
-  const newDay = !before || !sameDay(before, at);
-  const sameSender =
-    !!previous && previous.userId === message.userId && previous.username === message.username &&
-    previous.avatarColor === message.avatarColor;
-  const box = message.kind === 'image' ? imageBox(message.imageWidth, message.imageHeight) : { width: 0, height: 0 };
-  return {
-    key: message.key,
-    mine: message.mine,
-    name: message.username,
-    color: message.avatarColor,
-    initial: initialOf(message.username),
-    kind: message.kind,
-    text: message.body ?? '',
-    url: message.imageUrl ?? '',
-    imageLabel: message.kind === 'image' ? t('imageLabel', { name: message.username }) : '',
-    width: box.width,
-    height: box.height,
-    time: `${pad(at.getHours())}:${pad(at.getMinutes())}`,
-    day: newDay ? dayLabel(at, now) : '',
-    head: newDay || !sameSender || at.getTime() - before!.getTime() > GROUP_GAP_MS,
-    status: message.status,
-    error: message.error ?? '',
-    progress: message.progress ?? 0,
-  };
 }
 
 export interface MessageWindowOptions {
@@ -226,6 +140,13 @@ export class MessageWindow {
       place.chunk.items.splice(place.slot, 0, this.itemAt(index));
       place.chunk.items[place.slot + 1] = this.itemAt(index + 1);
       data[`chunks.${place.chunk.id}`] = place.chunk.items;
+      // A full chunk passes its last message to a new chunk right below it: chunks stay ≤ CHUNK_SIZE.
+      if (place.chunk.items.length > CHUNK_SIZE) {
+        const overflow = this.newChunk(place.chunk.items.splice(CHUNK_SIZE));
+        this.chunks.splice(this.chunks.indexOf(place.chunk) + 1, 0, overflow);
+        data[`chunks.${overflow.id}`] = overflow.items;
+        data.chunkOrder = this.chunkOrder();
+      }
     } else {
       this.unseen++;
       data.unseen = this.unseen;
@@ -240,7 +161,7 @@ export class MessageWindow {
     this.model.unshift(...messages);
     this.start += messages.length;
     this.end += messages.length;
-    const data: RenderData = { ...extra };
+    const data: RenderData = { ...extra, empty: this.model.length === 0 };
     // The message that was first now has a predecessor: its separator and grouping may change.
     this.refreshItem(messages.length, data);
     if (atTop) this.renderAbove(data);
@@ -251,7 +172,9 @@ export class MessageWindow {
   trim(count: number, extra: RenderData = {}): void {
     this.model.splice(0, count);
     const data: RenderData = { ...extra };
-    if (count <= this.start) {
+    // Only a trim that stops short of the window leaves it untouched: one that reaches it, even
+    // exactly up to its first message, takes that message's predecessor away (re-rendered below).
+    if (count < this.start) {
       this.start -= count;
       this.end -= count;
     } else {
@@ -320,10 +243,18 @@ export class MessageWindow {
     if (at < this.start) {
       this.start--;
       this.end--;
+      // The first rendered message may have lost its predecessor: its separator and grouping may change.
+      this.refreshItem(this.start, data);
     } else if (place) {
       this.end--;
       place.chunk.items.splice(place.slot, 1);
-      data[`chunks.${place.chunk.id}`] = place.chunk.items;
+      if (place.chunk.items.length > 0) {
+        data[`chunks.${place.chunk.id}`] = place.chunk.items;
+      } else {
+        this.chunks.splice(this.chunks.indexOf(place.chunk), 1);
+        data[`chunks.${place.chunk.id}`] = null;
+        data.chunkOrder = this.chunkOrder();
+      }
       this.refreshItem(at, data);
     }
     this.setData(data);
@@ -344,7 +275,12 @@ export class MessageWindow {
     this.following = true;
     this.unseen = 0;
     if (this.hasHiddenBelow) return this.reset(this.model);
-    this.setData({ unseen: 0, anchor: '' }, () => this.setData({ anchor: this.anchorOfLast() }));
+    this.scrollToNewest({ unseen: 0 });
+  }
+
+  /** The list changed height (the keyboard): a reader at the bottom still sees the newest message. */
+  keepNewestInView(): void {
+    if (this.following && !this.hasHiddenBelow) this.scrollToNewest({});
   }
 
   private indexOf(key: string): number {
@@ -452,6 +388,11 @@ export class MessageWindow {
 
   private chunkOrder(): string[] {
     return this.chunks.map((chunk) => chunk.id);
+  }
+
+  /** scroll-into-view acts only on a change, so the anchor is cleared first, then set. */
+  private scrollToNewest(extra: RenderData): void {
+    this.setData({ ...extra, anchor: '' }, () => this.setData({ anchor: this.anchorOfLast() }));
   }
 
   private anchorOfLast(): string {

@@ -1,0 +1,89 @@
+/**
+ * @jest-environment jsdom
+ */
+// The pages laid out as a phone lays them out: simulate's render with the pages' WXSS and WeChat's
+// default styles of the built-in components (test/support/page-html.ts), measured by headless
+// Chromium at 375×667 (CSS px; 1 rpx = 0.5 px).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ProfileStore } from '../miniprogram/core/profile';
+import { memoryStore } from '../miniprogram/core/ports';
+import { setServicesForTest } from '../miniprogram/services';
+import { SCREEN, convertInlineRpx, measure, pageHtml, type Box } from './support/page-html';
+import { FakeRoom, chatMessage, loadPage, pageInstance, simulator, type PageWrapper } from './support/simulate';
+
+const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pages-layout-'));
+/** WeChat's navigation bar above the page. */
+const NAV_BAR = 44;
+let renderRoom: () => PageWrapper;
+let renderRole: () => PageWrapper;
+let rendered = 0;
+
+beforeAll(() => {
+  convertInlineRpx();
+  renderRoom = loadPage('room');
+  renderRole = loadPage('role');
+});
+
+afterAll(() => {
+  setServicesForTest(null);
+  fs.rmSync(workDir, { recursive: true, force: true });
+});
+
+async function layout(name: 'room' | 'role', selectors: string[], act?: (page: PageWrapper) => void): Promise<Record<string, Box[]>> {
+  const room = new FakeRoom();
+  const profiles = new ProfileStore(memoryStore());
+  if (name === 'room') await profiles.save({ name: '楚留香', color: '#c0392b' });
+  setServicesForTest({ profiles, room: () => room, pickImage: async () => null });
+  const page = name === 'room' ? renderRoom() : renderRole();
+  await pageInstance(page).onLoad(name === 'role' ? { first: '1' } : {});
+  room.emit({ type: 'reset', hasOlder: false, messages: [chatMessage(1), chatMessage(2)] });
+  act?.(page);
+  await simulator().sleep(0);
+  const file = path.join(workDir, `${name}-${++rendered}.html`);
+  fs.writeFileSync(file, pageHtml(page, { page: name, title: name, dark: false }));
+  return measure(file, selectors);
+}
+
+test('the composer: the send button keeps its own width and the input takes the rest of the row', async () => {
+  const boxes = await layout('room', ['.main--composer', '.main--draft', '.main--send']);
+  const [composer] = boxes['.main--composer'];
+  const [draft] = boxes['.main--draft'];
+  const [send] = boxes['.main--send'];
+  expect(composer.width).toBe(SCREEN.width);
+  expect(send.width).toBe(64);
+  // 375 − 2 × 10 padding − 44 image button − 2 × 8 input margins − 64 send button.
+  expect(draft.width).toBe(231);
+  expect(send.left + send.width).toBe(SCREEN.width - 10);
+});
+
+test('avatars: a small one in the header, and message ones that fill their slot', async () => {
+  const boxes = await layout('room', ['.main--role-chip .avatar--avatar', '.message-item--avatar-slot', '.message-item--avatar-slot .avatar--avatar']);
+  expect(boxes['.main--role-chip .avatar--avatar'][0]).toMatchObject({ width: 28, height: 28 });
+  const [slot] = boxes['.message-item--avatar-slot'];
+  expect(boxes['.message-item--avatar-slot .avatar--avatar'][0]).toMatchObject({ width: slot.width, height: slot.width });
+});
+
+test('with the keyboard up, the header stays and the composer sits right above the keyboard', async () => {
+  const keyboard = 300;
+  const boxes = await layout('room', ['.main--header', '.main--composer', '.main--messages'], (page) =>
+    page.querySelector('.draft')!.dispatchEvent('keyboardheightchange', { detail: { height: keyboard, duration: 250 } }),
+  );
+  expect(boxes['.main--header'][0].top).toBe(NAV_BAR);
+  const [composer] = boxes['.main--composer'];
+  expect(composer.top + composer.height).toBe(SCREEN.height - keyboard);
+  const [list] = boxes['.main--messages'];
+  expect(list.top + list.height).toBe(composer.top);
+});
+
+test('进入聊天室 spans the role page, edge to edge of its padding', async () => {
+  const boxes = await layout('role', ['.main--save', '.main--name-input', '.main--random']);
+  const [save] = boxes['.main--save'];
+  expect(save.left).toBe(20);
+  expect(save.width).toBe(SCREEN.width - 40);
+  const [input] = boxes['.main--name-input'];
+  const [random] = boxes['.main--random'];
+  expect(random.left + random.width).toBe(SCREEN.width - 20);
+  expect(input.left + input.width + 8).toBe(random.left);
+});
