@@ -283,11 +283,11 @@ language sql immutable set search_path = '' as $$
 $$;
 
 -- A state change, with its time, in one place.
-create function private.set_status(kind text, id bigint, next text, verdict_label integer default null) returns void
+create function private.set_status(kind text, id bigint, new_status text, verdict_label integer default null) returns void
 language plpgsql security definer set search_path = '' as $$
 begin
   execute format('update %s set status = $1, label = $2, changed_at = now() where id = $3', private.subject_table(kind))
-    using next, verdict_label, id;
+    using new_status, verdict_label, id;
 end
 $$;
 
@@ -340,12 +340,12 @@ $$;
 create function public.moderation_verdict(subject text, id bigint, suggest text, verdict_label integer) returns text
 language plpgsql security definer set search_path = '' as $$
 declare
-  next text := case suggest when 'pass' then 'visible' when 'risky' then 'blocked' else 'held' end;
+  decided text := case suggest when 'pass' then 'visible' when 'risky' then 'blocked' else 'held' end;
 begin
   if private.status_of(subject, id) is distinct from 'pending' then return null; end if;
-  perform private.set_status(subject, id, next, case when next = 'visible' then null else verdict_label end);
+  perform private.set_status(subject, id, decided, case when decided = 'visible' then null else verdict_label end);
   delete from private.moderation_checks c where c.subject = moderation_verdict.subject and c.subject_id = moderation_verdict.id;
-  return next;
+  return decided;
 end
 $$;
 
@@ -415,14 +415,14 @@ revoke update, delete, truncate on public.reports from anon, authenticated;
 revoke insert on public.reports from anon;
 
 -- Withholding: the content leaves the row (so no API shows it), kept for moderators.
-create function private.withhold(message bigint, next text) returns void
+create function private.withhold(message bigint, new_status text) returns void
 language plpgsql security definer set search_path = '' as $$
 begin
   insert into private.withheld_content (message_id, body, image_path, image_width, image_height)
   select id, body, image_path, image_width, image_height from public.messages where id = message
   on conflict (message_id) do nothing;
   update public.messages
-     set status = next, body = null, image_path = null, image_width = null, image_height = null, label = null, changed_at = now()
+     set status = new_status, body = null, image_path = null, image_width = null, image_height = null, label = null, changed_at = now()
    where id = message;
 end
 $$;
