@@ -6,10 +6,11 @@ import { signJwt } from '../local-supabase/src/jwt';
 import { anonymousUser, startTestServer, type TestServer } from './support/server';
 import {
   createOpenBucket,
+  expectNoWrite,
+  expectStorageError,
   filesOutsidePostgres,
   json,
   multipart,
-  objectRows,
   rawRequest,
   sql,
   type RawResponse,
@@ -56,20 +57,7 @@ async function waitForUploadsToSettle(): Promise<void> {
   }
 }
 
-/** Runs `attempt` and checks that it wrote neither a storage.objects row nor a file. */
-async function expectNothingWritten(attempt: () => Promise<void>): Promise<void> {
-  const rowsBefore = await objectRows(server);
-  const filesBefore = filesOutsidePostgres(server);
-  await attempt();
-  expect(await objectRows(server)).toEqual(rowsBefore);
-  expect(filesOutsidePostgres(server)).toEqual(filesBefore);
-}
-
-function expectStorageError(res: RawResponse, statusCode: string, code: string): void {
-  expect(res.status).toBe(400);
-  expect(res.headers['content-type']).toMatch(/^application\/json/);
-  expect(json(res)).toMatchObject({ statusCode, code, error: expect.any(String), message: expect.any(String) });
-}
+const expectNothingWritten = (attempt: () => Promise<void>) => expectNoWrite(server, attempt);
 
 /** The error supabase-js reports, with the fields app code reads. */
 function clientError(error: unknown) {

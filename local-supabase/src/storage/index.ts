@@ -94,6 +94,11 @@ function parseObjectPath(rawPath: string): { route: Route; target: Target } | un
   return { route, target: { bucket, key } };
 }
 
+/** A key Supabase Storage treats as a folder marker (src/storage/limits.ts, isEmptyFolder). */
+function isEmptyFolder(key: string): boolean {
+  return key.endsWith('.emptyFolderPlaceholder');
+}
+
 /** Supabase's key rule, plus what a key must not be to name a file: empty, `.` or `..` segments. */
 function checkKey(key: string): void {
   const segments = key.split('/');
@@ -199,8 +204,11 @@ export function createStorage(ctx: Context): Product {
     const tempFile = blobs.tempFile();
     let placedFile: string | undefined;
     try {
-      if (!key.endsWith('.emptyFolderPlaceholder')) checkMimeType(source.mimeType, bucket.allowed_mime_types);
-      const limit = Math.min(bucket.file_size_limit ?? GLOBAL_FILE_SIZE_LIMIT, GLOBAL_FILE_SIZE_LIMIT);
+      // A folder placeholder skips the type rule, so it may hold nothing at all (supabase/storage
+      // src/storage/uploader.ts fileUploadFromRequest: its size limit is 0).
+      const placeholder = isEmptyFolder(key);
+      if (!placeholder) checkMimeType(source.mimeType, bucket.allowed_mime_types);
+      const limit = placeholder ? 0 : Math.min(bucket.file_size_limit ?? GLOBAL_FILE_SIZE_LIMIT, GLOBAL_FILE_SIZE_LIMIT);
       if (source.declaredLength !== undefined && source.declaredLength > limit) throw entityTooLarge();
       checkKey(key);
       const version = randomUUID();
