@@ -8,6 +8,7 @@ import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { startLocalSupabase, type LocalSupabase, type LocalSupabaseOptions } from '../../local-supabase/src/server';
+import { trackClient } from './open-clients';
 
 export type TestServer = LocalSupabase;
 
@@ -45,11 +46,13 @@ export interface ClientOptions {
 }
 
 export function client(server: { url: string; anonKey: string }, options: ClientOptions = {}): SupabaseClient {
-  return createClient(server.url, options.key ?? server.anonKey, {
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false, storageKey: `sb-test-${++clients}` },
-    global: { headers: options.headers ?? {} },
-    realtime: { transport: (options.transport ?? WebSocket) as never, vsn: options.vsn ?? '2.0.0' } as never,
-  });
+  return trackClient(
+    createClient(server.url, options.key ?? server.anonKey, {
+      auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false, storageKey: `sb-test-${++clients}` },
+      global: { headers: options.headers ?? {} },
+      realtime: { transport: (options.transport ?? WebSocket) as never, vsn: options.vsn ?? '2.0.0' } as never,
+    }),
+  );
 }
 
 /** A signed-in anonymous user with its own client. */
