@@ -101,10 +101,10 @@ export class PostgresChanges {
         if (err instanceof FilterError) throw new SubscribeError(err.message);
         throw err;
       }
-      const { rows } = await this.pool.query<{ tables: number; columns: string[] }>(
+      const { rows } = await this.pool.query<{ tables: number; columns: Record<string, string> }>(
         `select (select count(*) from pg_publication_tables p
                   where p.pubname = $1 and p.schemaname = $2 and ($3::text is null or p.tablename = $3))::int as tables,
-                (select coalesce(array_agg(a.attname::text), '{}') from pg_publication_tables p
+                (select coalesce(jsonb_object_agg(a.attname, a.atttypid::regtype::text), '{}') from pg_publication_tables p
                    join pg_attribute a on a.attrelid = format('%I.%I', p.schemaname, p.tablename)::regclass
                   where p.pubname = $1 and p.schemaname = $2 and p.tablename = $3
                     and a.attnum > 0 and not a.attisdropped
@@ -118,17 +118,38 @@ export class PostgresChanges {
             `Please check Realtime is enabled for the given connect parameters: ${described}`,
         );
       }
+      const failed = (exception: string) =>
+        new SubscribeError(
+          'Unable to subscribe to changes with given parameters. An exception happened so please check ' +
+            `your connect parameters: ${described}. Exception: ${exception}`,
+        );
+      const columns = new Map(Object.entries(rows[0].columns));
       for (const f of filters) {
-        if (table === null || !rows[0].columns.includes(f.column)) {
-          throw new SubscribeError(
-            'Unable to subscribe to changes with given parameters. An exception happened so please check ' +
-              `your connect parameters: ${described}. Exception: invalid column for filter ${f.column}`,
-          );
-        }
+        const type = columns.get(f.column);
+        if (table === null || type === undefined) throw failed(`invalid column for filter ${f.column}`);
+        f.values = await this.castValues(f.values, type).catch((err: Error & { code?: string }) => {
+          // A data exception (SQLSTATE class 22) is the type refusing the value.
+          throw err.code?.startsWith('22') ? failed(err.message) : err;
+        });
       }
       prepared.push({ id: bindingId(p), event: event as PreparedBinding['event'], schema, table, filters });
     }
     return prepared;
+  }
+
+  /**
+   * Filter values as the column's type reads and prints them, as upstream casts them when it
+   * stores a subscription (realtime.subscription_check_filters): a value the type refuses fails
+   * the subscription, and the rest compare with the WAL's text (filters.ts compareValues).
+   */
+  private async castValues(values: string[], type: string): Promise<string[]> {
+    // `type` is the catalog's own quoted spelling of a column's type (regtype output).
+    const { rows } = await this.pool.query<{ value: string }>({
+      text: `select v::${type} as value from unnest($1::text[]) with ordinality u(v, n) order by n`,
+      values: [values],
+      types: { getTypeParser: () => (text: string) => text },
+    });
+    return rows.map((r) => r.value);
   }
 
   subscribe(listener: ChangeListener, bindings: PreparedBinding[]): void {
