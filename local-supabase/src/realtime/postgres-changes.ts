@@ -1,5 +1,7 @@
 // postgres_changes: validates bindings at join, and delivers replicated changes to the channels
-// whose bindings match and whose role and claims can SELECT the row at delivery time (§5.7).
+// whose bindings match and whose role and claims can SELECT the row at delivery time, as upstream's
+// realtime.apply_rls does (supabase/realtime
+// lib/realtime/tenants/repo/migrations/20260626120000_readd_postgrest_filter_ops.ex).
 // Changes that arrive while a check runs are batched into the next one: one round trip per table
 // per batch, one RLS check per distinct claim set, one serialisation per distinct frame.
 import { createHash } from 'node:crypto';
@@ -241,7 +243,7 @@ export class PostgresChanges {
       return {
         newRow: newTuple ? tuples.push(newTuple) - 1 : -1,
         oldRow: oldTuple ? tuples.push(oldTuple) - 1 : -1,
-        // 1-based, as the SQL function numbers them; DELETEs bypass RLS (§5.7).
+        // 1-based, as the SQL function numbers them; DELETEs bypass RLS, as in upstream's apply_rls.
         check: change.type === 'DELETE' ? 0 : checks.push(newTuple!),
       };
     });
