@@ -24,6 +24,8 @@ beforeAll(async () => {
   alice = await anonymousUser(server);
   await createOpenBucket(server, 'any-image', { allowedMimeTypes: ['image/*'] });
   await createOpenBucket(server, 'png-or-text', { allowedMimeTypes: ['image/png', 'text/*'] });
+  // Upstream checks a list only when it has entries: an empty one restricts nothing.
+  await createOpenBucket(server, 'empty-list', { allowedMimeTypes: [] });
 });
 
 afterAll(async () => {
@@ -43,7 +45,8 @@ function upload(bucket: string, key: string, type: string, via: 'raw' | 'form', 
   return rawRequest(server, { method: 'POST', path, headers: { ...auth(), 'content-type': form.contentType }, body: form.body });
 }
 
-// [content type, accepted by the app's bucket (jpeg, png, webp, gif), by `image/*`, by `image/png` + `text/*`]
+// [content type, accepted by the app's bucket (jpeg, png, webp, gif), by `image/*`, by `image/png` + `text/*`];
+// a bucket with an empty list accepts every one.
 const TYPES: Array<[string, boolean, boolean, boolean]> = [
   ['image/jpeg', true, true, false],
   ['image/png', true, true, true],
@@ -66,6 +69,8 @@ const TYPES: Array<[string, boolean, boolean, boolean]> = [
   ['text/plain', false, false, true],
   ['text/html; charset=utf-8', false, false, true],
   ['imagex/png', false, false, false],
+  ['imag/png', false, false, false],
+  ['tex/plain', false, false, false],
   ['application/octet-stream', false, false, false],
   ['application/image', false, false, false],
   // Not `type/subtype` at all: served back as Content-Type, a browser would sniff them.
@@ -77,11 +82,12 @@ const TYPES: Array<[string, boolean, boolean, boolean]> = [
 ];
 
 describe.each(['raw', 'form'] as const)('bucket type rules, %s upload', (via) => {
-  test.each(TYPES)('%s: app bucket %p, image/* %p, image/png + text/* %p', async (type, app, anyImage, pngOrText) => {
+  test.each(TYPES)('%s: app bucket %p, image/* %p, image/png + text/* %p, empty list true', async (type, app, anyImage, pngOrText) => {
     const outcomes: Array<[string, boolean]> = [
       ['images', app],
       ['any-image', anyImage],
       ['png-or-text', pngOrText],
+      ['empty-list', true],
     ];
     for (const [bucket, accepted] of outcomes) {
       const key = `${randomUUID()}.bin`;
@@ -138,6 +144,8 @@ describe('folder placeholders', () => {
       for (const type of ['text/html', 'image/svg+xml', 'image/png', 'application/javascript']) {
         expectStorageError(await upload('images', placeholder(), type, via, Buffer.from('<script>alert(1)</script>')), '413', 'EntityTooLarge');
       }
+      // Its limit is 0: a single byte is already too many.
+      expectStorageError(await upload('images', placeholder(), 'text/html', via, Buffer.from('<')), '413', 'EntityTooLarge');
     });
   });
 
