@@ -1,7 +1,8 @@
 // postgres_changes filters judged against Postgres itself: every filter of the table below is one
 // binding, and the rows it delivers must be exactly the rows `select … where <column> <op>
 // <value>::<column type>` returns, as Supabase Realtime compares them (realtime.check_equality_op
-// casts both sides to the column's type). Values that type rejects fail the subscription.
+// casts both sides to the column's type). Values that type rejects fail the subscription, and so do
+// `in` filters of more than 100 values.
 import type { RealtimeChannel } from '@supabase/supabase-js';
 import { waitFor } from './support/realtime';
 import { anonymousUser, startTestServer, superuserQuery, type TestServer } from './support/server';
@@ -129,6 +130,19 @@ test('each filter delivers exactly the rows Postgres selects with the same compa
   expect(described(bindings.map((b) => b.rows))).toEqual(described(expected));
 });
 
+test('an `in` filter takes up to 100 values', async () => {
+  const user = await anonymousUser(server);
+  const system: Array<Record<string, unknown>> = [];
+  const filter = `i4=in.(${Array.from({ length: 100 }, (_, i) => i).join(',')})`;
+  user.sb
+    .channel('in-100')
+    .on('postgres_changes' as never, { event: 'INSERT', schema: 'public', table: 'rt_filters', filter } as never, () => undefined)
+    .on('system', {}, (p: Record<string, unknown>) => system.push(p))
+    .subscribe();
+  await waitFor('the subscription', () => system.length > 0);
+  expect(system).toEqual([expect.objectContaining({ status: 'ok' })]);
+});
+
 test('a filter value its column type rejects fails the subscription, as the cast in Postgres does', async () => {
   const user = await anonymousUser(server);
   const cases: Array<[string, string]> = [
@@ -141,6 +155,7 @@ test('a filter value its column type rejects fails the subscription, as the cast
     ['flag=eq.maybe', 'invalid input syntax for type boolean: "maybe"'],
     ['u=eq.not-a-uuid', 'invalid input syntax for type uuid: "not-a-uuid"'],
     ['ts=gt.soon', 'invalid input syntax for type timestamp with time zone: "soon"'],
+    [`i4=in.(${Array.from({ length: 101 }, (_, i) => i).join(',')})`, 'too many values for `in` filter. Maximum 100'],
   ];
   for (const [i, [filter, message]] of cases.entries()) {
     const system: Array<Record<string, unknown>> = [];

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Pool } from 'pg';
-import { matchesFilters, parseFilters, FilterError, type Filter } from './filters';
+import { matchesFilters, MAX_IN_VALUES, parseFilters, FilterError, type Filter } from './filters';
 import type { Tuple } from './pgoutput';
 import { encodeMessage, type Vsn } from './protocol';
 import type { ChangeType, RowChange } from './replication';
@@ -129,6 +129,7 @@ export class PostgresChanges {
       for (const f of filters) {
         const type = columns.get(f.column);
         if (table === null || type === undefined) throw failed(`invalid column for filter ${f.column}`);
+        if (f.values.length > MAX_IN_VALUES) throw failed(`too many values for \`in\` filter. Maximum ${MAX_IN_VALUES}`);
         f.values = await this.castValues(f.values, type).catch((err: Error & { code?: string }) => {
           // A data exception (SQLSTATE class 22) is the type refusing the value.
           throw err.code?.startsWith('22') ? failed(err.message) : err;
