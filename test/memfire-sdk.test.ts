@@ -91,7 +91,9 @@ test('realtime INSERT events arrive over wx.connectSocket', async () => {
   const statuses: string[] = [];
   reader
     .channel(`room:${roomId}`)
-    .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'messages', filter: `room_id=eq.${roomId}` }, (change) => received.push(change.new))
+    .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'messages', filter: `room_id=eq.${roomId}` }, (change) =>
+      received.push(change.new),
+    )
     .subscribe((status) => statuses.push(status));
   await waitFor('the SDK channel to be subscribed', () => statuses.includes('SUBSCRIBED'));
   expect(nodeWx.openSockets()).toBe(1);

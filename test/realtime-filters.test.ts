@@ -23,6 +23,7 @@ const COLUMNS: Record<string, string> = {
 
 // One row per line; null where a column is left out. Values straddle digit boundaries, 2^53,
 // the types' ranges, numeric scale, NaN and infinities, and characters outside the BMP.
+// biome-ignore format: one row per line, as the table has them
 const ROWS: Array<Record<string, string | null>> = [
   { i8: '9', i4: '9', i2: '9', num: '9.5', f8: '9.5', txt: '9', flag: 'true', u: '0a0a0a0a-0000-4000-8000-000000000009', ts: '2026-11-21 09:00:00+00' },
   { i8: '10', i4: '10', i2: '10', num: '10.00', f8: '10', txt: '10', flag: 'false', u: 'ffffffff-0000-4000-8000-000000000010', ts: '2026-11-21 10:00:00+00' },
@@ -36,6 +37,7 @@ const ROWS: Array<Record<string, string | null>> = [
 ];
 
 // By column: filters as a client writes them (`op.value`, `not.op.value`, `in.(a,b)`).
+// biome-ignore format: filters laid out in rows
 const FILTERS: Record<string, string[]> = {
   i8: [
     'eq.9', 'eq.10', 'neq.10', 'gt.9', 'gt.10', 'gte.10', 'lt.10', 'lte.9', 'lt.100', 'gt.99', 'gte.99', 'gt.-2', 'lt.-1', 'lte.-1',
@@ -102,9 +104,11 @@ test('each filter delivers exactly the rows Postgres selects with the same compa
     const statuses: Array<Record<string, unknown>> = [];
     for (const filter of filters) {
       const binding: Binding = { column, filter, channel, rows: [], statuses };
-      channel.on('postgres_changes' as never, { event: 'INSERT', schema: 'public', table: 'rt_filters', filter: `${column}=${filter}` } as never, (p: {
-        new: { row_no: number };
-      }) => binding.rows.push(String(p.new.row_no)));
+      channel.on(
+        'postgres_changes' as never,
+        { event: 'INSERT', schema: 'public', table: 'rt_filters', filter: `${column}=${filter}` } as never,
+        (p: { new: { row_no: number } }) => binding.rows.push(String(p.new.row_no)),
+      );
       bindings.push(binding);
     }
     channel.on('system', {}, (p: Record<string, unknown>) => statuses.push(p));

@@ -85,10 +85,18 @@ describe('payload size', () => {
     const topic = Buffer.from('realtime:big-binary');
     const event = Buffer.from('big');
     const frame = (bytes: number) =>
-      Buffer.concat([Buffer.from([3, joinRef.length, 0, topic.length, event.length, 0, 0]), Buffer.from(joinRef), topic, event, Buffer.alloc(bytes, 7)]);
+      Buffer.concat([
+        Buffer.from([3, joinRef.length, 0, topic.length, event.length, 0, 0]),
+        Buffer.from(joinRef),
+        topic,
+        event,
+        Buffer.alloc(bytes, 7),
+      ]);
     sender.ws.send(frame(MAX_PAYLOAD_BYTES));
     sender.ws.send(frame(MAX_PAYLOAD_BYTES - event.length));
-    const delivered = await waitFor('the binary broadcast at the limit', () => receiver.frames.find((f): f is Buffer => Buffer.isBuffer(f)));
+    const delivered = await waitFor('the binary broadcast at the limit', () =>
+      receiver.frames.find((f): f is Buffer => Buffer.isBuffer(f)),
+    );
     expect(delivered.length).toBe(5 + topic.length + event.length + MAX_PAYLOAD_BYTES - event.length);
     await sleep(300);
     expect(receiver.frames.filter((f) => Buffer.isBuffer(f))).toHaveLength(1);
@@ -100,12 +108,22 @@ describe('payload size', () => {
     const observer = await open();
     const joinRef = await join(tracker, 'big-presence', { presence: { key: 'big', enabled: true } });
     await join(observer, 'big-presence', { presence: { key: 'observer', enabled: true } });
-    tracker.push('realtime:big-presence', 'presence', { type: 'presence', event: 'track', payload: presenceOf(MAX_PAYLOAD_BYTES + 1) }, joinRef);
+    tracker.push(
+      'realtime:big-presence',
+      'presence',
+      { type: 'presence', event: 'track', payload: presenceOf(MAX_PAYLOAD_BYTES + 1) },
+      joinRef,
+    );
     await expectShutdown(tracker, 'big-presence', 'Track message size exceeded');
     expect(observer.messages('presence_diff')).toEqual([]);
 
     const again = await join(tracker, 'big-presence', { presence: { key: 'big', enabled: true } });
-    const ok = tracker.push('realtime:big-presence', 'presence', { type: 'presence', event: 'TRACK', payload: presenceOf(MAX_PAYLOAD_BYTES) }, again);
+    const ok = tracker.push(
+      'realtime:big-presence',
+      'presence',
+      { type: 'presence', event: 'TRACK', payload: presenceOf(MAX_PAYLOAD_BYTES) },
+      again,
+    );
     expect(await tracker.reply(ok)).toEqual({ status: 'ok', response: {} });
     const diff = await waitFor('the observer to see the track', () => observer.messages('presence_diff')[0]);
     expect(Object.keys((diff.payload as { joins: object }).joins)).toEqual(['big']);
@@ -139,7 +157,10 @@ describe('channels and presence', () => {
     }
     const late = await open();
     await join(late, 'chatty', { presence: { key: 'late', enabled: true } });
-    const state = (await waitFor('presence state', () => late.messages('presence_state')[0])).payload as Record<string, { metas: unknown[] }>;
+    const state = (await waitFor('presence state', () => late.messages('presence_state')[0])).payload as Record<
+      string,
+      { metas: unknown[] }
+    >;
     expect(state.chatty.metas).toEqual([expect.objectContaining({ n: 5 })]);
 
     // Another channel of the same socket has a window of its own.
@@ -229,7 +250,12 @@ describe('concurrent users and bytes in flight', () => {
     try {
       await blocker.query('begin');
       await blocker.query('lock table pg_catalog.pg_publication_rel in access exclusive mode');
-      socket.push('realtime:slow', 'phx_join', { config: { postgres_changes: [{ event: '*', schema: 'public', table: 'messages' }] }, access_token: server.anonKey }, 's');
+      socket.push(
+        'realtime:slow',
+        'phx_join',
+        { config: { postgres_changes: [{ event: '*', schema: 'public', table: 'messages' }] }, access_token: server.anonKey },
+        's',
+      );
       for (let i = 0; i < 11; i++) socket.push('realtime:queued', 'broadcast', broadcastOf(4_900_000), joinRef);
       await waitFor('the socket to be closed', () => socket.closed, 10000);
       expect(socket.closed).toEqual({ code: 1008, reason: 'too many frames in flight' });

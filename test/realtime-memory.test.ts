@@ -57,7 +57,11 @@ async function settledRss(): Promise<number> {
  * Pushes one frame per item, waiting for a reply every 50: a socket may have at most 100 frames
  * waiting to be handled.
  */
-async function pushAll(socket: RawSocket, count: number, frame: (i: number) => [topic: string, event: string, payload: unknown, joinRef: string]) {
+async function pushAll(
+  socket: RawSocket,
+  count: number,
+  frame: (i: number) => [topic: string, event: string, payload: unknown, joinRef: string],
+) {
   let last = '';
   for (let i = 0; i < count; i++) {
     last = socket.push(...frame(i));
@@ -78,7 +82,12 @@ async function attack(n: number, channels: number): Promise<RawSocket | undefine
 }
 
 function track(socket: RawSocket, n: number, channels: number) {
-  return pushAll(socket, channels, (c) => [`realtime:s${n}-c${c}`, 'presence', { type: 'presence', event: 'track', payload: { ...PRESENCE, at: Date.now() } }, `j${c}`]);
+  return pushAll(socket, channels, (c) => [
+    `realtime:s${n}-c${c}`,
+    'presence',
+    { type: 'presence', event: 'track', payload: { ...PRESENCE, at: Date.now() } },
+    `j${c}`,
+  ]);
 }
 
 test('what the limits admit is the most Realtime keeps, however much more a client tries', async () => {

@@ -142,7 +142,11 @@ describe('folder placeholders', () => {
   ] as const)('a placeholder with content (%s) is refused as too large, whatever its type', async (_, via) => {
     await expectNoWrite(server, async () => {
       for (const type of ['text/html', 'image/svg+xml', 'image/png', 'application/javascript']) {
-        expectStorageError(await upload('images', placeholder(), type, via, Buffer.from('<script>alert(1)</script>')), '413', 'EntityTooLarge');
+        expectStorageError(
+          await upload('images', placeholder(), type, via, Buffer.from('<script>alert(1)</script>')),
+          '413',
+          'EntityTooLarge',
+        );
       }
       // Its limit is 0: a single byte is already too many.
       expectStorageError(await upload('images', placeholder(), 'text/html', via, Buffer.from('<')), '413', 'EntityTooLarge');

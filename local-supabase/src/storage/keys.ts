@@ -55,8 +55,7 @@ export function parseObjectPath(rawPath: string): { route: Route; target: Target
 export function checkKey(key: string): void {
   const segments = key.split('/');
   const valid =
-    KEY_CHARACTERS.test(key) &&
-    segments.every((s) => s !== '' && s !== '.' && s !== '..' && Buffer.byteLength(s) <= MAX_SEGMENT_BYTES);
+    KEY_CHARACTERS.test(key) && segments.every((s) => s !== '' && s !== '.' && s !== '..' && Buffer.byteLength(s) <= MAX_SEGMENT_BYTES);
   if (!valid) throw invalidKey(key);
 }
 

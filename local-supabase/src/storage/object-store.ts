@@ -9,16 +9,7 @@ import type { Context } from '../context';
 import { decodeJwt, signJwt, type Claims } from '../jwt';
 import { BlobStore } from './blobs';
 import { asCaller, ownerOf, type Caller } from './caller';
-import {
-  accessDenied,
-  entityTooLarge,
-  invalidJwt,
-  invalidSignature,
-  keyAlreadyExists,
-  noSuchBucket,
-  noSuchKey,
-  rlsDenied,
-} from './errors';
+import { accessDenied, entityTooLarge, invalidJwt, invalidSignature, keyAlreadyExists, noSuchBucket, noSuchKey, rlsDenied } from './errors';
 import { checkKey, isEmptyFolder } from './keys';
 import type { ObjectMetadata } from './render';
 import { checkMimeType, type UploadSource } from './upload-source';
@@ -88,10 +79,7 @@ export class ObjectStore {
 
   async findBucket(id: string): Promise<Bucket> {
     const bucket = (
-      await this.ctx.admin.query<Bucket>(
-        'select id, public, file_size_limit, allowed_mime_types from storage.buckets where id = $1',
-        [id],
-      )
+      await this.ctx.admin.query<Bucket>('select id, public, file_size_limit, allowed_mime_types from storage.buckets where id = $1', [id])
     ).rows[0];
     if (!bucket) throw noSuchBucket();
     return bucket;
@@ -140,10 +128,10 @@ export class ObjectStore {
   /** Download URLs for each of `paths`; undefined for those the caller cannot see. */
   async signUrls(caller: Caller, req: IncomingMessage, bucket: string, paths: string[], expiresIn: number) {
     const visible = await asCaller(this.ctx, caller, req, 'storage.object.sign', async (db) => {
-      const rows = await db.query<{ name: string }>(
-        'select name from storage.objects where bucket_id = $1 and name = any($2::text[])',
-        [bucket, paths],
-      );
+      const rows = await db.query<{ name: string }>('select name from storage.objects where bucket_id = $1 and name = any($2::text[])', [
+        bucket,
+        paths,
+      ]);
       return new Set(rows.rows.map((r) => r.name));
     });
     return paths.map((path) => (visible.has(path) ? this.signedUrl(bucket, path, expiresIn) : undefined));
@@ -235,10 +223,15 @@ export class ObjectStore {
 
   /** One level below the prefix: deeper objects collapse into their first folder, which has no id, timestamps or metadata. */
   async list(caller: Caller, req: IncomingMessage, bucket: string, query: ListQuery) {
-    return asCaller(this.ctx, caller, req, 'storage.object.list', async (db) =>
-      (
-        await db.query(
-          `with matched as (
+    return asCaller(
+      this.ctx,
+      caller,
+      req,
+      'storage.object.list',
+      async (db) =>
+        (
+          await db.query(
+            `with matched as (
              select substr(name, char_length($2::text) + 1) as rest, id, updated_at, created_at, last_accessed_at, metadata
                from storage.objects
               where bucket_id = $1 and name ilike $3
@@ -250,30 +243,39 @@ export class ObjectStore {
              select rest, id, updated_at, created_at, last_accessed_at, metadata from matched where strpos(rest, '/') = 0
            )
            select * from entries order by ${query.column} ${query.order}, name limit $4 offset $5`,
-          [bucket, query.prefix, startsWithPattern(query.prefix + query.search), query.limit, query.offset],
-        )
-      ).rows,
+            [bucket, query.prefix, startsWithPattern(query.prefix + query.search), query.limit, query.offset],
+          )
+        ).rows,
     );
   }
 
   /** Deletes the named objects the caller may delete; returns their rows. */
   async removeMany(caller: Caller, req: IncomingMessage, bucket: string, names: string[]) {
-    const deleted = await asCaller(this.ctx, caller, req, 'storage.object.delete_many', async (db) =>
-      (await db.query('delete from storage.objects where bucket_id = $1 and name = any($2::text[]) returning *', [bucket, names]))
-        .rows,
+    const deleted = await asCaller(
+      this.ctx,
+      caller,
+      req,
+      'storage.object.delete_many',
+      async (db) =>
+        (await db.query('delete from storage.objects where bucket_id = $1 and name = any($2::text[]) returning *', [bucket, names])).rows,
     );
     for (const row of deleted) await this.discardVersion(bucket, row.name, row.version);
     return deleted;
   }
 
   async remove(caller: Caller, req: IncomingMessage, bucket: string, key: string): Promise<void> {
-    const deleted = await asCaller(this.ctx, caller, req, 'storage.object.delete', async (db) =>
-      (
-        await db.query<{ name: string; version: string | null }>(
-          'delete from storage.objects where bucket_id = $1 and name = $2 returning name, version',
-          [bucket, key],
-        )
-      ).rows[0],
+    const deleted = await asCaller(
+      this.ctx,
+      caller,
+      req,
+      'storage.object.delete',
+      async (db) =>
+        (
+          await db.query<{ name: string; version: string | null }>(
+            'delete from storage.objects where bucket_id = $1 and name = $2 returning name, version',
+            [bucket, key],
+          )
+        ).rows[0],
     );
     if (!deleted) {
       // Tell a missing object from one the caller may not delete, as Supabase does.
