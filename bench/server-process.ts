@@ -8,17 +8,23 @@ const REPO = path.join(__dirname, '..');
 
 export interface ServerProcess {
   child: ChildProcess;
+  /** What the process printed up to its banner. */
+  banner: string;
   url: string;
   anonKey: string;
   dbUrl: string;
   stop(): Promise<void>;
 }
 
-/** `local-supabase start` in a child process; resolves once it prints its URL and keys. */
-export async function startServerProcess(dataDir: string): Promise<ServerProcess> {
+/**
+ * `local-supabase start` in a child process; resolves once it prints its URL and keys. `nodeOptions`
+ * go to Node itself (e.g. `--inspect`).
+ */
+export async function startServerProcess(dataDir: string, nodeOptions: string[] = []): Promise<ServerProcess> {
   // Node itself with tsx's loader, so signals reach the server rather than a wrapper; port 0 picks
   // a free one, which the banner then names.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local-supabase/src/cli.ts', 'start', '--data', dataDir, '--port', '0'], {
+  const args = [...nodeOptions, '--import', 'tsx', 'local-supabase/src/cli.ts', 'start', '--data', dataDir, '--port', '0'];
+  const child = spawn(process.execPath, args, {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -47,6 +53,7 @@ export async function startServerProcess(dataDir: string): Promise<ServerProcess
   };
   return {
     child,
+    banner,
     url: field('API URL'),
     anonKey: field('anon key'),
     dbUrl: field('database'),

@@ -271,3 +271,117 @@ describe.each(VSNS)('vsn %s', (vsn) => {
     raw.ws.close();
   });
 });
+
+describe('which changes reach which subscriber (raw sockets: the ids the server itself matched)', () => {
+  const SQL = `
+    create schema rt_other;
+    grant usage on schema rt_other to anon, authenticated;
+    create table rt_other.rt_plain (id int primary key, label text);
+    grant select on rt_other.rt_plain to anon, authenticated;
+    alter publication supabase_realtime add table rt_other.rt_plain;
+    -- anon may read fewer columns than authenticated.
+    create table public.rt_columns (id int primary key, open_note text, member_note text);
+    revoke all on public.rt_columns from anon, authenticated;
+    grant select (id, open_note) on public.rt_columns to anon;
+    grant select (id, open_note, member_note) on public.rt_columns to authenticated;
+    alter publication supabase_realtime add table public.rt_columns;
+    -- authenticated may read a column, but not the key.
+    create table public.rt_hidden_key (id int primary key, label text);
+    alter table public.rt_hidden_key replica identity full;
+    revoke all on public.rt_hidden_key from anon, authenticated;
+    grant select (label) on public.rt_hidden_key to authenticated;
+    alter publication supabase_realtime add table public.rt_hidden_key;
+  `;
+  let user: Awaited<ReturnType<typeof wechatUser>>;
+  const sockets: RawSocket[] = [];
+
+  beforeAll(async () => {
+    await superuserQuery(server.dbUrl, SQL);
+    user = await wechatUser(server);
+  });
+
+  afterEach(() => {
+    for (const socket of sockets.splice(0)) socket.ws.close();
+  });
+
+  /** Joins `topic` on a fresh vsn 2 socket with `bindings`; returns the socket and the binding ids, in order. */
+  async function join(topic: string, bindings: Array<Record<string, unknown>>, token = user.session.access_token) {
+    const socket = await RawSocket.open(server, '2.0.0');
+    sockets.push(socket);
+    const reply = await socket.reply(socket.push(`realtime:${topic}`, 'phx_join', { config: { postgres_changes: bindings }, access_token: token }, 'j'));
+    expect(reply.status).toBe('ok');
+    await waitFor(`${topic} subscribed`, () => socket.messages('system')[0]);
+    const ids = (reply.response.postgres_changes as Array<{ id: number }>).map((b) => b.id);
+    return { socket, ids };
+  }
+
+  type Change = { ids: number[]; data: { schema: string; table: string; type: string; record?: Record<string, unknown>; old_record?: Record<string, unknown> } };
+  const changes = (socket: RawSocket) => socket.messages('postgres_changes').map((m) => m.payload as Change);
+
+  test('a binding gets only its own kind of event; `*` gets all three', async () => {
+    const id = 501;
+    const filter = `id=eq.${id}`;
+    const kinds = await join('kinds', ['INSERT', 'UPDATE', 'DELETE'].map((event) => ({ event, schema: 'public', table: 'rt_plain', filter })));
+    const all = await join('all-kinds', [{ event: '*', schema: 'public', table: 'rt_plain', filter }]);
+    await superuserQuery(server.dbUrl, `insert into public.rt_plain values (${id}, 'one')`);
+    await superuserQuery(server.dbUrl, `update public.rt_plain set label = 'two' where id = ${id}`);
+    await superuserQuery(server.dbUrl, `delete from public.rt_plain where id = ${id}`);
+    await waitFor('three changes each', () => changes(kinds.socket).length === 3 && changes(all.socket).length === 3);
+    await sleep(QUIET_MS);
+    expect(changes(kinds.socket).map((c) => [c.data.type, c.ids])).toEqual([
+      ['INSERT', [kinds.ids[0]]],
+      ['UPDATE', [kinds.ids[1]]],
+      ['DELETE', [kinds.ids[2]]],
+    ]);
+    expect(changes(all.socket).map((c) => [c.data.type, c.ids])).toEqual(['INSERT', 'UPDATE', 'DELETE'].map((type) => [type, all.ids]));
+  });
+
+  test('a binding names its schema: a same-named table elsewhere is not its; no table means every table of the schema', async () => {
+    const id = 502;
+    const inPublic = await join('public-plain', [{ event: 'INSERT', schema: 'public', table: 'rt_plain', filter: `id=eq.${id}` }]);
+    const inOther = await join('other-plain', [{ event: 'INSERT', schema: 'rt_other', table: 'rt_plain', filter: `id=eq.${id}` }]);
+    const wholeSchema = await join('other-schema', [{ event: 'INSERT', schema: 'rt_other' }]);
+    await superuserQuery(server.dbUrl, `insert into public.rt_plain values (${id}, 'public')`);
+    await superuserQuery(server.dbUrl, `insert into rt_other.rt_plain values (${id}, 'other')`);
+    await waitFor('a change for each', () => [inPublic, inOther, wholeSchema].every((s) => changes(s.socket).length > 0));
+    await sleep(QUIET_MS);
+    expect(changes(inPublic.socket).map((c) => [c.data.schema, c.data.record])).toEqual([['public', { id, label: 'public' }]]);
+    expect(changes(inOther.socket).map((c) => [c.data.schema, c.data.record])).toEqual([['rt_other', { id, label: 'other' }]]);
+    expect(changes(wholeSchema.socket).map((c) => [c.data.schema, c.data.record])).toEqual([['rt_other', { id, label: 'other' }]]);
+  });
+
+  test('each role gets the columns it may read, even when subscribers of two roles share a topic and binding', async () => {
+    const binding = [{ event: 'INSERT', schema: 'public', table: 'rt_columns' }];
+    const asAnon = await join('columns', binding, server.anonKey);
+    const asMember = await join('columns', binding);
+    await superuserQuery(server.dbUrl, `insert into public.rt_columns values (1, 'for all', 'members only')`);
+    await waitFor('both to get the row', () => changes(asAnon.socket).length > 0 && changes(asMember.socket).length > 0);
+    expect(changes(asAnon.socket)[0].data.record).toEqual({ id: 1, open_note: 'for all' });
+    expect(changes(asMember.socket)[0].data.record).toEqual({ id: 1, open_note: 'for all', member_note: 'members only' });
+  });
+
+  test("a filter may name only columns the subscriber's role can read, so it cannot probe hidden values", async () => {
+    const binding = [{ event: 'INSERT', schema: 'public', table: 'rt_columns', filter: 'member_note=eq.members only' }];
+    const socket = await RawSocket.open(server, '2.0.0');
+    sockets.push(socket);
+    const reply = await socket.reply(socket.push('realtime:probe', 'phx_join', { config: { postgres_changes: binding }, access_token: server.anonKey }, 'j'));
+    expect(reply.status).toBe('ok');
+    const system = await waitFor('the subscription error', () => socket.messages('system')[0]);
+    expect(system.payload).toMatchObject({ status: 'error', message: expect.stringContaining('invalid column for filter member_note') });
+    const member = await join('probe', binding);
+    expect(member.socket.messages('system')[0].payload).toMatchObject({ status: 'ok' });
+  });
+
+  // Stricter than upstream's apply_rls, which sends a DELETE to every subscriber of the table:
+  // here it reaches only those whose role may read the deleted row's key.
+  test("a DELETE reaches a subscriber only if its role may read the table's key", async () => {
+    await superuserQuery(server.dbUrl, `insert into public.rt_hidden_key values (7, 'label')`);
+    const member = await join('hidden-key', [{ event: 'DELETE', schema: 'public', table: 'rt_hidden_key' }]);
+    const service = await join('hidden-key', [{ event: 'DELETE', schema: 'public', table: 'rt_hidden_key' }], server.serviceRoleKey);
+    await superuserQuery(server.dbUrl, `delete from public.rt_hidden_key where id = 7`);
+    await waitFor('the service role to get the DELETE', () => changes(service.socket).length > 0);
+    await sleep(QUIET_MS);
+    expect(changes(service.socket)[0].data.old_record).toEqual({ id: 7, label: 'label' });
+    expect(changes(member.socket)).toEqual([]);
+  });
+});

@@ -4,7 +4,7 @@
 // function and read through supabase-js.
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { fromPgError, statusForPgError } from '../local-supabase/src/rest/errors';
-import { anonymousUser, changeSchema, client, startTestServer, type TestServer } from './support/server';
+import { wechatUser, changeSchema, client, startTestServer, type TestServer } from './support/server';
 
 /** [SQLSTATE, message, status for a signed-in role, status for anon when it differs] */
 const TABLE: Array<[string, string, number, number?]> = [
@@ -126,7 +126,7 @@ describe('end to end: each SQLSTATE raised by a function, read through supabase-
       'rpc/raise_sqlstate?code=P0001&msg=ready',
     );
     anon = client(server);
-    user = (await anonymousUser(server)).sb;
+    user = (await wechatUser(server)).sb;
   });
 
   afterAll(async () => {

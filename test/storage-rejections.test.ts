@@ -1,15 +1,20 @@
 // Storage refusals: each bad upload gets Supabase's error (HTTP 400, semantic status in the body)
 // and leaves no row in storage.objects and no file anywhere in the data directory.
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
+import { PassThrough } from 'node:stream';
 import { signJwt } from '../local-supabase/src/jwt';
-import { wechatUser, startTestServer, type TestServer } from './support/server';
+import { BlobStore } from '../local-supabase/src/storage/blobs';
+import { startTestServer, tempDir, wechatUser, type TestServer } from './support/server';
 import {
   createOpenBucket,
+  expectNoWrite,
+  expectStorageError,
   filesOutsidePostgres,
+  filesUnder,
   json,
   multipart,
-  objectRows,
   rawRequest,
   sql,
   type RawResponse,
@@ -56,20 +61,7 @@ async function waitForUploadsToSettle(): Promise<void> {
   }
 }
 
-/** Runs `attempt` and checks that it wrote neither a storage.objects row nor a file. */
-async function expectNothingWritten(attempt: () => Promise<void>): Promise<void> {
-  const rowsBefore = await objectRows(server);
-  const filesBefore = filesOutsidePostgres(server);
-  await attempt();
-  expect(await objectRows(server)).toEqual(rowsBefore);
-  expect(filesOutsidePostgres(server)).toEqual(filesBefore);
-}
-
-function expectStorageError(res: RawResponse, statusCode: string, code: string): void {
-  expect(res.status).toBe(400);
-  expect(res.headers['content-type']).toMatch(/^application\/json/);
-  expect(json(res)).toMatchObject({ statusCode, code, error: expect.any(String), message: expect.any(String) });
-}
+const expectNothingWritten = (attempt: () => Promise<void>) => expectNoWrite(server, attempt);
 
 /** The error supabase-js reports, with the fields app code reads. */
 function clientError(error: unknown) {
@@ -109,6 +101,20 @@ describe('bucket limits', () => {
     });
     const exact = new Blob([Buffer.alloc(SMALL_LIMIT, 2)], { type: 'application/octet-stream' });
     expect((await alice.sb.storage.from('small').upload(`${alice.id}/exact.bin`, exact)).error).toBeNull();
+  });
+
+  test("a bucket's limit above the global 50 MiB still stops at 50 MiB; a body at the limit passes", async () => {
+    const global = 50 * 1024 * 1024;
+    await createOpenBucket(server, 'huge', { fileSizeLimit: 2 * global });
+    const send = (size: number) =>
+      rawRequest(server, {
+        method: 'POST',
+        path: `/storage/v1/object/huge/${alice.id}/${randomUUID()}.bin`,
+        headers: { ...auth(), 'content-type': 'application/octet-stream' },
+        body: Buffer.alloc(size),
+      });
+    await expectNothingWritten(async () => expectStorageError(await send(global + 1), '413', 'EntityTooLarge'));
+    expect((await send(global)).status).toBe(200);
   });
 
   test('a type the bucket does not allow is refused with 415, raw or multipart', async () => {
@@ -248,6 +254,18 @@ describe('keys', () => {
     });
   });
 
+  test('a key segment longer than a file name may be (255 bytes) is InvalidKey; one at 255 bytes is stored', async () => {
+    const upload = (segment: string) =>
+      rawRequest(server, {
+        method: 'POST',
+        path: `/storage/v1/object/small/${alice.id}/${segment}`,
+        headers: { ...auth(), 'content-type': 'text/plain' },
+        body: Buffer.from('x'),
+      });
+    await expectNothingWritten(async () => expectStorageError(await upload('k'.repeat(256)), '400', 'InvalidKey'));
+    expect((await upload('k'.repeat(255))).status).toBe(200);
+  });
+
   test('a path leaving /storage/v1 altogether is not routed to storage', async () => {
     await expectNothingWritten(async () => {
       const res = await rawRequest(server, {
@@ -279,6 +297,27 @@ describe('atomicity', () => {
       `create constraint trigger refuse_at_commit after insert or update on storage.objects
        deferrable initially deferred for each row execute function public.refuse_at_commit()`,
     );
+  });
+
+  test('bytes refused at the first chunk leave no file once cleaned up, however soon the refusal comes', async () => {
+    // A write stream destroyed before its file is open still creates the file afterwards: the
+    // refusal must wait for it, or the clean-up runs first and the file stays.
+    const dir = tempDir('blob-store-');
+    try {
+      const blobs = new BlobStore(dir);
+      for (let i = 0; i < 1000; i++) {
+        // A body whose first chunk is already waiting, as a request's often is.
+        const body = new PassThrough();
+        body.end('x');
+        const file = blobs.tempFile();
+        await expect(blobs.save(body, 0, file)).rejects.toMatchObject({ code: 'EntityTooLarge' });
+        await blobs.remove(file);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(filesUnder(dir)).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('an upload failing at commit leaves no row and no file', async () => {

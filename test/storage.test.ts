@@ -4,7 +4,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { wechatUser, client, startTestServer, type TestServer } from './support/server';
+import { signJwt } from '../local-supabase/src/jwt';
+import { client, startTestServer, wechatUser, type TestServer } from './support/server';
 import { createOpenBucket, filesUnder, json, multipart, objectRows, rawRequest, sql } from './support/storage';
 
 let server: TestServer;
@@ -280,6 +281,28 @@ describe('signed URLs', () => {
     expect(await tampered.json()).toMatchObject({ statusCode: '400', code: 'InvalidJWT' });
   });
 
+  test('only a download token opens the download route: upload-scoped ones, old or new, do not', async () => {
+    const name = imagePath(alice.id);
+    expect((await alice.sb.storage.from('images').upload(name, bytes('scoped'), { contentType: 'image/png' })).error).toBeNull();
+    const exp = Math.floor(Date.now() / 1000) + 60;
+    const url = `images/${name}`;
+    const open = (claims: Record<string, unknown>) =>
+      fetch(`${server.url}/storage/v1/object/sign/images/${name}?token=${signJwt({ url, exp, ...claims }, server.jwtSecret)}`);
+    // supabase/storage src/internal/auth/jwt.ts: scope `download`, or a legacy token without scope and upsert.
+    for (const claims of [{ scope: 'upload' }, { upsert: false }, { scope: 'upload', upsert: true }]) {
+      const refused = await open(claims);
+      expect([claims, refused.status, await refused.json()]).toEqual([
+        claims,
+        400,
+        { statusCode: '400', code: 'InvalidJWT', error: 'Unauthorized', message: 'jwt scope is not download' },
+      ]);
+    }
+    for (const claims of [{ scope: 'download' }, {}]) {
+      const served = await open(claims);
+      expect([claims, served.status, await served.text()]).toEqual([claims, 200, 'scoped']);
+    }
+  });
+
   test('signing needs SELECT under RLS, and the batch form reports each path', async () => {
     const name = imagePath(alice.id);
     expect((await alice.sb.storage.from('images').upload(name, bytes('x'), { contentType: 'image/png' })).error).toBeNull();
@@ -335,6 +358,15 @@ describe('list', () => {
 
     const searched = await alice.sb.storage.from('images').list(base, { search: 'B' });
     expect(searched.data!.map((e) => e.name)).toEqual(['b.png']);
+
+    // A search is a literal prefix: LIKE's wildcards in it match only themselves.
+    for (const name of [`${base}/x_1.png`, `${base}/xy1.png`]) {
+      expect((await alice.sb.storage.from('images').upload(name, bytes(name), { contentType: 'image/png' })).error).toBeNull();
+    }
+    for (const [search, names] of [['x_', ['x_1.png']], ['x%', []], ['x', ['x_1.png', 'xy1.png']]] as const) {
+      const found = await alice.sb.storage.from('images').list(base, { search });
+      expect([search, found.data!.map((e) => e.name)]).toEqual([search, names]);
+    }
 
     const top = await alice.sb.storage.from('images').list(alice.id);
     expect(top.data!.map((e) => e.name)).toContain(base.split('/')[1]);

@@ -2,7 +2,7 @@
 // before any migration, holding this server's URL and service role key, readable by service_role
 // and postgres and by nobody else, through SQL roles or the REST API.
 import pg from 'pg';
-import { anonymousUser, client, startTestServer, superuserQuery, type TestServer } from './support/server';
+import { wechatUser, client, startTestServer, superuserQuery, type TestServer } from './support/server';
 
 jest.setTimeout(60000);
 
@@ -78,7 +78,7 @@ test('service_role reads and manages secrets; anon and authenticated reach nothi
 
 test('through the REST API Vault is not exposed, and a function run as anon or a signed-in user cannot read it', async () => {
   const anon = client(server);
-  const { sb: signedIn } = await anonymousUser(server);
+  const { sb: signedIn } = await wechatUser(server);
   const service = client(server, { key: server.serviceRoleKey });
   for (const sb of [anon, signedIn, service]) {
     const { data, error } = await sb.schema('vault').from('decrypted_secrets').select('*');

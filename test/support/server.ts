@@ -12,6 +12,7 @@ import { startLocalSupabase, type LocalSupabase, type LocalSupabaseOptions } fro
 import { signInWithWechat } from '../../miniprogram/core/wechat-login';
 import { localWechatLogin } from '../../scripts/node-client';
 import { waitFor } from './wait';
+import { trackClient } from './open-clients';
 
 export type TestServer = LocalSupabase;
 
@@ -75,11 +76,13 @@ export interface ClientOptions {
 }
 
 export function client(server: { url: string; anonKey: string }, options: ClientOptions = {}): SupabaseClient {
-  return createClient(server.url, options.key ?? server.anonKey, {
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false, storageKey: `sb-test-${++clients}` },
-    global: { headers: options.headers ?? {}, ...(options.fetch ? { fetch: options.fetch } : {}) },
-    realtime: { transport: (options.transport ?? WebSocket) as never, vsn: options.vsn ?? '2.0.0' } as never,
-  });
+  return trackClient(
+    createClient(server.url, options.key ?? server.anonKey, {
+      auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false, storageKey: `sb-test-${++clients}` },
+      global: { headers: options.headers ?? {}, ...(options.fetch ? { fetch: options.fetch } : {}) },
+      realtime: { transport: (options.transport ?? WebSocket) as never, vsn: options.vsn ?? '2.0.0' } as never,
+    }),
+  );
 }
 
 let people = 0;

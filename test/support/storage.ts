@@ -108,3 +108,19 @@ export async function createOpenBucket(
     );
   }
 }
+
+/** Runs `attempt` and checks that it wrote neither a storage.objects row nor a file. */
+export async function expectNoWrite(server: TestServer, attempt: () => Promise<void>): Promise<void> {
+  const rowsBefore = await objectRows(server);
+  const filesBefore = filesOutsidePostgres(server);
+  await attempt();
+  expect(await objectRows(server)).toEqual(rowsBefore);
+  expect(filesOutsidePostgres(server)).toEqual(filesBefore);
+}
+
+/** Supabase Storage's refusal: HTTP 400, the semantic status and code in a JSON body. */
+export function expectStorageError(res: RawResponse, statusCode: string, code: string): void {
+  expect(res.status).toBe(400);
+  expect(res.headers['content-type']).toMatch(/^application\/json/);
+  expect(json(res)).toMatchObject({ statusCode, code, error: expect.any(String), message: expect.any(String) });
+}

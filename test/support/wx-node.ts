@@ -341,6 +341,7 @@ export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
     const emitClose = (code: number, reason: string) => {
       if (closed) return;
       closed = true;
+      state.readyState = WebSocket.CLOSED;
       sockets.delete(entry);
       later(() => listeners.close.forEach((l) => l({ code, reason })));
     };
@@ -355,7 +356,13 @@ export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
         } else emitClose(1000, 'interrupted');
       },
     };
+    // WeChat's SocketTask carries a WebSocket-like readyState (0–3) that its typings leave out;
+    // MemFire's SDK (realtime-js RealtimeClient.connectionState) reads it.
+    const state = { readyState: WebSocket.CONNECTING as number };
     const task = {
+      get readyState() {
+        return state.readyState;
+      },
       send(o: WechatMiniprogram.SocketTaskSendOption) {
         if (!ws || ws.readyState !== WebSocket.OPEN) return failWith(o, 'sendSocketMessage:fail WebSocket is not connected');
         ws.send(typeof o.data === 'string' ? o.data : toBuffer(o.data), (err) => (err ? failWith(o, `sendSocketMessage:fail ${err.message}`) : succeed(o, { errMsg: 'sendSocketMessage:ok' })));
@@ -367,7 +374,10 @@ export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
         if (ws && ws.readyState === WebSocket.CONNECTING) {
           ws.terminate();
           emitClose(code, o.reason ?? '');
-        } else ws?.close(code, o.reason ?? '');
+        } else {
+          state.readyState = WebSocket.CLOSING;
+          ws?.close(code, o.reason ?? '');
+        }
         succeed(o, { errMsg: 'closeSocket:ok' });
       },
       onOpen: (l: (r: unknown) => void) => listeners.open.add(l),
@@ -392,7 +402,10 @@ export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
     sockets.add(entry);
     ws = new WebSocket(opts.url, opts.protocols ?? [], { headers: opts.header as Record<string, string> | undefined });
     ws.binaryType = 'nodebuffer';
-    ws.on('open', () => listeners.open.forEach((l) => l({ header: {}, profile: {} })));
+    ws.on('open', () => {
+      state.readyState = WebSocket.OPEN;
+      listeners.open.forEach((l) => l({ header: {}, profile: {} }));
+    });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       const message = isBinary ? toArrayBuffer(data) : data.toString('utf8');
       listeners.message.forEach((l) => l({ data: message }));

@@ -1,5 +1,6 @@
 // One websocket connection and the channels joined on it.
 import WebSocket from 'ws';
+import { MAX_EVENTS_PER_SECOND, PresenceWindow, RateCounter } from './limits';
 import type { ChangeListener } from './postgres-changes';
 import { encodeMessage, type Message, type Vsn } from './protocol';
 import type { VerifiedClaims } from './token';
@@ -11,9 +12,14 @@ export class ClientSocket {
   readonly channels = new Map<string, Channel>();
   /** Frames of one socket are handled in order, each after the previous one's database work. */
   queue: Promise<void> = Promise.resolve();
-  /** Frames received and not yet handled. */
+  /** Frames received and not yet handled, and their bytes. */
   pending = 0;
+  pendingBytes = 0;
   lastSeen = Date.now();
+  /** Counted among the concurrent users: it has joined a channel. */
+  isUser = false;
+  /** The client's broadcasts and other channel events. */
+  readonly events = new RateCounter(MAX_EVENTS_PER_SECOND);
 
   constructor(
     readonly ws: WebSocket,
@@ -31,7 +37,7 @@ export class ClientSocket {
     this.ws.send(frame);
   }
 
-  reply(to: Message, status: 'ok' | 'error', response: Record<string, unknown>): void {
+  reply(to: Message, status: 'ok' | 'error', response: unknown): void {
     this.send(encodeMessage(this.vsn, { joinRef: to.joinRef, ref: to.ref, topic: to.topic, event: 'phx_reply', payload: { status, response } }));
   }
 }
@@ -55,6 +61,7 @@ export class Channel implements ChangeListener {
   token: string;
   claims: VerifiedClaims;
   expiryTimer: NodeJS.Timeout | undefined;
+  readonly presenceCalls = new PresenceWindow();
 
   constructor(
     readonly socket: ClientSocket,

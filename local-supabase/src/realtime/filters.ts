@@ -15,7 +15,8 @@ export interface Filter {
 export class FilterError extends Error {}
 
 const OPERATORS = new Set<string>(['eq', 'neq', 'lt', 'lte', 'gt', 'gte', 'in']);
-const MAX_IN_VALUES = 100;
+/** Upstream's subscription_check_filters refuses an `in` filter with more values. */
+export const MAX_IN_VALUES = 100;
 
 export function parseFilters(filter: string | undefined | null): Filter[] {
   if (filter === undefined || filter === null || filter === '') return [];
@@ -35,25 +36,58 @@ export function parseFilters(filter: string | undefined | null): Filter[] {
       const items = splitTopLevel(list[1]);
       if (!items) throw new FilterError(`Error parsing \`filter\` params: ${JSON.stringify(part)}`);
       values = items.map(unquote);
-      if (values.length > MAX_IN_VALUES) {
-        throw new FilterError(`Error parsing \`filter\` params: too many values for in (max ${MAX_IN_VALUES})`);
-      }
     }
     return { column, operator: operator as FilterOperator, negate: Boolean(not), values };
   });
 }
 
-const NUMERIC_TYPES = new Set([20, 21, 23, 26, 700, 701, 1700]);
-const BOOL_TYPE = 16;
-const UUID_TYPE = 2950;
+const INTEGER_TYPES = new Set([20, 21, 23, 26]); // int8, int2, int4, oid
+const NUMERIC_TYPE = 1700;
+const FLOAT_TYPES = new Set([700, 701]); // float4, float8
 
-/** Orders two values of a column the way Postgres would for the types filters are used on. */
-function compare(typeOid: number, text: string, value: string): number {
-  if (NUMERIC_TYPES.has(typeOid)) return Number(text) - Number(value);
-  if (typeOid === BOOL_TYPE) return Number(text === 't') - Number(/^(t|true|y|yes|on|1)$/i.test(value));
-  // Postgres prints uuids in lower case; the database's C collation orders text by code point.
-  const other = typeOid === UUID_TYPE ? value.toLowerCase() : value;
-  return text < other ? -1 : text > other ? 1 : 0;
+function compareNumbers(a: number | bigint, b: number | bigint): number {
+  return a === b ? 0 : a > b ? 1 : -1;
+}
+
+/** Orders two numeric texts as Postgres prints them (`-12.340`, `NaN`, `Infinity`), exactly. */
+function compareNumeric(a: string, b: string): number {
+  const rank = (text: string) => ({ NaN: 2, Infinity: 1, '-Infinity': -1 })[text] ?? 0;
+  if (rank(a) !== 0 || rank(b) !== 0) return compareNumbers(rank(a), rank(b));
+  const negative = a.startsWith('-');
+  if (negative !== b.startsWith('-')) return negative ? -1 : 1;
+  const [aWhole, aFraction = ''] = a.replace('-', '').split('.');
+  const [bWhole, bFraction = ''] = b.replace('-', '').split('.');
+  const width = Math.max(aFraction.length, bFraction.length);
+  // Whole parts have no leading zeros: a longer one is larger; equal lengths order as digits do.
+  const magnitude =
+    aWhole.length - bWhole.length ||
+    compareText(aWhole + aFraction.padEnd(width, '0'), bWhole + bFraction.padEnd(width, '0'));
+  return negative ? -magnitude : magnitude;
+}
+
+/** Postgres orders NaN above every other value, and equal to itself. */
+function compareFloat(a: number, b: number): number {
+  if (Number.isNaN(a) || Number.isNaN(b)) return compareNumbers(Number(Number.isNaN(a)), Number(Number.isNaN(b)));
+  return compareNumbers(a, b);
+}
+
+/** Code point order, which is byte order in UTF-8: the database's C collation. */
+function compareText(a: string, b: string): number {
+  return Math.sign(Buffer.compare(Buffer.from(a), Buffer.from(b)));
+}
+
+/**
+ * Orders two values of a column the way Postgres would. Both are texts as the column type's output
+ * function prints them: the WAL's values, and filter values cast to the column's type when the
+ * subscription was made (PostgresChanges.prepare). Numbers compare by value, exactly; every other
+ * type by that canonical text, which orders text (C collation), booleans, uuids, and timestamps
+ * within one UTC offset.
+ */
+export function compareValues(typeOid: number, a: string, b: string): number {
+  if (INTEGER_TYPES.has(typeOid)) return compareNumbers(BigInt(a), BigInt(b));
+  if (typeOid === NUMERIC_TYPE) return compareNumeric(a, b);
+  if (FLOAT_TYPES.has(typeOid)) return compareFloat(Number(a), Number(b));
+  return compareText(a, b);
 }
 
 /** Whether a row (text values from the WAL) passes every filter; SQL semantics: null matches nothing. */
@@ -61,7 +95,7 @@ export function matchesFilters(filters: Filter[], row: Record<string, string | n
   return filters.every((f) => {
     const text = row[f.column];
     if (text === null || text === undefined) return false;
-    const order = (value: string) => compare(typeOf(f.column), text, value);
+    const order = (value: string) => compareValues(typeOf(f.column), text, value);
     let result: boolean;
     switch (f.operator) {
       case 'eq':

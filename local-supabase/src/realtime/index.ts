@@ -7,6 +7,13 @@ import WebSocket, { WebSocketServer } from 'ws';
 import type { Context } from '../context';
 import { endSocket } from '../http';
 import { Channel, ClientSocket } from './channel';
+import {
+  MAX_CHANNELS_PER_SOCKET,
+  MAX_CONCURRENT_USERS,
+  MAX_FRAME_BYTES,
+  MAX_PAYLOAD_BYTES,
+  MAX_PENDING_BYTES,
+} from './limits';
 import { PostgresChanges, PUBLICATION, SubscribeError, bindingId } from './postgres-changes';
 import { Presence, type PresenceDiff } from './presence';
 import {
@@ -28,9 +35,6 @@ export interface Realtime {
   close(): Promise<void>;
 }
 
-const MAX_FRAME_BYTES = 1024 * 1024;
-/** Upstream's default per-connection channel limit: one socket cannot pin unbounded state. */
-const MAX_CHANNELS_PER_SOCKET = 100;
 /** The client heartbeats every 25 s; a socket silent for longer than two beats is gone. */
 const IDLE_TIMEOUT_MS = 60_000;
 /** Upstream re-checks a channel's token at expiry, and at least this often. */
@@ -69,6 +73,8 @@ class RealtimeServer {
   private readonly topics = new Map<string, Set<Channel>>();
   private readonly presence = new Presence<Channel>();
   private readonly idleSweep: NodeJS.Timeout;
+  /** Sockets that have joined a channel (ClientSocket.isUser). */
+  private users = 0;
 
   constructor(
     private readonly ctx: Context,
@@ -92,6 +98,8 @@ class RealtimeServer {
       if (err instanceof TokenError) return rejectHandshake(socket, 401, err.message);
       throw err;
     }
+    // RealtimeWeb.UserSocket.connect via TenantRateLimiters.check_tenant.
+    if (this.users >= MAX_CONCURRENT_USERS) return rejectHandshake(socket, 429, 'Too many connected users');
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, vsn, apikey));
   }
 
@@ -127,7 +135,8 @@ class RealtimeServer {
       }
       // Frames are handled in order, some waiting on the database; a client that sends faster
       // than that is closed rather than allowed to queue without bound.
-      if (++socket.pending > MAX_PENDING_FRAMES) {
+      socket.pendingBytes += data.length;
+      if (++socket.pending > MAX_PENDING_FRAMES || socket.pendingBytes > MAX_PENDING_BYTES) {
         ws.close(1008, 'too many frames in flight');
         return;
       }
@@ -137,12 +146,16 @@ class RealtimeServer {
           this.ctx.log(`realtime: ${message.event} on ${message.topic} failed: ${err.stack}`);
           socket.reply(message, 'error', { reason: 'internal error' });
         })
-        .finally(() => socket.pending--);
+        .finally(() => {
+          socket.pending--;
+          socket.pendingBytes -= data.length;
+        });
     });
   }
 
   private dropSocket(socket: ClientSocket): void {
     if (!this.sockets.delete(socket)) return;
+    if (socket.isUser) this.users--;
     for (const channel of socket.channels.values()) this.removeChannel(channel);
   }
 
@@ -163,13 +176,14 @@ class RealtimeServer {
         return this.removeChannel(channel);
       case 'access_token':
         return this.refreshToken(channel, m);
-      case 'broadcast':
-        return this.broadcast(channel, m);
       case 'presence':
         return this.trackPresence(channel, m);
-      default:
-        socket.reply(m, 'error', { reason: `unknown event ${m.event}` });
     }
+    // RealtimeChannel counts broadcasts and unknown events against the events limit, and ends a
+    // channel with this message once it is reached.
+    if (socket.events.add()) return this.shutdown(channel, 'Too many messages per second');
+    if (m.event === 'broadcast') return this.broadcast(channel, m);
+    socket.reply(m, 'error', { reason: `unknown event ${m.event}` });
   }
 
   private async join(socket: ClientSocket, m: Message): Promise<void> {
@@ -179,6 +193,10 @@ class RealtimeServer {
     const config = isObject(payload.config) ? payload.config : {};
     if (config.private === true) {
       return socket.reply(m, 'error', { reason: 'Private channels are not supported by local-supabase' });
+    }
+    const previous = socket.channels.get(m.topic);
+    if (!previous && socket.channels.size >= MAX_CHANNELS_PER_SOCKET) {
+      return socket.reply(m, 'error', { reason: 'ChannelRateLimitReached: Too many channels' });
     }
     const given = typeof payload.access_token === 'string' ? payload.access_token : payload.user_token;
     // Publishable keys (sb_…) are not JWTs: such a join runs with the socket's key.
@@ -198,10 +216,6 @@ class RealtimeServer {
       return socket.reply(m, 'error', { reason: `at most ${MAX_BINDINGS_PER_JOIN} postgres_changes bindings per channel` });
     }
 
-    const previous = socket.channels.get(m.topic);
-    if (!previous && socket.channels.size >= MAX_CHANNELS_PER_SOCKET) {
-      return socket.reply(m, 'error', { reason: 'Too many channels' });
-    }
     if (previous) this.removeChannel(previous); // Phoenix: a duplicate join replaces the channel.
     const broadcast = isObject(config.broadcast) ? config.broadcast : {};
     const presence = isObject(config.presence) ? config.presence : {};
@@ -227,6 +241,15 @@ class RealtimeServer {
       }
     }
     if (!this.sockets.has(socket)) return this.changes.unsubscribe(channel);
+    // Counted when the join completes, so concurrent joins cannot pass the limit together.
+    if (!socket.isUser) {
+      if (this.users >= MAX_CONCURRENT_USERS) {
+        this.changes.unsubscribe(channel);
+        return socket.reply(m, 'error', { reason: 'ConnectionRateLimitReached: Too many connected users' });
+      }
+      socket.isUser = true;
+      this.users++;
+    }
     socket.channels.set(m.topic, channel);
     const members = this.topics.get(m.topic) ?? new Set<Channel>();
     members.add(channel);
@@ -303,6 +326,11 @@ class RealtimeServer {
       content = { json: payload.payload ?? {} };
     }
     if (typeof event !== 'string') return channel.socket.reply(m, 'error', { reason: 'broadcast needs an event name' });
+    // BroadcastHandler: an oversized broadcast is dropped, and only an acknowledging sender hears of it.
+    if (broadcastBytes(m.payload) > MAX_PAYLOAD_BYTES) {
+      if (channel.broadcastAck) channel.socket.reply(m, 'error', 'payload_size_exceeded');
+      return;
+    }
     const frames = new Map<Vsn, string | Buffer | undefined>();
     for (const member of this.topics.get(channel.topic) ?? []) {
       if (member === channel && !channel.broadcastSelf) continue;
@@ -315,12 +343,16 @@ class RealtimeServer {
 
   private trackPresence(channel: Channel, m: Message): void {
     const payload = isObject(m.payload) ? m.payload : {};
-    if (payload.event === 'track') {
+    // PresenceHandler.handle: every presence message counts against the channel's window first.
+    if (!channel.presenceCalls.allow()) return this.shutdown(channel, 'Client presence rate limit exceeded');
+    const event = typeof payload.event === 'string' ? payload.event.toLowerCase() : payload.event;
+    if (event === 'track') {
       if (!isObject(payload.payload)) {
         return channel.socket.reply(m, 'error', { reason: 'Presence track payload must be a map' });
       }
+      if (jsonBytes(payload.payload) > MAX_PAYLOAD_BYTES) return this.shutdown(channel, 'Track message size exceeded');
       this.sendPresenceDiff(channel.topic, this.presence.track(channel.topic, channel, channel.presenceKey, payload.payload));
-    } else if (payload.event === 'untrack') {
+    } else if (event === 'untrack') {
       this.sendPresenceDiff(channel.topic, this.presence.untrack(channel.topic, channel));
     } else {
       return channel.socket.reply(m, 'error', { reason: `unknown presence event ${String(payload.event)}` });
@@ -335,6 +367,15 @@ class RealtimeServer {
       member.send(encodeMessage(member.vsn, { joinRef: null, ref: null, topic, event: 'presence_diff', payload: diff }));
     }
   }
+}
+
+const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+
+/** A broadcast's size as upstream weighs it (Tenants.validate_payload_size): its payload as sent. */
+function broadcastBytes(payload: unknown): number {
+  if (!isUserBroadcast(payload)) return jsonBytes(payload);
+  const { event, content } = payload;
+  return Buffer.byteLength(event) + ('bytes' in content ? content.bytes.length : jsonBytes(content.json));
 }
 
 function rejectHandshake(socket: Duplex, status: number, message: string): void {

@@ -1,12 +1,14 @@
 // postgres_changes: validates bindings at join, and delivers replicated changes to the channels
-// whose bindings match and whose role and claims can SELECT the row at delivery time (§5.7).
+// whose bindings match and whose role and claims can SELECT the row at delivery time, as upstream's
+// realtime.apply_rls does (supabase/realtime
+// lib/realtime/tenants/repo/migrations/20260626120000_readd_postgrest_filter_ops.ex).
 // Changes that arrive while a check runs are batched into the next one: one round trip per table
 // per batch, one RLS check per distinct claim set, one serialisation per distinct frame.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Pool } from 'pg';
-import { matchesFilters, parseFilters, FilterError, type Filter } from './filters';
+import { matchesFilters, MAX_IN_VALUES, parseFilters, FilterError, type Filter } from './filters';
 import type { Tuple } from './pgoutput';
 import { encodeMessage, type Vsn } from './protocol';
 import type { ChangeType, RowChange } from './replication';
@@ -101,10 +103,10 @@ export class PostgresChanges {
         if (err instanceof FilterError) throw new SubscribeError(err.message);
         throw err;
       }
-      const { rows } = await this.pool.query<{ tables: number; columns: string[] }>(
+      const { rows } = await this.pool.query<{ tables: number; columns: Record<string, string> }>(
         `select (select count(*) from pg_publication_tables p
                   where p.pubname = $1 and p.schemaname = $2 and ($3::text is null or p.tablename = $3))::int as tables,
-                (select coalesce(array_agg(a.attname::text), '{}') from pg_publication_tables p
+                (select coalesce(jsonb_object_agg(a.attname, a.atttypid::regtype::text), '{}') from pg_publication_tables p
                    join pg_attribute a on a.attrelid = format('%I.%I', p.schemaname, p.tablename)::regclass
                   where p.pubname = $1 and p.schemaname = $2 and p.tablename = $3
                     and a.attnum > 0 and not a.attisdropped
@@ -118,17 +120,39 @@ export class PostgresChanges {
             `Please check Realtime is enabled for the given connect parameters: ${described}`,
         );
       }
+      const failed = (exception: string) =>
+        new SubscribeError(
+          'Unable to subscribe to changes with given parameters. An exception happened so please check ' +
+            `your connect parameters: ${described}. Exception: ${exception}`,
+        );
+      const columns = new Map(Object.entries(rows[0].columns));
       for (const f of filters) {
-        if (table === null || !rows[0].columns.includes(f.column)) {
-          throw new SubscribeError(
-            'Unable to subscribe to changes with given parameters. An exception happened so please check ' +
-              `your connect parameters: ${described}. Exception: invalid column for filter ${f.column}`,
-          );
-        }
+        const type = columns.get(f.column);
+        if (table === null || type === undefined) throw failed(`invalid column for filter ${f.column}`);
+        if (f.values.length > MAX_IN_VALUES) throw failed(`too many values for \`in\` filter. Maximum ${MAX_IN_VALUES}`);
+        f.values = await this.castValues(f.values, type).catch((err: Error & { code?: string }) => {
+          // A data exception (SQLSTATE class 22) is the type refusing the value.
+          throw err.code?.startsWith('22') ? failed(err.message) : err;
+        });
       }
       prepared.push({ id: bindingId(p), event: event as PreparedBinding['event'], schema, table, filters });
     }
     return prepared;
+  }
+
+  /**
+   * Filter values as the column's type reads and prints them, as upstream casts them when it
+   * stores a subscription (realtime.subscription_check_filters): a value the type refuses fails
+   * the subscription, and the rest compare with the WAL's text (filters.ts compareValues).
+   */
+  private async castValues(values: string[], type: string): Promise<string[]> {
+    // `type` is the catalog's own quoted spelling of a column's type (regtype output).
+    const { rows } = await this.pool.query<{ value: string }>({
+      text: `select v::${type} as value from unnest($1::text[]) with ordinality u(v, n) order by n`,
+      values: [values],
+      types: { getTypeParser: () => (text: string) => text },
+    });
+    return rows.map((r) => r.value);
   }
 
   subscribe(listener: ChangeListener, bindings: PreparedBinding[]): void {
@@ -220,7 +244,7 @@ export class PostgresChanges {
       return {
         newRow: newTuple ? tuples.push(newTuple) - 1 : -1,
         oldRow: oldTuple ? tuples.push(oldTuple) - 1 : -1,
-        // 1-based, as the SQL function numbers them; DELETEs bypass RLS (§5.7).
+        // 1-based, as the SQL function numbers them; DELETEs bypass RLS, as in upstream's apply_rls.
         check: change.type === 'DELETE' ? 0 : checks.push(newTuple!),
       };
     });

@@ -54,8 +54,11 @@ export class BlobStore {
         failed = true;
         source.removeListener('data', onData);
         source.resume();
+        // A stream destroyed before its file is open still creates the file: reject only once it
+        // has closed, so the caller's clean-up finds the file it must remove.
         out.destroy();
-        reject(err);
+        if (out.closed) reject(err);
+        else out.once('close', () => reject(err));
       };
       const onData = (chunk: Buffer) => {
         size += chunk.length;

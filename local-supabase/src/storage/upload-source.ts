@@ -92,14 +92,19 @@ function isHeaderValue(value: string): boolean {
   return !/[^\t\x20-\x7e\x80-\xff]/.test(value);
 }
 
-/** Supabase's rule: the essence `type/subtype` must equal an allowed entry or match `type/*`. */
+/** A content type a browser parses as one: `type/subtype`, each an HTTP token, then any parameters. */
+const MIME_TYPE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:[ \t]*;.*)?$/s;
+
+/**
+ * Supabase Storage's rule (supabase/storage src/storage/uploader.ts, validateMimeType): the type
+ * as sent, case and parameters included, equals an allowed entry, or its type equals that of an
+ * entry `type/*`. Upstream splits on `/` and so also admits types no browser parses
+ * (`image/png/x` under `image/png`, `image/` under `image/*`); those come back as Content-Type on
+ * every read and would be sniffed, so they are refused here whatever the bucket allows.
+ */
 export function checkMimeType(mimeType: string, allowed: string[] | null): void {
   if (!allowed || allowed.length === 0) return;
-  const essence = mimeType.split(';')[0].trim().toLowerCase();
-  const [type] = essence.split('/');
-  const ok = allowed.some((entry) => {
-    const wanted = entry.trim().toLowerCase();
-    return wanted === essence || wanted === `${type}/*`;
-  });
-  if (!ok) throw invalidMimeType(essence);
+  const type = mimeType.slice(0, mimeType.indexOf('/'));
+  const ok = MIME_TYPE.test(mimeType) && allowed.some((entry) => entry === mimeType || entry === `${type}/*`);
+  if (!ok) throw invalidMimeType(mimeType);
 }
