@@ -8,7 +8,6 @@ import { sleep, waitFor } from './support/wait';
 
 jest.setTimeout(60000);
 
-type Person = Awaited<ReturnType<typeof wechatUser>>;
 let server: TestServer;
 let lobby: number;
 let people = 0;
