@@ -8,7 +8,7 @@ import pg from 'pg';
 import { memoryStore } from '../miniprogram/core/ports';
 import { RoomSession } from '../miniprogram/core/room-session';
 import type { ConnectionState } from '../miniprogram/core/types';
-import { IMAGE_FIXTURES, RenderedList } from './core-fakes';
+import { IMAGE_FIXTURES, RenderedList } from './support/core-fakes';
 import { startFaultProxy } from './support/fault-proxy';
 import { startTestServer, tempDir, type TestServer } from './support/server';
 import { waitFor } from './support/wait';

@@ -2,7 +2,7 @@
 // the list exactly when a page applies them.
 import { MAX_MESSAGES, MessageList, PAGE_SIZE, type ServerMessage } from '../miniprogram/core/message-list';
 import type { ChatMessage, MessageRow } from '../miniprogram/core/types';
-import { messageRow, RenderedList } from './core-fakes';
+import { messageRow, RenderedList } from './support/core-fakes';
 
 function row(id: number, clientId = `client-${id}`): MessageRow {
   return messageRow(id, { client_id: clientId });

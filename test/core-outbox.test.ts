@@ -5,7 +5,7 @@ import { memoryStore, BackendFailure } from '../miniprogram/core/ports';
 import { FIRST_RETRY_MS, MAX_ATTEMPTS, imageStoragePath, retryDelay } from '../miniprogram/core/outbox';
 import { uuidV4 } from '../miniprogram/core/ids';
 import { zh } from '../miniprogram/core/messages';
-import { FakeBackend, ManualClock, ME, OTHER, openRoom, picked, settle } from './core-fakes';
+import { FakeBackend, ManualClock, ME, OTHER, openRoom, picked, settle } from './support/core-fakes';
 import { UNREACHABLE_FAIL_MS } from '../miniprogram/core/room-session';
 
 async function startedRoom(options: Parameters<typeof openRoom>[0] = {}) {

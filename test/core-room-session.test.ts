@@ -4,7 +4,7 @@ import { BackendFailure, memoryStore } from '../miniprogram/core/ports';
 import { CACHE_SAVE_DELAY_MS, MAX_GAP_PAGES, RoomSession } from '../miniprogram/core/room-session';
 import { PAGE_SIZE } from '../miniprogram/core/message-list';
 import { zh } from '../miniprogram/core/messages';
-import { FakeBackend, ME, messageRow, openRoom, RenderedList, ROOM, settle } from './core-fakes';
+import { FakeBackend, ME, messageRow, openRoom, RenderedList, ROOM, settle } from './support/core-fakes';
 
 function range(from: number, to: number): number[] {
   const out: number[] = [];

@@ -10,15 +10,14 @@ import {
   type IdGenerator,
   type NewMessage,
   type UploadTask,
-} from '../miniprogram/core/ports';
-import { RoomSession } from '../miniprogram/core/room-session';
-import type { ChatMessage, MessageRow, PickedImage, Profile, RoomPatch, RoomRow } from '../miniprogram/core/types';
+} from '../../miniprogram/core/ports';
+import { RoomSession } from '../../miniprogram/core/room-session';
+import type { ChatMessage, MessageRow, PickedImage, Profile, RoomPatch, RoomRow } from '../../miniprogram/core/types';
 
 export const ROOM: RoomRow = { id: 1, slug: 'lobby', title: '大堂', topic: '' };
 export const ME = '11111111-1111-4111-8111-111111111111';
 export const OTHER = '22222222-2222-4222-8222-222222222222';
 
-/** Timers that fire only when the test advances time. */
 /** A text row from someone else; its client_id and timestamp follow from the id. */
 export function messageRow(id: number, fields: Partial<MessageRow> = {}): MessageRow {
   return {
@@ -38,6 +37,7 @@ export function messageRow(id: number, fields: Partial<MessageRow> = {}): Messag
   };
 }
 
+/** Timers that fire only when the test advances time. */
 export class ManualClock implements Clock {
   private time = Date.UTC(2026, 10, 21, 12, 0, 0);
   private timers: Array<{ id: number; at: number; callback: () => void }> = [];
