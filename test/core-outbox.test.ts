@@ -2,7 +2,8 @@
 // duplicates as success, rejections as 'failed' with a Chinese reason, capped backoff, images,
 // and persistence across an app kill.
 import { memoryStore, BackendFailure } from '../miniprogram/core/ports';
-import { FIRST_RETRY_MS, MAX_ATTEMPTS, imageStoragePath, retryDelay } from '../miniprogram/core/outbox';
+import { FIRST_RETRY_MS, retryDelay } from '../miniprogram/core/backoff';
+import { MAX_ATTEMPTS, imageStoragePath } from '../miniprogram/core/outbox';
 import { uuidV4 } from '../miniprogram/core/ids';
 import { zh } from '../miniprogram/core/messages';
 import { FakeBackend, ManualClock, ME, OTHER, openRoom, picked, settle } from './support/core-fakes';

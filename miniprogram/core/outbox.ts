@@ -5,6 +5,7 @@
 // Messages go one at a time, in the order they were written: ids are assigned at insert, so
 // sending in order keeps the room's order the writer's. A transient failure holds the queue and
 // retries with exponential backoff, capped; a rejection fails that message and the queue moves on.
+import { retryDelay } from './backoff';
 import { extensionOf } from './image-info';
 import { classifyFailure } from './failures';
 import { t } from './messages';
@@ -22,8 +23,6 @@ import {
 } from './ports';
 import type { MessageKind, MessageRow, PickedImage } from './types';
 
-export const FIRST_RETRY_MS = 1000;
-export const MAX_RETRY_MS = 30000;
 /** Attempts per message before a transient failure turns it 'failed' (then only a tap resends). */
 export const MAX_ATTEMPTS = 6;
 
@@ -72,10 +71,6 @@ export interface OutboxOptions {
 export interface Destination {
   roomId: number;
   userId: string;
-}
-
-export function retryDelay(attempts: number): number {
-  return Math.min(FIRST_RETRY_MS * Math.pow(2, attempts - 1), MAX_RETRY_MS);
 }
 
 /** `<uid>/<yyyy-mm>/<uuid>.<ext>`: the folder the storage policy and the messages CHECK require. */
