@@ -3,7 +3,7 @@
 // and persistence across an app kill.
 import { memoryStore, BackendFailure } from '../miniprogram/core/ports';
 import { FIRST_RETRY_MS, retryDelay } from '../miniprogram/core/backoff';
-import { MAX_ATTEMPTS, imageStoragePath } from '../miniprogram/core/outbox';
+import { MAX_ATTEMPTS, RATE_LIMIT_WAIT_MS, imageStoragePath } from '../miniprogram/core/outbox';
 import { uuidV4 } from '../miniprogram/core/ids';
 import { zh } from '../miniprogram/core/messages';
 import { FakeBackend, ManualClock, ME, OTHER, openRoom, picked, settle } from './support/core-fakes';
@@ -88,7 +88,6 @@ test('a duplicate client_id held by someone else’s row is resent under a fresh
 
 test.each([
   ['check constraint', new BackendFailure(400, '23514', 'new row for relation "messages" violates check constraint "messages_text_check"'), zh.sendRejectedRule],
-  ['rate limit', new BackendFailure(429, 'PT429', 'rate limit exceeded: at most 10 messages in 10 seconds'), zh.sendRateLimited],
   ['RLS', new BackendFailure(403, '42501', 'new row violates row-level security policy for table "messages"'), zh.sendNoPermission],
   ['anon role', new BackendFailure(401, '42501', 'permission denied for table messages'), zh.sendNoPermission],
 ])('a rejection (%s) fails the message with a Chinese reason and never retries by itself', async (_label, failure, reason) => {
@@ -112,6 +111,70 @@ test.each([
   expect(room.rendered.bodies()).toEqual(['下一条', '被拒']);
   expect(room.rendered.messages.map((message) => message.status)).toEqual(['sent', 'sent']);
   room.check();
+});
+
+const rateLimited = () => new BackendFailure(429, 'PT429', 'rate limit exceeded: at most 10 messages in 10 seconds');
+
+test('the rate limit holds the queue: the message waits as sending with the reason, then goes by itself, in order', async () => {
+  const room = await startedRoom();
+  // More refusals than a transient failure may have: the rate limit never turns a message failed.
+  room.backend.failNext('insert', ...Array.from({ length: MAX_ATTEMPTS + 2 }, rateLimited));
+  room.session.sendText('一');
+  room.session.sendText('二');
+  await settle();
+  expect(room.rendered.messages).toMatchObject([
+    { body: '一', status: 'sending', error: zh.sendRateLimited },
+    { body: '二', status: 'sending' },
+  ]);
+  const inserts = () => room.backend.calls.filter((call) => call === 'insert').length;
+  for (let refused = 1; refused <= MAX_ATTEMPTS + 2; refused++) {
+    expect(inserts()).toBe(refused);
+    await room.clock.advance(RATE_LIMIT_WAIT_MS - 1);
+    expect(inserts()).toBe(refused);
+    await room.clock.advance(1);
+  }
+  expect(room.backend.rows.map((row) => row.body)).toEqual(['一', '二']);
+  expect(room.rendered.messages).toMatchObject([
+    { body: '一', status: 'sent', error: '' },
+    { body: '二', status: 'sent' },
+  ]);
+  expect(room.rendered.of('update').filter((patch) => patch.type === 'update' && patch.changes.status === 'failed')).toEqual([]);
+  // Told once, not once a second.
+  expect(room.rendered.of('error')).toEqual([{ type: 'error', message: zh.sendRateLimited, detail: rateLimited().detail }]);
+  room.check();
+});
+
+test('rate-limit waits do not use up the attempts a network failure gets', async () => {
+  const room = await startedRoom();
+  room.backend.failNext('insert', rateLimited(), rateLimited(), ...Array.from({ length: MAX_ATTEMPTS - 1 }, network));
+  room.session.sendText('坚持到底');
+  await room.clock.advance(10 * 60 * 1000);
+  expect(lastMessage(room)).toMatchObject({ status: 'sent' });
+});
+
+test('a new burst after the queue emptied is told again; a relaunch does not show an old wait', async () => {
+  const backend = new FakeBackend();
+  const store = memoryStore();
+  const room = await startedRoom({ backend, store });
+  backend.failNext('insert', rateLimited());
+  room.session.sendText('第一阵');
+  await room.clock.advance(RATE_LIMIT_WAIT_MS);
+  backend.failNext('insert', rateLimited(), rateLimited());
+  room.session.sendText('第二阵');
+  await settle();
+  expect(room.rendered.of('error').map((patch) => patch.type === 'error' && patch.message)).toEqual([zh.sendRateLimited, zh.sendRateLimited]);
+  await room.session.flush();
+
+  // Killed while the second one waits: the next launch shows it as plainly sending, and sends it.
+  const second = openRoom({ backend, store, clock: new ManualClock() });
+  await second.session.start();
+  const [paint] = second.rendered.patches;
+  expect(paint.type === 'reset' && paint.messages.map((message) => [message.body, message.status, message.error])).toEqual([
+    ['第一阵', 'sent', undefined],
+    ['第二阵', 'sending', undefined],
+  ]);
+  await second.clock.advance(RATE_LIMIT_WAIT_MS);
+  expect(backend.rows.map((row) => row.body)).toEqual(['第一阵', '第二阵']);
 });
 
 test('transient failures back off exponentially, then the message goes through', async () => {

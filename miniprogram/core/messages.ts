@@ -5,7 +5,7 @@ import type { ConnectionState } from './types';
 export const zh = {
   // Sending
   sendRejectedRule: '消息不符合规则，未发送',
-  sendRateLimited: '发送太频繁，请稍后再试',
+  sendRateLimited: '发送太频繁，稍后自动发送',
   sendNoPermission: '没有发送权限，请重新进入聊天室',
   sendNetwork: '网络不佳，发送失败，点按重试',
   sendFailed: '发送失败，点按重试',

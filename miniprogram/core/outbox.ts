@@ -4,7 +4,8 @@
 //
 // Messages go one at a time, in the order they were written: ids are assigned at insert, so
 // sending in order keeps the room's order the writer's. A transient failure holds the queue and
-// retries with exponential backoff, capped; a rejection fails that message and the queue moves on.
+// retries with exponential backoff, capped; the rate limit holds it until the window has room;
+// a rejection fails that message and the queue moves on.
 import { retryDelay } from './backoff';
 import { extensionOf } from './image-info';
 import { classifyFailure } from './failures';
@@ -21,10 +22,16 @@ import {
   type TimerHandle,
   type UploadTask,
 } from './ports';
+import { RATE_LIMIT, RATE_WINDOW_SECONDS } from './rules';
 import type { MessageKind, MessageRow, PickedImage } from './types';
 
 /** Attempts per message before a transient failure turns it 'failed' (then only a tap resends). */
 export const MAX_ATTEMPTS = 6;
+/**
+ * The wait after a rate-limit refusal. A user sending at the limit gets one slot of the window
+ * back every window ÷ limit, on average; waiting that long asks again as soon as one may be free.
+ */
+export const RATE_LIMIT_WAIT_MS = (RATE_WINDOW_SECONDS * 1000) / RATE_LIMIT;
 
 export interface OutboxImage extends PickedImage {
   /** Chosen at the first upload attempt and kept, so a retry overwrites nothing and re-picks nothing. */
@@ -43,8 +50,12 @@ export interface OutboxItem {
   avatarColor: string;
   createdAt: string;
   status: 'sending' | 'failed';
+  /** Transient failures so far; the rate limit does not count. */
   attempts: number;
-  /** Short Chinese reason and the backend's code + message, when failed. */
+  /**
+   * Short Chinese reason and the backend's code + message: why it failed, or, while it is still
+   * sending, why it waits (the rate limit).
+   */
   error: { reason: string; detail: string } | null;
 }
 
@@ -55,7 +66,9 @@ export type OutboxEvent =
   /** A foreign row holds our client_id (collision or a guessed id): the message goes on under a new one. */
   | { type: 'rekeyed'; oldKey: string; item: OutboxItem }
   /** The device storage refused a write (full, or gone): pending messages may not survive a restart. */
-  | { type: 'store-failed'; detail: string };
+  | { type: 'store-failed'; detail: string }
+  /** The rate limit holds the queue; it resends by itself. Reported once until the queue has emptied. */
+  | { type: 'throttled'; detail: string };
 
 export interface OutboxOptions {
   backend: Backend;
@@ -80,7 +93,8 @@ export function imageStoragePath(userId: string, mime: PickedImage['mime'], now:
   return `${userId}/${date.getUTCFullYear()}-${month.length < 2 ? '0' + month : month}/${id}.${extensionOf(mime)}`;
 }
 
-type Outcome = 'done' | 'retry-later';
+/** How long to wait before trying the same message again; null when it is settled (sent, failed, gone). */
+type Outcome = number | null;
 
 export class Outbox {
   private items: OutboxItem[] = [];
@@ -89,6 +103,8 @@ export class Outbox {
   private stopped = false;
   private retryTimer: TimerHandle | null = null;
   private upload: UploadTask | null = null;
+  /** The rate limit has held the queue since it was last empty: the user was told once. */
+  private throttled = false;
   /** Writes are chained so an asynchronous store can never persist an older queue last. */
   private saving: Promise<void> = Promise.resolve();
 
@@ -102,7 +118,7 @@ export class Outbox {
     const restoring = settle(() => this.options.store.get<OutboxItem[]>(this.options.storeKey)).then((stored) => {
       const restored = (stored || [])
         .filter((item) => !this.find(item.key))
-        .map((item) => (item.status === 'sending' ? { ...item, attempts: 0 } : item));
+        .map((item) => (item.status === 'sending' ? { ...item, attempts: 0, error: null } : item));
       this.items = restored.concat(this.items);
       return this.list();
     });
@@ -195,12 +211,15 @@ export class Outbox {
     try {
       for (;;) {
         const item = this.items.filter((candidate) => candidate.status === 'sending')[0];
+        // Everything waiting went out: a later refusal is a new burst, worth telling again.
+        if (!item) this.throttled = false;
         if (!item || this.stopped || !this.destination) return;
-        if ((await this.attempt(item, this.destination)) === 'retry-later') {
+        const wait = await this.attempt(item, this.destination);
+        if (wait !== null) {
           this.retryTimer = this.options.clock.setTimeout(() => {
             this.retryTimer = null;
             this.kick();
-          }, retryDelay(item.attempts));
+          }, wait);
           return;
         }
       }
@@ -210,20 +229,19 @@ export class Outbox {
   }
 
   private async attempt(item: OutboxItem, destination: Destination): Promise<Outcome> {
-    item.attempts++;
     const image = item.image;
     if (image && image.storagePath && image.storagePath.indexOf(`${destination.userId}/`) !== 0) {
       // Chosen under an earlier anonymous user (the session was lost): that folder is not ours any
       // more, so the insert's CHECK would refuse it. Upload again into the current user's folder.
       image.storagePath = null;
       image.uploaded = false;
+      this.persist();
     }
-    this.persist();
     try {
       if (item.image && !item.image.uploaded) await this.uploadImage(item, item.image, destination.userId);
       const row = await this.insert(item, destination);
       if (row) this.finish(item, row);
-      return 'done';
+      return null;
     } catch (error) {
       return this.handleFailure(item, asBackendFailure(error));
     }
@@ -272,16 +290,32 @@ export class Outbox {
   }
 
   private handleFailure(item: OutboxItem, failure: BackendFailure): Outcome {
-    if (this.items.indexOf(item) < 0) return 'done';
+    if (this.items.indexOf(item) < 0) return null;
     const verdict = classifyFailure(failure);
     if (verdict.kind === 'rejected') {
       this.fail(item, verdict.reason, failure);
-      return 'done';
+      return null;
     }
-    if (this.stopped) return 'done';
-    if (item.attempts < MAX_ATTEMPTS) return 'retry-later';
+    if (this.stopped) return null;
+    if (verdict.kind === 'throttled') {
+      this.waitForRateLimit(item, failure);
+      return RATE_LIMIT_WAIT_MS;
+    }
+    item.attempts++;
+    if (item.attempts < MAX_ATTEMPTS) return retryDelay(item.attempts);
     this.fail(item, item.image && !item.image.uploaded ? t('uploadFailed') : t('sendNetwork'), failure);
-    return 'done';
+    return null;
+  }
+
+  /** Never a failure: the message stays 发送中 with the reason it waits, and goes once there is room. */
+  private waitForRateLimit(item: OutboxItem, failure: BackendFailure): void {
+    if (!this.throttled) {
+      this.throttled = true;
+      this.emit({ type: 'throttled', detail: failure.detail });
+    }
+    if (item.error) return;
+    item.error = { reason: t('sendRateLimited'), detail: failure.detail };
+    this.emit({ type: 'status', item: copy(item) });
   }
 
   private fail(item: OutboxItem, reason: string, failure: BackendFailure): void {

@@ -508,6 +508,9 @@ export class RoomSession implements RoomView {
       case 'store-failed':
         this.emitError(t('storageFailed'), `outbox not saved: ${event.detail}`);
         return;
+      case 'throttled':
+        this.emitError(t('sendRateLimited'), event.detail);
+        return;
     }
   }
 

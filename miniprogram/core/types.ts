@@ -48,7 +48,7 @@ export interface ChatMessage {
   status: DeliveryStatus;
   /** Upload progress 0–100 for our own pending images. */
   progress?: number;
-  /** Short Chinese reason when status is 'failed'. */
+  /** Short Chinese reason when status is 'failed'; while 'sending', why it waits (the rate limit). */
   error?: string;
   /** The backend's code and message behind `error`, for developers (logs, a long-press detail). */
   errorDetail?: string;
