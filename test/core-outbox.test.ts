@@ -3,7 +3,8 @@
 // and persistence across an app kill.
 import { memoryStore, BackendFailure } from '../miniprogram/core/ports';
 import { FIRST_RETRY_MS, retryDelay } from '../miniprogram/core/backoff';
-import { MAX_ATTEMPTS, RATE_LIMIT_WAIT_MS, imageStoragePath } from '../miniprogram/core/outbox';
+import { MAX_ATTEMPTS, OUTBOX_MAX_BYTES, RATE_LIMIT_WAIT_MS, imageStoragePath } from '../miniprogram/core/outbox';
+import { TEXT_MAX } from '../miniprogram/core/rules';
 import { uuidV4 } from '../miniprogram/core/ids';
 import { zh } from '../miniprogram/core/messages';
 import { FakeBackend, ManualClock, ME, OTHER, openRoom, picked, settle } from './support/core-fakes';
@@ -368,6 +369,53 @@ test('invalid text or role is refused before the outbox, with a Chinese message'
   ]);
   expect(room.backend.calls).not.toContain('insert');
   expect(room.rendered.messages).toEqual([]);
+});
+
+test('a full outbox refuses the next message with a clear reason, leaves it with the caller, and takes more once some are sent', async () => {
+  const room = await startedRoom();
+  room.backend.offline = true;
+  // The longest text, in 4-byte characters: the fewest messages fill the queue.
+  const text = (n: number) => `${n}`.padEnd(TEXT_MAX, '😀');
+  let accepted = 0;
+  while (accepted < 1000 && room.session.sendText(text(accepted))) accepted++;
+  await settle();
+  expect(room.rendered.of('error')).toEqual([{ type: 'error', message: zh.outboxFull, detail: expect.stringContaining('outbox full') }]);
+  expect(room.rendered.messages.map((message) => message.body)).toEqual(Array.from({ length: accepted }, (_, n) => text(n)));
+  const stored = room.store.dump()['outbox:lobby'] as unknown[];
+  expect(stored).toHaveLength(accepted);
+  // Full means full: what is stored fits, and one more of the same would not.
+  const bytes = (items: unknown[]) => Buffer.byteLength(JSON.stringify(items));
+  expect(bytes(stored)).toBeLessThanOrEqual(OUTBOX_MAX_BYTES);
+  expect(bytes([...stored, stored[0]])).toBeGreaterThan(OUTBOX_MAX_BYTES);
+
+  room.backend.offline = false;
+  room.session.resume();
+  await room.clock.advance(10 * 60 * 1000);
+  expect(room.backend.rows).toHaveLength(accepted);
+  expect(room.session.sendText('又能发了')).toBe(true);
+});
+
+test('a refused image lets its saved copy go at once', async () => {
+  const room = await startedRoom();
+  room.setProfile({ name: '', color: '#c0392b' });
+  expect(room.session.sendImage(picked('wxfile://store/saved_1.jpg'))).toBe(false);
+  expect(room.backend.released).toEqual(['wxfile://store/saved_1.jpg']);
+  expect(room.rendered.messages).toEqual([]);
+});
+
+test('each launch tells the platform which saved images pending messages still need', async () => {
+  const backend = new FakeBackend();
+  const store = memoryStore();
+  const first = await startedRoom({ backend, store });
+  expect(backend.pruned).toEqual([[]]);
+  backend.offline = true;
+  first.session.sendText('字');
+  first.session.sendImage(picked('wxfile://store/saved_2.jpg'));
+  await first.session.flush();
+
+  const second = await startedRoom({ backend, store, clock: new ManualClock() });
+  expect(backend.pruned).toEqual([[], ['wxfile://store/saved_2.jpg']]);
+  second.check();
 });
 
 test('image storage paths follow <uid>/<yyyy-mm>/<uuid>.<ext>', () => {

@@ -13,6 +13,7 @@ export const zh = {
   imageTypeUnsupported: '不支持这种图片格式',
   uploadFailed: '图片上传失败，点按重试',
   imageFileMissing: '图片文件已不在手机上，请重新选择',
+  outboxFull: '待发送的消息太多，请等前面的消息发出后再发',
   // Room
   roomNotFound: '找不到聊天室「{slug}」',
   loadFailed: '消息加载失败，请检查网络',

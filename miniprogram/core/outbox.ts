@@ -32,6 +32,14 @@ export const MAX_ATTEMPTS = 6;
  * back every window ÷ limit, on average; waiting that long asks again as soon as one may be free.
  */
 export const RATE_LIMIT_WAIT_MS = (RATE_WINDOW_SECONDS * 1000) / RATE_LIMIT;
+/**
+ * The most the queue may take in device storage, as UTF-8 bytes of its JSON (never fewer than the
+ * UTF-16 units a store may count instead). WeChat's setStorage takes at most 1 MB per key and
+ * 10 MB per app (wx.setStorageSync's documentation); the platform may wrap the JSON in a JSON
+ * string once more, which at most doubles it (only quotes and backslashes grow), so 400 KB stays
+ * within one key and leaves most of the 10 MB to the room cache and the session.
+ */
+export const OUTBOX_MAX_BYTES = 400 * 1024;
 
 export interface OutboxImage extends PickedImage {
   /** Chosen at the first upload attempt and kept, so a retry overwrites nothing and re-picks nothing. */
@@ -129,6 +137,11 @@ export class Outbox {
 
   list(): OutboxItem[] {
     return this.items.map(copy);
+  }
+
+  /** The queue's size in storage with `item` added, in bytes (see OUTBOX_MAX_BYTES). */
+  sizeWith(item: OutboxItem): number {
+    return utf8Length(JSON.stringify(this.items.concat(item)));
   }
 
   /** Starts sending to `destination`; sends nothing before. */
@@ -361,6 +374,17 @@ export class Outbox {
   private emit(event: OutboxEvent): void {
     this.options.onEvent(event);
   }
+}
+
+/** UTF-8 length without TextEncoder, which WeChat's runtime lacks. */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    // A surrogate pair is one 4-byte character: 2 bytes for each of its halves.
+    bytes += unit < 0x80 ? 1 : unit < 0x800 ? 2 : unit >= 0xd800 && unit <= 0xdfff ? 2 : 3;
+  }
+  return bytes;
 }
 
 function copy(item: OutboxItem): OutboxItem {

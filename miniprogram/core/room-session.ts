@@ -4,7 +4,7 @@
 import { MessageList, PAGE_SIZE, type ServerMessage } from './message-list';
 import { t } from './messages';
 import { Retry } from './backoff';
-import { Outbox, type OutboxEvent, type OutboxItem } from './outbox';
+import { Outbox, OUTBOX_MAX_BYTES, type OutboxEvent, type OutboxItem } from './outbox';
 import {
   asBackendFailure,
   settle,
@@ -188,17 +188,20 @@ export class RoomSession implements RoomView {
     return this.loadingOlder;
   }
 
-  sendText(text: string): void {
+  sendText(text: string): boolean {
     const problem = checkText(text);
     if (problem) {
       this.emitError(problem === 'empty' ? t('textEmpty') : t('textTooLong', { max: TEXT_MAX }), `text ${problem}`);
-      return;
+      return false;
     }
-    this.send({ kind: 'text', body: text, image: null });
+    return this.send({ kind: 'text', body: text, image: null });
   }
 
-  sendImage(image: PickedImage): void {
-    this.send({ kind: 'image', body: null, image: { ...image, storagePath: null, uploaded: false } });
+  sendImage(image: PickedImage): boolean {
+    const accepted = this.send({ kind: 'image', body: null, image: { ...image, storagePath: null, uploaded: false } });
+    // Refused, it will never be sent: its saved copy can go now rather than at the next launch.
+    if (!accepted && this.backend.releaseImage) this.backend.releaseImage(image);
+    return accepted;
   }
 
   retry(key: string): void {
@@ -250,7 +253,10 @@ export class RoomSession implements RoomView {
     // The outbox read starts first, so a send typed while the store answers cannot overwrite it.
     const restoring = this.outbox.load();
     const cache = await this.store.get<RoomCache>(this.cacheKey());
-    await restoring;
+    const pending = await restoring;
+    // Images saved for messages no longer in the outbox (sent, or lost with a killed app) stay on
+    // the device for good unless removed: the outbox holds every image still to be sent.
+    if (this.backend.pruneImages) this.backend.pruneImages(pending.map((item) => (item.image ? item.image.path : '')).filter(Boolean));
     if (cache) this.userId = cache.userId;
     this.cachedRoomId = cache && cache.room ? cache.room.id : null;
     const rows = cache ? cache.rows : [];
@@ -462,12 +468,13 @@ export class RoomSession implements RoomView {
     }
   }
 
-  private send(content: Pick<OutboxItem, 'kind' | 'body' | 'image'>): void {
+  /** False when refused; the reason goes out as an error patch, and the caller keeps the content. */
+  private send(content: Pick<OutboxItem, 'kind' | 'body' | 'image'>): boolean {
     const profile = this.options.profile();
     const problem = profileProblem(profile);
     if (problem) {
       this.emitError(problem, `profile ${profile.name} ${profile.color}`);
-      return;
+      return false;
     }
     const item: OutboxItem = {
       ...content,
@@ -479,8 +486,14 @@ export class RoomSession implements RoomView {
       attempts: 0,
       error: null,
     };
+    const size = this.outbox.sizeWith(item);
+    if (size > OUTBOX_MAX_BYTES) {
+      this.emitError(t('outboxFull'), `outbox full: ${size} of ${OUTBOX_MAX_BYTES} bytes`);
+      return false;
+    }
     this.list.addPending(this.pendingMessage(item));
     this.outbox.add(item);
+    return true;
   }
 
   private onOutboxEvent(event: OutboxEvent): void {

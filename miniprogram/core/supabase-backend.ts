@@ -103,6 +103,10 @@ export class SupabaseBackend implements Backend {
     if (this.uploader.release) this.uploader.release(image);
   }
 
+  pruneImages(inUse: string[]): void {
+    if (this.uploader.prune) this.uploader.prune(inUse);
+  }
+
   subscribe(
     roomId: number,
     onInsert: (row: MessageRow) => void,

@@ -99,8 +99,10 @@ export interface RoomView {
   onPatch(listener: (patch: RoomPatch) => void): () => void;
   /** Loads the page before the oldest loaded message; resolves false when there is none. */
   loadOlder(): Promise<boolean>;
-  sendText(text: string): void;
-  sendImage(image: PickedImage): void;
+  /** False when the core refuses it (an error patch says why): the page keeps the draft. */
+  sendText(text: string): boolean;
+  /** False when the core refuses it (an error patch says why). */
+  sendImage(image: PickedImage): boolean;
   retry(key: string): void;
   /** Manual reconnect (the header's retry when offline). */
   reconnect(): void;

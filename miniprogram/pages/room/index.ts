@@ -207,7 +207,7 @@ Component({
       const problem = checkText(text);
       if (problem === 'too_long') return toast(t('textTooLong', { max: TEXT_MAX }));
       if (problem) return;
-      sessionOf(this).view.sendText(text);
+      if (!sessionOf(this).view.sendText(text)) return;
       this.setData({ draft: '', canSend: false });
     },
 
