@@ -71,6 +71,9 @@ test('text rules at the boundaries', () => {
   expect(checkText('a')).toBeNull();
   expect(checkText('字'.repeat(TEXT_MAX))).toBeNull();
   expect(checkText('字'.repeat(TEXT_MAX + 1))).toBe('too_long');
+  // Characters outside the BMP count once, as Postgres' char_length counts them.
+  expect(checkText('😀'.repeat(TEXT_MAX))).toBeNull();
+  expect(checkText('😀'.repeat(TEXT_MAX + 1))).toBe('too_long');
 });
 
 test('random 江湖 names are always valid, Chinese, and varied', () => {

@@ -1,7 +1,7 @@
 // The room session over an in-memory backend: cache paint, paging, live order, gap-fill after
 // reconnects and app shows, connection states.
 import { BackendFailure, memoryStore } from '../miniprogram/core/ports';
-import { CACHE_SAVE_DELAY_MS, MAX_GAP_PAGES, RoomSession } from '../miniprogram/core/room-session';
+import { CACHE_SAVE_DELAY_MS, GAP_OVERLAP_IDS, MAX_GAP_PAGES, RoomSession } from '../miniprogram/core/room-session';
 import { PAGE_SIZE } from '../miniprogram/core/message-list';
 import { zh } from '../miniprogram/core/messages';
 import { FakeBackend, ME, messageRow, openRoom, RenderedList, ROOM, settle } from './support/core-fakes';
@@ -333,6 +333,35 @@ test('a failed gap-fill (503) while the channel stays up is retried with backoff
   expect(room.rendered.of('error')).toHaveLength(1);
   room.session.stop();
   expect(room.clock.pending()).toEqual([]);
+  room.check();
+});
+
+test('live rows arriving while the post-rejoin catch-up keeps failing do not move the gap-fill past what was missed', async () => {
+  const store = memoryStore();
+  const room = openRoom({ backend: seeded(5), store });
+  await room.session.start();
+  await settle();
+  room.backend.channelStatus('error', 'socket closed');
+  // More missed than the gap-fill's overlap re-reads: a start from the newest live id would skip some.
+  for (let i = 0; i < GAP_OVERLAP_IDS + 10; i++) room.backend.insertRow({}, { deliver: false });
+  const unavailable = () => new BackendFailure(503, '', 'Service Unavailable');
+  room.backend.failNext('after', unavailable(), unavailable());
+  room.backend.channelStatus('subscribed');
+  await settle();
+  // The catch-up failed; the channel is up and delivers what is new.
+  room.backend.insertRow({});
+  room.backend.insertRow({});
+  await room.clock.advance(CACHE_SAVE_DELAY_MS);
+  // The retry failed too; more live rows. The device cache, which a relaunch would fill the gap
+  // from, still starts it where the drop was.
+  room.backend.insertRow({});
+  expect((store.dump()['room:lobby'] as { syncedId: number }).syncedId).toBe(5);
+  await room.clock.advance(2000);
+  expect(room.rendered.ids()).toEqual(range(1, 5 + GAP_OVERLAP_IDS + 10 + 3));
+  // Caught up: live rows now advance it.
+  room.backend.insertRow({});
+  await room.clock.advance(CACHE_SAVE_DELAY_MS);
+  expect((store.dump()['room:lobby'] as { syncedId: number }).syncedId).toBe(5 + GAP_OVERLAP_IDS + 10 + 4);
   room.check();
 });
 
