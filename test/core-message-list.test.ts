@@ -149,3 +149,19 @@ test('live messages do not trim away the older pages a reader loaded (they are r
   expect(rendered.of('trim')).toHaveLength(1);
   check();
 });
+
+test('a row below the loaded window is left to loadOlder (no hole above it); a pending copy of it is done', () => {
+  const { list, rendered, check } = setup([51, 52, 53], true);
+  list.mergeServer([server(row(30))]);
+  expect(rendered.ids()).toEqual([51, 52, 53]);
+  // Our message, committed late below the window (its echo or a gap-fill brings it).
+  list.addPending(pending('mine', 'x'));
+  list.mergeServer([server({ ...row(31, 'mine'), body: 'x' }, true)]);
+  expect(rendered.ids()).toEqual([51, 52, 53]);
+  // With nothing older to load, the window reaches the start: the row goes in its place.
+  const complete = setup([51, 52, 53], false);
+  complete.list.mergeServer([server(row(30))]);
+  expect(complete.rendered.ids()).toEqual([30, 51, 52, 53]);
+  check();
+  complete.check();
+});

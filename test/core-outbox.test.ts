@@ -3,11 +3,11 @@
 // and persistence across an app kill.
 import { memoryStore, BackendFailure } from '../miniprogram/core/ports';
 import { FIRST_RETRY_MS, retryDelay } from '../miniprogram/core/backoff';
-import { MAX_ATTEMPTS, OUTBOX_MAX_BYTES, RATE_LIMIT_WAIT_MS, imageStoragePath } from '../miniprogram/core/outbox';
-import { TEXT_MAX } from '../miniprogram/core/rules';
+import { MAX_ATTEMPTS, OUTBOX_MAX_BYTES, RATE_LIMIT_WAIT_MS, imageStoragePath, type OutboxItem } from '../miniprogram/core/outbox';
+import { RATE_LIMIT, RATE_WINDOW_SECONDS, TEXT_MAX } from '../miniprogram/core/rules';
 import { uuidV4 } from '../miniprogram/core/ids';
 import { zh } from '../miniprogram/core/messages';
-import { FakeBackend, ManualClock, ME, OTHER, openRoom, picked, settle } from './support/core-fakes';
+import { FakeBackend, ManualClock, ME, OTHER, openRoom, picked, ROOM, settle } from './support/core-fakes';
 import { UNREACHABLE_FAIL_MS } from '../miniprogram/core/room-session';
 
 async function startedRoom(options: Parameters<typeof openRoom>[0] = {}) {
@@ -72,6 +72,23 @@ test('an insert whose answer was lost is retried, and the duplicate counts as su
   room.check();
 });
 
+test('a message resent under a fresh id after earlier failures gets a full set of attempts under it', async () => {
+  const ids = ['aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb'];
+  const room = await startedRoom({ newId: () => ids.shift() as string });
+  room.backend.insertRow({ client_id: 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', user_id: OTHER, body: '抢先' });
+  // Fails all but one of its attempts, meets the foreign row, then fails once more under the new id.
+  const script = [...Array.from({ length: MAX_ATTEMPTS - 1 }, () => 'fail'), 'real', 'fail', 'real'];
+  const insert = room.backend.insertMessage.bind(room.backend);
+  room.backend.insertMessage = async (message) => {
+    if (script.shift() === 'fail') throw network();
+    return insert(message);
+  };
+  room.session.sendText('我的话');
+  await room.clock.advance(10 * 60 * 1000);
+  expect(room.backend.rows.filter((row) => row.user_id === ME)).toMatchObject([{ body: '我的话', client_id: 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb' }]);
+  expect(lastMessage(room)).toMatchObject({ status: 'sent' });
+});
+
 test('a duplicate client_id held by someone else’s row is resent under a fresh id', async () => {
   const ids = ['aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb'];
   const room = await startedRoom({ newId: () => ids.shift() as string });
@@ -83,6 +100,27 @@ test('a duplicate client_id held by someone else’s row is resent under a fresh
   expect(mine).toMatchObject([{ body: '我的话', client_id: 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb' }]);
   expect(room.rendered.messages.filter((message) => message.mine)).toMatchObject([
     { key: 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb', status: 'sent' },
+  ]);
+  room.check();
+});
+
+test('a pending message whose client_id a foreign row in the cached page holds: both shown once, ours resent under a fresh id', async () => {
+  const taken = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
+  const backend = new FakeBackend();
+  backend.insertRow({});
+  const foreign = backend.insertRow({ client_id: taken, user_id: OTHER, body: '抢先' });
+  const store = memoryStore();
+  store.set('room:lobby', { room: ROOM, userId: ME, rows: backend.rows, syncedId: foreign.id });
+  store.set('outbox:lobby', [
+    { key: taken, kind: 'text', body: '我的话', image: null, username: '楚留香', avatarColor: '#c0392b', createdAt: '2026-11-21T11:00:00.000Z', status: 'sending', attempts: 0, error: null },
+  ]);
+  const room = openRoom({ backend, store, newId: () => 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb' });
+  await room.session.start();
+  await settle();
+  expect(room.rendered.messages.map((message) => [message.body, message.key, message.status])).toEqual([
+    ['message 1', backend.rows[0].client_id, 'sent'],
+    ['抢先', taken, 'sent'],
+    ['我的话', 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb', 'sent'],
   ]);
   room.check();
 });
@@ -140,9 +178,28 @@ test('the rate limit holds the queue: the message waits as sending with the reas
     { body: '二', status: 'sent' },
   ]);
   expect(room.rendered.of('update').filter((patch) => patch.type === 'update' && patch.changes.status === 'failed')).toEqual([]);
+  // The waiting message says why once, not once a second.
+  expect(room.rendered.of('update').filter((patch) => patch.type === 'update' && patch.changes.error === zh.sendRateLimited)).toHaveLength(1);
   // Told once, not once a second.
   expect(room.rendered.of('error')).toEqual([{ type: 'error', message: zh.sendRateLimited, detail: rateLimited().detail }]);
   room.check();
+});
+
+test('a message the rate limit refused late in its window goes within a second of a slot freeing', async () => {
+  const room = await startedRoom();
+  room.backend.rateLimit = { clock: room.clock, limit: RATE_LIMIT, windowMs: RATE_WINDOW_SECONDS * 1000 };
+  const spacing = (RATE_WINDOW_SECONDS * 1000 * 0.9) / RATE_LIMIT;
+  for (let i = 0; i < RATE_LIMIT; i++) {
+    room.session.sendText(`第${i + 1}条`);
+    await room.clock.advance(spacing);
+  }
+  room.session.sendText('多出来的一条');
+  await settle();
+  expect(lastMessage(room)).toMatchObject({ status: 'sending', error: zh.sendRateLimited });
+  // The first message leaves the window RATE_WINDOW_SECONDS after it was sent.
+  const slotFrees = RATE_WINDOW_SECONDS * 1000 - RATE_LIMIT * spacing;
+  await room.clock.advance(slotFrees + 1000);
+  expect(lastMessage(room)).toMatchObject({ status: 'sent' });
 });
 
 test('rate-limit waits do not use up the attempts a network failure gets', async () => {
@@ -205,11 +262,25 @@ test('transient failures are capped: the message fails, and a tap sends it once 
   expect(room.backend.calls.filter((call) => call === 'insert')).toHaveLength(MAX_ATTEMPTS);
   expect(lastMessage(room)).toMatchObject({ status: 'failed', error: zh.sendNetwork });
   expect(room.clock.pending().filter((ms) => ms > 0 && ms !== 1000)).toEqual([]);
+  // Back, but shaky: a tap gives the message a full set of attempts again.
   room.backend.offline = false;
+  room.backend.failNext('insert', ...Array.from({ length: MAX_ATTEMPTS - 1 }, network));
   room.session.retry(lastMessage(room).key);
-  await settle();
+  await room.clock.advance(10 * 60 * 1000);
   expect(lastMessage(room)).toMatchObject({ status: 'sent' });
   expect(room.backend.rows).toHaveLength(1);
+});
+
+test('tapping retry on a message still sending changes nothing', async () => {
+  const room = await startedRoom();
+  room.backend.failNext('insert', network());
+  room.session.sendText('发送中');
+  await settle();
+  const patches = room.rendered.patches.length;
+  room.session.retry(lastMessage(room).key);
+  await settle();
+  expect(room.rendered.patches).toHaveLength(patches);
+  expect(room.backend.calls.filter((call) => call === 'insert')).toHaveLength(1);
 });
 
 test('the connection coming back sends at once instead of waiting out the backoff', async () => {
@@ -423,6 +494,44 @@ test('image storage paths follow <uid>/<yyyy-mm>/<uuid>.<ext>', () => {
   expect(imageStoragePath(ME, 'image/jpeg', Date.UTC(2026, 11, 1), 'abc')).toBe(`${ME}/2026-12/abc.jpg`);
 });
 
+function storedItem(fields: Partial<OutboxItem>): OutboxItem {
+  return { key: uuidV4(), kind: 'text', body: '上次没发出', image: null, username: '楚留香', avatarColor: '#c0392b', createdAt: '2026-11-21T11:00:00.000Z', status: 'sending', attempts: 0, error: null, ...fields };
+}
+
+test('after a relaunch, a waiting message gets a full set of attempts and a failed one keeps its reason', async () => {
+  const store = memoryStore();
+  const reason = { reason: zh.sendRejectedRule, detail: '400 23514: check' };
+  store.set('outbox:lobby', [storedItem({ attempts: MAX_ATTEMPTS - 1 }), storedItem({ body: '被拒', status: 'failed', attempts: 1, error: reason })]);
+  const backend = new FakeBackend();
+  backend.failNext('insert', ...Array.from({ length: MAX_ATTEMPTS - 1 }, network));
+  const room = openRoom({ backend, store });
+  await room.session.start();
+  expect(room.rendered.messages).toMatchObject([
+    { body: '上次没发出', status: 'sending' },
+    { body: '被拒', status: 'failed', error: reason.reason, errorDetail: reason.detail },
+  ]);
+  await room.clock.advance(10 * 60 * 1000);
+  expect(room.rendered.messages).toMatchObject([
+    { body: '上次没发出', status: 'sent' },
+    { body: '被拒', status: 'failed', error: reason.reason },
+  ]);
+});
+
+test('a room stopped and started again (the page left and came back) shows and sends each waiting message once', async () => {
+  const room = await startedRoom();
+  room.backend.offline = true;
+  room.session.sendText('一');
+  room.session.sendText('二');
+  await room.session.flush();
+  room.session.stop();
+  room.backend.offline = false;
+  await room.session.start();
+  await settle();
+  expect(room.backend.rows.map((row) => row.body)).toEqual(['一', '二']);
+  expect(room.rendered.bodies()).toEqual(['一', '二']);
+  room.check();
+});
+
 test('a message typed before the device store answered is kept with the restored ones', async () => {
   const store = memoryStore();
   store.set('outbox:lobby', [
@@ -450,6 +559,21 @@ test('the echo arriving while the insert keeps failing settles the message: no l
   expect(room.rendered.messages).toMatchObject([{ status: 'sent', body: '回声先到' }]);
   expect(room.store.dump()['outbox:lobby']).toBeUndefined();
   room.check();
+});
+
+test('a message a gap-fill brings while its retry’s lookup fails stays sent', async () => {
+  const room = await startedRoom();
+  room.backend.deliverLive = false;
+  room.backend.loseInsertAnswers = 1;
+  room.session.sendText('已经到了');
+  await settle();
+  // The retry meets its own row (a duplicate) and the lookup of it is refused; meanwhile a
+  // catch-up shows the row.
+  room.backend.failNext('byClientId', new BackendFailure(403, '42501', 'permission denied'));
+  room.session.resume();
+  await room.clock.advance(60000);
+  expect(room.rendered.messages).toMatchObject([{ body: '已经到了', status: 'sent' }]);
+  expect(room.rendered.of('update').filter((patch) => patch.type === 'update' && patch.changes.status === 'failed')).toEqual([]);
 });
 
 test('a message delivered just before a kill, already in the cache, is not sent again', async () => {
@@ -501,6 +625,19 @@ test('offline at launch: a pending send fails after a bounded time instead of �
   await room.clock.advance(60000);
   expect(lastMessage(room)).toMatchObject({ status: 'sent', body: '有人吗' });
   room.check();
+});
+
+test('a room found but whose messages cannot be loaded: a message sent meanwhile keeps its own attempts', async () => {
+  const backend = new FakeBackend();
+  backend.failNext('newest', ...Array.from({ length: 20 }, () => new BackendFailure(503, '', 'Service Unavailable')));
+  const room = openRoom({ backend });
+  await room.session.start();
+  await room.clock.advance(UNREACHABLE_FAIL_MS - 1000);
+  // Its attempts fail for a while, into the time the room counts as unreachable, then work.
+  backend.failNext('insert', network(), network(), network());
+  room.session.sendText('能发出去吗');
+  await room.clock.advance(10 * 1000);
+  expect(lastMessage(room)).toMatchObject({ status: 'sent' });
 });
 
 test('attempts that failed while the app was in the background do not count: resume gives a full set again', async () => {

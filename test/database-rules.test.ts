@@ -154,6 +154,22 @@ test.each([
   }
 });
 
+// Each end of every range of invisible characters the name rule forbids, and a neighbour just
+// outside it that both sides must accept.
+test.each([
+  ['\u0001', false], ['\u001f', false], ['\u007f', false], ['\u009f', false], ['\u00a0', true],
+  ['\u200a', true], ['\u200b', false], ['\u200f', false], ['\u2010', true],
+  ['\u2029', true], ['\u202a', false], ['\u202e', false], ['\u202f', true],
+  ['\u205f', true], ['\u2060', false], ['\u2069', false], ['\u206a', true],
+  ['\ufe0f', true], ['\ufeff', false],
+])('%j inside a name: the core and the database both accept it: %s', async (character, accepted) => {
+  const name = `楚${character}留香`;
+  expect(checkName(name)).toBe(accepted ? null : 'invisible_chars');
+  const { status, error } = await a.sb.from('messages').insert(textMessage({ username: name }));
+  expect(status).toBe(accepted ? 201 : 400);
+  if (!accepted) expect(error).toMatchObject({ code: '23514' });
+});
+
 test('a retried message (same client_id) is a 409 duplicate, never a second row', async () => {
   const row = textMessage();
   expect((await a.sb.from('messages').insert(row)).status).toBe(201);
