@@ -7,7 +7,7 @@ export const MAX_RETRY_MS = 30000;
 
 /** The wait before retry number `attempts`: 1, 2, 4 … s, capped at MAX_RETRY_MS. */
 export function retryDelay(attempts: number): number {
-  return Math.min(FIRST_RETRY_MS * Math.pow(2, attempts - 1), MAX_RETRY_MS);
+  return Math.min(FIRST_RETRY_MS * 2 ** (attempts - 1), MAX_RETRY_MS);
 }
 
 /**

@@ -20,22 +20,22 @@ const THROTTLED: Decision = { kind: 'throttled' };
 const rejected = (reason: MessageId): Decision => ({ kind: 'rejected', reason });
 
 /** Backend codes that decide by themselves, whatever HTTP status carries them. */
-const BY_CODE: Record<string, Decision> = {
+const BY_CODE = new Map<string, Decision>([
   // This exact row (unique client_id) or storage object is already stored.
-  '23505': DUPLICATE,
-  Duplicate: DUPLICATE,
+  ['23505', DUPLICATE],
+  ['Duplicate', DUPLICATE],
   // The messages trigger's rate limit (supabase/migrations: private.check_message).
-  PT429: THROTTLED,
+  ['PT429', THROTTLED],
   // Serialization failure and deadlock: Postgres asks the client to run the transaction again.
-  '40001': TRANSIENT,
-  '40P01': TRANSIENT,
+  ['40001', TRANSIENT],
+  ['40P01', TRANSIENT],
   // PostgREST's JWT errors: the session expired mid-flight; supabase-js refreshes it, so resend.
-  PGRST301: TRANSIENT,
-  PGRST303: TRANSIENT,
-  '23514': rejected('sendRejectedRule'),
-  '42501': rejected('sendNoPermission'),
-  file_unreadable: rejected('imageFileMissing'),
-};
+  ['PGRST301', TRANSIENT],
+  ['PGRST303', TRANSIENT],
+  ['23514', rejected('sendRejectedRule')],
+  ['42501', rejected('sendNoPermission')],
+  ['file_unreadable', rejected('imageFileMissing')],
+]);
 
 function byStatus(status: number): Decision {
   // 0: no answer at all (network down, connection cut); 408 and 5xx: the server may answer next time.
@@ -48,6 +48,6 @@ function byStatus(status: number): Decision {
 }
 
 export function classifyFailure({ status, code }: BackendFailure): Verdict {
-  const decision = Object.prototype.hasOwnProperty.call(BY_CODE, code) ? BY_CODE[code] : byStatus(status);
+  const decision = BY_CODE.get(code) || byStatus(status);
   return decision.kind === 'rejected' ? { kind: 'rejected', reason: t(decision.reason) } : decision;
 }

@@ -35,9 +35,10 @@ export const RATE_LIMIT_WAIT_MS = (RATE_WINDOW_SECONDS * 1000) / RATE_LIMIT;
 /**
  * The most the queue may take in device storage, as UTF-8 bytes of its JSON (never fewer than the
  * UTF-16 units a store may count instead). WeChat's setStorage takes at most 1 MB per key and
- * 10 MB per app (wx.setStorageSync's documentation); the platform may wrap the JSON in a JSON
- * string once more, which at most doubles it (only quotes and backslashes grow), so 400 KB stays
- * within one key and leaves most of the 10 MB to the room cache and the session.
+ * 10 MB per app (developers.weixin.qq.com/miniprogram/dev/api/storage/wx.setStorageSync.html).
+ * The platform may wrap the JSON in a JSON string once more, which at most doubles it (only quotes
+ * and backslashes grow), so 400 KB stays within one key and leaves most of the 10 MB to the room
+ * cache and the session.
  */
 export const OUTBOX_MAX_BYTES = 400 * 1024;
 

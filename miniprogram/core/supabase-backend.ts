@@ -142,7 +142,8 @@ export class SupabaseBackend implements Backend {
 
   private async rows<T>(query: RestQuery): Promise<T[]> {
     // The core retries by itself (the outbox, the gap-fill's backoff) and at once when the network
-    // returns; postgrest-js's own retries (1, 2, 4 s) would keep that catch-up waiting behind them.
+    // returns; postgrest-js's own retries of GETs (1, 2, 4 s: supabase/supabase-js,
+    // packages/core/postgrest-js/src/fetchWithRetry.ts) would keep that catch-up waiting behind them.
     const answer = await query.retry(false);
     if (answer.error || !Array.isArray(answer.data)) throw failureOf(answer);
     return answer.data as T[];

@@ -102,7 +102,8 @@ function uploadFailure(httpStatus: number, body: string): BackendFailure {
  */
 export function createImageUploader(config: UploaderConfig): ImageUploader {
   const bucket = config.bucket ?? IMAGES_BUCKET;
-  // Saved files carry their creation time in seconds (FileSystemManager.getSavedFileList).
+  // Saved files carry their creation time in seconds
+  // (developers.weixin.qq.com/miniprogram/dev/api/file/FileSystemManager.getSavedFileList.html).
   const launchedAt = Math.floor(Date.now() / 1000);
   const remove = (filePath: string) =>
     // Best effort: a file that is already gone needs no removing.

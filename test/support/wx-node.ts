@@ -40,7 +40,7 @@ export const ERR = {
 
 const REQUEST_METHODS = ['OPTIONS', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'TRACE', 'CONNECT'];
 const MAX_SOCKETS = 5;
-/** WeChat limits one storage key to 1 MB and an app's whole storage to 10 MB (wx.setStorageSync's documentation). */
+/** WeChat limits one key to 1 MB and an app's storage to 10 MB (developers.weixin.qq.com/miniprogram/dev/api/storage/wx.setStorageSync.html). */
 const MAX_STORAGE_ITEM = 1024 * 1024;
 const MAX_STORAGE_TOTAL = 10 * 1024 * 1024;
 const TEMP_PREFIX = 'wxfile://tmp/';
