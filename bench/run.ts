@@ -13,6 +13,7 @@ const SECTIONS: Record<string, () => Promise<{ run: Bench }>> = {
   setdata: () => import('./setdata'),
   rest: () => import('./rest'),
   realtime: () => import('./realtime'),
+  'come-back': () => import('./come-back'),
   chaos: () => import('./chaos'),
   soak: () => import('./soak'),
 };
