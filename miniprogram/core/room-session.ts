@@ -65,8 +65,8 @@ type Phase =
    * `failingSince`: when the current run of failed attempts began (null: none failed yet).
    */
   | { name: 'connecting'; failingSince: number | null }
-  /** The room does not exist. No retry can change that; only resume() or reconnect() try again. */
-  | { name: 'room-missing' }
+  /** Refused for good (the room does not exist): no retry can change that; resume() or reconnect() try again. */
+  | { name: 'refused' }
   /** The channel is joining: a first join, a manual reconnect, or realtime-js rejoining after a drop. */
   | { name: 'joining'; channel: Subscription }
   /** The channel was closed; a new one is subscribed after a backoff delay. */
@@ -306,7 +306,7 @@ export class RoomSession implements RoomView {
       this.room = null;
       if (failure.code === 'room_not_found') {
         // No retry can make the room exist: say which room, fail what waits to be sent, and stop.
-        this.setPhase({ name: 'room-missing' });
+        this.setPhase({ name: 'refused' });
         this.setConnection('offline');
         this.emitError(t('roomNotFound', { slug: this.options.roomSlug }), failure.detail);
         this.outbox.failUndeliverable(failure);
