@@ -39,7 +39,7 @@ export const run: Bench = async ({ quick }) => {
         size,
         faultsByKind: faultSummary(result.faults),
         requestsThroughProxy: result.requests,
-        rateLimitRetries: result.rateLimitRetries,
+        rateLimitWaits: result.rateLimitWaits,
         stored: result.stored,
         divergences: result.divergences.map(describeDivergence),
         problems: result.problems,

@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   const pending: ChatMessage[] = [
     {
       ...conversation()[0], ...ME, key: 'pending-1', id: null, body: '这条发送失败了', createdAt: failedAt,
-      status: 'failed', error: t('sendRateLimited'),
+      status: 'failed', error: t('sendNetwork'),
     },
     {
       ...conversation()[0], ...ME, key: 'pending-2', id: null, body: null, kind: 'image', createdAt: failedAt,

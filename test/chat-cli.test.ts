@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
-import { IMAGE_FIXTURES } from './core-fakes';
+import { IMAGE_FIXTURES } from './support/core-fakes';
 import { startTestServer, tempDir, type TestServer } from './support/server';
 import { waitFor } from './support/wait';
 

@@ -1,7 +1,7 @@
 // Image headers read without an image library: real files (Python's imghdr test images, 16×16)
 // and hand-built headers with different width and height, so a swapped pair shows.
 import { readImageInfo } from '../miniprogram/core/image-info';
-import { IMAGE_FIXTURES as REAL } from './core-fakes';
+import { IMAGE_FIXTURES as REAL } from './support/core-fakes';
 
 function bytes(...parts: Array<number[] | string>): Uint8Array {
   const out: number[] = [];

@@ -7,11 +7,12 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import pg from 'pg';
 import { memoryStore } from '../miniprogram/core/ports';
 import { RoomSession } from '../miniprogram/core/room-session';
-import type { ConnectionState } from '../miniprogram/core/types';
-import { IMAGE_FIXTURES, RenderedList } from './core-fakes';
+import { zh } from '../miniprogram/core/messages';
+import type { ConnectionState, RoomPatch } from '../miniprogram/core/types';
+import { IMAGE_FIXTURES, RenderedList } from './support/core-fakes';
 import { startFaultProxy } from './support/fault-proxy';
 import { startTestServer, tempDir, type TestServer } from './support/server';
-import { waitFor } from './support/wait';
+import { sleep, waitFor } from './support/wait';
 import { localWechatLogin, nodeBackend, nodeClient } from '../scripts/node-client';
 import { signInWithWechat, type WechatLogin } from '../miniprogram/core/wechat-login';
 
@@ -241,6 +242,24 @@ describe('against local-supabase', () => {
     expect(await rows()).toHaveLength(2);
     expect(bodies(third.rendered)).toEqual(['临走前一', '临走前二']);
   });
+
+  test('sixty messages at ten a second against the rate limit: all land, in order, none failed', async () => {
+    const room = await openRoom(device(server.url, server.anonKey));
+    const lines = Array.from({ length: 60 }, (_, i) => `第${i + 1}条`);
+    for (const body of lines) {
+      room.session.sendText(body);
+      await sleep(100);
+    }
+    // The database lets 10 through per 10 s: the last ones land about 50 s after the first.
+    await waitFor('all sent', () => room.rendered.messages.filter((m) => m.status === 'sent').length === 60, 100000, 100);
+    expect((await rows()).map((row) => row.body)).toEqual(lines);
+    expect(bodies(room.rendered)).toEqual(lines);
+    const updates = room.rendered.of('update') as Array<Extract<RoomPatch, { type: 'update' }>>;
+    expect(updates.filter((patch) => patch.changes.status === 'failed')).toEqual([]);
+    // The limit was really hit: messages waited, saying why, and the user was told once.
+    expect(updates.filter((patch) => patch.changes.error === zh.sendRateLimited).length).toBeGreaterThan(0);
+    expect(room.rendered.of('error').filter((patch) => patch.type === 'error' && patch.message === zh.sendRateLimited)).toHaveLength(1);
+  }, 150000);
 
   test('server restarted on the same data and port: the room reconnects, catches up and sends', async () => {
     const room = await openRoom(device(server.url, server.anonKey));

@@ -2,7 +2,7 @@
 // the list exactly when a page applies them.
 import { MAX_MESSAGES, MessageList, PAGE_SIZE, type ServerMessage } from '../miniprogram/core/message-list';
 import type { ChatMessage, MessageRow } from '../miniprogram/core/types';
-import { messageRow, RenderedList } from './core-fakes';
+import { messageRow, RenderedList } from './support/core-fakes';
 
 function row(id: number, clientId = `client-${id}`): MessageRow {
   return messageRow(id, { client_id: clientId });
@@ -148,4 +148,20 @@ test('live messages do not trim away the older pages a reader loaded (they are r
   for (let id = 1; id <= MAX_MESSAGES + PAGE_SIZE + 1; id++) list.mergeServer([server(row(10000 + id))]);
   expect(rendered.of('trim')).toHaveLength(1);
   check();
+});
+
+test('a row below the loaded window is left to loadOlder (no hole above it); a pending copy of it is done', () => {
+  const { list, rendered, check } = setup([51, 52, 53], true);
+  list.mergeServer([server(row(30))]);
+  expect(rendered.ids()).toEqual([51, 52, 53]);
+  // Our message, committed late below the window (its echo or a gap-fill brings it).
+  list.addPending(pending('mine', 'x'));
+  list.mergeServer([server({ ...row(31, 'mine'), body: 'x' }, true)]);
+  expect(rendered.ids()).toEqual([51, 52, 53]);
+  // With nothing older to load, the window reaches the start: the row goes in its place.
+  const complete = setup([51, 52, 53], false);
+  complete.list.mergeServer([server(row(30))]);
+  expect(complete.rendered.ids()).toEqual([30, 51, 52, 53]);
+  check();
+  complete.check();
 });

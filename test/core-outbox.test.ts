@@ -2,10 +2,12 @@
 // duplicates as success, rejections as 'failed' with a Chinese reason, capped backoff, images,
 // and persistence across an app kill.
 import { memoryStore, BackendFailure } from '../miniprogram/core/ports';
-import { FIRST_RETRY_MS, MAX_ATTEMPTS, imageStoragePath, retryDelay } from '../miniprogram/core/outbox';
+import { FIRST_RETRY_MS, retryDelay } from '../miniprogram/core/backoff';
+import { MAX_ATTEMPTS, OUTBOX_MAX_BYTES, RATE_LIMIT_WAIT_MS, imageStoragePath, type OutboxItem } from '../miniprogram/core/outbox';
+import { RATE_LIMIT, RATE_WINDOW_SECONDS, TEXT_MAX } from '../miniprogram/core/rules';
 import { uuidV4 } from '../miniprogram/core/ids';
 import { zh } from '../miniprogram/core/messages';
-import { FakeBackend, ManualClock, ME, OTHER, openRoom, picked, settle } from './core-fakes';
+import { FakeBackend, ManualClock, ME, OTHER, openRoom, picked, ROOM, settle } from './support/core-fakes';
 import { UNREACHABLE_FAIL_MS } from '../miniprogram/core/room-session';
 
 async function startedRoom(options: Parameters<typeof openRoom>[0] = {}) {
@@ -70,6 +72,23 @@ test('an insert whose answer was lost is retried, and the duplicate counts as su
   room.check();
 });
 
+test('a message resent under a fresh id after earlier failures gets a full set of attempts under it', async () => {
+  const ids = ['aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb'];
+  const room = await startedRoom({ newId: () => ids.shift() as string });
+  room.backend.insertRow({ client_id: 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', user_id: OTHER, body: '抢先' });
+  // Fails all but one of its attempts, meets the foreign row, then fails once more under the new id.
+  const script = [...Array.from({ length: MAX_ATTEMPTS - 1 }, () => 'fail'), 'real', 'fail', 'real'];
+  const insert = room.backend.insertMessage.bind(room.backend);
+  room.backend.insertMessage = async (message) => {
+    if (script.shift() === 'fail') throw network();
+    return insert(message);
+  };
+  room.session.sendText('我的话');
+  await room.clock.advance(10 * 60 * 1000);
+  expect(room.backend.rows.filter((row) => row.user_id === ME)).toMatchObject([{ body: '我的话', client_id: 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb' }]);
+  expect(lastMessage(room)).toMatchObject({ status: 'sent' });
+});
+
 test('a duplicate client_id held by someone else’s row is resent under a fresh id', async () => {
   const ids = ['aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb'];
   const room = await startedRoom({ newId: () => ids.shift() as string });
@@ -85,9 +104,29 @@ test('a duplicate client_id held by someone else’s row is resent under a fresh
   room.check();
 });
 
+test('a pending message whose client_id a foreign row in the cached page holds: both shown once, ours resent under a fresh id', async () => {
+  const taken = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
+  const backend = new FakeBackend();
+  backend.insertRow({});
+  const foreign = backend.insertRow({ client_id: taken, user_id: OTHER, body: '抢先' });
+  const store = memoryStore();
+  store.set('room:lobby', { room: ROOM, userId: ME, rows: backend.rows, syncedId: foreign.id });
+  store.set('outbox:lobby', [
+    { key: taken, kind: 'text', body: '我的话', image: null, username: '楚留香', avatarColor: '#c0392b', createdAt: '2026-11-21T11:00:00.000Z', status: 'sending', attempts: 0, error: null },
+  ]);
+  const room = openRoom({ backend, store, newId: () => 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb' });
+  await room.session.start();
+  await settle();
+  expect(room.rendered.messages.map((message) => [message.body, message.key, message.status])).toEqual([
+    ['message 1', backend.rows[0].client_id, 'sent'],
+    ['抢先', taken, 'sent'],
+    ['我的话', 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb', 'sent'],
+  ]);
+  room.check();
+});
+
 test.each([
   ['check constraint', new BackendFailure(400, '23514', 'new row for relation "messages" violates check constraint "messages_text_check"'), zh.sendRejectedRule],
-  ['rate limit', new BackendFailure(429, 'PT429', 'rate limit exceeded: at most 10 messages in 10 seconds'), zh.sendRateLimited],
   ['RLS', new BackendFailure(403, '42501', 'new row violates row-level security policy for table "messages"'), zh.sendNoPermission],
   ['anon role', new BackendFailure(401, '42501', 'permission denied for table messages'), zh.sendNoPermission],
 ])('a rejection (%s) fails the message with a Chinese reason and never retries by itself', async (_label, failure, reason) => {
@@ -111,6 +150,89 @@ test.each([
   expect(room.rendered.bodies()).toEqual(['下一条', '被拒']);
   expect(room.rendered.messages.map((message) => message.status)).toEqual(['sent', 'sent']);
   room.check();
+});
+
+const rateLimited = () => new BackendFailure(429, 'PT429', 'rate limit exceeded: at most 10 messages in 10 seconds');
+
+test('the rate limit holds the queue: the message waits as sending with the reason, then goes by itself, in order', async () => {
+  const room = await startedRoom();
+  // More refusals than a transient failure may have: the rate limit never turns a message failed.
+  room.backend.failNext('insert', ...Array.from({ length: MAX_ATTEMPTS + 2 }, rateLimited));
+  room.session.sendText('一');
+  room.session.sendText('二');
+  await settle();
+  expect(room.rendered.messages).toMatchObject([
+    { body: '一', status: 'sending', error: zh.sendRateLimited },
+    { body: '二', status: 'sending' },
+  ]);
+  const inserts = () => room.backend.calls.filter((call) => call === 'insert').length;
+  for (let refused = 1; refused <= MAX_ATTEMPTS + 2; refused++) {
+    expect(inserts()).toBe(refused);
+    await room.clock.advance(RATE_LIMIT_WAIT_MS - 1);
+    expect(inserts()).toBe(refused);
+    await room.clock.advance(1);
+  }
+  expect(room.backend.rows.map((row) => row.body)).toEqual(['一', '二']);
+  expect(room.rendered.messages).toMatchObject([
+    { body: '一', status: 'sent', error: '' },
+    { body: '二', status: 'sent' },
+  ]);
+  expect(room.rendered.of('update').filter((patch) => patch.type === 'update' && patch.changes.status === 'failed')).toEqual([]);
+  // The waiting message says why once, not once a second.
+  expect(room.rendered.of('update').filter((patch) => patch.type === 'update' && patch.changes.error === zh.sendRateLimited)).toHaveLength(1);
+  // Told once, not once a second.
+  expect(room.rendered.of('error')).toEqual([{ type: 'error', message: zh.sendRateLimited, detail: rateLimited().detail }]);
+  room.check();
+});
+
+test('a message the rate limit refused late in its window goes within a second of a slot freeing', async () => {
+  const room = await startedRoom();
+  room.backend.rateLimit = { clock: room.clock, limit: RATE_LIMIT, windowMs: RATE_WINDOW_SECONDS * 1000 };
+  const spacing = (RATE_WINDOW_SECONDS * 1000 * 0.9) / RATE_LIMIT;
+  for (let i = 0; i < RATE_LIMIT; i++) {
+    room.session.sendText(`第${i + 1}条`);
+    await room.clock.advance(spacing);
+  }
+  room.session.sendText('多出来的一条');
+  await settle();
+  expect(lastMessage(room)).toMatchObject({ status: 'sending', error: zh.sendRateLimited });
+  // The first message leaves the window RATE_WINDOW_SECONDS after it was sent.
+  const slotFrees = RATE_WINDOW_SECONDS * 1000 - RATE_LIMIT * spacing;
+  await room.clock.advance(slotFrees + 1000);
+  expect(lastMessage(room)).toMatchObject({ status: 'sent' });
+});
+
+test('rate-limit waits do not use up the attempts a network failure gets', async () => {
+  const room = await startedRoom();
+  room.backend.failNext('insert', rateLimited(), rateLimited(), ...Array.from({ length: MAX_ATTEMPTS - 1 }, network));
+  room.session.sendText('坚持到底');
+  await room.clock.advance(10 * 60 * 1000);
+  expect(lastMessage(room)).toMatchObject({ status: 'sent' });
+});
+
+test('a new burst after the queue emptied is told again; a relaunch does not show an old wait', async () => {
+  const backend = new FakeBackend();
+  const store = memoryStore();
+  const room = await startedRoom({ backend, store });
+  backend.failNext('insert', rateLimited());
+  room.session.sendText('第一阵');
+  await room.clock.advance(RATE_LIMIT_WAIT_MS);
+  backend.failNext('insert', rateLimited(), rateLimited());
+  room.session.sendText('第二阵');
+  await settle();
+  expect(room.rendered.of('error').map((patch) => patch.type === 'error' && patch.message)).toEqual([zh.sendRateLimited, zh.sendRateLimited]);
+  await room.session.flush();
+
+  // Killed while the second one waits: the next launch shows it as plainly sending, and sends it.
+  const second = openRoom({ backend, store, clock: new ManualClock() });
+  await second.session.start();
+  const [paint] = second.rendered.patches;
+  expect(paint.type === 'reset' && paint.messages.map((message) => [message.body, message.status, message.error])).toEqual([
+    ['第一阵', 'sent', undefined],
+    ['第二阵', 'sending', undefined],
+  ]);
+  await second.clock.advance(RATE_LIMIT_WAIT_MS);
+  expect(backend.rows.map((row) => row.body)).toEqual(['第一阵', '第二阵']);
 });
 
 test('transient failures back off exponentially, then the message goes through', async () => {
@@ -140,11 +262,25 @@ test('transient failures are capped: the message fails, and a tap sends it once 
   expect(room.backend.calls.filter((call) => call === 'insert')).toHaveLength(MAX_ATTEMPTS);
   expect(lastMessage(room)).toMatchObject({ status: 'failed', error: zh.sendNetwork });
   expect(room.clock.pending().filter((ms) => ms > 0 && ms !== 1000)).toEqual([]);
+  // Back, but shaky: a tap gives the message a full set of attempts again.
   room.backend.offline = false;
+  room.backend.failNext('insert', ...Array.from({ length: MAX_ATTEMPTS - 1 }, network));
   room.session.retry(lastMessage(room).key);
-  await settle();
+  await room.clock.advance(10 * 60 * 1000);
   expect(lastMessage(room)).toMatchObject({ status: 'sent' });
   expect(room.backend.rows).toHaveLength(1);
+});
+
+test('tapping retry on a message still sending changes nothing', async () => {
+  const room = await startedRoom();
+  room.backend.failNext('insert', network());
+  room.session.sendText('发送中');
+  await settle();
+  const patches = room.rendered.patches.length;
+  room.session.retry(lastMessage(room).key);
+  await settle();
+  expect(room.rendered.patches).toHaveLength(patches);
+  expect(room.backend.calls.filter((call) => call === 'insert')).toHaveLength(1);
 });
 
 test('the connection coming back sends at once instead of waiting out the backoff', async () => {
@@ -306,9 +442,94 @@ test('invalid text or role is refused before the outbox, with a Chinese message'
   expect(room.rendered.messages).toEqual([]);
 });
 
+test('a full outbox refuses the next message with a clear reason, leaves it with the caller, and takes more once some are sent', async () => {
+  const room = await startedRoom();
+  room.backend.offline = true;
+  // The longest text, in 4-byte characters: the fewest messages fill the queue.
+  const text = (n: number) => `${n}`.padEnd(TEXT_MAX, '😀');
+  let accepted = 0;
+  while (accepted < 1000 && room.session.sendText(text(accepted))) accepted++;
+  await settle();
+  expect(room.rendered.of('error')).toEqual([{ type: 'error', message: zh.outboxFull, detail: expect.stringContaining('outbox full') }]);
+  expect(room.rendered.messages.map((message) => message.body)).toEqual(Array.from({ length: accepted }, (_, n) => text(n)));
+  const stored = room.store.dump()['outbox:lobby'] as unknown[];
+  expect(stored).toHaveLength(accepted);
+  // Full means full: what is stored fits, and one more of the same would not.
+  const bytes = (items: unknown[]) => Buffer.byteLength(JSON.stringify(items));
+  expect(bytes(stored)).toBeLessThanOrEqual(OUTBOX_MAX_BYTES);
+  expect(bytes([...stored, stored[0]])).toBeGreaterThan(OUTBOX_MAX_BYTES);
+
+  room.backend.offline = false;
+  room.session.resume();
+  await room.clock.advance(10 * 60 * 1000);
+  expect(room.backend.rows).toHaveLength(accepted);
+  expect(room.session.sendText('又能发了')).toBe(true);
+});
+
+test('a refused image lets its saved copy go at once', async () => {
+  const room = await startedRoom();
+  room.setProfile({ name: '', color: '#c0392b' });
+  expect(room.session.sendImage(picked('wxfile://store/saved_1.jpg'))).toBe(false);
+  expect(room.backend.released).toEqual(['wxfile://store/saved_1.jpg']);
+  expect(room.rendered.messages).toEqual([]);
+});
+
+test('each launch tells the platform which saved images pending messages still need', async () => {
+  const backend = new FakeBackend();
+  const store = memoryStore();
+  const first = await startedRoom({ backend, store });
+  expect(backend.pruned).toEqual([[]]);
+  backend.offline = true;
+  first.session.sendText('字');
+  first.session.sendImage(picked('wxfile://store/saved_2.jpg'));
+  await first.session.flush();
+
+  const second = await startedRoom({ backend, store, clock: new ManualClock() });
+  expect(backend.pruned).toEqual([[], ['wxfile://store/saved_2.jpg']]);
+  second.check();
+});
+
 test('image storage paths follow <uid>/<yyyy-mm>/<uuid>.<ext>', () => {
   expect(imageStoragePath(ME, 'image/png', Date.UTC(2026, 0, 31), 'abc')).toBe(`${ME}/2026-01/abc.png`);
   expect(imageStoragePath(ME, 'image/jpeg', Date.UTC(2026, 11, 1), 'abc')).toBe(`${ME}/2026-12/abc.jpg`);
+});
+
+function storedItem(fields: Partial<OutboxItem>): OutboxItem {
+  return { key: uuidV4(), kind: 'text', body: '上次没发出', image: null, username: '楚留香', avatarColor: '#c0392b', createdAt: '2026-11-21T11:00:00.000Z', status: 'sending', attempts: 0, error: null, ...fields };
+}
+
+test('after a relaunch, a waiting message gets a full set of attempts and a failed one keeps its reason', async () => {
+  const store = memoryStore();
+  const reason = { reason: zh.sendRejectedRule, detail: '400 23514: check' };
+  store.set('outbox:lobby', [storedItem({ attempts: MAX_ATTEMPTS - 1 }), storedItem({ body: '被拒', status: 'failed', attempts: 1, error: reason })]);
+  const backend = new FakeBackend();
+  backend.failNext('insert', ...Array.from({ length: MAX_ATTEMPTS - 1 }, network));
+  const room = openRoom({ backend, store });
+  await room.session.start();
+  expect(room.rendered.messages).toMatchObject([
+    { body: '上次没发出', status: 'sending' },
+    { body: '被拒', status: 'failed', error: reason.reason, errorDetail: reason.detail },
+  ]);
+  await room.clock.advance(10 * 60 * 1000);
+  expect(room.rendered.messages).toMatchObject([
+    { body: '上次没发出', status: 'sent' },
+    { body: '被拒', status: 'failed', error: reason.reason },
+  ]);
+});
+
+test('a room stopped and started again (the page left and came back) shows and sends each waiting message once', async () => {
+  const room = await startedRoom();
+  room.backend.offline = true;
+  room.session.sendText('一');
+  room.session.sendText('二');
+  await room.session.flush();
+  room.session.stop();
+  room.backend.offline = false;
+  await room.session.start();
+  await settle();
+  expect(room.backend.rows.map((row) => row.body)).toEqual(['一', '二']);
+  expect(room.rendered.bodies()).toEqual(['一', '二']);
+  room.check();
 });
 
 test('a message typed before the device store answered is kept with the restored ones', async () => {
@@ -338,6 +559,21 @@ test('the echo arriving while the insert keeps failing settles the message: no l
   expect(room.rendered.messages).toMatchObject([{ status: 'sent', body: '回声先到' }]);
   expect(room.store.dump()['outbox:lobby']).toBeUndefined();
   room.check();
+});
+
+test('a message a gap-fill brings while its retry’s lookup fails stays sent', async () => {
+  const room = await startedRoom();
+  room.backend.deliverLive = false;
+  room.backend.loseInsertAnswers = 1;
+  room.session.sendText('已经到了');
+  await settle();
+  // The retry meets its own row (a duplicate) and the lookup of it is refused; meanwhile a
+  // catch-up shows the row.
+  room.backend.failNext('byClientId', new BackendFailure(403, '42501', 'permission denied'));
+  room.session.resume();
+  await room.clock.advance(60000);
+  expect(room.rendered.messages).toMatchObject([{ body: '已经到了', status: 'sent' }]);
+  expect(room.rendered.of('update').filter((patch) => patch.type === 'update' && patch.changes.status === 'failed')).toEqual([]);
 });
 
 test('a message delivered just before a kill, already in the cache, is not sent again', async () => {
@@ -389,6 +625,19 @@ test('offline at launch: a pending send fails after a bounded time instead of �
   await room.clock.advance(60000);
   expect(lastMessage(room)).toMatchObject({ status: 'sent', body: '有人吗' });
   room.check();
+});
+
+test('a room found but whose messages cannot be loaded: a message sent meanwhile keeps its own attempts', async () => {
+  const backend = new FakeBackend();
+  backend.failNext('newest', ...Array.from({ length: 20 }, () => new BackendFailure(503, '', 'Service Unavailable')));
+  const room = openRoom({ backend });
+  await room.session.start();
+  await room.clock.advance(UNREACHABLE_FAIL_MS - 1000);
+  // Its attempts fail for a while, into the time the room counts as unreachable, then work.
+  backend.failNext('insert', network(), network(), network());
+  room.session.sendText('能发出去吗');
+  await room.clock.advance(10 * 1000);
+  expect(lastMessage(room)).toMatchObject({ status: 'sent' });
 });
 
 test('attempts that failed while the app was in the background do not count: resume gives a full set again', async () => {

@@ -24,6 +24,9 @@ describe('name rules', () => {
     [' 楚留香', 'untrimmed'],
     ['楚留香 ', 'untrimmed'],
     ['楚\u200b留香', 'invisible_chars'],
+    ['楚\u200f留香', 'invisible_chars'],
+    ['楚\u2066留香', 'invisible_chars'],
+    ['楚\u2069留香', 'invisible_chars'],
     ['楚\u202e留香', 'invisible_chars'],
     ['楚\u0007留香', 'invisible_chars'],
     ['楚\ufeff留香', 'invisible_chars'],
@@ -71,6 +74,9 @@ test('text rules at the boundaries', () => {
   expect(checkText('a')).toBeNull();
   expect(checkText('字'.repeat(TEXT_MAX))).toBeNull();
   expect(checkText('字'.repeat(TEXT_MAX + 1))).toBe('too_long');
+  // Characters outside the BMP count once, as Postgres' char_length counts them.
+  expect(checkText('😀'.repeat(TEXT_MAX))).toBeNull();
+  expect(checkText('😀'.repeat(TEXT_MAX + 1))).toBe('too_long');
 });
 
 test('random 江湖 names are always valid, Chinese, and varied', () => {

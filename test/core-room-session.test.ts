@@ -1,10 +1,11 @@
 // The room session over an in-memory backend: cache paint, paging, live order, gap-fill after
 // reconnects and app shows, connection states.
 import { BackendFailure, memoryStore } from '../miniprogram/core/ports';
-import { CACHE_SAVE_DELAY_MS, MAX_GAP_PAGES, RoomSession } from '../miniprogram/core/room-session';
+import { MAX_RETRY_MS, retryDelay } from '../miniprogram/core/backoff';
+import { CACHE_SAVE_DELAY_MS, GAP_OVERLAP_IDS, MAX_GAP_PAGES, RoomSession, UNREACHABLE_FAIL_MS } from '../miniprogram/core/room-session';
 import { PAGE_SIZE } from '../miniprogram/core/message-list';
 import { zh } from '../miniprogram/core/messages';
-import { FakeBackend, ME, messageRow, openRoom, RenderedList, ROOM, settle } from './core-fakes';
+import { FakeBackend, ME, messageRow, openRoom, RenderedList, ROOM, settle } from './support/core-fakes';
 
 function range(from: number, to: number): number[] {
   const out: number[] = [];
@@ -32,6 +33,15 @@ test('first launch: an empty paint, then the newest page in front of nothing, th
   ]);
   expect(room.backend.activeSubscriptions()).toBe(1);
   room.check();
+});
+
+test('the newest page alone tells the device cache everything up to its last row was seen', async () => {
+  const room = openRoom({ backend: seeded(70) });
+  // The catch-up after the join fails: the cache is written from the newest page only.
+  room.backend.failNext('after', new BackendFailure(503, '', 'Service Unavailable'));
+  await room.session.start();
+  await room.clock.advance(CACHE_SAVE_DELAY_MS);
+  expect(room.store.dump()['room:lobby']).toMatchObject({ syncedId: 70 });
 });
 
 test('paints from the device cache before the network answers, then merges the newest page without a reset', async () => {
@@ -64,19 +74,24 @@ test('paints from the device cache before the network answers, then merges the n
   second.check();
 });
 
-test('a cache too far behind the room is replaced by the newest page', async () => {
-  const backend = seeded(10);
+test.each([
+  ['continues the cache (its first row was seen): merged', PAGE_SIZE - 1, 1, range(11, 60 + PAGE_SIZE - 1)],
+  ['starts after it (a hole may lie between): replaces it', PAGE_SIZE, 2, range(61, 60 + PAGE_SIZE)],
+  ['is far ahead of it: replaces it', 2 * PAGE_SIZE, 2, range(61 + PAGE_SIZE, 60 + 2 * PAGE_SIZE)],
+])('a newest page that %s', async (_what, arrived, resets, ids) => {
+  const backend = seeded(60);
   const store = memoryStore();
   const first = openRoom({ backend, store });
   await first.session.start();
   await settle();
   first.session.stop();
-  for (let i = 0; i < 120; i++) backend.insertRow({}, { deliver: false });
+  for (let i = 0; i < arrived; i++) backend.insertRow({}, { deliver: false });
 
   const second = openRoom({ backend, store });
   await second.session.start();
   await settle();
-  expect(second.rendered.ids()).toEqual(range(81, 130));
+  expect(second.rendered.of('reset')).toHaveLength(resets);
+  expect(second.rendered.ids()).toEqual(ids);
   expect(second.rendered.hasOlder).toBe(true);
   second.check();
 });
@@ -128,6 +143,8 @@ test('after a drop and rejoin, gap-fill brings what was missed, including a late
   const late = room.backend.reserveId(); // 6: its transaction commits after 7's
   room.backend.insertRow({}); // 7, delivered live
   room.backend.channelStatus('error', 'socket closed');
+  // realtime-js retries and fails again while offline: no second toast.
+  room.backend.channelStatus('error', 'socket closed');
   room.backend.insertRow({}, { id: late, deliver: false });
   room.backend.insertRow({}, { deliver: false }); // 8
   expect(room.rendered.ids()).toEqual([1, 2, 3, 4, 5, 7]);
@@ -174,11 +191,31 @@ test('gap-fill pages through a long gap, and a gap longer than its limit reloads
   expect(room.rendered.ids()).toEqual(range(1, 125));
   expect(room.rendered.of('reset')).toHaveLength(1);
 
-  for (let i = 0; i < PAGE_SIZE * MAX_GAP_PAGES + 10; i++) room.backend.insertRow({});
+  const afterCalls = () => room.backend.calls.filter((call) => call === 'after').length;
+  let before = afterCalls();
+  // Just over the limit once the overlap is re-read: MAX_GAP_PAGES full pages, and a short one the fill never asks for.
+  for (let i = 0; i < PAGE_SIZE * MAX_GAP_PAGES - GAP_OVERLAP_IDS + 10; i++) room.backend.insertRow({});
   room.session.resume();
   await settle();
+  expect(afterCalls() - before).toBe(MAX_GAP_PAGES);
   expect(room.rendered.of('reset')).toHaveLength(2);
-  expect(room.rendered.ids()).toEqual(range(586, 635));
+  expect(room.rendered.ids()).toEqual(range(536, 585));
+
+  // Far more than the limit: the reload must move the gap-fill's start to the newest row, or every
+  // later resume pages through the limit and reloads again.
+  for (let i = 0; i < 2 * PAGE_SIZE * MAX_GAP_PAGES; i++) room.backend.insertRow({});
+  room.session.resume();
+  await settle();
+  expect(room.rendered.of('reset')).toHaveLength(3);
+  expect(room.rendered.ids()).toEqual(range(1536, 1585));
+  // A small gap later costs the overlap's page and the new row's.
+  before = afterCalls();
+  room.backend.insertRow({});
+  room.session.resume();
+  await settle();
+  expect(afterCalls() - before).toBe(2);
+  expect(room.rendered.of('reset')).toHaveLength(3);
+  expect(room.rendered.ids()).toEqual(range(1536, 1586));
   room.check();
 });
 
@@ -249,6 +286,18 @@ test('a manual reconnect replaces the transport first, then rejoins on it once',
   expect(room.backend.calls.filter((call) => call === 'subscribe')).toHaveLength(subscribesBefore);
   finishTransport();
   await settle();
+  expect(room.backend.calls.filter((call) => call === 'subscribe')).toHaveLength(subscribesBefore + 1);
+  expect(room.backend.activeSubscriptions()).toBe(1);
+});
+
+test('a manual reconnect whose new transport fails says so and still rejoins', async () => {
+  const room = openRoom({ backend: seeded(2), reconnectTransport: () => Promise.reject(new Error('connectSocket:fail')) });
+  await room.session.start();
+  await settle();
+  const subscribesBefore = room.backend.calls.filter((call) => call === 'subscribe').length;
+  room.session.reconnect();
+  await settle();
+  expect(room.rendered.of('error')).toEqual([{ type: 'error', message: zh.loadFailed, detail: 'network -: connectSocket:fail' }]);
   expect(room.backend.calls.filter((call) => call === 'subscribe')).toHaveLength(subscribesBefore + 1);
   expect(room.backend.activeSubscriptions()).toBe(1);
 });
@@ -336,6 +385,35 @@ test('a failed gap-fill (503) while the channel stays up is retried with backoff
   room.check();
 });
 
+test('live rows arriving while the post-rejoin catch-up keeps failing do not move the gap-fill past what was missed', async () => {
+  const store = memoryStore();
+  const room = openRoom({ backend: seeded(5), store });
+  await room.session.start();
+  await settle();
+  room.backend.channelStatus('error', 'socket closed');
+  // More missed than the gap-fill's overlap re-reads: a start from the newest live id would skip some.
+  for (let i = 0; i < GAP_OVERLAP_IDS + 10; i++) room.backend.insertRow({}, { deliver: false });
+  const unavailable = () => new BackendFailure(503, '', 'Service Unavailable');
+  room.backend.failNext('after', unavailable(), unavailable());
+  room.backend.channelStatus('subscribed');
+  await settle();
+  // The catch-up failed; the channel is up and delivers what is new.
+  room.backend.insertRow({});
+  room.backend.insertRow({});
+  await room.clock.advance(CACHE_SAVE_DELAY_MS);
+  // The retry failed too; more live rows. The device cache, which a relaunch would fill the gap
+  // from, still starts it where the drop was.
+  room.backend.insertRow({});
+  expect((store.dump()['room:lobby'] as { syncedId: number }).syncedId).toBe(5);
+  await room.clock.advance(2000);
+  expect(room.rendered.ids()).toEqual(range(1, 5 + GAP_OVERLAP_IDS + 10 + 3));
+  // Caught up: live rows now advance it.
+  room.backend.insertRow({});
+  await room.clock.advance(CACHE_SAVE_DELAY_MS);
+  expect((store.dump()['room:lobby'] as { syncedId: number }).syncedId).toBe(5 + GAP_OVERLAP_IDS + 10 + 4);
+  room.check();
+});
+
 test('stop() clears a pending gap-fill retry', async () => {
   const room = openRoom({ backend: seeded(2) });
   await room.session.start();
@@ -344,9 +422,84 @@ test('stop() clears a pending gap-fill retry', async () => {
   room.session.resume();
   await settle();
   room.session.stop();
+  expect(room.clock.pending()).toEqual([]);
   const calls = room.backend.calls.length;
   await room.clock.advance(60000);
   expect(room.backend.calls.length).toBe(calls);
+});
+
+test('a gap-fill failing again while its retry waits adds no second retry', async () => {
+  const room = openRoom({ backend: seeded(2) });
+  await room.session.start();
+  await room.clock.advance(CACHE_SAVE_DELAY_MS);
+  const unavailable = () => new BackendFailure(503, '', 'Service Unavailable');
+  room.backend.failNext('after', unavailable(), unavailable());
+  room.session.resume();
+  await settle();
+  room.session.resume();
+  await settle();
+  expect(room.clock.pending()).toEqual([retryDelay(1)]);
+  const afterCalls = () => room.backend.calls.filter((call) => call === 'after').length;
+  const failed = afterCalls();
+  await room.clock.advance(10 * 60 * 1000);
+  expect(afterCalls() - failed).toBe(1);
+  expect(room.rendered.of('error')).toHaveLength(1);
+});
+
+test('while the channel is down, a catch-up that works does not claim connected', async () => {
+  const room = openRoom({ backend: seeded(2) });
+  await room.session.start();
+  await settle();
+  room.backend.channelStatus('error', 'socket closed');
+  room.backend.insertRow({}, { deliver: false });
+  room.session.resume();
+  await settle();
+  expect(room.rendered.ids()).toEqual([1, 2, 3]);
+  const states = () => room.rendered.of('connection').map((patch) => patch.type === 'connection' && patch.state);
+  expect(states()).toEqual(['connecting', 'connected', 'reconnecting']);
+  room.backend.channelStatus('subscribed');
+  await settle();
+  expect(states()).toEqual(['connecting', 'connected', 'reconnecting', 'connected']);
+});
+
+test('a channel closed again after it rejoined waits the shortest delay again', async () => {
+  const room = openRoom({ backend: seeded(2) });
+  await room.session.start();
+  await settle();
+  const subscribes = () => room.backend.calls.filter((call) => call === 'subscribe').length;
+  for (let drop = 1; drop <= 3; drop++) {
+    room.backend.channelStatus('closed');
+    await room.clock.advance(retryDelay(1) - 1);
+    expect(subscribes()).toBe(drop);
+    await room.clock.advance(1);
+    expect(subscribes()).toBe(drop + 1);
+  }
+});
+
+test('a long outage still tries to connect at least every MAX_RETRY_MS', async () => {
+  const backend = seeded(2);
+  backend.offline = true;
+  const room = openRoom({ backend });
+  await room.session.start();
+  await room.clock.advance(30 * 60 * 1000);
+  backend.offline = false;
+  await room.clock.advance(MAX_RETRY_MS);
+  expect(room.rendered.ids()).toEqual([1, 2]);
+});
+
+test('failures while the app was away do not count: resume restarts the time before pending sends fail', async () => {
+  const backend = new FakeBackend();
+  backend.offline = true;
+  const room = openRoom({ backend });
+  await room.session.start();
+  room.session.sendText('还在吗');
+  await room.clock.advance(50 * 1000);
+  room.session.resume();
+  // Past the unreachable bound counted from launch, within it counted from the resume.
+  await room.clock.advance(UNREACHABLE_FAIL_MS - 1);
+  expect(room.rendered.messages).toMatchObject([{ status: 'sending' }]);
+  await room.clock.advance(UNREACHABLE_FAIL_MS);
+  expect(room.rendered.messages).toMatchObject([{ status: 'failed', error: zh.sendNetwork }]);
 });
 
 test('an older page arriving after the list was reset to a much newer page is dropped (no hole)', async () => {

@@ -86,12 +86,10 @@ test('rooms are read-only for users', async () => {
   expect(error).toMatchObject({ code: '42501' });
 });
 
-const longest = '侠'.repeat(NAME_MAX);
-const tooLong = '侠'.repeat(NAME_MAX + 1);
 
 test.each([
   ['an empty name', { username: '' }],
-  [`a ${NAME_MAX + 1}-character name`, { username: tooLong }],
+  [`a ${NAME_MAX + 1}-character name`, { username: '侠'.repeat(NAME_MAX + 1) }],
   ['a name with surrounding spaces', { username: ' 楚留香 ' }],
   ['a zero-width character in the name', { username: '楚\u200b留香' }],
   ['an RTL override in the name', { username: '\u202e香留楚' }],
@@ -131,18 +129,45 @@ test('an image message needs its upload to exist first', async () => {
   expect(ok.status).toBe(201);
 });
 
-test('the core\'s rules agree with the database at the boundaries', async () => {
-  expect(checkName(longest)).toBeNull();
-  expect(checkName(tooLong)).toBe('too_long');
-  expect(checkText('a'.repeat(TEXT_MAX))).toBeNull();
-  expect(checkText('a'.repeat(TEXT_MAX + 1))).toBe('too_long');
-  // Characters outside the BMP count once in both (code points, not UTF-16 units).
-  const emojiName = '🐉'.repeat(NAME_MAX);
-  expect(checkName(emojiName)).toBeNull();
-  for (const row of [{ username: longest }, { username: emojiName }, { body: 'a'.repeat(TEXT_MAX) }]) {
-    const { error } = await b.sb.from('messages').insert(textMessage(row));
-    expect(error).toBeNull();
+// A character of each UTF-8 width; the emoji lies outside the BMP (one code point, two UTF-16
+// units), which both sides must count once, as Postgres' char_length does.
+test.each([
+  ['ASCII letters', 'a'],
+  ['Latin-1 letters', 'é'],
+  ['CJK characters', '侠'],
+  ['emoji outside the BMP', '🐉'],
+])('names and texts of %s: the core\'s rules and the database agree at both boundaries', async (_what, character) => {
+  const fields = [
+    { field: 'username', max: NAME_MAX, check: checkName },
+    { field: 'body', max: TEXT_MAX, check: checkText },
+  ];
+  for (const { field, max, check } of fields) {
+    const longest = character.repeat(max);
+    const over = character.repeat(max + 1);
+    expect(check(longest)).toBeNull();
+    expect(check(over)).toBe('too_long');
+    const accepted = await b.sb.from('messages').insert(textMessage({ [field]: longest }));
+    expect(accepted.error).toBeNull();
+    const refused = await b.sb.from('messages').insert(textMessage({ [field]: over }));
+    expect(refused.status).toBe(400);
+    expect(refused.error).toMatchObject({ code: '23514' });
   }
+});
+
+// Each end of every range of invisible characters the name rule forbids, and a neighbour just
+// outside it that both sides must accept.
+test.each([
+  ['\u0001', false], ['\u001f', false], ['\u007f', false], ['\u009f', false], ['\u00a0', true],
+  ['\u200a', true], ['\u200b', false], ['\u200f', false], ['\u2010', true],
+  ['\u2029', true], ['\u202a', false], ['\u202e', false], ['\u202f', true],
+  ['\u205f', true], ['\u2060', false], ['\u2069', false], ['\u206a', true],
+  ['\ufe0f', true], ['\ufeff', false],
+])('%j inside a name: the core and the database both accept it: %s', async (character, accepted) => {
+  const name = `楚${character}留香`;
+  expect(checkName(name)).toBe(accepted ? null : 'invisible_chars');
+  const { status, error } = await a.sb.from('messages').insert(textMessage({ username: name }));
+  expect(status).toBe(accepted ? 201 : 400);
+  if (!accepted) expect(error).toMatchObject({ code: '23514' });
 });
 
 test('a retried message (same client_id) is a 409 duplicate, never a second row', async () => {

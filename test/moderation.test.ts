@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { pushSignature } from '../supabase/functions/_shared/wechat-push';
 import { sealPush } from '../local-supabase/src/wechat/push-crypto';
 import { LOCAL_WECHAT_APP, LOCAL_WECHAT_PUSH } from '../local-supabase/src/server';
-import { IMAGE_FIXTURES } from './core-fakes';
+import { IMAGE_FIXTURES } from './support/core-fakes';
 import { subscribeChanges, type ChangeEvent } from './support/realtime';
 import { startTestServer, superuserQuery, textMessage, wechatUser, type TestServer } from './support/server';
 import { sleep, waitFor } from './support/wait';

@@ -246,6 +246,17 @@ test('the composer sends only non-blank text, on tap and on the keyboard confirm
   expect(room.intents('sendText')).toEqual(['在下楚留香', '第二句']);
 });
 
+test('a send the core refuses (the outbox full, say) keeps the draft', async () => {
+  const page = await openRoom({ type: 'reset', hasOlder: false, messages: [] });
+  room.accepts = false;
+  page.querySelector('.draft')!.dispatchEvent('input', { detail: { value: '这句不能丢' } });
+  await sleep();
+  page.querySelector('.send')!.dispatchEvent('tap');
+  await sleep();
+  expect(room.intents('sendText')).toEqual(['这句不能丢']);
+  expect(pageInstance(page).data).toMatchObject({ draft: '这句不能丢', canSend: true });
+});
+
 test('the image button sends the picked image; cancelling sends nothing', async () => {
   const picked = { path: 'wxfile://tmp/a.jpg', width: 640, height: 480, size: 1000, mime: 'image/jpeg' as const };
   const answers = [picked, null];

@@ -7,13 +7,17 @@ import os from 'node:os';
 import path from 'node:path';
 import busboy from 'busboy';
 import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
+import { zh } from '../miniprogram/core/messages';
 import { BackendFailure } from '../miniprogram/core/ports';
+import { RoomSession } from '../miniprogram/core/room-session';
+import { TEXT_MAX } from '../miniprogram/core/rules';
 import { createWxFetch } from '../miniprogram/platform/fetch';
 import { createImageUploader, IMAGE_MAX_WIDTH, pickImage } from '../miniprogram/platform/images';
 import { supabaseAuthStorage } from '../miniprogram/core/supabase-backend';
 import { deviceStore } from '../miniprogram/platform/storage';
 import { WxWebSocket } from '../miniprogram/platform/websocket';
 import { AbortController as PolyfillAbortController } from '../scripts/vendor/abort';
+import { FakeBackend } from './support/core-fakes';
 import { gradientPng, readImageHeader } from './support/png';
 import { createNodeWx, installWx, type NodeWx } from './support/wx-node';
 import { waitFor } from './support/wait';
@@ -273,6 +277,35 @@ describe('storage', () => {
     undoSecond();
     second.close();
   });
+
+  it('refuses a write that would take the app past 10 MB in all, as WeChat documents, and keeps what was stored', () => {
+    const nearlyOneMb = 'x'.repeat(1000 * 1000);
+    for (let key = 0; key < 10; key++) nodeWx.wx.setStorageSync(`k${key}`, nearlyOneMb);
+    expect(() => nodeWx.wx.setStorageSync('k10', nearlyOneMb)).toThrow('setStorageSync:fail exceed storage max size 10M');
+    // Replacing a value counts the new value instead of the old one, not on top of it.
+    nodeWx.wx.setStorageSync('k9', nearlyOneMb);
+    expect(Object.keys(nodeWx.storage())).toHaveLength(10);
+    expect(nodeWx.wx.getStorageInfoSync()).toMatchObject({ currentSize: 9766, limitSize: 10240 });
+  });
+
+  it('keeps a full outbox of the texts its double encoding grows most within one key, with no write refused', async () => {
+    const backend = new FakeBackend();
+    backend.offline = true;
+    const session = new RoomSession({ backend, store: deviceStore, roomSlug: 'lobby', profile: () => ({ name: '楚留香', color: '#c0392b' }) });
+    const errors: string[] = [];
+    session.onPatch((patch) => patch.type === 'error' && errors.push(patch.message));
+    await session.start();
+    // Quotes and backslashes double in each JSON encoding: the queue's JSON, then wx's own.
+    const worst = '"\\'.repeat(TEXT_MAX / 2);
+    let accepted = 0;
+    while (accepted < 1000 && session.sendText(worst)) accepted++;
+    await session.flush();
+    session.stop();
+    expect(errors.filter((message) => message !== zh.connectFailed)).toEqual([zh.outboxFull]);
+    const stored = nodeWx.storage()['outbox:lobby'] as string;
+    expect(JSON.parse(stored)).toHaveLength(accepted);
+    expect(JSON.stringify(stored).length).toBeLessThanOrEqual(1024 * 1024);
+  });
 });
 
 describe('images', () => {
@@ -363,6 +396,25 @@ describe('images', () => {
     expect(failure).toBeInstanceOf(BackendFailure);
     expect(failure).toMatchObject({ status: 400, code: 'file_unreadable' });
     expect(received).toHaveLength(0);
+  });
+
+  it('prunes the saved images of earlier launches that no pending message uses, and keeps the rest', async () => {
+    nodeWx.chooseNext([small]);
+    const pending = (await pickImage())!;
+    nodeWx.chooseNext([small]);
+    const orphan = (await pickImage())!;
+    // Both were saved an hour before this launch.
+    const anHourAgo = new Date(Date.now() - 3600 * 1000);
+    for (const image of [pending, orphan]) fs.utimesSync(nodeWx.realPath(image.path), anHourAgo, anHourAgo);
+    const uploader = createImageUploader({ url: base, anonKey: 'anon', accessToken: async () => 'jwt' });
+    // Saved during this launch, not yet handed to the outbox.
+    nodeWx.chooseNext([small]);
+    const justPicked = (await pickImage())!;
+
+    uploader.prune!([pending.path]);
+    await waitFor('the orphan to be removed', () => !fs.existsSync(nodeWx.realPath(orphan.path)), 3000);
+    expect(fs.existsSync(nodeWx.realPath(pending.path))).toBe(true);
+    expect(fs.existsSync(nodeWx.realPath(justPicked.path))).toBe(true);
   });
 
   it('cancels an upload in flight, and fails uploads while offline', async () => {

@@ -8,7 +8,7 @@ import { signInWithWechat } from '../miniprogram/core/wechat-login';
 import { startFakeWechat, type FakeWechat } from '../local-supabase/src/wechat/fake-api';
 import { localWechatLogin, nodeBackend, nodeClient } from '../scripts/node-client';
 import { createClient as createMemfireClient } from 'supabase-wechat-stable-v2';
-import { IMAGE_FIXTURES, RenderedList } from './core-fakes';
+import { IMAGE_FIXTURES, RenderedList } from './support/core-fakes';
 import {
   anonymousUser,
   client,

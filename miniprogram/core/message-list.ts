@@ -60,13 +60,16 @@ export class MessageList {
       .map((entry) => entry.row as MessageRow);
   }
 
-  /** Replaces everything: the first paint, or a gap too large to fill. */
+  /**
+   * Replaces everything: the first paint, or a gap too large to fill. A pending message whose key
+   * a server row already holds is left out: ours were confirmed before the call, so that row is
+   * someone else's, and the outbox resends ours under a fresh key.
+   */
   reset(server: ServerMessage[], pending: ChatMessage[], hasOlder: boolean): void {
     const sorted = server.slice().sort((a, b) => a.row.id - b.row.id);
     const seen: Record<string, true> = {};
     const entries: Entry[] = [];
     for (const { row, message } of sorted) {
-      if (seen[message.key]) continue;
       seen[message.key] = true;
       entries.push({ message, row });
     }

@@ -5,7 +5,7 @@ import type { ConnectionState } from './types';
 export const zh = {
   // Sending
   sendRejectedRule: '消息不符合规则，未发送',
-  sendRateLimited: '发送太频繁，请稍后再试',
+  sendRateLimited: '发送太频繁，稍后自动发送',
   sendNoPermission: '没有发送权限，请重新进入聊天室',
   sendNetwork: '网络不佳，发送失败，点按重试',
   sendFailed: '发送失败，点按重试',
@@ -17,6 +17,7 @@ export const zh = {
   loginHighRisk: '微信提示你的账号存在安全风险，暂时无法登录',
   loginBusy: '微信登录繁忙，正在重试…',
   loginFailed: '微信登录没有成功，正在重试…',
+  outboxFull: '待发送的消息太多，请等前面的消息发出后再发',
   // Room
   roomNotFound: '找不到聊天室「{slug}」',
   loadFailed: '消息加载失败，请检查网络',

@@ -4,7 +4,9 @@
 //
 // Messages go one at a time, in the order they were written: ids are assigned at insert, so
 // sending in order keeps the room's order the writer's. A transient failure holds the queue and
-// retries with exponential backoff, capped; a rejection fails that message and the queue moves on.
+// retries with exponential backoff, capped; the rate limit holds it until the window has room;
+// a rejection fails that message and the queue moves on.
+import { retryDelay } from './backoff';
 import { extensionOf } from './image-info';
 import { classifyFailure } from './failures';
 import { t } from './messages';
@@ -20,12 +22,25 @@ import {
   type TimerHandle,
   type UploadTask,
 } from './ports';
+import { RATE_LIMIT, RATE_WINDOW_SECONDS } from './rules';
 import type { MessageKind, MessageRow, PickedImage } from './types';
 
-export const FIRST_RETRY_MS = 1000;
-export const MAX_RETRY_MS = 30000;
 /** Attempts per message before a transient failure turns it 'failed' (then only a tap resends). */
 export const MAX_ATTEMPTS = 6;
+/**
+ * The wait after a rate-limit refusal. A user sending at the limit gets one slot of the window
+ * back every window ÷ limit, on average; waiting that long asks again as soon as one may be free.
+ */
+export const RATE_LIMIT_WAIT_MS = (RATE_WINDOW_SECONDS * 1000) / RATE_LIMIT;
+/**
+ * The most the queue may take in device storage, as UTF-8 bytes of its JSON (never fewer than the
+ * UTF-16 units a store may count instead). WeChat's setStorage takes at most 1 MB per key and
+ * 10 MB per app (developers.weixin.qq.com/miniprogram/dev/api/storage/wx.setStorageSync.html).
+ * The platform may wrap the JSON in a JSON string once more, which at most doubles it (only quotes
+ * and backslashes grow), so 400 KB stays within one key and leaves most of the 10 MB to the room
+ * cache and the session.
+ */
+export const OUTBOX_MAX_BYTES = 400 * 1024;
 
 export interface OutboxImage extends PickedImage {
   /** Chosen at the first upload attempt and kept, so a retry overwrites nothing and re-picks nothing. */
@@ -44,8 +59,12 @@ export interface OutboxItem {
   avatarColor: string;
   createdAt: string;
   status: 'sending' | 'failed';
+  /** Transient failures so far; the rate limit does not count. */
   attempts: number;
-  /** Short Chinese reason and the backend's code + message, when failed. */
+  /**
+   * Short Chinese reason and the backend's code + message: why it failed, or, while it is still
+   * sending, why it waits (the rate limit).
+   */
   error: { reason: string; detail: string } | null;
 }
 
@@ -56,7 +75,9 @@ export type OutboxEvent =
   /** A foreign row holds our client_id (collision or a guessed id): the message goes on under a new one. */
   | { type: 'rekeyed'; oldKey: string; item: OutboxItem }
   /** The device storage refused a write (full, or gone): pending messages may not survive a restart. */
-  | { type: 'store-failed'; detail: string };
+  | { type: 'store-failed'; detail: string }
+  /** The rate limit holds the queue; it resends by itself. Reported once until the queue has emptied. */
+  | { type: 'throttled'; detail: string };
 
 export interface OutboxOptions {
   backend: Backend;
@@ -74,10 +95,6 @@ export interface Destination {
   userId: string;
 }
 
-export function retryDelay(attempts: number): number {
-  return Math.min(FIRST_RETRY_MS * Math.pow(2, attempts - 1), MAX_RETRY_MS);
-}
-
 /** `<uid>/<yyyy-mm>/<uuid>.<ext>`: the folder the storage policy and the messages CHECK require. */
 export function imageStoragePath(userId: string, mime: PickedImage['mime'], now: number, id: string): string {
   const date = new Date(now);
@@ -85,7 +102,8 @@ export function imageStoragePath(userId: string, mime: PickedImage['mime'], now:
   return `${userId}/${date.getUTCFullYear()}-${month.length < 2 ? '0' + month : month}/${id}.${extensionOf(mime)}`;
 }
 
-type Outcome = 'done' | 'retry-later';
+/** How long to wait before trying the same message again; null when it is settled (sent, failed, gone). */
+type Outcome = number | null;
 
 export class Outbox {
   private items: OutboxItem[] = [];
@@ -94,6 +112,8 @@ export class Outbox {
   private stopped = false;
   private retryTimer: TimerHandle | null = null;
   private upload: UploadTask | null = null;
+  /** The rate limit has held the queue since it was last empty: the user was told once. */
+  private throttled = false;
   /** Writes are chained so an asynchronous store can never persist an older queue last. */
   private saving: Promise<void> = Promise.resolve();
 
@@ -107,7 +127,7 @@ export class Outbox {
     const restoring = settle(() => this.options.store.get<OutboxItem[]>(this.options.storeKey)).then((stored) => {
       const restored = (stored || [])
         .filter((item) => !this.find(item.key))
-        .map((item) => (item.status === 'sending' ? { ...item, attempts: 0 } : item));
+        .map((item) => (item.status === 'sending' ? { ...item, attempts: 0, error: null } : item));
       this.items = restored.concat(this.items);
       return this.list();
     });
@@ -118,6 +138,11 @@ export class Outbox {
 
   list(): OutboxItem[] {
     return this.items.map(copy);
+  }
+
+  /** The queue's size in storage with `item` added, in bytes (see OUTBOX_MAX_BYTES). */
+  sizeWith(item: OutboxItem): number {
+    return utf8Length(JSON.stringify(this.items.concat(item)));
   }
 
   /** Starts sending to `destination`; sends nothing before. */
@@ -200,12 +225,15 @@ export class Outbox {
     try {
       for (;;) {
         const item = this.items.filter((candidate) => candidate.status === 'sending')[0];
+        // Everything waiting went out: a later refusal is a new burst, worth telling again.
+        if (!item) this.throttled = false;
         if (!item || this.stopped || !this.destination) return;
-        if ((await this.attempt(item, this.destination)) === 'retry-later') {
+        const wait = await this.attempt(item, this.destination);
+        if (wait !== null) {
           this.retryTimer = this.options.clock.setTimeout(() => {
             this.retryTimer = null;
             this.kick();
-          }, retryDelay(item.attempts));
+          }, wait);
           return;
         }
       }
@@ -215,20 +243,19 @@ export class Outbox {
   }
 
   private async attempt(item: OutboxItem, destination: Destination): Promise<Outcome> {
-    item.attempts++;
     const image = item.image;
     if (image && image.storagePath && image.storagePath.indexOf(`${destination.userId}/`) !== 0) {
       // Chosen under an earlier anonymous user (the session was lost): that folder is not ours any
       // more, so the insert's CHECK would refuse it. Upload again into the current user's folder.
       image.storagePath = null;
       image.uploaded = false;
+      this.persist();
     }
-    this.persist();
     try {
       if (item.image && !item.image.uploaded) await this.uploadImage(item, item.image, destination.userId);
       const row = await this.insert(item, destination);
       if (row) this.finish(item, row);
-      return 'done';
+      return null;
     } catch (error) {
       return this.handleFailure(item, asBackendFailure(error));
     }
@@ -277,16 +304,32 @@ export class Outbox {
   }
 
   private handleFailure(item: OutboxItem, failure: BackendFailure): Outcome {
-    if (this.items.indexOf(item) < 0) return 'done';
+    if (this.items.indexOf(item) < 0) return null;
     const verdict = classifyFailure(failure);
     if (verdict.kind === 'rejected') {
       this.fail(item, verdict.reason, failure);
-      return 'done';
+      return null;
     }
-    if (this.stopped) return 'done';
-    if (item.attempts < MAX_ATTEMPTS) return 'retry-later';
+    if (this.stopped) return null;
+    if (verdict.kind === 'throttled') {
+      this.waitForRateLimit(item, failure);
+      return RATE_LIMIT_WAIT_MS;
+    }
+    item.attempts++;
+    if (item.attempts < MAX_ATTEMPTS) return retryDelay(item.attempts);
     this.fail(item, item.image && !item.image.uploaded ? t('uploadFailed') : t('sendNetwork'), failure);
-    return 'done';
+    return null;
+  }
+
+  /** Never a failure: the message stays 发送中 with the reason it waits, and goes once there is room. */
+  private waitForRateLimit(item: OutboxItem, failure: BackendFailure): void {
+    if (!this.throttled) {
+      this.throttled = true;
+      this.emit({ type: 'throttled', detail: failure.detail });
+    }
+    if (item.error) return;
+    item.error = { reason: t('sendRateLimited'), detail: failure.detail };
+    this.emit({ type: 'status', item: copy(item) });
   }
 
   private fail(item: OutboxItem, reason: string, failure: BackendFailure): void {
@@ -332,6 +375,17 @@ export class Outbox {
   private emit(event: OutboxEvent): void {
     this.options.onEvent(event);
   }
+}
+
+/** UTF-8 length without TextEncoder, which WeChat's runtime lacks. */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    // A surrogate pair is one 4-byte character: 2 bytes for each of its halves.
+    bytes += unit < 0x80 ? 1 : unit < 0x800 ? 2 : unit >= 0xd800 && unit <= 0xdfff ? 2 : 3;
+  }
+  return bytes;
 }
 
 function copy(item: OutboxItem): OutboxItem {

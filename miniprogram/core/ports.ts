@@ -69,6 +69,12 @@ export interface ImageUploader {
   upload(storagePath: string, image: PickedImage, onProgress: (percent: number) => void): UploadTask;
   /** The message with this image is stored or gone: its local file (kept across restarts) can go. */
   release?(image: PickedImage): void;
+  /**
+   * At launch: removes the image files saved before this launch that no pending message uses
+   * (`inUse`: their paths). Files saved during this launch stay, as a picked image may not have
+   * reached the outbox yet.
+   */
+  prune?(inUse: string[]): void;
 }
 
 /**
@@ -92,6 +98,8 @@ export interface Backend {
   uploadImage(storagePath: string, image: PickedImage, onProgress: (percent: number) => void): UploadTask;
   /** See ImageUploader.release. */
   releaseImage?(image: PickedImage): void;
+  /** See ImageUploader.prune. */
+  pruneImages?(inUse: string[]): void;
   /** One channel for the room's INSERTs. `onStatus` fires on every (re)join, error and close. */
   subscribe(
     roomId: number,

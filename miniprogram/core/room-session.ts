@@ -3,7 +3,8 @@
 // show, and merges all of it (plus our own outbox) into one list in the server's id order.
 import { MessageList, PAGE_SIZE, type ServerMessage } from './message-list';
 import { t } from './messages';
-import { Outbox, retryDelay, type OutboxEvent, type OutboxItem } from './outbox';
+import { Retry } from './backoff';
+import { Outbox, OUTBOX_MAX_BYTES, type OutboxEvent, type OutboxItem } from './outbox';
 import {
   asBackendFailure,
   settle,
@@ -49,6 +50,38 @@ export interface RoomSessionOptions {
   reconnectTransport?: () => Promise<void>;
 }
 
+/**
+ * Where the session is in its life. It changes only through setPhase, as matrix-js-sdk's SyncApi
+ * changes its SyncState only through updateSyncState (matrix-org/matrix-js-sdk, src/sync.ts).
+ * The phase owns the room's channel: a phase change that leaves a channel behind unsubscribes it,
+ * so two channels are never open. It also owns the connect retry: every phase change cancels a
+ * waiting one, and the two phases that wait (`connecting` after a failure, `resubscribing`)
+ * schedule theirs after entering.
+ */
+type Phase =
+  /** Not started yet, or stopped: nothing runs and nothing is reported. */
+  | { name: 'stopped' }
+  /**
+   * Signing in, finding the room and loading its newest page, or waiting to try that again.
+   * `failingSince`: when the current run of failed attempts began (null: none failed yet).
+   */
+  | { name: 'connecting'; failingSince: number | null }
+  /** Refused for good (the room does not exist): no retry can change that; resume() or reconnect() try again. */
+  | { name: 'refused' }
+  /** The channel is joining: a first join, a manual reconnect, or realtime-js rejoining after a drop. */
+  | { name: 'joining'; channel: Subscription }
+  /** The channel was closed; a new one is subscribed after a backoff delay. */
+  | { name: 'resubscribing' }
+  /**
+   * The channel is joined. `caughtUp`: a gap-fill started after the join has finished, so the live
+   * rows since then continue what we have seen without a hole, and may advance syncedId.
+   */
+  | { name: 'joined'; channel: Subscription; caughtUp: boolean };
+
+function channelOf(phase: Phase): Subscription | null {
+  return phase.name === 'joining' || phase.name === 'joined' ? phase.channel : null;
+}
+
 /** What the device keeps per room so the next launch paints before the network answers. */
 interface RoomCache {
   room: RoomRow;
@@ -66,29 +99,26 @@ export class RoomSession implements RoomView {
   private readonly list: MessageList;
   private readonly listeners: Array<(patch: RoomPatch) => void> = [];
 
+  private phase: Phase = { name: 'stopped' };
+  /** What the header was last told: each change is reported once. */
+  private connection: ConnectionState | null = null;
+  /** Connect attempts and channel resubscribes: one backoff, one timer. */
+  private readonly connectRetry: Retry;
+  /** Failed gap-fills are retried with backoff, so no message stays missing. */
+  private readonly catchUpRetry: Retry;
+
   private room: RoomRow | null = null;
   private userId: string | null = null;
-  private connection: ConnectionState | null = null;
-  private subscription: Subscription | null = null;
-  /** The channel's last status was 'subscribed'. */
-  private live = false;
+  /** Every row up to this id has been seen (the gap-fill's starting point). */
   private syncedId: number | null = null;
   /** The room id the device cache was written for (null: no cache). */
   private cachedRoomId: number | null = null;
-  private streamSynced = false;
-  private active = false;
   private newestLoaded = false;
-  private connectAttempts = 0;
-  /** When the current run of failed connects began (null: the last one worked). */
-  private unreachableSince: number | null = null;
-  private connectTimer: TimerHandle | null = null;
   private cacheTimer: TimerHandle | null = null;
-  /** Failed gap-fills in a row; a failed one is retried with backoff so no message stays missing. */
-  private catchUpAttempts = 0;
-  private catchUpTimer: TimerHandle | null = null;
+
   private connecting: Promise<void> | null = null;
-  private syncing: Promise<void> | null = null;
-  private syncAgain = false;
+  /** The running gap-fill; `again`: asked for while it ran, so it fills once more before ending. */
+  private filling: { done: Promise<void>; again: boolean } | null = null;
   private loadingOlder: Promise<boolean> | null = null;
 
   constructor(private readonly options: RoomSessionOptions) {
@@ -96,6 +126,8 @@ export class RoomSession implements RoomView {
     this.store = options.store;
     this.clock = options.clock || systemClock;
     this.newId = options.newId || randomId;
+    this.connectRetry = new Retry(this.clock);
+    this.catchUpRetry = new Retry(this.clock);
     this.list = new MessageList((patch) => this.emit(patch));
     this.outbox = new Outbox({
       backend: this.backend,
@@ -130,17 +162,15 @@ export class RoomSession implements RoomView {
 
   async start(): Promise<void> {
     if (this.active) return;
-    this.active = true;
+    this.setPhase({ name: 'connecting', failingSince: null });
     await this.paintFromDevice();
     this.setConnection('connecting');
     await this.connect();
   }
 
   stop(): void {
-    this.active = false;
-    this.clearTimer('connectTimer');
-    this.clearTimer('catchUpTimer');
-    this.unsubscribe();
+    this.setPhase({ name: 'stopped' });
+    this.catchUpRetry.cancel();
     this.outbox.stop();
     if (this.cacheTimer !== null) this.saveCache();
   }
@@ -159,17 +189,20 @@ export class RoomSession implements RoomView {
     return this.loadingOlder;
   }
 
-  sendText(text: string): void {
+  sendText(text: string): boolean {
     const problem = checkText(text);
     if (problem) {
       this.emitError(problem === 'empty' ? t('textEmpty') : t('textTooLong', { max: TEXT_MAX }), `text ${problem}`);
-      return;
+      return false;
     }
-    this.send({ kind: 'text', body: text, image: null });
+    return this.send({ kind: 'text', body: text, image: null });
   }
 
-  sendImage(image: PickedImage): void {
-    this.send({ kind: 'image', body: null, image: { ...image, storagePath: null, uploaded: false } });
+  sendImage(image: PickedImage): boolean {
+    const accepted = this.send({ kind: 'image', body: null, image: { ...image, storagePath: null, uploaded: false } });
+    // Refused, it will never be sent: its saved copy can go now rather than at the next launch.
+    if (!accepted && this.backend.releaseImage) this.backend.releaseImage(image);
+    return accepted;
   }
 
   retry(key: string): void {
@@ -197,7 +230,6 @@ export class RoomSession implements RoomView {
       this.connectNow();
       return;
     }
-    this.unsubscribe();
     this.setConnection('connecting');
     this.subscribe(this.room);
   }
@@ -208,9 +240,9 @@ export class RoomSession implements RoomView {
    */
   resume(): void {
     if (!this.active) return;
-    // Failures while in the background (WeChat cuts the network there) do not count.
-    this.unreachableSince = null;
     if (!this.room) {
+      // Failures while in the background (WeChat cuts the network there) do not count.
+      this.setPhase({ name: 'connecting', failingSince: null });
       this.connectNow();
       return;
     }
@@ -222,7 +254,10 @@ export class RoomSession implements RoomView {
     // The outbox read starts first, so a send typed while the store answers cannot overwrite it.
     const restoring = this.outbox.load();
     const cache = await this.store.get<RoomCache>(this.cacheKey());
-    await restoring;
+    const pending = await restoring;
+    // Images saved for messages no longer in the outbox (sent, or lost with a killed app) stay on
+    // the device for good unless removed: the outbox holds every image still to be sent.
+    if (this.backend.pruneImages) this.backend.pruneImages(pending.map((item) => (item.image ? item.image.path : '')).filter(Boolean));
     if (cache) this.userId = cache.userId;
     this.cachedRoomId = cache && cache.room ? cache.room.id : null;
     const rows = cache ? cache.rows : [];
@@ -233,7 +268,7 @@ export class RoomSession implements RoomView {
   }
 
   private connectNow(): void {
-    this.clearTimer('connectTimer');
+    this.connectRetry.cancel();
     void this.connect();
   }
 
@@ -264,8 +299,7 @@ export class RoomSession implements RoomView {
       this.room = room;
       this.outbox.start({ roomId: room.id, userId });
       await this.loadNewest(room, cacheIsOurs);
-      this.connectAttempts = 0;
-      this.unreachableSince = null;
+      this.connectRetry.succeeded();
       if (this.active) this.subscribe(room);
     } catch (error) {
       if (!this.active) return;
@@ -275,6 +309,7 @@ export class RoomSession implements RoomView {
       if (problem.final) {
         // No retry can change it (the room does not exist, WeChat refuses the person): say why,
         // fail what waits to be sent, and stop.
+        this.setPhase({ name: 'refused' });
         this.setConnection('offline');
         this.emitError(problem.message, failure.detail);
         this.outbox.failUndeliverable(failure);
@@ -282,13 +317,11 @@ export class RoomSession implements RoomView {
       }
       // Retries run every few seconds while offline: only the change to offline is reported.
       if (this.setConnection('offline')) this.emitError(problem.message, failure.detail);
-      if (this.unreachableSince === null) this.unreachableSince = this.clock.now();
-      if (this.clock.now() - this.unreachableSince >= UNREACHABLE_FAIL_MS) this.outbox.failUndeliverable(failure);
-      this.connectAttempts++;
-      this.connectTimer = this.clock.setTimeout(() => {
-        this.connectTimer = null;
-        void this.connect();
-      }, retryDelay(this.connectAttempts));
+      const phase = this.phase;
+      const failingSince = phase.name === 'connecting' && phase.failingSince !== null ? phase.failingSince : this.clock.now();
+      this.setPhase({ name: 'connecting', failingSince });
+      if (this.clock.now() - failingSince >= UNREACHABLE_FAIL_MS) this.outbox.failUndeliverable(failure);
+      this.connectRetry.schedule(() => void this.connect());
     }
   }
 
@@ -312,89 +345,77 @@ export class RoomSession implements RoomView {
     this.scheduleCacheSave();
   }
 
+  /** A new channel for the room; the phase change unsubscribes any earlier one. */
   private subscribe(room: RoomRow): void {
-    // A reconnect() during tryConnect may already have subscribed: never keep two channels open.
-    this.unsubscribe();
-    const subscription = this.backend.subscribe(
+    const channel: Subscription = this.backend.subscribe(
       room.id,
       (row) => {
-        if (this.subscription !== subscription || row.room_id !== room.id) return;
+        const phase = this.phase;
+        if (channelOf(phase) !== channel || row.room_id !== room.id) return;
         this.list.mergeServer(this.fromServer([row]));
-        if (this.live && this.streamSynced) this.syncedId = Math.max(this.syncedId ?? 0, row.id);
+        if (phase.name === 'joined' && phase.caughtUp) this.syncedId = Math.max(this.syncedId ?? 0, row.id);
         this.scheduleCacheSave();
       },
       (status, detail) => {
-        if (this.subscription !== subscription || !this.active) return;
-        this.live = status === 'subscribed';
-        this.streamSynced = false;
+        if (channelOf(this.phase) !== channel) return;
         if (status === 'subscribed') {
-          this.connectAttempts = 0;
+          this.connectRetry.succeeded();
+          this.setPhase({ name: 'joined', channel, caughtUp: false });
           this.setConnection('connected');
           void this.catchUp();
           this.outbox.kick();
-        } else {
-          // The realtime client rejoins by itself after an error; a close is ours to repair.
-          // Only the first failure is reported: the client retries every few seconds while offline.
-          if (this.setConnection('reconnecting')) this.emitError(t('connectFailed'), `realtime ${status}: ${detail || ''}`);
-          if (status === 'closed') this.scheduleResubscribe(room);
+          return;
         }
+        // Only the first failure is reported: the client retries every few seconds while offline.
+        if (this.setConnection('reconnecting')) this.emitError(t('connectFailed'), `realtime ${status}: ${detail || ''}`);
+        if (status === 'error') {
+          // realtime-js rejoins this channel by itself.
+          this.setPhase({ name: 'joining', channel });
+          return;
+        }
+        // A closed channel is ours to replace.
+        this.setPhase({ name: 'resubscribing' });
+        this.connectRetry.schedule(() => this.subscribe(room));
       },
     );
-    this.subscription = subscription;
+    this.setPhase({ name: 'joining', channel });
   }
 
-  private scheduleResubscribe(room: RoomRow): void {
-    this.unsubscribe();
-    this.connectAttempts++;
-    this.connectTimer = this.clock.setTimeout(() => {
-      this.connectTimer = null;
-      if (this.active && !this.subscription) this.subscribe(room);
-    }, retryDelay(this.connectAttempts));
-  }
-
-  private unsubscribe(): void {
-    const subscription = this.subscription;
-    this.subscription = null;
-    this.live = false;
-    this.streamSynced = false;
-    if (subscription) subscription.unsubscribe();
-  }
-
-  /** Gap-fill, one at a time: a request arriving during a run makes one more run afterwards. */
+  /** Gap-fill, one at a time: a request arriving during a run makes that run fill once more. */
   private catchUp(): Promise<void> {
-    if (this.syncing) {
-      this.syncAgain = true;
-      return this.syncing;
+    if (this.filling) {
+      this.filling.again = true;
+      return this.filling.done;
     }
-    this.syncing = this.runCatchUp();
-    return this.syncing;
+    const filling = { done: Promise.resolve(), again: false };
+    this.filling = filling;
+    filling.done = this.runCatchUp(filling);
+    return filling.done;
   }
 
-  private async runCatchUp(): Promise<void> {
+  private async runCatchUp(filling: { again: boolean }): Promise<void> {
     try {
       do {
-        this.syncAgain = false;
+        filling.again = false;
         await this.fillGap();
-      } while (this.syncAgain && this.active);
-      this.streamSynced = this.live;
-      this.catchUpAttempts = 0;
-      // A REST failure may have shown 'offline' while the channel stayed up; now both work again.
-      if (this.live) this.setConnection('connected');
+      } while (filling.again && this.active);
+      this.catchUpRetry.succeeded();
+      const phase = this.phase;
+      if (phase.name === 'joined') {
+        this.setPhase({ ...phase, caughtUp: true });
+        // A REST failure may have shown 'offline' while the channel stayed up; now both work again.
+        this.setConnection('connected');
+      }
     } catch (error) {
       const failure = asBackendFailure(error);
       const wentOffline = failure.status === 0 && this.setConnection('offline');
       // The retries below repeat while the failure lasts: only the first one is reported.
-      if (wentOffline || this.catchUpAttempts === 0) this.emitError(t('loadFailed'), failure.detail);
+      if (wentOffline || this.catchUpRetry.count === 0) this.emitError(t('loadFailed'), failure.detail);
       // Nothing else would fetch the missed rows while the channel stays up (e.g. after a 503):
       // try again later, backing off like the connection does.
-      if (this.active && this.catchUpTimer === null) {
-        this.catchUpTimer = this.clock.setTimeout(() => {
-          this.catchUpTimer = null;
-          if (this.active) void this.catchUp();
-        }, retryDelay(++this.catchUpAttempts));
-      }
+      if (this.active) this.catchUpRetry.schedule(() => void this.catchUp());
     } finally {
-      this.syncing = null;
+      this.filling = null;
     }
   }
 
@@ -448,12 +469,13 @@ export class RoomSession implements RoomView {
     }
   }
 
-  private send(content: Pick<OutboxItem, 'kind' | 'body' | 'image'>): void {
+  /** False when refused; the reason goes out as an error patch, and the caller keeps the content. */
+  private send(content: Pick<OutboxItem, 'kind' | 'body' | 'image'>): boolean {
     const profile = this.options.profile();
     const problem = profileProblem(profile);
     if (problem) {
       this.emitError(problem, `profile ${profile.name} ${profile.color}`);
-      return;
+      return false;
     }
     const item: OutboxItem = {
       ...content,
@@ -465,8 +487,14 @@ export class RoomSession implements RoomView {
       attempts: 0,
       error: null,
     };
+    const size = this.outbox.sizeWith(item);
+    if (size > OUTBOX_MAX_BYTES) {
+      this.emitError(t('outboxFull'), `outbox full: ${size} of ${OUTBOX_MAX_BYTES} bytes`);
+      return false;
+    }
     this.list.addPending(this.pendingMessage(item));
     this.outbox.add(item);
+    return true;
   }
 
   private onOutboxEvent(event: OutboxEvent): void {
@@ -493,6 +521,9 @@ export class RoomSession implements RoomView {
         return;
       case 'store-failed':
         this.emitError(t('storageFailed'), `outbox not saved: ${event.detail}`);
+        return;
+      case 'throttled':
+        this.emitError(t('sendRateLimited'), event.detail);
         return;
     }
   }
@@ -559,7 +590,8 @@ export class RoomSession implements RoomView {
   }
 
   private saveCache(): void {
-    this.clearTimer('cacheTimer');
+    if (this.cacheTimer !== null) this.clock.clearTimeout(this.cacheTimer);
+    this.cacheTimer = null;
     if (!this.room || !this.userId) return;
     const cache: RoomCache = { room: this.room, userId: this.userId, rows: this.list.newestRows(PAGE_SIZE), syncedId: this.syncedId };
     settle(() => this.store.set(this.cacheKey(), cache)).catch((error) =>
@@ -571,11 +603,17 @@ export class RoomSession implements RoomView {
     return `room:${this.options.roomSlug}`;
   }
 
-  private clearTimer(name: 'connectTimer' | 'cacheTimer' | 'catchUpTimer'): void {
-    const timer = this[name];
-    if (timer === null) return;
-    this.clock.clearTimeout(timer);
-    this[name] = null;
+  private get active(): boolean {
+    return this.phase.name !== 'stopped';
+  }
+
+  /** The one place the phase changes: what the old phase owned and the new one does not is let go. */
+  private setPhase(next: Phase): void {
+    const previous = this.phase;
+    this.phase = next;
+    this.connectRetry.cancel();
+    const channel = channelOf(previous);
+    if (channel && channel !== channelOf(next)) channel.unsubscribe();
   }
 
   /** True when the state changed. */

@@ -25,6 +25,11 @@ interface ErrorAnswer {
   status?: number;
 }
 
+/** A postgrest-js query as the backend runs it. */
+interface RestQuery extends PromiseLike<{ data: unknown; error: ErrorAnswer['error']; status: number }> {
+  retry(enabled: boolean): RestQuery;
+}
+
 function failureOf({ error, status }: ErrorAnswer): BackendFailure {
   const message = error ? error.message : 'no data';
   return new BackendFailure(status || 0, (error && error.code) || '', message);
@@ -98,6 +103,10 @@ export class SupabaseBackend implements Backend {
     if (this.uploader.release) this.uploader.release(image);
   }
 
+  pruneImages(inUse: string[]): void {
+    if (this.uploader.prune) this.uploader.prune(inUse);
+  }
+
   subscribe(
     roomId: number,
     onInsert: (row: MessageRow) => void,
@@ -131,8 +140,11 @@ export class SupabaseBackend implements Backend {
     return this.client.from('messages').select('*').eq('room_id', roomId);
   }
 
-  private async rows<T>(query: PromiseLike<{ data: unknown; error: ErrorAnswer['error']; status: number }>): Promise<T[]> {
-    const answer = await query;
+  private async rows<T>(query: RestQuery): Promise<T[]> {
+    // The core retries by itself (the outbox, the gap-fill's backoff) and at once when the network
+    // returns; postgrest-js's own retries of GETs (1, 2, 4 s: supabase/supabase-js,
+    // packages/core/postgrest-js/src/fetchWithRetry.ts) would keep that catch-up waiting behind them.
+    const answer = await query.retry(false);
     if (answer.error || !Array.isArray(answer.data)) throw failureOf(answer);
     return answer.data as T[];
   }

@@ -37,7 +37,7 @@ export interface ChatMessage {
   status: DeliveryStatus;
   /** Upload progress 0–100 for our own pending images. */
   progress?: number;
-  /** Short Chinese reason when status is 'failed'. */
+  /** Short Chinese reason when status is 'failed'; while 'sending', why it waits (the rate limit). */
   error?: string;
   /** The backend's code and message behind `error`, for developers (logs, a long-press detail). */
   errorDetail?: string;
@@ -88,8 +88,10 @@ export interface RoomView {
   onPatch(listener: (patch: RoomPatch) => void): () => void;
   /** Loads the page before the oldest loaded message; resolves false when there is none. */
   loadOlder(): Promise<boolean>;
-  sendText(text: string): void;
-  sendImage(image: PickedImage): void;
+  /** False when the core refuses it (an error patch says why): the page keeps the draft. */
+  sendText(text: string): boolean;
+  /** False when the core refuses it (an error patch says why). */
+  sendImage(image: PickedImage): boolean;
   retry(key: string): void;
   /** Manual reconnect (the header's retry when offline). */
   reconnect(): void;

@@ -102,10 +102,22 @@ function uploadFailure(httpStatus: number, body: string): BackendFailure {
  */
 export function createImageUploader(config: UploaderConfig): ImageUploader {
   const bucket = config.bucket ?? IMAGES_BUCKET;
+  // Saved files carry their creation time in seconds
+  // (developers.weixin.qq.com/miniprogram/dev/api/file/FileSystemManager.getSavedFileList.html).
+  const launchedAt = Math.floor(Date.now() / 1000);
+  const remove = (filePath: string) =>
+    // Best effort: a file that is already gone needs no removing.
+    wx.getFileSystemManager().removeSavedFile({ filePath, fail: () => undefined });
   return {
     release(image: PickedImage): void {
-      // Best effort: a file that is already gone needs no removing.
-      wx.getFileSystemManager().removeSavedFile({ filePath: image.path, fail: () => undefined });
+      remove(image.path);
+    },
+    prune(inUse: string[]): void {
+      wx.getFileSystemManager().getSavedFileList({
+        success: ({ fileList }) => {
+          for (const file of fileList) if (file.createTime < launchedAt && inUse.indexOf(file.filePath) < 0) remove(file.filePath);
+        },
+      });
     },
     upload(storagePath: string, image: PickedImage, onProgress: (percent: number) => void): UploadTask {
       let task: WechatMiniprogram.UploadTask | null = null;

@@ -6,12 +6,12 @@
 //
 // Rate limit (10 messages per 10 s per user): each client's schedule keeps any 10 s to at most 10
 // sends, but faults, backoff and hidden periods bunch sends together, so the server still refuses
-// some (PT429). The core marks those 'failed' by design (a rejection never retries by itself), so
-// the simulated user taps "retry" a few seconds later, as a person would. Any other failure is a
-// finding and fails the run.
+// some (PT429). The outbox waits and resends those by itself; a message that turns 'failed' for
+// any reason is a finding and fails the run.
 import type { SupabaseClient } from '@supabase/supabase-js';
 import pg from 'pg';
 import { ROOM_SLUG } from '../../miniprogram/config';
+import { zh } from '../../miniprogram/core/messages';
 import { memoryStore, type KeyValueStore } from '../../miniprogram/core/ports';
 import { RoomSession } from '../../miniprogram/core/room-session';
 import { pauseClient, resumeClient } from '../../miniprogram/platform/lifecycle';
@@ -87,8 +87,8 @@ export interface ChaosResult {
   cutAfterCommit: number;
   hides: number;
   relaunches: number;
-  /** Rate-limited sends the simulated user tapped "retry" on. */
-  rateLimitRetries: number;
+  /** Messages the rate limit held back for a while (the outbox resent them by itself). */
+  rateLimitWaits: number;
   /** Sent messages missing from the database. */
   lost: number;
   /** Extra database rows for a sent message, plus ids shown twice in a client's list. */
@@ -103,8 +103,6 @@ export interface ChaosResult {
   totalMs: number;
 }
 
-/** The time a simulated user waits before tapping "retry" on a rate-limited message. */
-const RATE_LIMIT_RETRY_MS = 3000;
 const RATE_LIMIT = { messages: 10, windowMs: 10000 };
 /** Schedules spread messages at this average pace per client; the rate limit would allow 1/s. */
 const SEND_SPACING_MS = 720;
@@ -183,8 +181,7 @@ export async function runChaos(target: ChaosTarget, size: ChaosSize, log: (line:
   const db = new pg.Client({ connectionString: target.dbUrl });
   await db.connect();
   const problems: string[] = [];
-  const retryTimers = new Set<NodeJS.Timeout>();
-  let rateLimitRetries = 0;
+  let rateLimitWaits = 0;
   let hides = 0;
   let relaunches = 0;
   const people: Person[] = [];
@@ -208,20 +205,11 @@ export async function runChaos(target: ChaosTarget, size: ChaosSize, log: (line:
 
   const onPatch = (person: Person, patch: RoomPatch) => {
     if (patch.type === 'connection') person.connection = patch.state;
-    if (patch.type !== 'update' || patch.changes.status !== 'failed') return;
-    const detail = patch.changes.errorDetail || '';
-    if (!/PT429|^429 /.test(detail)) {
-      problems.push(`client ${person.index}: message ${patch.key} failed: ${patch.changes.error} (${detail})`);
-      return;
+    if (patch.type !== 'update') return;
+    if (patch.changes.status === 'sending' && patch.changes.error === zh.sendRateLimited) rateLimitWaits++;
+    if (patch.changes.status === 'failed') {
+      problems.push(`client ${person.index}: message ${patch.key} failed: ${patch.changes.error} (${patch.changes.errorDetail})`);
     }
-    const timer = setTimeout(async () => {
-      // The tap happens in the foreground, on whichever app is running then.
-      while (person.hidden) await person.hidden;
-      retryTimers.delete(timer);
-      rateLimitRetries++;
-      person.app.session.retry(patch.key);
-    }, RATE_LIMIT_RETRY_MS);
-    retryTimers.add(timer);
   };
 
   const shutdown = async (app: App) => {
@@ -330,7 +318,7 @@ export async function runChaos(target: ChaosTarget, size: ChaosSize, log: (line:
     let converged = false;
     let rows: Array<{ id: number; body: string }> = [];
     const deadline = Date.now() + CONVERGE_TIMEOUT_MS;
-    // A message failed for another reason than the rate limit never arrives: no point waiting.
+    // A failed message never arrives by itself: no point waiting.
     while (Date.now() < deadline && !problems.length) {
       rows = await roomRows();
       const ids = rows.map((row) => row.id);
@@ -375,7 +363,7 @@ export async function runChaos(target: ChaosTarget, size: ChaosSize, log: (line:
       ).length,
       hides,
       relaunches,
-      rateLimitRetries,
+      rateLimitWaits,
       lost,
       duplicated: extraRows + shownTwice,
       divergences,
@@ -384,7 +372,6 @@ export async function runChaos(target: ChaosTarget, size: ChaosSize, log: (line:
       totalMs: Date.now() - started,
     };
   } finally {
-    for (const timer of retryTimers) clearTimeout(timer);
     await Promise.all(people.map((person) => shutdown(person.app)));
     await proxy.close();
     await db.end();

@@ -103,6 +103,8 @@ export class FakeRoom implements RoomView {
   private listeners: Array<(patch: RoomPatch) => void> = [];
   /** What loadOlder does: by default it emits nothing and answers false. */
   onLoadOlder: () => Promise<boolean> = async () => false;
+  /** What sends answer: false plays the core refusing one (the outbox full, say). */
+  accepts = true;
 
   emit(patch: RoomPatch): void {
     for (const listener of this.listeners.slice()) listener(patch);
@@ -128,12 +130,14 @@ export class FakeRoom implements RoomView {
     return this.onLoadOlder();
   }
 
-  sendText(text: string): void {
+  sendText(text: string): boolean {
     this.calls.push({ intent: 'sendText', argument: text });
+    return this.accepts;
   }
 
-  sendImage(image: PickedImage): void {
+  sendImage(image: PickedImage): boolean {
     this.calls.push({ intent: 'sendImage', argument: image });
+    return this.accepts;
   }
 
   retry(key: string): void {

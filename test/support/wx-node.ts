@@ -45,8 +45,9 @@ export const ERR = {
 
 const REQUEST_METHODS = ['OPTIONS', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'TRACE', 'CONNECT'];
 const MAX_SOCKETS = 5;
-/** WeChat limits one storage key to 1 MB. */
+/** WeChat limits one key to 1 MB and an app's storage to 10 MB (developers.weixin.qq.com/miniprogram/dev/api/storage/wx.setStorageSync.html). */
 const MAX_STORAGE_ITEM = 1024 * 1024;
+const MAX_STORAGE_TOTAL = 10 * 1024 * 1024;
 const TEMP_PREFIX = 'wxfile://tmp/';
 /** Saved files (FileSystemManager.saveFile): they outlive the launch, unlike temp files. */
 const STORE_PREFIX = 'wxfile://store/';
@@ -157,6 +158,13 @@ export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
         ? path.join(tempDir, `store_${wxPath.slice(STORE_PREFIX.length)}`)
         : wxPath;
   let savedCounter = 0;
+  /** A relaunch on the same directory finds the files of earlier launches: never reuse their names. */
+  const newSavedPath = (extension: string) => {
+    let candidate: string;
+    do candidate = `${STORE_PREFIX}saved_${++savedCounter}${extension}`;
+    while (fs.existsSync(realPath(candidate)));
+    return candidate;
+  };
 
   const newTempPath = (extension: string) => `${TEMP_PREFIX}tmp_${++tempCounter}${extension}`;
 
@@ -420,12 +428,20 @@ export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
     if (typeof key !== 'string' || key === '') throw new Error(`${api}:fail parameter error: parameter.key should be String instead of ${typeof key};`);
   }
 
+  /** What the stored keys and values take, leaving out `except` (a key about to be replaced). */
+  const storageSize = (except?: string) => {
+    let size = 0;
+    store.forEach((text, key) => (size += key === except ? 0 : key.length + text.length));
+    return size;
+  };
+
   const storageApi = {
     setStorageSync(key: string, data: unknown) {
       checkStorageKey(key, 'setStorageSync');
       // WeChat stores values serialized: what comes back is a copy, and undefined is not storable.
       const text = JSON.stringify(data === undefined ? null : data);
       if (text.length > MAX_STORAGE_ITEM) throw new Error('setStorageSync:fail exceed storage item max length');
+      if (storageSize(key) + key.length + text.length > MAX_STORAGE_TOTAL) throw new Error('setStorageSync:fail exceed storage max size 10M');
       store.set(key, text);
       persist();
     },
@@ -444,9 +460,7 @@ export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
       persist();
     },
     getStorageInfoSync() {
-      let size = 0;
-      store.forEach((text) => (size += text.length));
-      return { keys: [...store.keys()], currentSize: Math.ceil(size / 1024), limitSize: 10240 };
+      return { keys: [...store.keys()], currentSize: Math.ceil(storageSize() / 1024), limitSize: MAX_STORAGE_TOTAL / 1024 };
     },
   };
 
@@ -515,9 +529,18 @@ export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
     saveFile(opts: { tempFilePath: string; filePath?: string } & CallbackOptions<{ savedFilePath: string; errMsg: string }>) {
       const source = realPath(opts.tempFilePath);
       if (!fs.existsSync(source)) return failWith(opts, `saveFile:fail no such file or directory ${opts.tempFilePath}`);
-      const savedFilePath = opts.filePath ?? `${STORE_PREFIX}saved_${++savedCounter}${path.extname(source)}`;
+      const savedFilePath = opts.filePath ?? newSavedPath(path.extname(source));
       fs.renameSync(source, realPath(savedFilePath));
       succeed(opts, { savedFilePath, errMsg: 'saveFile:ok' });
+    },
+    /** createTime is in seconds, as WeChat documents it; here the file's modification time. */
+    getSavedFileList(opts: CallbackOptions<{ fileList: WechatMiniprogram.FileItem[]; errMsg: string }> = {}) {
+      const names = fs.readdirSync(tempDir).filter((name) => name.startsWith('store_'));
+      const fileList = names.map((name) => {
+        const stat = fs.statSync(path.join(tempDir, name));
+        return { filePath: `${STORE_PREFIX}${name.slice('store_'.length)}`, size: stat.size, createTime: Math.floor(stat.mtimeMs / 1000) };
+      });
+      succeed(opts, { fileList, errMsg: 'getSavedFileList:ok' });
     },
     removeSavedFile(opts: { filePath: string } & CallbackOptions<{ errMsg: string }>) {
       fs.unlink(realPath(opts.filePath), (err) => {

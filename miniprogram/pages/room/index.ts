@@ -228,7 +228,7 @@ Component({
       const problem = checkText(text);
       if (problem === 'too_long') return toast(t('textTooLong', { max: TEXT_MAX }));
       if (problem) return;
-      stateOf(this).view.sendText(text);
+      if (!stateOf(this).view.sendText(text)) return;
       this.setData({ draft: '', canSend: false });
     },
 

@@ -10,15 +10,14 @@ import {
   type IdGenerator,
   type NewMessage,
   type UploadTask,
-} from '../miniprogram/core/ports';
-import { RoomSession } from '../miniprogram/core/room-session';
-import type { ChatMessage, MessageRow, PickedImage, Profile, RoomPatch, RoomRow } from '../miniprogram/core/types';
+} from '../../miniprogram/core/ports';
+import { RoomSession } from '../../miniprogram/core/room-session';
+import type { ChatMessage, MessageRow, PickedImage, Profile, RoomPatch, RoomRow } from '../../miniprogram/core/types';
 
 export const ROOM: RoomRow = { id: 1, slug: 'lobby', title: '大堂', topic: '' };
 export const ME = '11111111-1111-4111-8111-111111111111';
 export const OTHER = '22222222-2222-4222-8222-222222222222';
 
-/** Timers that fire only when the test advances time. */
 /** A text row from someone else; its client_id and timestamp follow from the id. */
 export function messageRow(id: number, fields: Partial<MessageRow> = {}): MessageRow {
   return {
@@ -38,6 +37,7 @@ export function messageRow(id: number, fields: Partial<MessageRow> = {}): Messag
   };
 }
 
+/** Timers that fire only when the test advances time. */
 export class ManualClock implements Clock {
   private time = Date.UTC(2026, 10, 21, 12, 0, 0);
   private timers: Array<{ id: number; at: number; callback: () => void }> = [];
@@ -109,6 +109,9 @@ export class FakeBackend implements Backend {
   loseInsertAnswers = 0;
   /** The next uploads are stored but their answer is lost. */
   loseUploadAnswers = 0;
+  /** The messages trigger's rate limit, on the test's clock: at most `limit` inserts of ours per window. */
+  rateLimit: { clock: Clock; limit: number; windowMs: number } | null = null;
+  private insertTimes: number[] = [];
   private nextId = 1;
   private failures: Partial<Record<Method, BackendFailure[]>> = {};
   private uploadGate: Promise<void> | null = null;
@@ -201,6 +204,12 @@ export class FakeBackend implements Backend {
     if (message.image_path && !this.objects.has(message.image_path)) {
       throw new BackendFailure(400, '23514', `image not uploaded: ${message.image_path}`);
     }
+    if (this.rateLimit) {
+      const { clock, limit, windowMs } = this.rateLimit;
+      this.insertTimes = this.insertTimes.filter((at) => at > clock.now() - windowMs);
+      if (this.insertTimes.length >= limit) throw new BackendFailure(429, 'PT429', 'rate limit exceeded');
+      this.insertTimes.push(clock.now());
+    }
     const row = this.insertRow({ ...message, user_id: this.me });
     if (this.loseInsertAnswers > 0) {
       this.loseInsertAnswers--;
@@ -241,6 +250,13 @@ export class FakeBackend implements Backend {
     this.released.push(image.path);
   }
 
+  /** What each launch said is still in use (the platform removes every other saved image). */
+  pruned: string[][] = [];
+
+  pruneImages(inUse: string[]): void {
+    this.pruned.push(inUse);
+  }
+
   publicImageUrl(storagePath: string): string {
     return `https://cdn.test/images/${storagePath}`;
   }
@@ -267,6 +283,13 @@ export class RenderedList {
 
   apply = (patch: RoomPatch): void => {
     this.patches.push(patch);
+    this.render(patch);
+    // Pages key their items by message key (wx:key): a key shown twice breaks every later patch.
+    const keys = this.messages.map((message) => message.key);
+    expect(new Set(keys).size).toBe(keys.length);
+  };
+
+  private render(patch: RoomPatch): void {
     switch (patch.type) {
       case 'reset':
         this.messages = patch.messages.slice();
@@ -298,7 +321,7 @@ export class RenderedList {
       case 'error':
         return;
     }
-  };
+  }
 
   of(type: RoomPatch['type']): RoomPatch[] {
     return this.patches.filter((patch) => patch.type === type);
