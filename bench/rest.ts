@@ -61,12 +61,13 @@ async function seedMessages(db: pg.Client, count: number): Promise<number> {
   const smallRoom = (
     await db.query<{ id: number }>(`insert into public.rooms (slug, title) values ('backroom', '后院') returning id`)
   ).rows[0].id;
-  // Replica mode skips the per-row rate-limit trigger and the FK checks: a bulk load, not traffic.
+  // Replica mode skips the per-row rate-limit trigger and the FK checks: a bulk load, not traffic,
+  // of messages that passed moderation.
   await db.query('set session_replication_role = replica');
   await db.query(
-    `insert into public.messages (room_id, user_id, username, avatar_color, body, client_id, created_at)
+    `insert into public.messages (room_id, user_id, username, avatar_color, body, client_id, created_at, status)
      select case when g % 100 = 0 then $2::bigint else $1::bigint end, ($3::uuid[])[1 + g % array_length($3::uuid[], 1)],
-            '江湖客' || (g % 1000), '#336699', 'message ' || g, gen_random_uuid(), now() - make_interval(secs => $4 - g)
+            '江湖客' || (g % 1000), '#336699', 'message ' || g, gen_random_uuid(), now() - make_interval(secs => $4 - g), 'visible'
        from generate_series(1, $4) g`,
     [ROOM_ID, smallRoom, authors, count + Math.ceil(count / 99)],
   );
