@@ -80,10 +80,15 @@ test('messages are immutable: update and delete are denied even on your own mess
   expect(still.data).toEqual([{ body: '你好' }, { body: '你好' }]);
 });
 
-test('rooms are read-only for users', async () => {
-  const { status, error } = await a.sb.from('rooms').insert({ slug: 'mine', title: '我的' });
-  expect(status).toBe(403);
-  expect(error).toMatchObject({ code: '42501' });
+test('people open scenes as their own host and edit rooms only through the host functions', async () => {
+  const { status, data } = await a.sb.from('rooms').insert({ slug: 'mine', title: '我的', archived: true }).select().single();
+  expect(status).toBe(201);
+  // The database names it and hosts it; the client's slug and flags count for nothing.
+  expect(data).toMatchObject({ slug: `s-${data!.id}`, host: a.id, archived: false });
+  const update = await a.sb.from('rooms').update({ title: '改' }).eq('id', data!.id);
+  expect(update.error).toMatchObject({ code: '42501' });
+  const remove = await a.sb.from('rooms').delete().eq('id', data!.id);
+  expect(remove.error).toMatchObject({ code: '42501' });
 });
 
 

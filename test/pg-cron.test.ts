@@ -218,7 +218,8 @@ test('jobs stop with the server; a run cut off by the stop is recorded as pg_cro
   const dataDir = tempDir();
   const dbPort = await freePort();
   try {
-    const own = await startTestServer({ dataDir, dbPort });
+    // A project of its own, without the app's migrations, which already create pg_cron.
+    const own = await startTestServer({ dataDir, dbPort, supabaseDir: tempDir() });
     await expect(superuserQuery(own.dbUrl, 'create extension pg_cron with schema extensions')).rejects.toThrow(
       'extension "pg_cron" must be installed in schema "pg_catalog"',
     );

@@ -324,13 +324,15 @@ test('pg_net’s grants: every role may use the schema, its tables and the reque
 test('a batch cut off by a stop stays queued and goes out after the restart, as after a crash of pg_net’s worker', async () => {
   const dataDir = tempDir();
   try {
-    const first = await startTestServer({ dataDir });
+    // A project of its own, without the app's migrations, which already create pg_net.
+    const project = tempDir();
+    const first = await startTestServer({ dataDir, supabaseDir: project });
     await superuserQuery(first.dbUrl, 'create extension pg_net');
     const [{ id }] = (await superuserQuery(first.dbUrl, `select net.http_get($1) as id`, [`${target.url}/slow?ms=1500&stop=1`])).rows;
     await waitFor('the request to arrive', () => arrivals('/slow?ms=1500&stop=1').length === 1);
     await first.stop();
 
-    const second = await startTestServer({ dataDir });
+    const second = await startTestServer({ dataDir, supabaseDir: project });
     try {
       await waitFor('the request to arrive again', () => arrivals('/slow?ms=1500&stop=1').length === 2, 10000);
       const row = await waitFor('its response', async () => (await superuserQuery(second.dbUrl, `select * from net._http_response where id = $1`, [id])).rows[0]);

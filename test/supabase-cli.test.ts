@@ -155,8 +155,9 @@ test('db push applies a new migration: REST serves it at once, and the runner ap
   });
 }, 60000);
 
-test("extensions has what a Supabase project's has, pg_stat_statements loaded", async () => {
+test("extensions has what a Supabase project's has (and the pg_net the app's migrations add), pg_stat_statements loaded", async () => {
   expect(await query(`select e.extname from pg_extension e join pg_namespace n on n.oid = e.extnamespace where n.nspname = 'extensions' order by 1`)).toEqual([
+    { extname: 'pg_net' },
     { extname: 'pg_stat_statements' },
     { extname: 'pgcrypto' },
     { extname: 'uuid-ossp' },
