@@ -13,10 +13,11 @@ import { memoryStore } from '../miniprogram/core/ports';
 import { RoomSession } from '../miniprogram/core/room-session';
 import { SupabaseBackend, storageUploader } from '../miniprogram/core/supabase-backend';
 import { localWechatLogin } from '../scripts/node-client';
-import type { RoomPatch } from '../miniprogram/core/types';
+import type { ChatMessage, RoomPatch } from '../miniprogram/core/types';
 import { setServicesForTest } from '../miniprogram/services';
 import { startTestServer } from '../test/support/server';
 import {
+  chatMessage,
   FakeRoom,
   componentOwnData,
   installDom,
@@ -41,24 +42,16 @@ interface ViewTraffic {
 }
 
 /** A realistic message: a 36-character key, a 3–4 character name, a Chinese sentence. */
-function benchMessage(n: number, overrides: Record<string, unknown> = {}) {
+function benchMessage(n: number, overrides: Partial<ChatMessage> = {}): ChatMessage {
   const names = ['令狐冲', '任盈盈', '楚留香', '东方不败'];
-  return {
+  return chatMessage(n, {
     key: `7f3c2a10-4b1d-4e8a-9c3b-${String(n).padStart(12, '0')}`,
-    id: n,
     userId: `5b1f7a2c-0d3e-4f56-8a9b-${String(n % 4).padStart(12, '0')}`,
     username: names[Math.abs(n) % 4],
-    avatarColor: '#1f618d',
-    kind: 'text' as const,
     body: `第 ${n} 条：今夜月色正好，诸位不妨移步后山，共饮一杯，再论剑法高低。`,
-    imageUrl: null,
-    imageWidth: null,
-    imageHeight: null,
     createdAt: new Date(Date.UTC(2026, 10, 20, 4, 0, 0) + n * 30_000).toISOString(),
-    status: 'sent' as const,
-    mine: false,
     ...overrides,
-  };
+  });
 }
 
 function utf8Bytes(data: unknown): number {
@@ -137,7 +130,7 @@ async function measureView(loaded: number): Promise<Figure[]> {
     page.querySelector('.messages')!.dispatchEvent('scroll', { detail: { scrollTop: 0, scrollHeight: 100_000 } });
     await sleep();
     // The rest of the loaded messages arrive while the reader is up there: the window stays put.
-    room.emit({ type: 'append', messages: history.slice(0, loaded - PAGE).map((m) => ({ ...m, id: m.id + 1_000_000, key: `${m.key}-x` })) });
+    room.emit({ type: 'append', messages: history.slice(0, loaded - PAGE).map((m) => ({ ...m, id: (m.id ?? 0) + 1_000_000, key: `${m.key}-x` })) });
     await sleep();
     const prepends: number[] = [];
     for (let p = 0; p < 3; p++) {
@@ -191,7 +184,7 @@ async function requestsPerReceivedMessage(): Promise<{ figure: Figure; notes: Re
       backend: new SupabaseBackend(reader, storageUploader(reader, noFiles), localWechatLogin(server.url, server.anonKey, '读者')),
       store: memoryStore(),
       roomSlug: ROOM_SLUG,
-      profile: () => ({ name: '读者', color: '#1f618d' }),
+      speaker: () => ({ name: '读者', color: '#1f618d', characterId: null }),
     });
     const profiles = new ProfileStore(memoryStore());
     await profiles.save({ name: '读者', color: '#1f618d' });
@@ -223,6 +216,9 @@ async function requestsPerReceivedMessage(): Promise<{ figure: Figure; notes: Re
       image_path: null,
       image_height: null,
       image_width: null,
+      character_id: null,
+      reply_to: null,
+      hidden: false,
       client_id: '9a1b2c3d-0000-4000-8000-000000000001',
     });
     await received;

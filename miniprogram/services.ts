@@ -31,8 +31,11 @@ export function createServices(platform: WechatPlatform = createPlatform()): Ser
         backend,
         store: platform.store,
         roomSlug: ROOM_SLUG,
-        // Read at each send; an empty role is refused by the core with a message, never sent.
-        profile: () => profiles.current() || { name: '', color: '' },
+        // Read at each send; without a role the core says so and sends nothing.
+        speaker: () => {
+          const profile = profiles.current();
+          return profile ? { ...profile, characterId: null } : null;
+        },
         reconnectTransport: () => platform.app.reconnect(),
       });
       // Back from the background or the network returned: fetch what was missed, send what waits.

@@ -209,7 +209,7 @@ async function main(): Promise<void> {
     backend,
     store,
     roomSlug: options.room,
-    profile: () => profiles.current() ?? profile,
+    speaker: () => ({ ...(profiles.current() ?? profile), characterId: null }),
   });
   session.onPatch((patch) => render(patch, print));
   print(t('cliJoined', { name: profile.name, color: profile.color, room: options.room, url: options.url }));

@@ -36,7 +36,7 @@ const openSessions: Array<{ session: RoomSession; client: SupabaseClient }> = []
 
 async function openRoom(dev: Device, name = '楚留香') {
   const backend = nodeBackend(dev.client, dev.login);
-  const session = new RoomSession({ backend, store: dev.store, roomSlug: 'lobby', profile: () => ({ name, color: '#c0392b' }) });
+  const session = new RoomSession({ backend, store: dev.store, roomSlug: 'lobby', speaker: () => ({ name, color: '#c0392b', characterId: null }) });
   const rendered = new RenderedList();
   session.onPatch(rendered.apply);
   openSessions.push({ session, client: dev.client });

@@ -24,6 +24,13 @@ function server(r: MessageRow, mine = false): ServerMessage {
       imageHeight: null,
       createdAt: r.created_at,
       status: 'sent',
+      state: r.status,
+      label: r.label,
+      characterId: r.character_id,
+      roll: r.roll,
+      hidden: r.hidden,
+      replyTo: r.reply_to,
+      replyPreview: r.reply_preview,
       mine,
     },
   };

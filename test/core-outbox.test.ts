@@ -416,7 +416,7 @@ test('a role change applies to new messages only', async () => {
   const room = await startedRoom();
   room.backend.offline = true;
   room.session.sendText('旧身份');
-  room.setProfile({ name: '陆小凤', color: '#117a65' });
+  room.setSpeaker({ name: '陆小凤', color: '#117a65', characterId: 8 });
   room.session.sendText('新身份');
   room.backend.offline = false;
   await room.clock.advance(FIRST_RETRY_MS);
@@ -430,7 +430,7 @@ test('invalid text or role is refused before the outbox, with a Chinese message'
   const room = await startedRoom();
   room.session.sendText('   ');
   room.session.sendText('字'.repeat(2001));
-  room.setProfile({ name: ' 楚留香', color: '#c0392b' });
+  room.setSpeaker({ name: ' 楚留香', color: '#c0392b', characterId: 7 });
   room.session.sendText('你好');
   await settle();
   expect(room.rendered.of('error').map((patch) => patch.type === 'error' && patch.message)).toEqual([
@@ -468,7 +468,7 @@ test('a full outbox refuses the next message with a clear reason, leaves it with
 
 test('a refused image lets its saved copy go at once', async () => {
   const room = await startedRoom();
-  room.setProfile({ name: '', color: '#c0392b' });
+  room.setSpeaker({ name: '', color: '#c0392b', characterId: 7 });
   expect(room.session.sendImage(picked('wxfile://store/saved_1.jpg'))).toBe(false);
   expect(room.backend.released).toEqual(['wxfile://store/saved_1.jpg']);
   expect(room.rendered.messages).toEqual([]);

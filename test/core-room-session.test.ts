@@ -5,7 +5,7 @@ import { MAX_RETRY_MS, retryDelay } from '../miniprogram/core/backoff';
 import { CACHE_SAVE_DELAY_MS, GAP_OVERLAP_IDS, MAX_GAP_PAGES, RoomSession, UNREACHABLE_FAIL_MS } from '../miniprogram/core/room-session';
 import { PAGE_SIZE } from '../miniprogram/core/message-list';
 import { zh } from '../miniprogram/core/messages';
-import { FakeBackend, ME, messageRow, openRoom, RenderedList, ROOM, settle } from './support/core-fakes';
+import { FakeBackend, ME, messageRow, openRoom, OTHER, RenderedList, ROOM, settle } from './support/core-fakes';
 
 function range(from: number, to: number): number[] {
   const out: number[] = [];
@@ -578,7 +578,7 @@ test('a room that does not exist says so by name and stops retrying; pending sen
     backend: room.backend,
     store: room.store,
     roomSlug: 'gone',
-    profile: () => ({ name: '楚留香', color: '#c0392b' }),
+    speaker: () => ({ name: '楚留香', color: '#c0392b', characterId: null }),
     clock: room.clock,
   });
   const rendered = new RenderedList();
@@ -628,5 +628,210 @@ describe('a WeChat login that fails', () => {
     expect(room.backend.calls.filter((call) => call === 'userId')).toHaveLength(1);
     expect(room.clock.pending()).toEqual([]);
     expect(room.rendered.messages[0]).toMatchObject({ status: 'failed' });
+  });
+});
+
+describe('content security in the room', () => {
+  test('our message shows 审核中 until the verdict; others get it only when it turns visible, in id order', async () => {
+    const backend = seeded(2);
+    backend.moderate = true;
+    const room = openRoom({ backend });
+    await room.session.start();
+    await settle();
+    expect(room.session.sendText('大家好')).toBe(true);
+    await settle();
+    const mine = room.rendered.messages[2];
+    expect(mine).toMatchObject({ body: '大家好', status: 'sent', state: 'pending' });
+    // Someone else's message, inserted while pending for them, is not ours to see; its UPDATE is.
+    const theirs = backend.insertRow({ body: '别人的话', status: 'pending' }, { deliver: false });
+    backend.setState(mine.id!, 'visible');
+    expect(room.rendered.messages.map((m) => [m.body, m.state])).toEqual([
+      ['message 1', 'visible'], ['message 2', 'visible'], ['大家好', 'visible'],
+    ]);
+    backend.setState(theirs.id, 'visible');
+    expect(room.rendered.bodies()).toEqual(['message 1', 'message 2', '大家好', '别人的话']);
+    room.check();
+  });
+
+  test('a blocked message of ours keeps its label; the same state from others never shows', async () => {
+    const backend = seeded(1);
+    backend.moderate = true;
+    const room = openRoom({ backend });
+    await room.session.start();
+    await settle();
+    room.session.sendText('违禁测试词');
+    await settle();
+    const id = room.rendered.messages[1].id!;
+    backend.setState(id, 'blocked', { label: 20006 });
+    expect(room.rendered.messages[1]).toMatchObject({ state: 'blocked', label: 20006 });
+    const theirs = backend.insertRow({ body: '违禁的话', status: 'pending' }, { deliver: false });
+    backend.setState(theirs.id, 'blocked', { label: 20006 });
+    expect(room.rendered.bodies()).toEqual(['message 1', '违禁测试词']);
+    room.check();
+  });
+
+  test('after a disconnect, states that changed meanwhile arrive: an older message turned visible, one recalled', async () => {
+    const backend = seeded(3);
+    const room = openRoom({ backend });
+    await room.session.start();
+    await settle();
+    backend.deliverLive = false;
+    const late = backend.insertRow({ body: '审核慢的话', status: 'pending' });
+    for (let i = 0; i < 60; i++) backend.insertRow({});
+    backend.setState(late.id, 'visible');
+    backend.setState(2, 'recalled', { body: null });
+    room.session.resume();
+    await settle();
+    expect(room.rendered.messages.find((m) => m.id === late.id)).toMatchObject({ body: '审核慢的话', state: 'visible' });
+    expect(room.rendered.messages.find((m) => m.id === 2)).toMatchObject({ body: null, state: 'recalled' });
+    expect(room.rendered.of('reset')).toHaveLength(1);
+    room.check();
+    // A quiet catch-up changes nothing and repaints nothing.
+    const patches = room.rendered.patches.length;
+    room.session.resume();
+    await settle();
+    expect(room.rendered.patches.slice(patches).filter((p) => p.type !== 'connection')).toEqual([]);
+  });
+});
+
+describe('what a line says', () => {
+  test.each([
+    ['/me 拔剑而起', {}, { kind: 'action', body: '拔剑而起' }],
+    ['((先去吃饭))', {}, { kind: 'ooc', body: '先去吃饭' }],
+    ['（（全角也行））', {}, { kind: 'ooc', body: '全角也行' }],
+    ['.r 2d6+3', {}, { kind: 'roll', body: '2d6+3', hidden: false }],
+    ['.rd100', {}, { kind: 'roll', body: 'd100', hidden: false }],
+    ['.r', {}, { kind: 'roll', body: 'd100', hidden: false }],
+    ['.rh d100<=60', {}, { kind: 'roll', body: 'd100<=60', hidden: true }],
+    ['.really?', {}, { kind: 'text', body: '.really?' }],
+    ['拔剑而起', { voice: 'action' as const }, { kind: 'action', body: '拔剑而起' }],
+    ['小声说', { voice: 'ooc' as const }, { kind: 'ooc', body: '小声说' }],
+  ])('%s %j is sent as %j', async (line, options, expected) => {
+    const room = openRoom();
+    await room.session.start();
+    await settle();
+    expect(room.session.sendText(line, options)).toBe(true);
+    await settle();
+    expect(room.backend.rows[0]).toMatchObject({ ...expected, character_id: 7 });
+  });
+
+  test.each([
+    ['.r 21d6', zh.diceTooMany],
+    ['.r 2d6*3', zh.diceSyntax],
+    ['.r d1', zh.diceFaces],
+    ['/me    ', zh.textEmpty],
+  ])('%s is refused at once with a sentence, and nothing is sent', async (line, message) => {
+    const room = openRoom();
+    await room.session.start();
+    await settle();
+    expect(room.session.sendText(line)).toBe(false);
+    await settle();
+    expect(room.rendered.of('error').map((p) => p.type === 'error' && p.message)).toEqual([message]);
+    expect(room.backend.rows).toEqual([]);
+  });
+
+  test('without a character the core says so and sends nothing', async () => {
+    const room = openRoom();
+    room.setSpeaker(null);
+    await room.session.start();
+    await settle();
+    expect(room.session.sendText('有人吗')).toBe(false);
+    expect(room.rendered.of('error').map((p) => p.type === 'error' && p.message)).toEqual([zh.noCharacter]);
+  });
+
+  test('a reply carries its target and shows the quote at once', async () => {
+    const room = openRoom({ backend: seeded(2) });
+    await room.session.start();
+    await settle();
+    room.session.sendText('回你', { replyTo: 2 });
+    expect(room.rendered.messages[2]).toMatchObject({ replyTo: 2, replyPreview: { username: '路人甲', text: 'message 2' } });
+    await settle();
+    expect(room.backend.rows[2]).toMatchObject({ reply_to: 2 });
+  });
+});
+
+describe('hidden rolls', () => {
+  test('the roller sees the result when it arrives on the channel; others never ask for it', async () => {
+    const room = openRoom();
+    await room.session.start();
+    await settle();
+    room.session.sendText('.rh 3d6');
+    await settle();
+    const id = room.rendered.messages[0].id!;
+    expect(room.rendered.messages[0]).toMatchObject({ hidden: true, roll: null });
+    room.backend.deliverHiddenRoll(id);
+    expect(room.rendered.messages[0].roll).toMatchObject({ expression: '3d6', total: 18 });
+    room.check();
+  });
+
+  test('a page with hidden rolls asks for the results once; a page without asks nothing', async () => {
+    const backend = seeded(3);
+    const hidden = backend.insertRow({ user_id: ME, kind: 'roll', body: 'd20', hidden: true });
+    backend.hiddenResults.set(hidden.id, { expression: 'd20', terms: [], total: 17 });
+    const room = openRoom({ backend });
+    await room.session.start();
+    await settle();
+    expect(backend.calls.filter((call) => call === 'hiddenRolls')).toHaveLength(1);
+    expect(room.rendered.messages[3].roll).toMatchObject({ total: 17 });
+    room.session.resume();
+    await settle();
+    expect(backend.calls.filter((call) => call === 'hiddenRolls')).toHaveLength(1);
+  });
+});
+
+describe('recall, report, block, read', () => {
+  test('recall: ours within the window turns recalled; too late is a sentence', async () => {
+    const room = openRoom();
+    await room.session.start();
+    await settle();
+    room.session.sendText('说错了');
+    await settle();
+    const key = room.rendered.messages[0].key;
+    expect(await room.session.recall(key)).toBeNull();
+    expect(room.rendered.messages[0]).toMatchObject({ state: 'recalled', body: null });
+    room.session.sendText('又说错了');
+    await settle();
+    room.backend.failNext('recall', new BackendFailure(400, 'RCLAT', 'a message can be recalled within 2 minutes'));
+    expect(await room.session.recall(room.rendered.messages[1].key)).toBe(zh.recallTooLate);
+    room.backend.failNext('recall', new BackendFailure(0, '', 'fetch failed'));
+    expect(await room.session.recall(room.rendered.messages[1].key)).toBe(zh.actionNetwork);
+    expect(room.rendered.messages[1].state).toBe('visible');
+    room.check();
+  });
+
+  test('report: once is enough, twice is no error; one of ours is not reportable', async () => {
+    const room = openRoom({ backend: seeded(1) });
+    await room.session.start();
+    await settle();
+    const key = room.rendered.messages[0].key;
+    expect(await room.session.report(key, 'abuse')).toBeNull();
+    expect(await room.session.report(key, 'spam')).toBeNull();
+    expect(room.backend.reports).toEqual([{ id: 1, reason: 'abuse' }]);
+    room.session.sendText('我的');
+    await settle();
+    expect(await room.session.report(room.rendered.messages[1].key, 'spam')).toBe(zh.reportFailed);
+  });
+
+  test('forgetAuthor drops a blocked person’s messages, and only theirs', async () => {
+    const backend = seeded(2);
+    backend.insertRow({ user_id: '33333333-3333-4333-8333-333333333333', body: '第三人' });
+    const room = openRoom({ backend });
+    await room.session.start();
+    await settle();
+    room.session.forgetAuthor(OTHER);
+    expect(room.rendered.bodies()).toEqual(['第三人']);
+    room.check();
+  });
+
+  test('loadUntil pages back to a replied message; markRead marks the newest', async () => {
+    const room = openRoom({ backend: seeded(160) });
+    await room.session.start();
+    await settle();
+    expect(await room.session.loadUntil(5)).toBe(true);
+    expect(room.rendered.ids()[0]).toBeLessThanOrEqual(5);
+    expect(await room.session.loadUntil(9999)).toBe(false);
+    room.session.markRead();
+    await settle();
+    expect(room.backend.readMarkers).toEqual([160]);
   });
 });

@@ -17,7 +17,7 @@ afterAll(async () => {
 
 it('MessageKind lists exactly the kinds the messages table accepts', async () => {
   // A record over the union: adding or removing a kind in the type breaks this line at typecheck.
-  const kinds: Record<MessageKind, true> = { text: true, image: true };
+  const kinds: Record<MessageKind, true> = { text: true, action: true, ooc: true, roll: true, image: true };
   const { rows } = await superuserQuery<{ definition: string }>(
     server.dbUrl,
     `select pg_get_constraintdef(c.oid) as definition

@@ -291,7 +291,7 @@ describe('storage', () => {
   it('keeps a full outbox of the texts its double encoding grows most within one key, with no write refused', async () => {
     const backend = new FakeBackend();
     backend.offline = true;
-    const session = new RoomSession({ backend, store: deviceStore, roomSlug: 'lobby', profile: () => ({ name: '楚留香', color: '#c0392b' }) });
+    const session = new RoomSession({ backend, store: deviceStore, roomSlug: 'lobby', speaker: () => ({ name: '楚留香', color: '#c0392b', characterId: null }) });
     const errors: string[] = [];
     session.onPatch((patch) => patch.type === 'error' && errors.push(patch.message));
     await session.start();

@@ -73,7 +73,7 @@ describe('the wechat-login function', () => {
       backend: nodeBackend(client2, localWechatLogin(server.url, server.anonKey, '花满楼')),
       store,
       roomSlug: 'lobby',
-      profile: () => ({ name: '花满楼', color: '#1f618d' }),
+      speaker: () => ({ name: '花满楼', color: '#1f618d', characterId: null }),
     });
     const rendered = new RenderedList();
     session.onPatch(rendered.apply);

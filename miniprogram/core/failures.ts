@@ -34,6 +34,12 @@ const BY_CODE = new Map<string, Decision>([
   ['PGRST303', TRANSIENT],
   ['23514', rejected('sendRejectedRule')],
   ['42501', rejected('sendNoPermission')],
+  // The database's own refusals (supabase/migrations: *_moderation.sql, *_roleplay.sql).
+  ['RCBAN', rejected('sendBanned')],
+  ['RCDIC', rejected('sendRejectedRule')],
+  ['RCCHR', rejected('sendCharacterBlocked')],
+  ['RCSCN', rejected('sendSceneArchived')],
+  ['RCRPL', rejected('sendReplyUnavailable')],
   ['file_unreadable', rejected('imageFileMissing')],
 ]);
 

@@ -2,8 +2,9 @@
 //
 // Layout: server messages in ascending id order (the server's order), then our own messages still
 // in the outbox, in the order they were sent. Every message's key is its client_id, unique per row,
-// so one lookup finds duplicates (a row delivered by both realtime and gap-fill) and our own echo
-// (the server row of a pending message).
+// so one lookup finds duplicates (a row delivered by both realtime and gap-fill), our own echo
+// (the server row of a pending message) and a newer state of a row already shown (turned visible,
+// recalled, hidden), which updates it in place.
 import type { ChatMessage, MessageRow, RoomPatch } from './types';
 
 export const PAGE_SIZE = 50;
@@ -84,8 +85,9 @@ export class MessageList {
   }
 
   /**
-   * Places server rows (a newer page, a gap-fill, a live INSERT, the answer to our insert) at their
-   * id positions. Known rows are skipped; a row matching a pending message replaces it.
+   * Places server rows (a newer page, a gap-fill, a live INSERT or UPDATE, the answer to our
+   * insert) at their id positions. A known row takes the newer state (by changed_at); a row
+   * matching a pending message replaces it.
    */
   mergeServer(server: ServerMessage[]): void {
     const sorted = server.slice().sort((a, b) => a.row.id - b.row.id);
@@ -140,9 +142,29 @@ export class MessageList {
     this.emit({ type: 'remove', key, index });
   }
 
+  /** Drops the server messages that match (a blocked person's, one no longer ours to see). */
+  removeServer(matches: (message: ChatMessage) => boolean): void {
+    for (let index = this.serverCount - 1; index >= 0; index--) {
+      const { message } = this.entries[index];
+      if (!matches(message)) continue;
+      this.entries.splice(index, 1);
+      this.serverCount--;
+      this.emitNow({ type: 'remove', key: message.key, index });
+    }
+  }
+
+  /** The message with this server id, if loaded. */
+  byId(id: number): ChatMessage | undefined {
+    for (let i = this.serverCount - 1; i >= 0; i--) if (this.entries[i].message.id === id) return this.entries[i].message;
+    return undefined;
+  }
+
   private placeServer({ row, message }: ServerMessage): void {
     const existing = this.indexOf(message.key);
-    if (existing >= 0 && existing < this.serverCount) return;
+    if (existing >= 0 && existing < this.serverCount) {
+      this.updateServer(existing, row, message);
+      return;
+    }
     const oldest = this.oldestId();
     if (this.olderExists && oldest !== null && row.id < oldest) {
       // Below the loaded window: placing it would leave a hole above it that nothing fills.
@@ -162,6 +184,17 @@ export class MessageList {
     this.serverCount++;
     if (index === this.entries.length - 1) this.bufferAppend(message);
     else this.emitNow({ type: 'insert', index, message });
+  }
+
+  /** A row already shown arrived again: it may carry a newer state; an older copy changes nothing. */
+  private updateServer(index: number, row: MessageRow, message: ChatMessage): void {
+    const entry = this.entries[index];
+    if (entry.row && Date.parse(entry.row.changed_at) > Date.parse(row.changed_at)) return;
+    const changes = changedFields(entry.message, message);
+    entry.row = row;
+    if (!Object.keys(changes).length) return;
+    entry.message = { ...entry.message, ...changes };
+    this.emitNow({ type: 'update', key: message.key, index, changes });
   }
 
   /** Our pending message came back from the server: it takes the row's place in id order. */
@@ -233,9 +266,15 @@ function changedFields(before: ChatMessage, after: ChatMessage): Partial<ChatMes
   const target = changes as Record<string, unknown>;
   const source = after as unknown as Record<string, unknown>;
   const previous = before as unknown as Record<string, unknown>;
-  for (const field of Object.keys(source)) if (source[field] !== previous[field]) target[field] = source[field];
+  for (const field of Object.keys(source)) if (!sameValue(source[field], previous[field])) target[field] = source[field];
   // A pending message's progress/error no longer apply once it is sent.
   if (before.progress !== undefined && after.progress === undefined) target.progress = 100;
   if (before.error !== undefined && after.error === undefined) target.error = '';
   return changes;
+}
+
+/** Rolls and quotes are objects parsed anew from every copy of a row: equal if their JSON is. */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  return typeof a === 'object' && typeof b === 'object' && a !== null && b !== null && JSON.stringify(a) === JSON.stringify(b);
 }

@@ -57,6 +57,12 @@ export interface OutboxItem {
   /** The role at the time of writing: changing role later applies to new messages only. */
   username: string;
   avatarColor: string;
+  /** The character speaking (the database takes the name and colour from it); absent in queues saved before characters. */
+  characterId?: number | null;
+  /** The message this one replies to. */
+  replyTo?: number | null;
+  /** 暗骰: a roll whose result only the roller and the host read. */
+  hidden?: boolean;
   createdAt: string;
   status: 'sending' | 'failed';
   /** Transient failures so far; the rate limit does not count. */
@@ -404,5 +410,8 @@ function newMessage(item: OutboxItem, roomId: number): NewMessage {
     image_width: image ? image.width : null,
     image_height: image ? image.height : null,
     client_id: item.key,
+    character_id: item.characterId ?? null,
+    reply_to: item.replyTo ?? null,
+    hidden: item.hidden ?? false,
   };
 }

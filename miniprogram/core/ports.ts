@@ -1,7 +1,7 @@
 // The small interfaces the core talks through. WeChat (miniprogram/platform), the terminal client
 // (scripts/chat.ts) and the unit tests each plug their own implementations in; the core never
 // touches `wx`, Node or DOM globals.
-import type { MessageRow, PickedImage, RoomRow } from './types';
+import type { HiddenRollRow, MessageRow, PickedImage, ReportReason, RoomRow } from './types';
 
 /**
  * A failed backend call, reduced to what the core decides on. `status` is the HTTP status, 0 when
@@ -34,8 +34,22 @@ export function asBackendFailure(error: unknown): BackendFailure {
   return new BackendFailure(0, '', message);
 }
 
-/** A message row as the client inserts it; the server fills id, user_id and created_at. */
-export type NewMessage = Omit<MessageRow, 'id' | 'user_id' | 'created_at'>;
+/** A message row as the client inserts it; the database fills the rest (id, user, state, roll, quote…). */
+export type NewMessage = Pick<
+  MessageRow,
+  'room_id' | 'username' | 'avatar_color' | 'kind' | 'body' | 'image_path' | 'image_width' | 'image_height' | 'client_id'
+  | 'character_id' | 'reply_to' | 'hidden'
+>;
+
+/** What a room's channel hears. */
+export interface RoomChannelHandlers {
+  /** A message inserted or changed (turned visible, recalled, hidden): the whole row. */
+  row(row: MessageRow): void;
+  /** A hidden roll's result: heard only by the roller and the scene's host. */
+  hiddenRoll(row: HiddenRollRow): void;
+  /** Every (re)join, error and close. */
+  status(status: ChannelStatus, detail?: string): void;
+}
 
 export type ChannelStatus = 'subscribed' | 'error' | 'closed';
 
@@ -100,12 +114,18 @@ export interface Backend {
   releaseImage?(image: PickedImage): void;
   /** See ImageUploader.prune. */
   pruneImages?(inUse: string[]): void;
-  /** One channel for the room's INSERTs. `onStatus` fires on every (re)join, error and close. */
-  subscribe(
-    roomId: number,
-    onInsert: (row: MessageRow) => void,
-    onStatus: (status: ChannelStatus, detail?: string) => void,
-  ): Subscription;
+  /** Messages up to `throughId` whose state changed at or after `since`, oldest change first. */
+  messagesChangedSince(roomId: number, since: string, throughId: number, limit: number): Promise<MessageRow[]>;
+  /** The hidden rolls among these messages that the caller may read (as roller or host). */
+  hiddenRolls(messageIds: number[]): Promise<HiddenRollRow[]>;
+  /** Takes back one of the caller's messages (recall_message); RCLAT after 2 minutes. */
+  recallMessage(id: number): Promise<void>;
+  /** Reports a message; a second report by the same person rejects with 23505. */
+  reportMessage(id: number, reason: ReportReason): Promise<void>;
+  /** Moves the caller's read marker of the room forward to this message. */
+  markRead(roomId: number, messageId: number): Promise<void>;
+  /** One channel for the room: its messages' INSERTs and UPDATEs, and the hidden rolls the caller may read. */
+  subscribe(roomId: number, handlers: RoomChannelHandlers): Subscription;
   publicImageUrl(storagePath: string): string;
 }
 

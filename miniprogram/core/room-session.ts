@@ -1,8 +1,10 @@
 // One room, kept correct through reconnects, retries and restarts: paints from the device cache,
-// loads the newest page, subscribes to INSERTs, fills every gap after a (re)subscribe or an app
-// show, and merges all of it (plus our own outbox) into one list in the server's id order.
+// loads the newest page, subscribes to its messages' INSERTs and UPDATEs, fills every gap after a
+// (re)subscribe or an app show (new rows by id, changed states by time), and merges all of it
+// (plus our own outbox) into one list in the server's id order. A message others see only once
+// content security passed it arrives as an UPDATE; our own show their state (审核中, 未通过审核…).
 import { MessageList, PAGE_SIZE, type ServerMessage } from './message-list';
-import { t } from './messages';
+import { t, type MessageId } from './messages';
 import { Retry } from './backoff';
 import { Outbox, OUTBOX_MAX_BYTES, type OutboxEvent, type OutboxItem } from './outbox';
 import {
@@ -16,11 +18,26 @@ import {
   type Subscription,
   type TimerHandle,
 } from './ports';
+import { diceProblem, type DiceProblem } from './dice';
 import { connectProblem } from './failures';
 import { randomId } from './ids';
 import { profileProblem } from './profile';
 import { checkText, TEXT_MAX } from './rules';
-import type { ChatMessage, ConnectionState, MessageRow, PickedImage, Profile, RoomPatch, RoomRow, RoomView } from './types';
+import type {
+  ChatMessage,
+  ConnectionState,
+  HiddenRollRow,
+  MessageKind,
+  MessageRow,
+  ModerationState,
+  PickedImage,
+  ReportReason,
+  RoomPatch,
+  RoomRow,
+  RoomView,
+  Speaker,
+  Voice,
+} from './types';
 
 /**
  * How far below the newest known id a gap-fill re-reads. Ids are taken at insert but rows become
@@ -33,13 +50,49 @@ export const MAX_GAP_PAGES = 10;
 export const CACHE_SAVE_DELAY_MS = 1000;
 /** How long the room may stay unreachable before pending sends show as failed (tap retries). */
 export const UNREACHABLE_FAIL_MS = 60 * 1000;
+/**
+ * How far before the newest change seen a state catch-up re-reads: a change's time is taken in its
+ * transaction but becomes visible at commit, so one stamped earlier can appear after a later one.
+ */
+export const CHANGE_OVERLAP_MS = 10 * 1000;
+/** State changes read per request while catching up; more than this reloads the newest page. */
+export const CHANGES_PAGE = 100;
+/** What others see of a message: the rest only its author (and moderators, who review elsewhere). */
+const PUBLIC_STATES: ModerationState[] = ['visible', 'hidden', 'recalled'];
+/**
+ * `.r 2d6+3` rolls in the open, `.rh …` hides the result from all but the roller and the host (a
+ * space is optional, as dice bots take `.rd100`; a line like `.really` is just text).
+ */
+const ROLL_COMMAND = /^\.r(h?)(?=$|[\sd\d])\s*(.*)$/i;
+/** `/me 拔剑而起` is an action; `((…))`, in either width, steps out of character. */
+const ACTION_COMMAND = /^\/me(?:\s+([\s\S]*))?$/;
+const OOC_LINE = /^(?:\(\(|（（)([\s\S]*?)(?:\)\)|））)$/;
+
+const DICE_PROBLEMS: Record<DiceProblem, MessageId> = {
+  empty: 'diceEmpty',
+  syntax: 'diceSyntax',
+  no_die: 'diceNoDie',
+  faces: 'diceFaces',
+  too_many: 'diceTooMany',
+  too_big: 'diceTooBig',
+};
+
+/** How a typed line is said: the commands win over the composer's voice. */
+function voiceOf(text: string, voice: Voice): { kind: MessageKind; body: string } {
+  const line = text.trim();
+  const action = ACTION_COMMAND.exec(line);
+  if (action) return { kind: 'action', body: (action[1] || '').trim() };
+  const ooc = OOC_LINE.exec(line);
+  if (ooc) return { kind: 'ooc', body: ooc[1].trim() };
+  return { kind: voice, body: text };
+}
 
 export interface RoomSessionOptions {
   backend: Backend;
   store: KeyValueStore;
   roomSlug: string;
-  /** The current role, read at each send: a role change applies to new messages only. */
-  profile: () => Profile;
+  /** Who speaks, read at each send: a change applies to new messages only (null: no character yet). */
+  speaker: () => Speaker | null;
   clock?: Clock;
   newId?: IdGenerator;
   /**
@@ -88,6 +141,7 @@ interface RoomCache {
   userId: string;
   rows: MessageRow[];
   syncedId?: number | null;
+  changedSince?: string | null;
 }
 
 export class RoomSession implements RoomView {
@@ -111,6 +165,10 @@ export class RoomSession implements RoomView {
   private userId: string | null = null;
   /** Every row up to this id has been seen (the gap-fill's starting point). */
   private syncedId: number | null = null;
+  /** The newest state change seen (changed_at): the state catch-up's starting point. */
+  private changedSince: string | null = null;
+  /** Results of hidden rolls we may read (as roller or host), by message id. */
+  private readonly hiddenResults = new Map<number, HiddenRollRow['roll']>();
   /** The room id the device cache was written for (null: no cache). */
   private cachedRoomId: number | null = null;
   private newestLoaded = false;
@@ -189,13 +247,26 @@ export class RoomSession implements RoomView {
     return this.loadingOlder;
   }
 
-  sendText(text: string): boolean {
-    const problem = checkText(text);
+  sendText(text: string, options: { voice?: Voice; replyTo?: number | null } = {}): boolean {
+    const line = text.trim();
+    const roll = ROLL_COMMAND.exec(line);
+    if (roll) {
+      // `.r` alone rolls a d100, as dice bots do.
+      const expression = (roll[2] || 'd100').trim();
+      const problem = diceProblem(expression);
+      if (problem) {
+        this.emitError(t(DICE_PROBLEMS[problem]), `dice ${problem}: ${expression}`);
+        return false;
+      }
+      return this.send({ kind: 'roll', body: expression, image: null, hidden: roll[1] === 'h', replyTo: options.replyTo ?? null });
+    }
+    const { kind, body } = voiceOf(text, options.voice || 'text');
+    const problem = checkText(body);
     if (problem) {
       this.emitError(problem === 'empty' ? t('textEmpty') : t('textTooLong', { max: TEXT_MAX }), `text ${problem}`);
       return false;
     }
-    return this.send({ kind: 'text', body: text, image: null });
+    return this.send({ kind, body, image: null, replyTo: options.replyTo ?? null });
   }
 
   sendImage(image: PickedImage): boolean {
@@ -207,6 +278,53 @@ export class RoomSession implements RoomView {
 
   retry(key: string): void {
     this.outbox.retry(key);
+  }
+
+  async recall(key: string): Promise<string | null> {
+    const message = this.list.messages().find((m) => m.key === key);
+    if (!message || message.id === null || !message.mine) return t('recallNotYours');
+    try {
+      await this.backend.recallMessage(message.id);
+    } catch (error) {
+      const failure = asBackendFailure(error);
+      return failure.code === 'RCLAT' ? t('recallTooLate') : failure.status === 0 ? t('actionNetwork') : t('recallFailed');
+    }
+    // Everyone, us included, gets the recalled row by Realtime; showing it now spares the wait.
+    this.list.update(key, { state: 'recalled', body: null, imageUrl: null, roll: null });
+    return null;
+  }
+
+  async report(key: string, reason: ReportReason): Promise<string | null> {
+    const message = this.list.messages().find((m) => m.key === key);
+    if (!message || message.id === null || message.mine) return t('reportFailed');
+    try {
+      await this.backend.reportMessage(message.id, reason);
+    } catch (error) {
+      const failure = asBackendFailure(error);
+      // Reported before (on this or another device): the report stands.
+      if (failure.code === '23505') return null;
+      return failure.status === 0 ? t('actionNetwork') : t('reportFailed');
+    }
+    return null;
+  }
+
+  forgetAuthor(userId: string): void {
+    this.list.removeServer((message) => message.userId === userId && !message.mine);
+    this.scheduleCacheSave();
+  }
+
+  async loadUntil(id: number): Promise<boolean> {
+    while (!this.list.byId(id)) {
+      if (!this.list.hasOlder || !(await this.loadOlder())) return !!this.list.byId(id);
+    }
+    return true;
+  }
+
+  markRead(): void {
+    const newest = this.list.newestId();
+    if (!this.room || newest === null) return;
+    // Unread counts are a convenience: a failed marker only leaves the count higher until next time.
+    this.backend.markRead(this.room.id, newest).catch(() => undefined);
   }
 
   /** Subscribes again from scratch (the header's retry when offline). */
@@ -262,6 +380,7 @@ export class RoomSession implements RoomView {
     this.cachedRoomId = cache && cache.room ? cache.room.id : null;
     const rows = cache ? cache.rows : [];
     this.syncedId = cache && cache.syncedId !== undefined ? cache.syncedId : null;
+    this.changedSince = cache && cache.changedSince ? cache.changedSince : null;
     // fromServer first: what the cache shows as ours was delivered just before the app was killed.
     const server = this.fromServer(rows);
     this.list.reset(server, this.pendingMessages(), rows.length >= PAGE_SIZE);
@@ -291,7 +410,10 @@ export class RoomSession implements RoomView {
       // The cache was written for another room under this slug (the database was reset or the room
       // recreated): its ids, and so syncedId, mean nothing here; a gap-fill from them would find nothing.
       const sameRoom = this.cachedRoomId === null || this.cachedRoomId === room.id;
-      if (!sameRoom) this.syncedId = null;
+      if (!sameRoom) {
+        this.syncedId = null;
+        this.changedSince = null;
+      }
       this.cachedRoomId = room.id;
       // The cache was painted for another user (the device's session was lost): its "mine" marks are wrong.
       const cacheIsOurs = sameRoom && (this.userId === null || this.userId === userId);
@@ -330,6 +452,7 @@ export class RoomSession implements RoomView {
     if (!this.active) return;
     const messages = this.fromServer(rows);
     const full = rows.length === PAGE_SIZE;
+    for (const row of rows) this.noteChange(row);
     const newest = this.list.newestId();
     if (newest === null) {
       // Nothing from the server on screen yet (no cache): the page goes in front of our pending ones.
@@ -343,20 +466,27 @@ export class RoomSession implements RoomView {
     this.newestLoaded = true;
     this.syncedId = Math.max(this.syncedId ?? 0, rows.length ? rows[rows.length - 1].id : 0);
     this.scheduleCacheSave();
+    await this.fetchHiddenRolls(rows);
   }
 
   /** A new channel for the room; the phase change unsubscribes any earlier one. */
   private subscribe(room: RoomRow): void {
-    const channel: Subscription = this.backend.subscribe(
-      room.id,
-      (row) => {
+    const channel: Subscription = this.backend.subscribe(room.id, {
+      row: (row) => {
         const phase = this.phase;
         if (channelOf(phase) !== channel || row.room_id !== room.id) return;
-        this.list.mergeServer(this.fromServer([row]));
-        if (phase.name === 'joined' && phase.caughtUp) this.syncedId = Math.max(this.syncedId ?? 0, row.id);
+        this.mergeRows([row]);
+        if (phase.name === 'joined' && phase.caughtUp) {
+          this.syncedId = Math.max(this.syncedId ?? 0, row.id);
+          this.noteChange(row);
+        }
         this.scheduleCacheSave();
       },
-      (status, detail) => {
+      hiddenRoll: (result) => {
+        if (channelOf(this.phase) !== channel || result.room_id !== room.id) return;
+        this.revealRolls([result]);
+      },
+      status: (status, detail) => {
         if (channelOf(this.phase) !== channel) return;
         if (status === 'subscribed') {
           this.connectRetry.succeeded();
@@ -377,7 +507,7 @@ export class RoomSession implements RoomView {
         this.setPhase({ name: 'resubscribing' });
         this.connectRetry.schedule(() => this.subscribe(room));
       },
-    );
+    });
     this.setPhase({ name: 'joining', channel });
   }
 
@@ -427,20 +557,48 @@ export class RoomSession implements RoomView {
       await this.loadNewest(room);
       return;
     }
-    let after = Math.max(0, (this.syncedId ?? newest) - GAP_OVERLAP_IDS);
+    // Captured first: the new rows read below must not move the start of the state catch-up past
+    // an older row's change.
+    const changedSince = this.changedSince;
+    const floor = Math.max(0, (this.syncedId ?? newest) - GAP_OVERLAP_IDS);
+    let after = floor;
+    const read: MessageRow[] = [];
     for (let pages = 1; ; pages++) {
       const rows = await this.backend.messagesAfter(room.id, after, PAGE_SIZE);
       if (!this.active) return;
-      this.list.mergeServer(this.fromServer(rows));
+      this.mergeRows(rows);
+      read.push(...rows);
       if (rows.length) this.syncedId = Math.max(this.syncedId ?? 0, rows[rows.length - 1].id);
       this.scheduleCacheSave();
-      if (rows.length < PAGE_SIZE) return;
+      await this.fetchHiddenRolls(rows);
+      if (rows.length < PAGE_SIZE) break;
       if (pages >= MAX_GAP_PAGES) {
         await this.reloadNewest(room);
         return;
       }
       after = rows[rows.length - 1].id;
     }
+    if (changedSince !== null) await this.catchUpChanges(room, changedSince, floor);
+    for (const row of read) this.noteChange(row);
+  }
+
+  /**
+   * States that changed while we were away among rows older than the ones just read: a message
+   * that passed content security (others see it only now), one recalled or hidden.
+   */
+  private async catchUpChanges(room: RoomRow, changedSince: string, throughId: number): Promise<void> {
+    const since = new Date(Date.parse(changedSince) - CHANGE_OVERLAP_MS).toISOString();
+    const rows = await this.backend.messagesChangedSince(room.id, since, throughId, CHANGES_PAGE);
+    if (!this.active) return;
+    if (rows.length === CHANGES_PAGE) {
+      // Too much changed to patch in place: the newest page is the room now.
+      await this.reloadNewest(room);
+      return;
+    }
+    this.mergeRows(rows);
+    for (const row of rows) this.noteChange(row);
+    this.scheduleCacheSave();
+    await this.fetchHiddenRolls(rows);
   }
 
   /** After a very long gap: the newest page replaces the list instead of hundreds of inserts. */
@@ -449,7 +607,9 @@ export class RoomSession implements RoomView {
     if (!this.active) return;
     this.list.reset(this.fromServer(rows), this.pendingMessages(), rows.length === PAGE_SIZE);
     if (rows.length) this.syncedId = rows[rows.length - 1].id;
+    for (const row of rows) this.noteChange(row);
     this.scheduleCacheSave();
+    await this.fetchHiddenRolls(rows);
   }
 
   private async fetchOlder(): Promise<boolean> {
@@ -461,6 +621,7 @@ export class RoomSession implements RoomView {
       // front of a list that is gone and would leave a hole in front of the new one.
       if (!this.active || this.list.oldestId() !== oldest) return false;
       this.list.prependOlder(this.fromServer(rows), rows.length === PAGE_SIZE);
+      await this.fetchHiddenRolls(rows);
       return rows.length > 0;
     } catch (error) {
       // hasOlder stays true, so the page can ask again; the error patch tells the user why not now.
@@ -470,18 +631,19 @@ export class RoomSession implements RoomView {
   }
 
   /** False when refused; the reason goes out as an error patch, and the caller keeps the content. */
-  private send(content: Pick<OutboxItem, 'kind' | 'body' | 'image'>): boolean {
-    const profile = this.options.profile();
-    const problem = profileProblem(profile);
-    if (problem) {
-      this.emitError(problem, `profile ${profile.name} ${profile.color}`);
+  private send(content: Pick<OutboxItem, 'kind' | 'body' | 'image' | 'replyTo' | 'hidden'>): boolean {
+    const speaker = this.options.speaker();
+    const problem = speaker ? profileProblem(speaker) : t('noCharacter');
+    if (!speaker || problem) {
+      this.emitError(problem || t('noCharacter'), `speaker ${speaker ? `${speaker.name} ${speaker.color}` : 'none'}`);
       return false;
     }
     const item: OutboxItem = {
       ...content,
       key: this.newId(),
-      username: profile.name,
-      avatarColor: profile.color,
+      username: speaker.name,
+      avatarColor: speaker.color,
+      characterId: speaker.characterId,
       createdAt: new Date(this.clock.now()).toISOString(),
       status: 'sending',
       attempts: 0,
@@ -512,7 +674,7 @@ export class RoomSession implements RoomView {
         this.list.update(event.key, { progress: event.percent });
         return;
       case 'sent':
-        this.list.mergeServer(this.fromServer([event.row]));
+        this.mergeRows([event.row]);
         this.scheduleCacheSave();
         return;
       case 'rekeyed':
@@ -531,7 +693,49 @@ export class RoomSession implements RoomView {
   /** Rows entering the list; our own among them are delivered, whatever the outbox still thinks. */
   private fromServer(rows: MessageRow[]): ServerMessage[] {
     for (const row of rows) if (row.user_id === this.userId) this.outbox.confirm(row.client_id);
-    return rows.map((row) => this.serverMessage(row));
+    return rows.filter((row) => this.shows(row)).map((row) => this.serverMessage(row));
+  }
+
+  /** Rows from the server in any order: new ones placed, known ones updated, ones no longer ours to see dropped. */
+  private mergeRows(rows: MessageRow[]): void {
+    const gone = rows.filter((row) => !this.shows(row)).map((row) => row.client_id);
+    if (gone.length) this.list.removeServer((message) => gone.indexOf(message.key) >= 0);
+    this.list.mergeServer(this.fromServer(rows));
+  }
+
+  /**
+   * What the room shows: everything of ours, and what is public of others. Moderators' rows of
+   * others that wait for a verdict belong to the 管理 page, not the conversation.
+   */
+  private shows(row: MessageRow): boolean {
+    // Rows cached before messages had a state were all public.
+    return row.user_id === this.userId || !row.status || PUBLIC_STATES.indexOf(row.status) >= 0;
+  }
+
+  private noteChange(row: MessageRow): void {
+    if (row.changed_at && (this.changedSince === null || Date.parse(row.changed_at) > Date.parse(this.changedSince))) {
+      this.changedSince = row.changed_at;
+    }
+  }
+
+  /** The results of hidden rolls among these rows that we may read: one request, only if there are any. */
+  private async fetchHiddenRolls(rows: MessageRow[]): Promise<void> {
+    const ids = rows.filter((row) => row.hidden && !this.hiddenResults.has(row.id)).map((row) => row.id);
+    if (!ids.length) return;
+    try {
+      this.revealRolls(await this.backend.hiddenRolls(ids));
+    } catch (error) {
+      // The rolls stay shown as hidden; the next load asks again.
+      this.emitError(t('loadFailed'), asBackendFailure(error).detail);
+    }
+  }
+
+  private revealRolls(results: HiddenRollRow[]): void {
+    for (const result of results) {
+      this.hiddenResults.set(result.message_id, result.roll);
+      const message = this.list.byId(result.message_id);
+      if (message) this.list.update(message.key, { roll: result.roll });
+    }
   }
 
   private serverMessage(row: MessageRow): ServerMessage {
@@ -543,6 +747,7 @@ export class RoomSession implements RoomView {
         userId: row.user_id,
         username: row.username,
         avatarColor: row.avatar_color,
+        characterId: row.character_id ?? null,
         kind: row.kind,
         body: row.body,
         imageUrl: row.image_path ? this.backend.publicImageUrl(row.image_path) : null,
@@ -550,6 +755,12 @@ export class RoomSession implements RoomView {
         imageHeight: row.image_height,
         createdAt: row.created_at,
         status: 'sent',
+        state: row.status || 'visible',
+        label: row.label ?? null,
+        roll: row.roll || this.hiddenResults.get(row.id) || null,
+        hidden: !!row.hidden,
+        replyTo: row.reply_to ?? null,
+        replyPreview: row.reply_preview ?? null,
         mine: row.user_id === this.userId,
       },
     };
@@ -563,6 +774,7 @@ export class RoomSession implements RoomView {
       userId: this.userId || '',
       username: item.username,
       avatarColor: item.avatarColor,
+      characterId: item.characterId ?? null,
       kind: item.kind,
       body: item.body,
       imageUrl: image ? image.path : null,
@@ -570,6 +782,12 @@ export class RoomSession implements RoomView {
       imageHeight: image ? image.height : null,
       createdAt: item.createdAt,
       status: item.status,
+      state: null,
+      label: null,
+      roll: null,
+      hidden: !!item.hidden,
+      replyTo: item.replyTo ?? null,
+      replyPreview: this.quoteOf(item.replyTo ?? null),
       mine: true,
     };
     if (image) message.progress = image.uploaded ? 100 : 0;
@@ -578,6 +796,14 @@ export class RoomSession implements RoomView {
       message.errorDetail = item.error.detail;
     }
     return message;
+  }
+
+  /** The quote a pending reply shows until the database's own arrives. */
+  private quoteOf(id: number | null): ChatMessage['replyPreview'] {
+    const replied = id === null ? undefined : this.list.byId(id);
+    if (!replied) return null;
+    const text = replied.state === 'hidden' || replied.state === 'recalled' || replied.kind === 'image' || replied.hidden ? null : (replied.body || '').split('\n')[0].slice(0, 60);
+    return { username: replied.username, text, kind: replied.kind, status: replied.state || 'visible' };
   }
 
   private pendingMessages(): ChatMessage[] {
@@ -593,7 +819,13 @@ export class RoomSession implements RoomView {
     if (this.cacheTimer !== null) this.clock.clearTimeout(this.cacheTimer);
     this.cacheTimer = null;
     if (!this.room || !this.userId) return;
-    const cache: RoomCache = { room: this.room, userId: this.userId, rows: this.list.newestRows(PAGE_SIZE), syncedId: this.syncedId };
+    const cache: RoomCache = {
+      room: this.room,
+      userId: this.userId,
+      rows: this.list.newestRows(PAGE_SIZE),
+      syncedId: this.syncedId,
+      changedSince: this.changedSince,
+    };
     settle(() => this.store.set(this.cacheKey(), cache)).catch((error) =>
       this.emitError(t('storageFailed'), `cache not saved: ${asBackendFailure(error).message}`),
     );

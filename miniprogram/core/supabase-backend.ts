@@ -1,20 +1,21 @@
 // The Backend over an official SupabaseClient. The client is injected: the mini program takes it
 // from the vendor bundle (wired to wx.request and wx.connectSocket), the terminal client from npm.
-// Only GET, POST and the realtime socket are used: wx.request does not document PATCH.
+// Only GET, POST and the realtime socket are used: wx.request does not document PATCH, so every
+// change to a stored row is a database function (POST /rpc).
 import type { SupabaseClient } from '@supabase/supabase-js';
 import type { Database } from '../../typings/database.types';
 import {
   BackendFailure,
   cancellableUpload,
   type Backend,
-  type ChannelStatus,
   type ImageUploader,
   type KeyValueStore,
   type NewMessage,
+  type RoomChannelHandlers,
   type Subscription,
   type UploadTask,
 } from './ports';
-import type { MessageRow, PickedImage, RoomRow } from './types';
+import type { HiddenRollRow, MessageRow, PickedImage, ReportReason, RoomRow } from './types';
 import { authFailure, signInWithWechat, type WechatLogin } from './wechat-login';
 
 export const IMAGES_BUCKET = 'images';
@@ -107,23 +108,47 @@ export class SupabaseBackend implements Backend {
     if (this.uploader.prune) this.uploader.prune(inUse);
   }
 
-  subscribe(
-    roomId: number,
-    onInsert: (row: MessageRow) => void,
-    onStatus: (status: ChannelStatus, detail?: string) => void,
-  ): Subscription {
+  messagesChangedSince(roomId: number, since: string, throughId: number, limit: number): Promise<MessageRow[]> {
+    return this.rows<MessageRow>(
+      this.messages(roomId).gte('changed_at', since).lte('id', throughId).order('changed_at', { ascending: true }).limit(limit),
+    );
+  }
+
+  hiddenRolls(messageIds: number[]): Promise<HiddenRollRow[]> {
+    return this.rows<HiddenRollRow>(this.client.from('hidden_rolls').select('*').in('message_id', messageIds));
+  }
+
+  recallMessage(id: number): Promise<void> {
+    return this.done(this.client.rpc('recall_message', { message: id }));
+  }
+
+  reportMessage(id: number, reason: ReportReason): Promise<void> {
+    return this.done(this.client.from('reports').insert({ message_id: id, reason }));
+  }
+
+  markRead(roomId: number, messageId: number): Promise<void> {
+    return this.done(this.client.rpc('mark_read', { scene: roomId, message: messageId }));
+  }
+
+  subscribe(roomId: number, handlers: RoomChannelHandlers): Subscription {
+    const filter = `room_id=eq.${roomId}`;
     const channel = this.client
       .channel(`room-${roomId}-${++this.channelCount}`)
-      .on(
-        'postgres_changes',
-        { event: 'INSERT', schema: 'public', table: 'messages', filter: `room_id=eq.${roomId}` },
-        (payload) => onInsert(payload.new as MessageRow),
+      .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'messages', filter }, (payload) =>
+        handlers.row(payload.new as MessageRow),
+      )
+      // A message turning visible reaches everyone else as an UPDATE: its INSERT was theirs to not see.
+      .on('postgres_changes', { event: 'UPDATE', schema: 'public', table: 'messages', filter }, (payload) =>
+        handlers.row(payload.new as MessageRow),
+      )
+      .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'hidden_rolls', filter }, (payload) =>
+        handlers.hiddenRoll(payload.new as HiddenRollRow),
       )
       .subscribe((status, error) => {
         const detail = error ? error.message : undefined;
-        if (status === 'SUBSCRIBED') onStatus('subscribed');
-        else if (status === 'CLOSED') onStatus('closed', detail);
-        else onStatus('error', detail || status);
+        if (status === 'SUBSCRIBED') handlers.status('subscribed');
+        else if (status === 'CLOSED') handlers.status('closed', detail);
+        else handlers.status('error', detail || status);
       });
     return {
       unsubscribe: () => {
@@ -147,6 +172,12 @@ export class SupabaseBackend implements Backend {
     const answer = await query.retry(false);
     if (answer.error || !Array.isArray(answer.data)) throw failureOf(answer);
     return answer.data as T[];
+  }
+
+  /** A write or call whose answer is only whether it worked. */
+  private async done(query: PromiseLike<ErrorAnswer>): Promise<void> {
+    const answer = await query;
+    if (answer.error) throw failureOf(answer);
   }
 }
 

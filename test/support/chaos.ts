@@ -191,7 +191,7 @@ export async function runChaos(target: ChaosTarget, size: ChaosSize, log: (line:
     const { store, kill } = processStore(person.store);
     const sb = nodeClient(proxy.url, target.anonKey, store, { storageKey: `sb-chaos-${person.index}` });
     const backend = nodeBackend(sb, localWechatLogin(proxy.url, target.anonKey, `chaos-${person.index}`));
-    const session = new RoomSession({ backend, store, roomSlug: ROOM_SLUG, profile: () => person.profile });
+    const session = new RoomSession({ backend, store, roomSlug: ROOM_SLUG, speaker: () => ({ ...person.profile, characterId: null }) });
     const stopListening = session.onPatch((patch) => onPatch(person, patch));
     return {
       sb,

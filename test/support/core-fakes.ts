@@ -9,10 +9,22 @@ import {
   type Clock,
   type IdGenerator,
   type NewMessage,
+  type RoomChannelHandlers,
   type UploadTask,
 } from '../../miniprogram/core/ports';
 import { RoomSession } from '../../miniprogram/core/room-session';
-import type { ChatMessage, MessageRow, PickedImage, Profile, RoomPatch, RoomRow } from '../../miniprogram/core/types';
+import type {
+  ChatMessage,
+  HiddenRollRow,
+  MessageRow,
+  ModerationState,
+  PickedImage,
+  ReportReason,
+  RoomPatch,
+  RoomRow,
+  Roll,
+  Speaker,
+} from '../../miniprogram/core/types';
 
 export const ROOM: RoomRow = { id: 1, slug: 'lobby', title: '大堂', topic: '' };
 export const ME = '11111111-1111-4111-8111-111111111111';
@@ -33,6 +45,14 @@ export function messageRow(id: number, fields: Partial<MessageRow> = {}): Messag
     image_height: null,
     client_id: `00000000-0000-4000-8000-${String(id).padStart(12, '0')}`,
     created_at: new Date(Date.UTC(2026, 10, 21, 11, 0, id)).toISOString(),
+    changed_at: new Date(Date.UTC(2026, 10, 21, 11, 0, id)).toISOString(),
+    status: 'visible',
+    label: null,
+    character_id: null,
+    reply_to: null,
+    reply_preview: null,
+    roll: null,
+    hidden: false,
     ...fields,
   };
 }
@@ -84,13 +104,22 @@ export async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
-type Method = 'userId' | 'findRoom' | 'newest' | 'before' | 'after' | 'byClientId' | 'insert' | 'upload';
+type Method =
+  | 'userId' | 'findRoom' | 'newest' | 'before' | 'after' | 'byClientId' | 'insert' | 'upload'
+  | 'changed' | 'hiddenRolls' | 'recall' | 'report' | 'markRead';
 
-interface FakeSubscription {
+interface FakeSubscription extends RoomChannelHandlers {
   roomId: number;
-  onInsert: (row: MessageRow) => void;
-  onStatus: (status: ChannelStatus, detail?: string) => void;
   active: boolean;
+}
+
+/** The fake's dice: every die shows its highest face, so results are known in advance. */
+function fakeRoll(expression: string): Roll {
+  const match = /^(\d*)d(\d+)$/.exec(expression);
+  const count = match ? Number(match[1] || 1) : 1;
+  const faces = match ? Number(match[2]) : 6;
+  const dice = Array.from({ length: count }, () => faces);
+  return { expression, terms: [{ sign: 1, count, faces, dice }], total: count * faces };
 }
 
 /** A room database in memory, with failure injection and manual realtime delivery. */
@@ -111,7 +140,17 @@ export class FakeBackend implements Backend {
   loseUploadAnswers = 0;
   /** The messages trigger's rate limit, on the test's clock: at most `limit` inserts of ours per window. */
   rateLimit: { clock: Clock; limit: number; windowMs: number } | null = null;
+  /** Content moderation on: our text lands pending until setState gives the verdict. */
+  moderate = false;
+  /** We host the room: hidden rolls of others are ours to read too. */
+  hosting = false;
+  /** Hidden rolls' results, by message id, as the database keeps them apart. */
+  hiddenResults = new Map<number, Roll>();
+  reports: Array<{ id: number; reason: ReportReason }> = [];
+  readMarkers: number[] = [];
   private insertTimes: number[] = [];
+  /** Orders state changes: each gets a later changed_at than any before it. */
+  private changes = 0;
   private nextId = 1;
   private failures: Partial<Record<Method, BackendFailure[]>> = {};
   private uploadGate: Promise<void> | null = null;
@@ -149,12 +188,22 @@ export class FakeBackend implements Backend {
   }
 
   deliver(row: MessageRow): void {
-    for (const sub of this.subscriptions) if (sub.active && sub.roomId === row.room_id) sub.onInsert(row);
+    for (const sub of this.subscriptions) if (sub.active && sub.roomId === row.room_id) sub.row(row);
+  }
+
+  /** A stored row changes state (a verdict, a recall…), stamped later than every change before. */
+  setState(id: number, status: ModerationState, fields: Partial<MessageRow> = {}, options: { deliver?: boolean } = {}): MessageRow {
+    const index = this.rows.findIndex((row) => row.id === id);
+    const changedAt = new Date(Date.UTC(2026, 10, 22, 0, 0, 0) + ++this.changes * 1000).toISOString();
+    const row = { ...this.rows[index], ...fields, status, changed_at: changedAt };
+    this.rows[index] = row;
+    if (options.deliver ?? this.deliverLive) this.deliver(row);
+    return row;
   }
 
   /** Reports a channel status on every active subscription (drop = 'error', rejoin = 'subscribed'). */
   channelStatus(status: ChannelStatus, detail?: string): void {
-    for (const sub of this.subscriptions) if (sub.active) sub.onStatus(status, detail);
+    for (const sub of this.subscriptions) if (sub.active) sub.status(status, detail);
   }
 
   activeSubscriptions(): number {
@@ -210,7 +259,10 @@ export class FakeBackend implements Backend {
       if (this.insertTimes.length >= limit) throw new BackendFailure(429, 'PT429', 'rate limit exceeded');
       this.insertTimes.push(clock.now());
     }
-    const row = this.insertRow({ ...message, user_id: this.me });
+    const roll = message.kind === 'roll' ? fakeRoll(message.body ?? '') : null;
+    const status: ModerationState = this.moderate && message.kind !== 'roll' ? 'pending' : 'visible';
+    const row = this.insertRow({ ...message, user_id: this.me, status, roll: message.hidden ? null : roll });
+    if (message.hidden && roll) this.hiddenResults.set(row.id, roll);
     if (this.loseInsertAnswers > 0) {
       this.loseInsertAnswers--;
       throw new BackendFailure(0, '', 'TypeError: socket hang up');
@@ -235,11 +287,51 @@ export class FakeBackend implements Backend {
     );
   }
 
-  subscribe(roomId: number, onInsert: (row: MessageRow) => void, onStatus: (status: ChannelStatus, detail?: string) => void) {
+  async messagesChangedSince(roomId: number, since: string, throughId: number, limit: number): Promise<MessageRow[]> {
+    await this.enter('changed');
+    return this.room(roomId)
+      .filter((row) => row.id <= throughId && Date.parse(row.changed_at) >= Date.parse(since))
+      .sort((a, b) => Date.parse(a.changed_at) - Date.parse(b.changed_at))
+      .slice(0, limit);
+  }
+
+  async hiddenRolls(messageIds: number[]): Promise<HiddenRollRow[]> {
+    await this.enter('hiddenRolls');
+    return this.rows
+      .filter((row) => messageIds.indexOf(row.id) >= 0 && this.hiddenResults.has(row.id) && (row.user_id === this.me || this.hosting))
+      .map((row) => ({ message_id: row.id, room_id: row.room_id, roller: row.user_id, roll: this.hiddenResults.get(row.id)!, created_at: row.created_at }));
+  }
+
+  /** The hidden roll's result reaches the roller and the host as its own INSERT. */
+  deliverHiddenRoll(id: number): void {
+    const row = this.rows.find((candidate) => candidate.id === id)!;
+    const result = { message_id: id, room_id: row.room_id, roller: row.user_id, roll: this.hiddenResults.get(id)!, created_at: row.created_at };
+    for (const sub of this.subscriptions) if (sub.active && sub.roomId === row.room_id) sub.hiddenRoll(result);
+  }
+
+  async recallMessage(id: number): Promise<void> {
+    await this.enter('recall');
+    const row = this.rows.find((candidate) => candidate.id === id);
+    if (!row || row.user_id !== this.me) throw new BackendFailure(403, '42501', 'only its author can recall a message');
+    this.setState(id, 'recalled', { body: null, image_path: null, image_width: null, image_height: null, roll: null });
+  }
+
+  async reportMessage(id: number, reason: ReportReason): Promise<void> {
+    await this.enter('report');
+    if (this.reports.some((report) => report.id === id)) throw new BackendFailure(409, '23505', 'duplicate key value violates unique constraint "reports_pkey"');
+    this.reports.push({ id, reason });
+  }
+
+  async markRead(_roomId: number, messageId: number): Promise<void> {
+    await this.enter('markRead');
+    this.readMarkers.push(messageId);
+  }
+
+  subscribe(roomId: number, handlers: RoomChannelHandlers) {
     this.calls.push('subscribe');
-    const sub: FakeSubscription = { roomId, onInsert, onStatus, active: true };
+    const sub: FakeSubscription = { ...handlers, roomId, active: true };
     this.subscriptions.push(sub);
-    if (this.autoSubscribe) void Promise.resolve().then(() => sub.active && onStatus('subscribed'));
+    if (this.autoSubscribe) void Promise.resolve().then(() => sub.active && handlers.status('subscribed'));
     return { unsubscribe: () => void (sub.active = false) };
   }
 
@@ -354,12 +446,12 @@ export function openRoom(options: OpenRoomOptions = {}) {
   const store = options.store ?? memoryStore();
   const clock = options.clock ?? new ManualClock();
   const rendered = new RenderedList();
-  let profile: Profile = { name: '楚留香', color: '#c0392b' };
+  let speaker: Speaker | null = { name: '楚留香', color: '#c0392b', characterId: 7 };
   const session = new RoomSession({
     backend,
     store,
     roomSlug: ROOM.slug,
-    profile: () => profile,
+    speaker: () => speaker,
     clock,
     newId: options.newId,
     reconnectTransport: options.reconnectTransport,
@@ -371,8 +463,8 @@ export function openRoom(options: OpenRoomOptions = {}) {
     clock,
     rendered,
     session,
-    setProfile(next: Profile) {
-      profile = next;
+    setSpeaker(next: Speaker | null) {
+      speaker = next;
     },
     check() {
       expect(rendered.messages).toEqual(session.messages());

@@ -3,7 +3,7 @@
 import nodeModule from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ChatMessage, PickedImage, RoomPatch, RoomView } from '../../miniprogram/core/types';
+import type { ChatMessage, PickedImage, ReportReason, RoomPatch, RoomView, Voice } from '../../miniprogram/core/types';
 
 export const MINIPROGRAM_ROOT = path.join(__dirname, '..', '..', 'miniprogram');
 
@@ -130,8 +130,8 @@ export class FakeRoom implements RoomView {
     return this.onLoadOlder();
   }
 
-  sendText(text: string): boolean {
-    this.calls.push({ intent: 'sendText', argument: text });
+  sendText(text: string, options?: { voice?: Voice; replyTo?: number | null }): boolean {
+    this.calls.push({ intent: 'sendText', argument: options && (options.voice || options.replyTo) ? { text, ...options } : text });
     return this.accepts;
   }
 
@@ -146,6 +146,32 @@ export class FakeRoom implements RoomView {
 
   reconnect(): void {
     this.calls.push({ intent: 'reconnect' });
+  }
+
+  /** What recall and report answer (an error sentence, or null for done). */
+  actionAnswer: string | null = null;
+
+  async recall(key: string): Promise<string | null> {
+    this.calls.push({ intent: 'recall', argument: key });
+    return this.actionAnswer;
+  }
+
+  async report(key: string, reason: ReportReason): Promise<string | null> {
+    this.calls.push({ intent: 'report', argument: { key, reason } });
+    return this.actionAnswer;
+  }
+
+  forgetAuthor(userId: string): void {
+    this.calls.push({ intent: 'forgetAuthor', argument: userId });
+  }
+
+  async loadUntil(id: number): Promise<boolean> {
+    this.calls.push({ intent: 'loadUntil', argument: id });
+    return true;
+  }
+
+  markRead(): void {
+    this.calls.push({ intent: 'markRead' });
   }
 
   intents(name: string): unknown[] {
@@ -170,6 +196,13 @@ export function chatMessage(n: number, overrides: Partial<ChatMessage> = {}): Ch
     imageHeight: null,
     createdAt: new Date(BASE_TIME + n * 60_000).toISOString(),
     status: 'sent',
+    state: 'visible',
+    label: null,
+    characterId: null,
+    roll: null,
+    hidden: false,
+    replyTo: null,
+    replyPreview: null,
     mine: false,
     ...overrides,
   };
