@@ -10,7 +10,7 @@ import {
   imageSource,
   toItem,
 } from '../miniprogram/components/message-item/format';
-import type { ChatMessage } from '../miniprogram/core/types';
+import type { ChatMessage, Roll } from '../miniprogram/core/types';
 import { chatMessage, imageMessage } from './support/simulate';
 
 /** Local time, so the cases read the same in every time zone. */
@@ -84,7 +84,16 @@ test('every field is formatted for WXML: strings and numbers, no nulls', () => {
     day: '今天',
     head: true,
     status: 'sent',
+    state: 'visible',
     stateText: '',
+    placeholder: '',
+    rollDice: '',
+    rollTotal: '',
+    rollOutcome: '',
+    kindLabel: '',
+    quoteName: '',
+    quoteText: '',
+    replyTo: 0,
     retryLabel: '',
     progress: 0,
   });
@@ -103,6 +112,62 @@ test('every field is formatted for WXML: strings and numbers, no nulls', () => {
     mine: true,
   });
   expect(toItem(chatMessage(7, { status: 'sending', mine: true }), undefined, now)).toMatchObject({ stateText: '发送中…', retryLabel: '' });
+});
+
+test('the author reads the moderation state under their own message; others never do', () => {
+  const now = local(2026, 11, 20, 23);
+  const mine = (overrides: Partial<ChatMessage>) => toItem(chatMessage(1, { mine: true, ...overrides }), undefined, now);
+  expect(mine({ state: 'pending' }).stateText).toBe('审核中');
+  expect(mine({ state: 'held' }).stateText).toBe('等待人工审核');
+  expect(mine({ state: 'blocked', label: 20003 }).stateText).toBe('未通过审核：含辱骂');
+  expect(mine({ state: 'blocked', label: 99999 }).stateText).toBe('未通过审核：内容不合规');
+  expect(mine({ state: 'visible' }).stateText).toBe('');
+  expect(toItem(chatMessage(1, { state: 'blocked', label: 20003 }), undefined, now).stateText).toBe('');
+});
+
+test('a recall or a hidden message shows one line in place of its content', () => {
+  const now = local(2026, 11, 20, 23);
+  expect(toItem(chatMessage(1, { state: 'recalled', mine: true, body: null }), undefined, now).placeholder).toBe('你撤回了一条消息');
+  expect(toItem(chatMessage(1, { state: 'recalled', body: null }), undefined, now).placeholder).toBe('令狐冲撤回了一条消息');
+  expect(toItem(chatMessage(1, { state: 'hidden', body: null }), undefined, now).placeholder).toBe('该消息已被隐藏');
+});
+
+test('a roll shows every die, the total and a check; a hidden one only that it happened', () => {
+  const now = local(2026, 11, 20, 23);
+  const roll: Roll = {
+    expression: '2d6+1d4-2<=10',
+    terms: [
+      { sign: 1, count: 2, faces: 6, dice: [3, 5] },
+      { sign: 1, count: 1, faces: 4, dice: [2] },
+      { sign: -1, value: 2 },
+    ],
+    total: 8,
+    check: { op: '<=', target: 10, outcome: 'success' },
+  };
+  expect(toItem(chatMessage(1, { kind: 'roll', body: roll.expression, roll }), undefined, now)).toMatchObject({
+    text: '2d6+1d4-2<=10',
+    rollDice: '3 5 + 2 - 2',
+    rollTotal: '8',
+    rollOutcome: '成功',
+  });
+  expect(toItem(chatMessage(2, { kind: 'roll', body: '1d100', roll: null, hidden: true }), undefined, now)).toMatchObject({
+    text: '掷了一次暗骰',
+    rollDice: '',
+    rollTotal: '',
+  });
+});
+
+test('场外 lines carry their tag; a reply carries its quote, even of a withheld message', () => {
+  const now = local(2026, 11, 20, 23);
+  expect(toItem(chatMessage(1, { kind: 'ooc', body: '先去吃饭' }), undefined, now).kindLabel).toBe('场外');
+  const reply = (replyPreview: ChatMessage['replyPreview']) => toItem(chatMessage(2, { replyTo: 1, replyPreview }), undefined, now);
+  expect(reply({ username: '任盈盈', text: '小心背后', kind: 'text', status: 'visible' })).toMatchObject({
+    quoteName: '任盈盈',
+    quoteText: '小心背后',
+    replyTo: 1,
+  });
+  expect(reply({ username: '任盈盈', text: null, kind: 'image', status: 'visible' }).quoteText).toBe('[图片]');
+  expect(reply({ username: '任盈盈', text: null, kind: 'text', status: 'recalled' }).quoteText).toBe('[消息已不可见]');
 });
 
 test.each([

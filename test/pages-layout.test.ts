@@ -47,22 +47,26 @@ async function layout(name: 'room' | 'role', selectors: string[], act?: (page: P
 }
 
 test('the composer: the send button keeps its own width and the input takes the rest of the row', async () => {
-  const boxes = await layout('room', ['.main--composer', '.main--draft', '.main--send']);
+  const boxes = await layout('room', ['.main--composer', '.main--voice', '.main--draft', '.main--send']);
   const [composer] = boxes['.main--composer'];
+  const [voice] = boxes['.main--voice'];
   const [draft] = boxes['.main--draft'];
   const [send] = boxes['.main--send'];
   expect(composer.width).toBe(SCREEN.width);
   expect(send.width).toBe(64);
-  // 375 − 2 × 10 padding − 44 image button − 2 × 8 input margins − 64 send button.
-  expect(draft.width).toBe(231);
+  expect(voice).toMatchObject({ left: 10, width: 44, height: 44 });
+  // 375 − 2 × 10 padding − 44 voice toggle − 4 its margin − 44 image button − 2 × 8 input margins − 64 send button.
+  expect(draft.width).toBe(183);
   expect(send.left + send.width).toBe(SCREEN.width - 10);
 });
 
-test('avatars: a small one in the header, and message ones that fill their slot', async () => {
+test('avatars: a small one in the header, and message ones in the middle of their 44 px tap slot', async () => {
   const boxes = await layout('room', ['.main--role-chip .avatar--avatar', '.message-item--avatar-slot', '.message-item--avatar-slot .avatar--avatar']);
   expect(boxes['.main--role-chip .avatar--avatar'][0]).toMatchObject({ width: 28, height: 28 });
   const [slot] = boxes['.message-item--avatar-slot'];
-  expect(boxes['.message-item--avatar-slot .avatar--avatar'][0]).toMatchObject({ width: slot.width, height: slot.width });
+  const [avatar] = boxes['.message-item--avatar-slot .avatar--avatar'];
+  expect(slot.width).toBe(44);
+  expect(avatar).toMatchObject({ width: 36, height: 36, left: slot.left + 4 });
 });
 
 test('with the keyboard up, the header stays and the composer sits right above the keyboard', async () => {

@@ -58,6 +58,21 @@ function messages(page: PageWrapper) {
   return page.querySelectorAll('.item');
 }
 
+/**
+ * Answers every wx.showActionSheet by tapping the item with the given label (the next label for
+ * the next sheet); `offered` lists what each sheet showed.
+ */
+function chooseFromSheet(...labels: string[]) {
+  const lists: string[][] = [];
+  jest.spyOn(wx, 'showActionSheet').mockImplementation((options: WechatMiniprogram.ShowActionSheetOption) => {
+    lists.push(options.itemList);
+    const tapIndex = options.itemList.indexOf(labels[lists.length - 1]);
+    if (tapIndex < 0) options.fail?.({ errMsg: 'showActionSheet:fail cancel' });
+    else options.success?.({ tapIndex, errMsg: 'showActionSheet:ok' });
+  });
+  return { offered: () => lists };
+}
+
 /** Tracks the page's setData calls from now on. */
 function recordSetData(page: PageWrapper): Array<Record<string, unknown>> {
   const calls: Array<Record<string, unknown>> = [];
@@ -236,14 +251,14 @@ test('the composer sends only non-blank text, on tap and on the keyboard confirm
   expect(page.querySelector('.send')!.dom!.className).toContain('ready');
   page.querySelector('.send')!.dispatchEvent('tap');
   await sleep();
-  expect(room.intents('sendText')).toEqual(['在下楚留香']);
+  expect(room.intents('sendText')).toEqual([{ text: '在下楚留香', voice: 'text', replyTo: null }]);
   expect(pageInstance(page).data).toMatchObject({ draft: '', canSend: false });
 
   input.dispatchEvent('input', { detail: { value: '第二句' } });
   await sleep();
   input.dispatchEvent('confirm', { detail: { value: '第二句' } });
   await sleep();
-  expect(room.intents('sendText')).toEqual(['在下楚留香', '第二句']);
+  expect(room.intents('sendText')).toEqual([{ text: '在下楚留香', voice: 'text', replyTo: null }, { text: '第二句', voice: 'text', replyTo: null }]);
 });
 
 test('a send the core refuses (the outbox full, say) keeps the draft', async () => {
@@ -253,7 +268,7 @@ test('a send the core refuses (the outbox full, say) keeps the draft', async () 
   await sleep();
   page.querySelector('.send')!.dispatchEvent('tap');
   await sleep();
-  expect(room.intents('sendText')).toEqual(['这句不能丢']);
+  expect(room.intents('sendText')).toEqual([{ text: '这句不能丢', voice: 'text', replyTo: null }]);
   expect(pageInstance(page).data).toMatchObject({ draft: '这句不能丢', canSend: true });
 });
 
@@ -331,8 +346,10 @@ test('long-press copies a text as it was sent; tapping an image previews every i
     hasOlder: false,
     messages: [imageMessage(1, 300, 300), chatMessage(2, { body: poem }), imageMessage(3, 300, 600)],
   });
+  const sheet = chooseFromSheet('复制');
   messages(page)[1].querySelector('.bubble')!.dispatchEvent('longpress');
   await sleep();
+  expect(sheet.offered()).toEqual([['回复', '复制', '举报']]);
   expect(clipboard).toHaveBeenCalledWith(expect.objectContaining({ data: poem }));
   messages(page)[2].querySelector('.image')!.dispatchEvent('tap');
   await sleep();
@@ -473,4 +490,100 @@ test('the keyboard does not move a reader who scrolled up to older messages', as
   await sleep();
   expect(calls.some((call) => 'anchor' in call)).toBe(false);
   expect(pageInstance(page).data.keyboardHeight).toBe(300);
+});
+
+test('the long-press menu offers what applies: recall for a fresh own message, nothing for a hidden one', async () => {
+  const now = new Date().toISOString();
+  const old = new Date(Date.now() - 3 * 60_000).toISOString();
+  const page = await openRoom({
+    type: 'reset',
+    hasOlder: false,
+    messages: [
+      chatMessage(1, { ...ME, createdAt: old }),
+      chatMessage(2, { ...ME, createdAt: now }),
+      chatMessage(3, { kind: 'roll', body: '2d6', roll: { expression: '2d6', terms: [{ sign: 1, count: 2, faces: 6, dice: [3, 4] }], total: 7 } }),
+    ],
+  });
+  const sheet = chooseFromSheet('', '撤回', '');
+  for (const item of messages(page)) item.querySelector('.bubble, .roll')!.dispatchEvent('longpress');
+  await sleep();
+  // Past the database's 2 minutes there is no recall; a roll cannot be copied.
+  expect(sheet.offered()).toEqual([['回复', '复制'], ['回复', '复制', '撤回'], ['回复', '举报']]);
+  expect(room.intents('recall')).toEqual([chatMessage(2).key]);
+});
+
+test('a recall or report the database refuses says why; a report asks for the reason first', async () => {
+  const toast = jest.spyOn(wx, 'showToast');
+  const page = await openRoom({ type: 'reset', hasOlder: false, messages: [chatMessage(1)] });
+  chooseFromSheet('举报', '广告或刷屏');
+  messages(page)[0].querySelector('.bubble')!.dispatchEvent('longpress');
+  await sleep();
+  expect(room.intents('report')).toEqual([{ key: chatMessage(1).key, reason: 'spam' }]);
+  expect(toast).toHaveBeenLastCalledWith(expect.objectContaining({ title: '已举报，感谢你的反馈' }));
+
+  room.actionAnswer = '你已经举报过这条消息了';
+  chooseFromSheet('举报', '其他');
+  messages(page)[0].querySelector('.bubble')!.dispatchEvent('longpress');
+  await sleep();
+  expect(toast).toHaveBeenLastCalledWith(expect.objectContaining({ title: '你已经举报过这条消息了' }));
+});
+
+test('回复 shows a reply bar; the next line carries the reply and clears it; × cancels', async () => {
+  const page = await openRoom({ type: 'reset', hasOlder: false, messages: [chatMessage(1, { body: '月黑风高\n第二行' })] });
+  chooseFromSheet('回复');
+  messages(page)[0].querySelector('.bubble')!.dispatchEvent('longpress');
+  await sleep();
+  expect(texts(page, '.reply-text')).toEqual(['回复 令狐冲：月黑风高']);
+  page.querySelector('.draft')!.dispatchEvent('input', { detail: { value: '夜行' } });
+  await sleep();
+  page.querySelector('.send')!.dispatchEvent('tap');
+  await sleep();
+  expect(room.intents('sendText')).toEqual([{ text: '夜行', voice: 'text', replyTo: 1 }]);
+  expect(page.querySelector('.reply-bar')).toBeUndefined();
+
+  chooseFromSheet('回复');
+  messages(page)[0].querySelector('.bubble')!.dispatchEvent('longpress');
+  await sleep();
+  page.querySelector('.reply-cancel')!.dispatchEvent('tap');
+  await sleep();
+  expect(page.querySelector('.reply-bar')).toBeUndefined();
+});
+
+test('the voice toggle cycles 对白 → 动作 → 场外 and the line is sent in that voice', async () => {
+  const page = await openRoom({ type: 'reset', hasOlder: false, messages: [] });
+  const said: string[] = [];
+  for (const line of ['拔剑', '（去倒杯水）', '看剑']) {
+    page.querySelector('.voice')!.dispatchEvent('tap');
+    await sleep();
+    said.push(page.querySelector('.voice')!.dom!.textContent!.trim());
+    page.querySelector('.draft')!.dispatchEvent('input', { detail: { value: line } });
+    await sleep();
+    page.querySelector('.send')!.dispatchEvent('tap');
+    await sleep();
+  }
+  expect(said).toEqual(['动作', '场外', '对白']);
+  expect(room.intents('sendText').map((sent) => (sent as { voice: string }).voice)).toEqual(['action', 'ooc', 'text']);
+});
+
+test('a tap on a quote loads up to the replied message; one not found says so', async () => {
+  const toast = jest.spyOn(wx, 'showToast');
+  const reply = chatMessage(2, { replyTo: 1, replyPreview: { username: '令狐冲', text: '第 1 条消息', kind: 'text', status: 'visible' } });
+  const page = await openRoom({ type: 'reset', hasOlder: false, messages: [chatMessage(1), reply] });
+  messages(page)[1].querySelector('.quote')!.dispatchEvent('tap');
+  await sleep();
+  expect(room.intents('loadUntil')).toEqual([1]);
+  expect(toast).not.toHaveBeenCalled();
+
+  const orphan = chatMessage(3, { replyTo: 99, replyPreview: { username: '令狐冲', text: '很早的话', kind: 'text', status: 'visible' } });
+  room.emit({ type: 'append', messages: [orphan] });
+  await sleep();
+  messages(page)[2].querySelector('.quote')!.dispatchEvent('tap');
+  await sleep();
+  expect(toast).toHaveBeenLastCalledWith(expect.objectContaining({ title: '找不到这条消息了' }));
+});
+
+test('leaving the room marks what was on screen as read', async () => {
+  const page = await openRoom({ type: 'reset', hasOlder: false, messages: [chatMessage(1)] });
+  pageInstance(page).onHide();
+  expect(room.intents('markRead')).toHaveLength(1);
 });

@@ -131,7 +131,7 @@ export class FakeRoom implements RoomView {
   }
 
   sendText(text: string, options?: { voice?: Voice; replyTo?: number | null }): boolean {
-    this.calls.push({ intent: 'sendText', argument: options && (options.voice || options.replyTo) ? { text, ...options } : text });
+    this.calls.push({ intent: 'sendText', argument: { text, voice: options?.voice ?? 'text', replyTo: options?.replyTo ?? null } });
     return this.accepts;
   }
 

@@ -2,8 +2,8 @@
 // from a ChatMessage and the message before it (for the day separator and sender grouping).
 // Pure functions: the room page's MessageWindow decides which messages are rendered and when.
 import { initialOf } from '../../core/profile';
-import type { ChatMessage, DeliveryStatus, MessageKind } from '../../core/types';
-import { t } from '../../core/messages';
+import type { ChatMessage, DeliveryStatus, MessageKind, ModerationState, Roll, RollTerm } from '../../core/types';
+import { t, type MessageId } from '../../core/messages';
 
 /** Consecutive messages from one sender closer than this share one avatar and name. */
 export const GROUP_GAP_MS = 5 * 60 * 1000;
@@ -33,8 +33,22 @@ export interface MessageItem {
   /** First message of a group: shows the avatar and the name. */
   head: boolean;
   status: DeliveryStatus;
-  /** Under the bubble: 发送中… while sending, the reason once failed, '' once sent. */
+  /** The database's state ('' while only in the outbox). */
+  state: ModerationState | '';
+  /** Under the bubble: 发送中…, the reason once failed, 审核中 / 未通过审核… for our own; '' otherwise. */
   stateText: string;
+  /** Shown instead of the content: a recall (某某撤回了一条消息) or a hidden message. */
+  placeholder: string;
+  /** A roll: each term's dice, the total and a check's outcome ('' when not a roll or not known). */
+  rollDice: string;
+  rollTotal: string;
+  rollOutcome: string;
+  /** The tag of an out-of-character line (场外); '' for every other kind. */
+  kindLabel: string;
+  /** The quote of a reply: its author and first line ('' when not a reply). */
+  quoteName: string;
+  quoteText: string;
+  replyTo: number;
   /** The retry control's accessible label, a whole sentence; '' unless failed. */
   retryLabel: string;
   progress: number;
@@ -66,6 +80,25 @@ export function imageBox(width: number | null, height: number | null): { width: 
   };
 }
 
+/** WeChat's content-security labels (msgSecCheck v2), as the author reads why a message was refused. */
+const LABELS: Record<number, MessageId> = {
+  10001: 'labelAd',
+  20001: 'labelPolitics',
+  20002: 'labelPorn',
+  20003: 'labelAbuse',
+  20006: 'labelIllegal',
+  20008: 'labelFraud',
+  20012: 'labelVulgar',
+  20013: 'labelCopyright',
+};
+
+const OUTCOMES: Record<NonNullable<Roll['check']>['outcome'], MessageId> = {
+  success: 'rollSuccess',
+  failure: 'rollFailure',
+  critical_success: 'rollCriticalSuccess',
+  critical_failure: 'rollCriticalFailure',
+};
+
 /**
  * The sentences that depend on a message's state travel with the message, not in each component's
  * data: a component's data is sent to the view once for every rendered message.
@@ -73,7 +106,27 @@ export function imageBox(width: number | null, height: number | null): { width: 
 function stateText(message: ChatMessage): string {
   if (message.status === 'sending') return t('statusSending');
   if (message.status === 'failed') return message.error ?? '';
+  if (!message.mine) return '';
+  if (message.state === 'pending') return t('statePending');
+  if (message.state === 'held') return t('stateHeld');
+  if (message.state === 'blocked') return t('stateBlocked', { label: t(LABELS[message.label ?? 0] ?? 'labelOther') });
   return '';
+}
+
+function placeholder(message: ChatMessage): string {
+  if (message.state === 'recalled') return message.mine ? t('recalledByMe') : t('recalledBy', { name: message.username });
+  if (message.state === 'hidden') return t('hiddenMessage');
+  return '';
+}
+
+function term(part: RollTerm, first: boolean): string {
+  const sign = part.sign < 0 ? '- ' : first ? '' : '+ ';
+  return 'dice' in part ? `${sign}${part.dice.join(' ')}` : `${sign}${part.value}`;
+}
+
+/** `3 5 + 3` for 2d6+3: every die, then the modifiers; the expression is shown beside it. */
+export function rollDice(roll: Roll): string {
+  return roll.terms.map((part, index) => term(part, index === 0)).join(' ');
 }
 
 export function toItem(message: ChatMessage, previous: ChatMessage | undefined, now: Date): MessageItem {
@@ -84,6 +137,8 @@ export function toItem(message: ChatMessage, previous: ChatMessage | undefined, 
     !!previous && previous.userId === message.userId && previous.username === message.username &&
     previous.avatarColor === message.avatarColor;
   const box = message.kind === 'image' ? imageBox(message.imageWidth, message.imageHeight) : { width: 0, height: 0 };
+  const roll = message.roll;
+  const quote = message.replyPreview;
   return {
     key: message.key,
     mine: message.mine,
@@ -91,7 +146,8 @@ export function toItem(message: ChatMessage, previous: ChatMessage | undefined, 
     color: message.avatarColor,
     initial: initialOf(message.username),
     kind: message.kind,
-    text: message.body ?? '',
+    // A roll shows its expression; a hidden one, to everyone but the roller and the host, only that it happened.
+    text: message.kind === 'roll' && message.hidden && !roll ? t('rolledHidden') : message.body ?? '',
     url: message.imageUrl ?? '',
     imageLabel: message.kind === 'image' ? t('imageLabel', { name: message.username }) : '',
     width: box.width,
@@ -100,7 +156,16 @@ export function toItem(message: ChatMessage, previous: ChatMessage | undefined, 
     day: newDay ? dayLabel(at, now) : '',
     head: newDay || !sameSender || at.getTime() - before!.getTime() > GROUP_GAP_MS,
     status: message.status,
+    state: message.state ?? '',
     stateText: stateText(message),
+    placeholder: placeholder(message),
+    rollDice: roll ? rollDice(roll) : '',
+    rollTotal: roll ? String(roll.total) : '',
+    rollOutcome: roll && roll.check ? t(OUTCOMES[roll.check.outcome]) : '',
+    kindLabel: message.kind === 'ooc' ? t('ooc') : '',
+    quoteName: quote ? quote.username : '',
+    quoteText: quote ? quote.text ?? t(quote.kind === 'image' ? 'quoteImage' : 'quoteWithheld') : '',
+    replyTo: message.replyTo ?? 0,
     retryLabel: message.status === 'failed' ? t('retryLabel') : '',
     progress: message.progress ?? 0,
   };

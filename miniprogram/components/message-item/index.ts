@@ -1,5 +1,5 @@
 // One message of the room, drawn from a MessageItem (format.ts). It only reports the reader's
-// intents upward (retry, preview); the page talks to the core.
+// intents upward (retry, preview, the long-press menu, a quote, an avatar); the page talks to the core.
 import { t } from '../../core/messages';
 import { imageSource, type MessageItem } from './format';
 
@@ -22,9 +22,18 @@ Component({
     },
   },
   methods: {
-    onCopy() {
+    /** Long-press: the page offers 回复, 复制, 撤回, 举报 and 屏蔽 as they apply. */
+    onMenu() {
+      this.triggerEvent('menu', { key: (this.data.item as MessageItem).key });
+    },
+    /** A tap on a reply's quote: the page scrolls to the replied message. */
+    onQuote() {
       const item = this.data.item as MessageItem;
-      wx.setClipboardData({ data: item.text });
+      if (item.replyTo) this.triggerEvent('quote', { id: item.replyTo });
+    },
+    /** A tap on the avatar or an action's name: the speaker's character card. */
+    onCard() {
+      this.triggerEvent('card', { key: (this.data.item as MessageItem).key });
     },
     onPreview() {
       const item = this.data.item as MessageItem;
@@ -32,7 +41,7 @@ Component({
     },
     onRetry() {
       const item = this.data.item as MessageItem;
-      this.triggerEvent('retry', { key: item.key });
+      if (item.status === 'failed') this.triggerEvent('retry', { key: item.key });
     },
     onImageError() {
       this.setData({ brokenText: t('imageBroken') });

@@ -1,8 +1,8 @@
 // The chat room. The page holds only render data: the core's RoomView owns the messages and
 // sends patches, MessageWindow turns each patch into one small path-keyed setData.
 import { TEXT_MAX, checkText } from '../../core/rules';
-import { connectionText, pickTexts, t } from '../../core/messages';
-import type { ConnectionState, RoomPatch, RoomView } from '../../core/types';
+import { connectionText, pickTexts, t, type MessageId } from '../../core/messages';
+import type { ChatMessage, ConnectionState, ReportReason, RoomPatch, RoomView, Voice } from '../../core/types';
 import { initialOf } from '../../core/profile';
 import { getServices, type Services } from '../../services';
 import { MessageWindow } from './message-window';
@@ -10,6 +10,40 @@ import { MessageWindow } from './message-window';
 /** Distance from the bottom, in px, within which the reader counts as following new messages. */
 const FOLLOW_DISTANCE = 80;
 const ROLE_PAGE = '/pages/role/index';
+/** The database takes a recall for 2 minutes after sending (recall_message). */
+const RECALL_WINDOW_MS = 2 * 60 * 1000;
+/** The composer's voices, in the order its toggle cycles through them. */
+const VOICES: Voice[] = ['text', 'action', 'ooc'];
+const VOICE_LABELS: Record<Voice, MessageId> = { text: 'voiceText', action: 'voiceAction', ooc: 'voiceOoc' };
+const REPORT_REASONS: Array<[ReportReason, MessageId]> = [
+  ['spam', 'reasonSpam'],
+  ['abuse', 'reasonAbuse'],
+  ['sexual', 'reasonSexual'],
+  ['illegal', 'reasonIllegal'],
+  ['other', 'reasonOther'],
+];
+
+type MenuAction = 'reply' | 'copy' | 'recall' | 'report';
+
+/** What the long-press menu offers for a message, in order. */
+function menuActions(message: ChatMessage, now: number): MenuAction[] {
+  const actions: MenuAction[] = [];
+  const stored = message.id !== null;
+  const shown = message.state === 'visible' || message.state === 'pending' || message.state === 'held';
+  if (stored && message.state === 'visible') actions.push('reply');
+  if (message.body && (message.kind === 'text' || message.kind === 'action' || message.kind === 'ooc') && shown) actions.push('copy');
+  if (message.mine && stored && shown && now - Date.parse(message.createdAt) < RECALL_WINDOW_MS) actions.push('recall');
+  if (!message.mine && stored && message.state === 'visible') actions.push('report');
+  return actions;
+}
+
+const MENU_LABELS: Record<MenuAction, MessageId> = { reply: 'menuReply', copy: 'menuCopy', recall: 'menuRecall', report: 'menuReport' };
+
+/** The first line of a message, as a reply bar or a quote shows it. */
+function firstLine(message: ChatMessage): string {
+  if (message.kind === 'image') return t('quoteImage');
+  return (message.body || '').split('\n')[0].slice(0, 60);
+}
 
 /** What a room page instance holds besides render data (kept off `data`, so never sent to the view). */
 interface RoomPageState {
@@ -38,6 +72,7 @@ Component({
     t: pickTexts(
       'connectionRetry', 'connectionRetryLabel', 'changeRole', 'loadingOlder', 'noOlder', 'loadErrorRetry', 'loadingRoom',
       'emptyRoom', 'newMessagesLabel', 'sendImageLabel', 'composerPlaceholder', 'composerLabel', 'send', 'sendLabel',
+      'voiceLabel', 'replyCancelLabel',
     ),
     connection: 'connecting' as ConnectionState,
     connectionText: connectionText('connecting'),
@@ -57,6 +92,12 @@ Component({
     unseenText: '',
     draft: '',
     canSend: false,
+    /** How the next line is said: 对白, 动作 or 场外 (the toggle left of the input). */
+    voice: 'text' as Voice,
+    voiceText: t('voiceText'),
+    /** The message being replied to (0: none), and what the reply bar shows of it. */
+    replyTo: 0,
+    replyText: '',
     /** px the keyboard covers; the composer sits above it (the input does not push the page). */
     keyboardHeight: 0,
   },
@@ -86,9 +127,16 @@ Component({
       if (profile) this.showRole(profile.name, profile.color);
     },
 
+    /** Leaving for another page or the background: what was on screen counts as read. */
+    onHide() {
+      const state = pageStates.get(this);
+      if (state) state.view.markRead();
+    },
+
     onUnload() {
       const state = pageStates.get(this);
       if (!state) return;
+      state.view.markRead();
       state.stopListening();
       state.view.stop();
       pageStates.delete(this);
@@ -184,6 +232,61 @@ Component({
       stateOf(this).view.retry(event.detail.key);
     },
 
+    /** Long-press on a message: what can be done with it, then that. */
+    onMenu(event: WechatMiniprogram.CustomEvent<{ key: string }>) {
+      const { list } = stateOf(this);
+      const message = list.messageOf(event.detail.key);
+      if (!message) return;
+      const actions = menuActions(message, Date.now());
+      if (!actions.length) return;
+      wx.showActionSheet({
+        itemList: actions.map((action) => t(MENU_LABELS[action])),
+        success: (result) => void this.runMenu(actions[result.tapIndex], message),
+      });
+    },
+
+    async runMenu(action: MenuAction, message: ChatMessage) {
+      const { view } = stateOf(this);
+      switch (action) {
+        case 'reply':
+          this.setData({ replyTo: message.id as number, replyText: t('replyingTo', { name: message.username, text: firstLine(message) }) });
+          return;
+        case 'copy':
+          wx.setClipboardData({ data: message.body || '' });
+          return;
+        case 'recall': {
+          const problem = await view.recall(message.key);
+          if (problem) toast(problem);
+          return;
+        }
+        case 'report':
+          wx.showActionSheet({
+            itemList: REPORT_REASONS.map(([, label]) => t(label)),
+            success: async (result) => {
+              const problem = await view.report(message.key, REPORT_REASONS[result.tapIndex][0]);
+              toast(problem || t('reported'));
+            },
+          });
+          return;
+      }
+    },
+
+    onCancelReply() {
+      this.setData({ replyTo: 0, replyText: '' });
+    },
+
+    /** A reply's quote: the replied message, loading older pages until it is there. */
+    async onQuote(event: WechatMiniprogram.CustomEvent<{ id: number }>) {
+      const { view, list } = stateOf(this);
+      const found = (await view.loadUntil(event.detail.id)) && list.reveal(event.detail.id);
+      if (!found) toast(t('quoteNotFound'));
+    },
+
+    onVoice() {
+      const voice = VOICES[(VOICES.indexOf(this.data.voice) + 1) % VOICES.length];
+      this.setData({ voice, voiceText: t(VOICE_LABELS[voice]) });
+    },
+
     onPreview(event: WechatMiniprogram.CustomEvent<{ url: string }>) {
       wx.previewImage({ current: event.detail.url, urls: stateOf(this).list.imageUrls() });
     },
@@ -228,8 +331,8 @@ Component({
       const problem = checkText(text);
       if (problem === 'too_long') return toast(t('textTooLong', { max: TEXT_MAX }));
       if (problem) return;
-      if (!stateOf(this).view.sendText(text)) return;
-      this.setData({ draft: '', canSend: false });
+      if (!stateOf(this).view.sendText(text, { voice: this.data.voice, replyTo: this.data.replyTo || null })) return;
+      this.setData({ draft: '', canSend: false, replyTo: 0, replyText: '' });
     },
 
     async onPickImage() {

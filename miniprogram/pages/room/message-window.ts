@@ -278,6 +278,35 @@ export class MessageWindow {
     this.scrollToNewest({ unseen: 0 });
   }
 
+  /** The message with this key, as the page was given it. */
+  messageOf(key: string): ChatMessage | undefined {
+    const index = this.indexOf(key);
+    return index < 0 ? undefined : this.model[index];
+  }
+
+  /**
+   * Scrolls to the message with this server id (a reply's quote was tapped), rendering a window
+   * around it when it is outside the rendered one. False when the page does not have it.
+   */
+  reveal(id: number): boolean {
+    let index = -1;
+    for (let i = this.model.length - 1; i >= 0 && index < 0; i--) if (this.model[i].id === id) index = i;
+    if (index < 0) return false;
+    const key = this.model[index].key;
+    if (index >= this.start && index < this.end) {
+      this.setData({ anchor: '' }, () => this.setData({ anchor: anchorOf(key) }));
+      return true;
+    }
+    this.start = Math.max(0, index - Math.floor(RENDER_STEP / 2));
+    this.end = Math.min(this.model.length, this.start + RENDER_STEP);
+    this.following = !this.hasHiddenBelow;
+    this.chunks = this.buildChunks(this.start, this.end, 'fill-last');
+    const chunks: RenderData = {};
+    for (const chunk of this.chunks) chunks[chunk.id] = chunk.items;
+    this.setData({ chunks, chunkOrder: this.chunkOrder(), anchor: '' }, () => this.setData({ anchor: anchorOf(key) }));
+    return true;
+  }
+
   /** The list changed height (the keyboard): a reader at the bottom still sees the newest message. */
   keepNewestInView(): void {
     if (this.following && !this.hasHiddenBelow) this.scrollToNewest({});
