@@ -111,6 +111,8 @@ export const zh = {
   replyingTo: '回复 {name}：{text}',
   replyCancelLabel: '取消回复',
   quoteNotFound: '找不到这条消息了',
+  typing: '{names} 正在输入…',
+  typingMany: '{name} 等 {count} 人正在输入…',
   retryLabel: '重新发送这条消息',
   imageBroken: '图片加载失败，点按重试',
   imageLabel: '{name} 发送的图片，点按查看大图',
