@@ -11,7 +11,7 @@ import { MINIPROGRAM_ROOT } from './support/simulate';
 const MIN_TARGET_RPX = 88;
 const MIN_TEXT_RPX = 24;
 /** miniprogram-simulate parses WXML with j-component's parser; so does this test. */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// biome-ignore lint/style/noCommonJs: j-component ships no ES module or typings for its parser
 const parseWxml = require('j-component/src/template/parse') as (
   wxml: string,
   handler: {

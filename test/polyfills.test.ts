@@ -1,5 +1,6 @@
 // The vendor bundle's hand-written polyfills against Node's own implementations, on the URL
-// shapes supabase-js builds (research/wechat-runtime.md §6.2), plus the Headers package we bind.
+// shapes supabase-js builds (supabase/supabase-js: packages/core/supabase-js/src/SupabaseClient.ts and
+// packages/core/realtime-js/src/RealtimeClient.ts), plus the Headers package we bind.
 import { Headers as PolyfillHeaders } from 'headers-polyfill';
 import { AbortController as PolyfillAbortController, AbortSignal as PolyfillAbortSignal } from '../scripts/vendor/abort';
 import { URL as PolyfillURL, URLSearchParams as PolyfillURLSearchParams } from '../scripts/vendor/url';

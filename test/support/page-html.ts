@@ -20,14 +20,14 @@ export function rpxToPx(css: string): string {
 
 /** Inline styles are written in rpx; simulate would turn 1rpx into 1px. Call before rendering. */
 export function convertInlineRpx(): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // biome-ignore lint/style/noCommonJs: j-component's internals ship no ES module or typings
   const utils = require('j-component/src/tool/utils') as { transformRpx(style: string): string };
   utils.transformRpx = rpxToPx;
 }
 
 /** The WXSS of a page and of every component it uses, class-prefixed the way simulate renders them. */
 function collectCss(jsonPath: string, tagName: string, hosts: string[], seen = new Set<string>()): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // biome-ignore lint/style/noCommonJs: miniprogram-simulate's internals ship no ES module or typings
   const wxss = require('miniprogram-simulate/src/wxss') as {
     getContent(file: string): string;
     compile(source: string, options: { prefix: string }): string;

@@ -13,7 +13,10 @@ import { createNodeWx, type NodeWx, type NodeWxOptions } from './wx-node';
 
 export const MINIPROGRAM_ROOT = path.join(__dirname, '..', '..', 'miniprogram');
 
-/** Names WeChat's module factory shadows with undefined parameters (research/wechat-runtime.md §1). */
+/**
+ * Names WeChat's module factory shadows: it wraps every file in
+ * `define(path, function (require, module, exports, window, document, …) { … })` and passes undefined for them.
+ */
 // biome-ignore format: a word list, laid out in rows
 const SHADOWED = [
   'window', 'document', 'frames', 'self', 'location', 'navigator', 'localStorage', 'history',
