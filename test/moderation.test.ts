@@ -151,7 +151,42 @@ describe('nothing reaches others before a verdict', () => {
     expect(server.wechat!.calls('msg_sec_check') - before).toBe(5);
   });
 
+  test('checks share the function’s warm worker and its access token: one stable_token call serves many checks', async () => {
+    // What keeps a check near WeChat's own answer time (bench/moderation.ts): no Deno start and
+    // no token fetch per message.
+    await visibleMessage(author, '热身');
+    const tokens = server.wechat!.calls('stable_token');
+    const checks = server.wechat!.calls('msg_sec_check');
+    for (const body of ['一', '二', '三']) await visibleMessage(author, body);
+    expect(server.wechat!.calls('msg_sec_check') - checks).toBe(3);
+    expect(server.wechat!.calls('stable_token')).toBe(tokens);
+  });
+
+  test('a WeChat too slow for the function is retried until it answers in time: slow, not lost', async () => {
+    const wechat = server.wechat!;
+    // Longer than the function waits for one call (5 s, supabase/functions/_shared/wechat.ts):
+    // each attempt times out, and the function reports a failure after its own retries.
+    wechat.delayAnswers(6000);
+    try {
+      const row = await send(author, { body: '微信慢吞吞' });
+      const failed = async () => {
+        const check = await checkOf(row.id);
+        return check?.retry_at ? check : undefined;
+      };
+      const check = await waitFor('a retry scheduled', failed, 30000);
+      expect(check.last_error).toContain('-1000');
+      expect(await visibleTo(reader, row.id)).toBeUndefined();
+      // Still slow, but within what the function waits for: the retry gets the verdict.
+      wechat.delayAnswers(1000);
+      await waitFor('visible', async () => (await statusOf(row.id)) === 'visible', 30000);
+      expect(await visibleTo(reader, row.id)).toMatchObject({ body: '微信慢吞吞' });
+    } finally {
+      wechat.delayAnswers(0);
+    }
+  });
+
   test('a request that failed on its way to the function is retried with backoff at the next sweep', async () => {
+
     const since = (await sql('select now() as at'))[0].at;
     const [{ url }] = await sql(`select decrypted_secret as url from vault.decrypted_secrets where name = 'project_url'`);
     await sql(`select vault.update_secret(id, 'http://127.0.0.1:9') from vault.secrets where name = 'project_url'`);
