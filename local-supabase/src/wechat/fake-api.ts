@@ -230,7 +230,8 @@ export async function startFakeWechat(options: FakeWechatOptions): Promise<FakeW
     if (body.force_refresh === true || !stableToken || stableToken.expiresAt <= now()) {
       stableToken = newToken();
     }
-    return { access_token: stableToken.token, expires_in: Math.floor((stableToken.expiresAt - now()) / 1000) };
+    // Whole seconds left, rounded up: a token issued a millisecond ago still has all 7200.
+    return { access_token: stableToken.token, expires_in: Math.ceil((stableToken.expiresAt - now()) / 1000) };
   }
 
   async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
