@@ -190,7 +190,7 @@ describe('nothing reaches others before a verdict', () => {
     const since = (await sql('select now() as at'))[0].at;
     const [{ url }] = await sql(`select decrypted_secret as url from vault.decrypted_secrets where name = 'project_url'`);
     await sql(`select vault.update_secret(id, 'http://127.0.0.1:9') from vault.secrets where name = 'project_url'`);
-    let row: Record<string, any>;
+    let row: Awaited<ReturnType<typeof send>>;
     try {
       row = await send(author, { body: '路上断了' });
       // pg_net records the refused connection as the request's outcome.
