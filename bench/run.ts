@@ -14,6 +14,7 @@ const SECTIONS: Record<string, () => Promise<{ run: Bench }>> = {
   login: () => import('./login'),
   rest: () => import('./rest'),
   realtime: () => import('./realtime'),
+  moderation: () => import('./moderation'),
   'come-back': () => import('./come-back'),
   chaos: () => import('./chaos'),
   soak: () => import('./soak'),

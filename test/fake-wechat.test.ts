@@ -124,3 +124,25 @@ test('the control routes hand out codes as wx.login would, for clients outside t
   expect((await exchange(anonymous.body.code)).body.openid).toMatch(/^o/);
   expect((await get('/sns/nothing', {})).body.errcode).toBe(404);
 });
+
+test('delayAnswers makes every API answer, errors included, take that long; the answers stay the same', async () => {
+  // Long enough that an answer without the delay, even on a loaded machine, comes well before it.
+  const DELAY_MS = 1000;
+  fake.delayAnswers(DELAY_MS);
+  const timed = async <T>(call: () => Promise<T>) => {
+    const started = performance.now();
+    const answer = await call();
+    return { answer, ms: performance.now() - started };
+  };
+  const login = await timed(() => exchange('慢郎中.1'));
+  expect(login.answer.body.openid).toBe(fake.openidOf('慢郎中'));
+  expect(login.ms).toBeGreaterThanOrEqual(DELAY_MS - 5);
+  const refused = await timed(() => exchange('慢郎中.1'));
+  expect(refused.answer.body.errcode).toBe(40029);
+  expect(refused.ms).toBeGreaterThanOrEqual(DELAY_MS - 5);
+  // The control routes are not WeChat's: a code is handed out at once, as wx.login does.
+  expect((await timed(() => post('/__fake/code', { name: '慢郎中' }))).ms).toBeLessThan(DELAY_MS);
+  expect(() => fake.delayAnswers(-1)).toThrow(RangeError);
+  fake.delayAnswers(0);
+  expect((await timed(() => exchange('慢郎中.2'))).ms).toBeLessThan(DELAY_MS);
+});

@@ -146,12 +146,69 @@ describe('nothing reaches others before a verdict', () => {
     const check = await waitFor('a retry scheduled', async () => ((await checkOf(row.id))?.retry_at ? checkOf(row.id) : null));
     expect(check.attempts).toBe(1);
     expect(check.last_error).toContain('-1');
-    // pg_cron's sweeper runs the retry once its time has come (every 10 seconds).
+    // pg_cron's sweeper runs the retry once its time has come (every 5 seconds).
     await waitFor('visible after the retry', async () => (await statusOf(row.id)) === 'visible', 30000);
     expect(server.wechat!.calls('msg_sec_check') - before).toBe(5);
   });
 
+  test('checks share the function’s warm worker and its access token: one stable_token call serves many checks', async () => {
+    // What keeps a check near WeChat's own answer time (bench/moderation.ts): no Deno start and
+    // no token fetch per message.
+    await visibleMessage(author, '热身');
+    const tokens = server.wechat!.calls('stable_token');
+    const checks = server.wechat!.calls('msg_sec_check');
+    for (const body of ['一', '二', '三']) await visibleMessage(author, body);
+    expect(server.wechat!.calls('msg_sec_check') - checks).toBe(3);
+    expect(server.wechat!.calls('stable_token')).toBe(tokens);
+  });
+
+  test('a WeChat too slow for the function is retried until it answers in time: slow, not lost', async () => {
+    const wechat = server.wechat!;
+    // Longer than the function waits for one call (5 s, supabase/functions/_shared/wechat.ts):
+    // each attempt times out, and the function reports a failure after its own retries.
+    wechat.delayAnswers(6000);
+    try {
+      const row = await send(author, { body: '微信慢吞吞' });
+      const failed = async () => {
+        const check = await checkOf(row.id);
+        return check?.retry_at ? check : undefined;
+      };
+      const check = await waitFor('a retry scheduled', failed, 30000);
+      expect(check.last_error).toContain('-1000');
+      expect(await visibleTo(reader, row.id)).toBeUndefined();
+      // Still slow, but within what the function waits for: the retry gets the verdict.
+      wechat.delayAnswers(1000);
+      await waitFor('visible', async () => (await statusOf(row.id)) === 'visible', 30000);
+      expect(await visibleTo(reader, row.id)).toMatchObject({ body: '微信慢吞吞' });
+    } finally {
+      wechat.delayAnswers(0);
+    }
+  });
+
+  test('a request that failed on its way to the function is retried with backoff at the next sweep', async () => {
+
+    const since = (await sql('select now() as at'))[0].at;
+    const [{ url }] = await sql(`select decrypted_secret as url from vault.decrypted_secrets where name = 'project_url'`);
+    await sql(`select vault.update_secret(id, 'http://127.0.0.1:9') from vault.secrets where name = 'project_url'`);
+    let row: Awaited<ReturnType<typeof send>>;
+    try {
+      row = await send(author, { body: '路上断了' });
+      // pg_net records the refused connection as the request's outcome.
+      const failures = () => sql('select 1 from net._http_response where error_msg is not null and created >= $1', [since]);
+      await waitFor('the failure recorded', async () => (await failures()).length > 0);
+    } finally {
+      await sql(`select vault.update_secret(id, $1) from vault.secrets where name = 'project_url'`, [url]);
+    }
+    await sql('select private.sweep_moderation()');
+    const check = await checkOf(row.id);
+    expect(check).toMatchObject({ attempts: 1, last_error: expect.stringContaining("Couldn't connect to server") });
+    expect(check!.retry_at).not.toBeNull();
+    // pg_cron's sweeper sends it again once the backoff has passed.
+    await waitFor('visible', async () => (await statusOf(row.id)) === 'visible', 20000);
+  });
+
   test('a check whose step vanished (the function unreachable) is sent again by the sweeper', async () => {
+
     const [{ url }] = await sql(`select decrypted_secret as url from vault.decrypted_secrets where name = 'project_url'`);
     await sql(`select vault.update_secret(id, 'http://127.0.0.1:9') from vault.secrets where name = 'project_url'`);
     let row: Record<string, any>;

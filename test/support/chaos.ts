@@ -2,7 +2,13 @@
 // session over the official supabase-js, wired as the terminal client wires it — send messages at
 // random moments through the fault proxy while their apps go to the background and come back, or
 // are killed and relaunched. Then faults stop, and every client's list must converge to exactly
-// the database's: same ids, same order, nothing missing, nothing twice.
+// the database's: same ids, same order, the same states, nothing missing, nothing twice.
+//
+// With content moderation on, the server's own path breaks too: pg_net reaches the moderate
+// function through a second fault proxy (Vault's project_url points at it for the run), and the
+// fake WeChat API answers bursts of msg_sec_check calls "busy" (errcode -1), each burst long
+// enough to exhaust one call's own retries. Every message must still end visible to everyone:
+// the database retries until a verdict.
 //
 // Rate limit (10 messages per 10 s per user): each client's schedule keeps any 10 s to at most 10
 // sends, but faults, backoff and hidden periods bunch sends together, so the server still refuses
@@ -10,6 +16,7 @@
 // any reason is a finding and fails the run.
 import type { SupabaseClient } from '@supabase/supabase-js';
 import pg from 'pg';
+import type { FakeWechat } from '../../local-supabase/src/wechat/fake-api';
 import { ROOM_SLUG } from '../../miniprogram/config';
 import { zh } from '../../miniprogram/core/messages';
 import { memoryStore, type KeyValueStore } from '../../miniprogram/core/ports';
@@ -29,6 +36,10 @@ export interface ChaosSize {
   webSocketFaultEveryMs: number;
   /** Background/foreground cycles per client; about a third of them are app kills + relaunches. */
   hidesPerClient: number;
+  /** Probability that a request from pg_net to the moderate function gets a fault. */
+  pipelineFaultRate: number;
+  /** Every this many ms, WeChat answers the next few msg_sec_check calls busy (0: never). */
+  wechatBusyEveryMs: number;
   seed: number;
 }
 
@@ -38,10 +49,15 @@ export const TEST_SIZE: ChaosSize = {
   httpFaultRate: 0.08,
   webSocketFaultEveryMs: 1000,
   hidesPerClient: 2,
+  pipelineFaultRate: 0.08,
+  wechatBusyEveryMs: 2000,
   seed: 20261121,
 };
 
-/** `defaults`, overridden by CHAOS_CLIENTS, CHAOS_MESSAGES, CHAOS_FAULT_RATE, CHAOS_WS_FAULT_MS, CHAOS_HIDES, CHAOS_SEED. */
+/**
+ * `defaults`, overridden by CHAOS_CLIENTS, CHAOS_MESSAGES, CHAOS_FAULT_RATE, CHAOS_WS_FAULT_MS, CHAOS_HIDES,
+ * CHAOS_PIPELINE_FAULT_RATE, CHAOS_WECHAT_BUSY_MS, CHAOS_SEED.
+ */
 export function chaosSizeFromEnv(defaults: ChaosSize, env: NodeJS.ProcessEnv = process.env): ChaosSize {
   const number = (name: string, fallback: number) => {
     const value = env[name];
@@ -56,15 +72,21 @@ export function chaosSizeFromEnv(defaults: ChaosSize, env: NodeJS.ProcessEnv = p
     httpFaultRate: number('CHAOS_FAULT_RATE', defaults.httpFaultRate),
     webSocketFaultEveryMs: number('CHAOS_WS_FAULT_MS', defaults.webSocketFaultEveryMs),
     hidesPerClient: number('CHAOS_HIDES', defaults.hidesPerClient),
+    pipelineFaultRate: number('CHAOS_PIPELINE_FAULT_RATE', defaults.pipelineFaultRate),
+    wechatBusyEveryMs: number('CHAOS_WECHAT_BUSY_MS', defaults.wechatBusyEveryMs),
     seed: number('CHAOS_SEED', defaults.seed),
   };
 }
 
-/** Where the server is: the proxy goes in front of `url`; `dbUrl` is read with superuser rights. */
+/**
+ * Where the server is: the proxies go in front of `url`; `dbUrl` is read and set up with superuser
+ * rights; `wechat` is the fake WeChat API the server's functions call, when it runs one.
+ */
 export interface ChaosTarget {
   url: string;
   anonKey: string;
   dbUrl: string;
+  wechat: FakeWechat | null;
 }
 
 export interface Divergence {
@@ -81,6 +103,10 @@ export interface ChaosResult {
   /** The room's rows in the database at the end. */
   stored: number;
   faults: FaultRecord[];
+  /** Faults on the requests from pg_net to the moderate function. */
+  pipelineFaults: FaultRecord[];
+  /** msg_sec_check answers WeChat was told to make busy. */
+  wechatBusy: number;
   /** Requests that went through the proxy while faults were on. */
   requests: Record<Traffic, number>;
   /** Insert answers cut after the server had sent 201, i.e. after the row was committed. */
@@ -95,6 +121,11 @@ export interface ChaosResult {
   duplicated: number;
   /** First divergence of each client whose list differs from the database's. */
   divergences: Divergence[];
+  /** Rows left in a state other than visible (pending: no verdict came). */
+  notVisible: number;
+  /** Messages a client shows in another state than the database's, over all clients. */
+  staleStates: number;
+
   /** Problems other than divergences (a failure that is not the rate limit, no convergence). */
   problems: string[];
   /** From faults off until every list equalled the database's newest rows. */
@@ -112,6 +143,9 @@ const RELAUNCH_SHARE = 1 / 3;
 /** Realtime rejoins within 10 s (supabase-js's longest backoff step); the outbox is kicked at once. */
 export const CONVERGE_TIMEOUT_MS = 30000;
 const POLL_MS = 250;
+/** Busy answers in a row: one msg_sec_check call tries 3 times before it gives up (_shared/wechat.ts). */
+const WECHAT_BUSY_BURST = 3;
+const WECHAT_BUSY = -1;
 
 /**
  * Send moments for one client: random within the run, then pushed later where needed so that no
@@ -177,9 +211,15 @@ class Person {
 }
 
 export async function runChaos(target: ChaosTarget, size: ChaosSize, log: (line: string) => void = () => undefined): Promise<ChaosResult> {
-  const proxy = await startFaultProxy({ targetPort: Number(new URL(target.url).port), seed: size.seed });
+  const targetPort = Number(new URL(target.url).port);
+  const proxy = await startFaultProxy({ targetPort, seed: size.seed });
+  // Its own random stream, so the clients' faults stay what they were without it.
+  const pipeline = await startFaultProxy({ targetPort, seed: size.seed ^ 0x2545f491 });
   const db = new pg.Client({ connectionString: target.dbUrl });
   await db.connect();
+  const projectUrl = await setProjectUrl(db, pipeline.url);
+  let wechatBusy = 0;
+  let busyTimer: NodeJS.Timeout | undefined;
   const problems: string[] = [];
   let rateLimitWaits = 0;
   let hides = 0;
@@ -263,8 +303,8 @@ export async function runChaos(target: ChaosTarget, size: ChaosSize, log: (line:
 
   const roomRows = async () =>
     (
-      await db.query<{ id: number; body: string }>(
-        `select m.id::float8 as id, m.body from public.messages m join public.rooms r on r.id = m.room_id
+      await db.query<Row>(
+        `select m.id::float8 as id, m.body, m.status from public.messages m join public.rooms r on r.id = m.room_id
           where r.slug = $1 order by m.id`,
         [ROOM_SLUG],
       )
@@ -291,6 +331,14 @@ export async function runChaos(target: ChaosTarget, size: ChaosSize, log: (line:
 
     log(`chaos: ${size.clients} clients × ${size.messagesPerClient} messages, seed ${size.seed}`);
     proxy.configure({ httpRate: size.httpFaultRate, webSocketEveryMs: size.webSocketFaultEveryMs });
+    pipeline.configure({ httpRate: size.pipelineFaultRate });
+    if (target.wechat && size.wechatBusyEveryMs > 0) {
+      const wechat = target.wechat;
+      busyTimer = setInterval(() => {
+        wechat.failNext('msg_sec_check', WECHAT_BUSY, WECHAT_BUSY_BURST);
+        wechatBusy += WECHAT_BUSY_BURST;
+      }, size.wechatBusyEveryMs);
+    }
     const requestsBefore = proxy.requests();
     const started = Date.now();
     await Promise.all(
@@ -307,6 +355,8 @@ export async function runChaos(target: ChaosTarget, size: ChaosSize, log: (line:
     );
 
     proxy.configure({ httpRate: 0, webSocketEveryMs: 0 });
+    pipeline.configure({ httpRate: 0 });
+    clearInterval(busyTimer);
     const faultsOff = Date.now();
     const requestsAfter = proxy.requests();
     const requests = { http: requestsAfter.http - requestsBefore.http, websocket: requestsAfter.websocket - requestsBefore.websocket };
@@ -316,31 +366,43 @@ export async function runChaos(target: ChaosTarget, size: ChaosSize, log: (line:
 
     const expected = new Set(plans.flatMap((plan) => plan.bodies));
     let converged = false;
-    let rows: Array<{ id: number; body: string }> = [];
+    let rows: Row[] = [];
     const deadline = Date.now() + CONVERGE_TIMEOUT_MS;
     // A failed message never arrives by itself: no point waiting.
     while (Date.now() < deadline && !problems.length) {
       rows = await roomRows();
-      const ids = rows.map((row) => row.id);
       const stored = new Set(rows.map((row) => row.body));
-      if ([...expected].every((body) => stored.has(body)) && people.every((person) => isNewestOf(person.app.session.messages(), ids))) {
+      if ([...expected].every((body) => stored.has(body)) && people.every((person) => isNewestOf(person.app.session.messages(), rows))) {
         converged = true;
         break;
       }
       await sleep(POLL_MS);
     }
     const convergeMs = Date.now() - faultsOff;
-    if (!converged) problems.push(`lists did not converge within ${CONVERGE_TIMEOUT_MS} ms after the faults stopped`);
+    if (!converged) {
+      // What the moderation pipeline says about messages still waiting for a verdict.
+      const waiting = await db.query(
+        `select subject_id, attempts, last_error, now() - dispatched_at as since_sent, retry_at - now() as retry_in
+           from private.moderation_checks order by created_at limit 3`,
+      );
+      problems.push(
+        `lists did not converge within ${CONVERGE_TIMEOUT_MS} ms after the faults stopped; checks waiting: ${JSON.stringify(waiting.rows)}`,
+      );
+    }
 
     // The full history, page by page, as a user scrolling up would load it.
     for (const person of people) await loadEverything(person.app.session);
     rows = await roomRows();
     const ids = rows.map((row) => row.id);
     const divergences: Divergence[] = [];
+    const states = new Map(rows.map((row) => [row.id, row.status]));
     let shownTwice = 0;
+    let staleStates = 0;
     people.forEach((person) => {
-      const shown = person.app.session.messages().map((message) => message.id);
+      const messages = person.app.session.messages();
+      const shown = messages.map((message) => message.id);
       shownTwice += shown.length - new Set(shown).size;
+      staleStates += messages.filter((message) => message.id !== null && message.state !== states.get(message.id)).length;
       const divergence = firstDivergence(person.index, ids, shown);
       if (divergence) divergences.push(divergence);
     });
@@ -357,6 +419,8 @@ export async function runChaos(target: ChaosTarget, size: ChaosSize, log: (line:
       sent: expected.size,
       stored: rows.length,
       faults,
+      pipelineFaults: pipeline.faults(),
+      wechatBusy,
       requests,
       cutAfterCommit: faults.filter(
         (fault) => fault.kind === 'cut-response' && fault.request.startsWith('POST /rest/v1/messages') && fault.status === 201,
@@ -367,23 +431,48 @@ export async function runChaos(target: ChaosTarget, size: ChaosSize, log: (line:
       lost,
       duplicated: extraRows + shownTwice,
       divergences,
+      notVisible: rows.filter((row) => row.status !== 'visible').length,
+      staleStates,
       problems,
       convergeMs,
       totalMs: Date.now() - started,
     };
   } finally {
+    clearInterval(busyTimer);
     await Promise.all(people.map((person) => shutdown(person.app)));
     await proxy.close();
+    await setProjectUrl(db, projectUrl);
+    await pipeline.close();
     await db.end();
   }
 }
 
-/** True when the list holds only sent messages and they are exactly the newest rows, in order. */
-function isNewestOf(list: ChatMessage[], ids: number[]): boolean {
+interface Row {
+  id: number;
+  body: string;
+  status: string;
+}
+
+/** Points the moderation requests pg_net sends at `url` (Vault's project_url); answers the previous URL. */
+async function setProjectUrl(db: pg.Client, url: string): Promise<string> {
+  const { rows } = await db.query<{ previous: string }>(
+    `select s.decrypted_secret as previous, vault.update_secret(s.id, $1)
+       from vault.decrypted_secrets s where s.name = 'project_url'`,
+    [url],
+  );
+  if (!rows.length) throw new Error('Vault holds no project_url: the server stores it at start');
+  return rows[0].previous;
+}
+
+/**
+ * True when the list holds only sent messages and they are exactly the newest rows, in order,
+ * each in its row's state (a message that passed moderation shows as visible everywhere).
+ */
+function isNewestOf(list: ChatMessage[], rows: Row[]): boolean {
   if (list.some((message) => message.id === null)) return false;
-  const offset = ids.length - list.length;
+  const offset = rows.length - list.length;
   if (offset < 0 || list.length === 0) return false;
-  return list.every((message, i) => message.id === ids[offset + i]);
+  return list.every((message, i) => message.id === rows[offset + i].id && message.state === rows[offset + i].status);
 }
 
 async function loadEverything(session: RoomSession): Promise<void> {
@@ -414,4 +503,3 @@ export function faultSummary(faults: FaultRecord[]): Record<string, number> {
   }
   return summary;
 }
-

@@ -12,9 +12,14 @@
 // can log one person in again with a fresh code; any other code (DevTools' own) is a new person.
 // Control routes under /__fake/ let out-of-process clients (the `wx` fake, the terminal client)
 // obtain codes the way wx.login would.
+//
+// Latency: by default every answer is immediate. delayAnswers(ms) makes every API answer (errors
+// included, control routes not) take that long first, as calls across the internet to WeChat's
+// servers do; benchmarks and tests of a slow WeChat set it (bench/moderation.ts uses 50 ms).
 import { createHash, randomBytes } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readBody } from '../http';
 import { createContentSecurity, type PushRecord, type PushTarget } from './fake-security';
 
@@ -51,6 +56,8 @@ export interface FakeWechat {
   openidOf(name: string): string;
   /** The next `times` calls of `api` answer `errcode` (e.g. -1, WeChat busy). */
   failNext(api: WechatApi, errcode: number, times?: number): void;
+  /** From now on every API call is answered `ms` after it arrived (0: at once, the default). */
+  delayAnswers(ms: number): void;
   /** WeChat's risk control flags the person NAME: their codes answer 40226. */
   flagHighRisk(name: string): void;
   /** Moves the fake's clock forward (code and token expiry). */
@@ -124,6 +131,7 @@ export async function startFakeWechat(options: FakeWechatOptions): Promise<FakeW
   const failures = new Map<WechatApi, Array<number>>();
   const callCounts = new Map<WechatApi, number>();
   const loginsPerMinute = new Map<string, { minute: number; count: number }>();
+  let answerDelayMs = 0;
   /** Tokens still accepted, newest last. */
   let tokens: AccessToken[] = [];
   let stableToken: AccessToken | null = null;
@@ -222,7 +230,8 @@ export async function startFakeWechat(options: FakeWechatOptions): Promise<FakeW
     if (body.force_refresh === true || !stableToken || stableToken.expiresAt <= now()) {
       stableToken = newToken();
     }
-    return { access_token: stableToken.token, expires_in: Math.floor((stableToken.expiresAt - now()) / 1000) };
+    // Whole seconds left, rounded up: a token issued a millisecond ago still has all 7200.
+    return { access_token: stableToken.token, expires_in: Math.ceil((stableToken.expiresAt - now()) / 1000) };
   }
 
   async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
@@ -263,6 +272,7 @@ export async function startFakeWechat(options: FakeWechatOptions): Promise<FakeW
     const found = route[url.pathname];
     if (!found) return { errcode: 404, errmsg: `${url.pathname} is not an API of this fake` };
     const [api, method] = found;
+    if (answerDelayMs > 0) await sleep(answerDelayMs);
     if (method === 'POST' && req.method !== 'POST') throw new WechatError(43002);
     const failure = injected(api);
     if (failure !== undefined) throw new WechatError(failure);
@@ -309,6 +319,10 @@ export async function startFakeWechat(options: FakeWechatOptions): Promise<FakeW
       const queue = failures.get(api) ?? [];
       for (let i = 0; i < times; i++) queue.push(errcode);
       failures.set(api, queue);
+    },
+    delayAnswers(ms) {
+      if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`an answer delay is a number of milliseconds ≥ 0, not ${ms}`);
+      answerDelayMs = ms;
     },
     flagHighRisk: (name) => void highRisk.add(name),
     advanceClock: (ms) => void (clockOffset += ms),
