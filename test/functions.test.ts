@@ -1,6 +1,7 @@
 // local-supabase's Edge Functions runtime, as `supabase functions serve` behaves: a project of small
 // functions (test/fixtures/functions-project) run by real Deno, called over HTTP.
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 import { DEFAULT_DENO_DIR, DENO_RUN_FLAGS, denoPath, FUNCTION_HOST } from '../local-supabase/src/functions/deno';
 import { startTestServer, type TestServer } from './support/server';
@@ -118,6 +119,26 @@ test('a function that never answers gets IDLE_TIMEOUT after the request timeout'
   const started = Date.now();
   expect(await call('slow')).toMatchObject({ status: 504, body: { code: 'IDLE_TIMEOUT' } });
   expect(Date.now() - started).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 50);
+});
+
+test('a caller that goes away mid-request frees the function at once, not at the timeout', async () => {
+  const project = await startTestServer({ supabaseDir: PROJECT });
+  try {
+    const count = async () => (await (await fetch(`${project.url}/functions/v1/slow/count`)).json()) as { waiting: number; abandoned: number };
+    expect(await count()).toEqual({ waiting: 0, abandoned: 0 });
+    const { port } = new URL(project.url);
+    const socket = net.connect(Number(port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    // Half a body, then gone: a phone losing its network while uploading.
+    socket.write(`POST /functions/v1/slow HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n${'x'.repeat(10)}`);
+    await waitFor('the function to hold the request', async () => (await count()).waiting === 1 || null);
+    socket.destroy();
+    // The server's request timeout is 150 s here: only the caller's leaving can have ended it.
+    await waitFor('the function to see the caller leave', async () => (await count()).abandoned === 1 || null, 10000);
+    expect(await count()).toEqual({ waiting: 0, abandoned: 1 });
+  } finally {
+    await project.stop();
+  }
 });
 
 test('workers stop with the server', async () => {

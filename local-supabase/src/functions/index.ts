@@ -115,6 +115,14 @@ export function createFunctions(ctx: Context, options: FunctionsOptions): Produc
         answer.on('error', () => fail(500, 'WORKER_ERROR', 'Function exited due to an error (please check logs)'));
       });
       upstream.on('error', () => fail(500, 'WORKER_ERROR', 'Function exited due to an error (please check logs)'));
+      // The caller went away before the answer ended: the function's request is aborted too
+      // (its body ends in an error) instead of holding a worker until the timeout.
+      res.on('close', () => {
+        if (res.writableFinished) return;
+        clearTimeout(timer);
+        upstream.destroy();
+        resolve();
+      });
       req.pipe(upstream);
     });
   }
