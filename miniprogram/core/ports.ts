@@ -34,8 +34,15 @@ export function asBackendFailure(error: unknown): BackendFailure {
   return new BackendFailure(0, '', message);
 }
 
-/** A message row as the client inserts it; the server fills id, user_id and created_at. */
-export type NewMessage = Omit<MessageRow, 'id' | 'user_id' | 'created_at'>;
+/**
+ * A message row as the client inserts it. The database fills the rest: id, user_id, created_at, and
+ * what only it may decide (status, label, changed_at, the roll, the reply's quote).
+ */
+export type NewMessage = Pick<
+  MessageRow,
+  'room_id' | 'username' | 'avatar_color' | 'kind' | 'body' | 'image_path' | 'image_width' | 'image_height' | 'client_id'
+> &
+  Partial<Pick<MessageRow, 'character_id' | 'reply_to' | 'hidden'>>;
 
 export type ChannelStatus = 'subscribed' | 'error' | 'closed';
 

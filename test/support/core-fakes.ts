@@ -33,6 +33,14 @@ export function messageRow(id: number, fields: Partial<MessageRow> = {}): Messag
     image_height: null,
     client_id: `00000000-0000-4000-8000-${String(id).padStart(12, '0')}`,
     created_at: new Date(Date.UTC(2026, 10, 21, 11, 0, id)).toISOString(),
+    changed_at: new Date(Date.UTC(2026, 10, 21, 11, 0, id)).toISOString(),
+    status: 'visible',
+    label: null,
+    character_id: null,
+    reply_to: null,
+    reply_preview: null,
+    roll: null,
+    hidden: false,
     ...fields,
   };
 }
