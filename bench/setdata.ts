@@ -8,13 +8,13 @@
 import { createClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 import { ROOM_SLUG } from '../miniprogram/config';
-import { ProfileStore } from '../miniprogram/core/profile';
 import { memoryStore } from '../miniprogram/core/ports';
 import { RoomSession } from '../miniprogram/core/room-session';
 import { SupabaseBackend, storageUploader } from '../miniprogram/core/supabase-backend';
 import { localWechatLogin } from '../scripts/node-client';
 import type { RoomPatch } from '../miniprogram/core/types';
 import { setServicesForTest } from '../miniprogram/services';
+import { testServices } from '../test/support/roleplay-fakes';
 import { startTestServer } from '../test/support/server';
 import {
   FakeRoom,
@@ -71,9 +71,7 @@ async function measureView(loaded: number): Promise<Figure[]> {
 
   const openPage = async () => {
     const room = new FakeRoom();
-    const profiles = new ProfileStore(memoryStore());
-    await profiles.save({ name: '楚留香', color: '#c0392b' });
-    setServicesForTest({ profiles, room: () => room, pickImage: async () => null });
+    setServicesForTest(testServices({ room: () => room, character: { name: '楚留香', color: '#c0392b' } }));
     const page = renderRoom();
     await pageInstance(page).onLoad({});
     let setDataBytes = 0;
@@ -193,9 +191,7 @@ async function requestsPerReceivedMessage(): Promise<{ figure: Figure; notes: Re
       roomSlug: ROOM_SLUG,
       profile: () => ({ name: '读者', color: '#1f618d' }),
     });
-    const profiles = new ProfileStore(memoryStore());
-    await profiles.save({ name: '读者', color: '#1f618d' });
-    setServicesForTest({ profiles, room: () => session, pickImage: async () => null });
+    setServicesForTest(testServices({ room: () => session, character: { name: '读者', color: '#1f618d' } }));
     const connected = new Promise<void>((resolve) =>
       session.onPatch((patch: RoomPatch) => patch.type === 'connection' && patch.state === 'connected' && resolve()),
     );

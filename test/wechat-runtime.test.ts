@@ -46,7 +46,7 @@ function launch(): WechatApp {
 async function openRoom(app: WechatApp) {
   const { createServices } = app.realm.require<typeof ServicesModule>('services');
   const services = createServices(app.platform);
-  expect(await services.profiles.save(ROLE)).toBeNull();
+  expect(await services.characters.save(null, { ...ROLE, note: '', portraitPath: null })).toMatchObject({ ok: true });
   const room = services.room() as RoomSessionModule.RoomSession;
   let connection: ConnectionState | null = null;
   const errors: string[] = [];

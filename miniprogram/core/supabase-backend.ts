@@ -26,11 +26,11 @@ interface ErrorAnswer {
 }
 
 /** A postgrest-js query as the backend runs it. */
-interface RestQuery extends PromiseLike<{ data: unknown; error: ErrorAnswer['error']; status: number }> {
+export interface RestQuery extends PromiseLike<{ data: unknown; error: ErrorAnswer['error']; status: number }> {
   retry(enabled: boolean): RestQuery;
 }
 
-function failureOf({ error, status }: ErrorAnswer): BackendFailure {
+export function failureOf({ error, status }: ErrorAnswer): BackendFailure {
   const message = error ? error.message : 'no data';
   return new BackendFailure(status || 0, (error && error.code) || '', message);
 }
@@ -119,12 +119,7 @@ export class SupabaseBackend implements Backend {
         { event: 'INSERT', schema: 'public', table: 'messages', filter: `room_id=eq.${roomId}` },
         (payload) => onInsert(payload.new as MessageRow),
       )
-      .subscribe((status, error) => {
-        const detail = error ? error.message : undefined;
-        if (status === 'SUBSCRIBED') onStatus('subscribed');
-        else if (status === 'CLOSED') onStatus('closed', detail);
-        else onStatus('error', detail || status);
-      });
+      .subscribe(channelStatus(onStatus));
     return {
       unsubscribe: () => {
         void this.client.removeChannel(channel);
@@ -140,14 +135,29 @@ export class SupabaseBackend implements Backend {
     return this.client.from('messages').select('*').eq('room_id', roomId);
   }
 
-  private async rows<T>(query: RestQuery): Promise<T[]> {
-    // The core retries by itself (the outbox, the gap-fill's backoff) and at once when the network
-    // returns; postgrest-js's own retries of GETs (1, 2, 4 s: supabase/supabase-js,
-    // packages/core/postgrest-js/src/fetchWithRetry.ts) would keep that catch-up waiting behind them.
-    const answer = await query.retry(false);
-    if (answer.error || !Array.isArray(answer.data)) throw failureOf(answer);
-    return answer.data as T[];
+  private rows<T>(query: RestQuery): Promise<T[]> {
+    return restRows<T>(query);
   }
+}
+
+/** A channel's subscribe callback that reports realtime-js's states as the core's ChannelStatus. */
+export function channelStatus(onStatus: (status: ChannelStatus, detail?: string) => void) {
+  return (status: string, error?: Error) => {
+    const detail = error ? error.message : undefined;
+    if (status === 'SUBSCRIBED') onStatus('subscribed');
+    else if (status === 'CLOSED') onStatus('closed', detail);
+    else onStatus('error', detail || status);
+  };
+}
+
+/** The rows a query answers, or its failure as a BackendFailure. */
+export async function restRows<T>(query: RestQuery): Promise<T[]> {
+  // The core retries by itself (the outbox, the gap-fill's backoff) and at once when the network
+  // returns; postgrest-js's own retries of GETs (1, 2, 4 s: supabase/supabase-js,
+  // packages/core/postgrest-js/src/fetchWithRetry.ts) would keep that catch-up waiting behind them.
+  const answer = await query.retry(false);
+  if (answer.error || !Array.isArray(answer.data)) throw failureOf(answer);
+  return answer.data as T[];
 }
 
 /**

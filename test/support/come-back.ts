@@ -30,7 +30,8 @@ export async function startComeBack(server: { url: string; anonKey: string; port
   const app = launchWechatApp({ url: proxy.url, anonKey: server.anonKey });
   const { createServices } = app.realm.require<typeof ServicesModule>('services');
   const services = createServices(app.platform);
-  await services.profiles.save({ name: '楚留香', color: '#c0392b' });
+  const character = await services.characters.save(null, { name: '楚留香', color: '#c0392b', note: '', portraitPath: null });
+  if (!character.ok) throw new Error(`the character was not saved: ${character.problem}`);
   const room = services.room();
   let connection: ConnectionState | null = null;
   room.onPatch((patch: RoomPatch) => {

@@ -57,7 +57,7 @@ export function simulator(): Simulate {
 export type PageWrapper = ReturnType<Simulate['render']>;
 
 /** Registers a page (once per path per module registry) and returns a function that renders it. */
-export function loadPage(name: 'room' | 'role'): () => PageWrapper {
+export function loadPage(name: 'room' | 'role' | 'scenes' | 'characters' | 'scene-settings'): () => PageWrapper {
   const simulate = simulator();
   const id = simulate.load(path.join(MINIPROGRAM_ROOT, 'pages', name, 'index'), { rootPath: MINIPROGRAM_ROOT });
   return () => {
