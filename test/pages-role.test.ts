@@ -153,7 +153,7 @@ test('随机 replaces the name with a new valid one; a swatch picks the colour',
   expect(page.querySelector('.preview >>> .avatar')!.dom!.getAttribute('style')).toContain(`background: ${PALETTE[5]}`);
 });
 
-test('the tenth character is saved; the eleventh shows the database\'s limit as a sentence and stays', async () => {
+test("the tenth character is saved; the eleventh shows the database's limit as a sentence and stays", async () => {
   for (let i = 1; i <= 9; i++) port.add({ name: `化身${i}` });
   const back = jest.spyOn(wx, 'navigateBack');
   const tenth = await openEditor();
@@ -202,7 +202,7 @@ test('after saving, a character content security has not passed shows its state 
   expect(port.rows).toHaveLength(1);
 });
 
-test('a blocked character shows what content security found, with the label\'s meaning', async () => {
+test("a blocked character shows what content security found, with the label's meaning", async () => {
   const row = port.add({ name: '恶人', status: 'blocked', label: 20003 });
   const page = await openEditor({ id: String(row.id) });
   expect(texts(page, '.verdict')).toEqual(['未通过审核：含辱骂内容']);
@@ -258,7 +258,7 @@ describe('the portrait, through the platform and the wx fake', () => {
     return page;
   }
 
-  test('picked, cropped square (540 × 540) and shrunk to 480 px, shown, then uploaded into the person\'s folder on save', async () => {
+  test("picked, cropped square (540 × 540) and shrunk to 480 px, shown, then uploaded into the person's folder on save", async () => {
     const page = await pickedPage();
     const shown = data(page).portrait as string;
     expect(shown).toMatch(/^wxfile:\/\/store\//);

@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import type { ChatMessage, ConnectionState, RoomPatch } from '../../miniprogram/core/types';
 import type * as ServicesModule from '../../miniprogram/services';
 import { startFaultProxy } from './fault-proxy';
-import { anonymousUser } from './server';
+import { wechatUser } from './server';
 import { launchWechatApp } from './wechat-realm';
 import { sleep, waitFor } from './wait';
 
@@ -25,9 +25,10 @@ export interface ComeBack {
   close(): Promise<void>;
 }
 
-export async function startComeBack(server: { url: string; anonKey: string; port: number }): Promise<ComeBack> {
+export async function startComeBack(server: { url: string; anonKey: string; port: number; wechat?: { url: string } | null }): Promise<ComeBack> {
   const proxy = await startFaultProxy({ targetPort: server.port, seed: 1 });
-  const app = launchWechatApp({ url: proxy.url, anonKey: server.anonKey });
+  // The phone reaches the API through the proxy and WeChat's server directly, as on a phone.
+  const app = launchWechatApp({ url: proxy.url, anonKey: server.anonKey, wechat: server.wechat });
   const { createServices } = app.realm.require<typeof ServicesModule>('services');
   const services = createServices(app.platform);
   const character = await services.characters.save(null, { name: '楚留香', color: '#c0392b', note: '', portraitPath: null });
@@ -45,7 +46,7 @@ export async function startComeBack(server: { url: string; anonKey: string; port
   /** Someone else talks while we are away; resolves once realtime has had time to pass the rows. */
   const saidMeanwhile = async (): Promise<string[]> => {
     // A new person each round, so nobody reaches the rate limit.
-    const other = await anonymousUser(server);
+    const other = await wechatUser(server);
     const bodies = [1, 2, 3].map((n) => `趁你不在 ${n} ${crypto.randomUUID()}`);
     for (const body of bodies) {
       const { error } = await other.sb
