@@ -173,7 +173,7 @@ export const zh = {
   deleteConfirmTitle: '删除人设卡',
   deleteConfirm: '删除「{name}」？已发出的消息不受影响。',
   editCharacterTitle: '编辑人设卡',
-  firstCharacterTitle: '创建你的第一张人设卡',
+  firstCharacterTitle: '创建人设卡',
   portraitAdd: '添加头像',
   portraitChange: '更换头像',
   portraitRemove: '去掉头像',
