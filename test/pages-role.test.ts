@@ -214,9 +214,11 @@ describe('the portrait, through the platform and the wx fake', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pages-role-'));
   const photo = path.join(dir, 'photo.png');
   /** Every pick the page started, to wait for each to end (picked, cancelled or failed). */
-  const picks: Array<Promise<unknown>> = [];
+  const picks: Array<Promise<unknown> | undefined> = [];
   const picked = async (n: number) => {
-    await picks[n]?.catch(() => undefined);
+    // Wrapped: waitFor would wait for the pick itself, not for it to start.
+    const { pick } = await waitFor(`pick ${n + 1} to start`, () => picks[n] && { pick: picks[n]! });
+    await pick.catch(() => undefined);
     await sleep();
   };
 
@@ -304,6 +306,7 @@ describe('the portrait, through the platform and the wx fake', () => {
     nodeWx.chooseNext([broken]);
     page.querySelector('.portrait-pick')!.dispatchEvent('tap');
     await picked(0);
+    await waitFor('the toast', () => toast.mock.calls.length > 0);
     expect(toast).toHaveBeenCalledWith(expect.objectContaining({ title: zh.pickImageFailed }));
     expect(data(page).portrait).toBe('');
   });

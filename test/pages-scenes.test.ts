@@ -14,7 +14,16 @@ import { memoryStore } from '../miniprogram/core/ports';
 import type { LastMessage } from '../miniprogram/core/scenes';
 import { setServicesForTest } from '../miniprogram/services';
 import { FakeCharacterPort, FakePresencePort, FakeScenePort, PERSON, SOMEONE, testServices } from './support/roleplay-fakes';
-import { loadPage, MINIPROGRAM_ROOT, pageInstance, simulator, textIdsShownBy, texts, type PageWrapper } from './support/simulate';
+import {
+  loadPage,
+  MINIPROGRAM_ROOT,
+  pageInstance,
+  recordSetData,
+  simulator,
+  textIdsShownBy,
+  texts,
+  type PageWrapper,
+} from './support/simulate';
 
 const ME = { name: '楚留香', color: '#c0392b' };
 let scenes: FakeScenePort;
@@ -56,18 +65,6 @@ async function tap(element: { dispatchEvent(name: string): void }): Promise<void
   element.dispatchEvent('tap');
   await sleep();
   await sleep();
-}
-
-/** The page's setData calls from now on. */
-function recordSetData(page: PageWrapper): Array<Record<string, unknown>> {
-  const calls: Array<Record<string, unknown>> = [];
-  const instance = page.instance as unknown as { setData: (data: Record<string, unknown>, cb?: () => void) => void };
-  const original = instance.setData.bind(instance);
-  instance.setData = (changes, callback) => {
-    calls.push(changes);
-    original(changes, callback);
-  };
-  return calls;
 }
 
 const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();

@@ -92,6 +92,18 @@ export function textIdsShownBy(folder: string): string[] {
   return [...new Set(Array.from(wxml.matchAll(/\bt\.(\w+)/g), (match) => match[1]))].sort();
 }
 
+/** Records the page's setData calls from now on (each call's data, as the view receives it). */
+export function recordSetData(page: PageWrapper): Array<Record<string, unknown>> {
+  const calls: Array<Record<string, unknown>> = [];
+  const instance = page.instance as unknown as { setData: (data: Record<string, unknown>, callback?: () => void) => void };
+  const original = instance.setData.bind(instance);
+  instance.setData = (data, callback) => {
+    calls.push(data);
+    original(data, callback);
+  };
+  return calls;
+}
+
 /** Text of every element matching the selector, trimmed. */
 export function texts(page: PageWrapper, selector: string): string[] {
   return page.querySelectorAll(selector).map((element) => (element.dom?.textContent ?? '').trim());

@@ -9,6 +9,7 @@ import { charLength, checkNote, NOTE_MAX } from '../../core/rules';
 import { nextPathOf, type PageQuery } from '../../core/scene-links';
 import type { PickedImage } from '../../core/types';
 import { verdictText } from '../../core/verdicts';
+import { pageStates } from '../../page-state';
 import { getServices, type Services } from '../../services';
 
 /** What an editor page holds besides render data. */
@@ -24,13 +25,7 @@ interface EditorState {
   next: string;
 }
 
-const states = new WeakMap<object, EditorState>();
-
-function stateOf(page: object): EditorState {
-  const state = states.get(page);
-  if (!state) throw new Error('editor used before onLoad');
-  return state;
-}
+const states = pageStates<EditorState>('the character editor');
 
 Component({
   data: {
@@ -83,11 +78,11 @@ Component({
       if (!characters.loaded) await characters.load().catch((error) => console.warn('characters not loaded', error));
       // First launch on a device whose person already has characters (another phone, a reinstall).
       if (firstLaunch && characters.list().length > 0) {
-        wx.redirectTo({ url: stateOf(this).next });
+        wx.redirectTo({ url: states.of(this).next });
         return;
       }
       const character = id === null ? undefined : characters.list().find((each) => each.id === id);
-      if (character) stateOf(this).portraitPath = character.portraitPath;
+      if (character) states.of(this).portraitPath = character.portraitPath;
       const start = character || { ...randomProfile(), note: '', portraitUrl: '', status: 'visible', label: null };
       this.setData({
         firstLaunch,
@@ -135,7 +130,7 @@ Component({
     },
 
     async onPickPortrait() {
-      const state = stateOf(this);
+      const state = states.of(this);
       try {
         const image = await state.services.pickPortrait();
         if (!image) return;
@@ -149,7 +144,7 @@ Component({
     },
 
     onRemovePortrait() {
-      const state = stateOf(this);
+      const state = states.of(this);
       state.picked = null;
       state.portraitPath = null;
       this.setData({ portrait: '' });
@@ -159,7 +154,7 @@ Component({
     async onSave() {
       if (this.data.done) return this.goOn();
       if (this.data.blocked) return;
-      const state = stateOf(this);
+      const state = states.of(this);
       const draft: CharacterDraft = {
         name: this.data.name,
         color: this.data.color,
@@ -187,7 +182,7 @@ Component({
     },
 
     goOn() {
-      if (this.data.firstLaunch) wx.redirectTo({ url: stateOf(this).next });
+      if (this.data.firstLaunch) wx.redirectTo({ url: states.of(this).next });
       else wx.navigateBack();
     },
   },

@@ -6,10 +6,11 @@ import { charLength, SCENES_PER_DAY, TITLE_MAX, TOPIC_MAX } from '../../core/rul
 import { roomPath, sceneSlugOf, shareApp, shareScene, type PageQuery } from '../../core/scene-links';
 import { sceneDraftProblem, type SceneDetails } from '../../core/scenes';
 import { verdictText } from '../../core/verdicts';
+import { pageStates } from '../../page-state';
 import { getServices } from '../../services';
 
-/** The scene edited, kept off `data` (never sent to the view); null on the form that opens one. */
-const scenes = new WeakMap<object, SceneDetails | null>();
+/** The scene edited; null on the form that opens one. */
+const scenes = pageStates<SceneDetails | null>('the scene form');
 
 function toast(title: string): void {
   wx.showToast({ title, icon: 'none', duration: 2500 });
@@ -92,7 +93,7 @@ Component({
       if (this.data.blocked) return this.show({ touched: true });
       const draft = { title: this.data.title, topic: this.data.topic };
       const directory = getServices().scenes;
-      const scene = scenes.get(this);
+      const scene = scenes.of(this);
       this.show({ saving: true });
       if (scene) {
         const problem = await directory.update(scene.id, draft);
@@ -109,7 +110,7 @@ Component({
     },
 
     onArchive() {
-      const scene = scenes.get(this);
+      const scene = scenes.of(this);
       if (!scene) return;
       wx.showModal({
         title: t('sceneArchiveConfirmTitle'),
@@ -127,7 +128,7 @@ Component({
 
     /** 转发 from this page: the scene's card, which opens its room after login. */
     onShareAppMessage() {
-      const scene = scenes.get(this);
+      const scene = scenes.of(this);
       return scene ? shareScene(scene) : shareApp();
     },
   },

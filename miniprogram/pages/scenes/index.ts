@@ -7,6 +7,7 @@ import { pickTexts, t } from '../../core/messages';
 import type { PresenceCounts } from '../../core/presence-directory';
 import { initialOf } from '../../core/profile';
 import { characterEditorPath, CHARACTERS_PAGE, roomPath, sceneSettingsPath, shareApp, shareScene } from '../../core/scene-links';
+import { pageStates } from '../../page-state';
 import { getServices, type Services } from '../../services';
 import { hereText, sceneItem, type SceneItem } from './format';
 
@@ -26,13 +27,7 @@ interface ListState {
   started: boolean;
 }
 
-const states = new WeakMap<object, ListState>();
-
-function stateOf(page: object): ListState {
-  const state = states.get(page);
-  if (!state) throw new Error('scene list used before onLoad');
-  return state;
-}
+const states = pageStates<ListState>('the scene list');
 
 type IndexEvent = WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { index: number }>;
 
@@ -62,7 +57,7 @@ Component({
 
     /** Who speaks (creating the first character if there is none), then the list and who is here. */
     async start() {
-      const state = stateOf(this);
+      const state = states.of(this);
       const { characters, presence } = state.services;
       try {
         await characters.load();
@@ -84,21 +79,21 @@ Component({
 
     /** Back from a scene, the editor or the character list: new unread counts, maybe a new speaker. */
     async onShow() {
-      const state = states.get(this);
+      const state = states.find(this);
       if (!state?.started) return;
       this.showMe();
       await this.refresh();
     },
 
     onUnload() {
-      const state = states.get(this);
+      const state = states.find(this);
       if (state) state.stopWatching();
       states.delete(this);
     },
 
     onReload() {
       this.setData({ loadError: '' });
-      const state = stateOf(this);
+      const state = states.of(this);
       return state.started ? this.refresh() : this.start();
     },
 
@@ -116,7 +111,7 @@ Component({
     },
 
     showMe() {
-      const speaking = stateOf(this).services.characters.speaking();
+      const speaking = states.of(this).services.characters.speaking();
       if (!speaking) return;
       this.setData({
         meName: speaking.name,
@@ -128,7 +123,7 @@ Component({
     },
 
     items(): SceneItem[] {
-      const { scenes, presence } = stateOf(this).services;
+      const { scenes, presence } = states.of(this).services;
       const now = new Date();
       return scenes.list().map((scene) => sceneItem(scene, presence.count(scene.id), now));
     },
@@ -138,7 +133,7 @@ Component({
     },
 
     async refresh() {
-      const { scenes } = stateOf(this).services;
+      const { scenes } = states.of(this).services;
       try {
         await scenes.refresh();
       } catch (error) {
@@ -153,7 +148,7 @@ Component({
     },
 
     async loadMore() {
-      const { scenes } = stateOf(this).services;
+      const { scenes } = states.of(this).services;
       if (!scenes.hasMore || this.data.more === 'loading' || this.data.scenes.length === 0) return;
       this.showMore('loading');
       try {
@@ -187,7 +182,7 @@ Component({
     },
 
     onSceneMenu(event: IndexEvent) {
-      const scene = stateOf(this).services.scenes.list()[event.currentTarget.dataset.index];
+      const scene = states.of(this).services.scenes.list()[event.currentTarget.dataset.index];
       if (scene) this.setData({ menu: { slug: scene.slug, title: scene.title, isHost: scene.isHost } });
     },
 
@@ -218,7 +213,8 @@ Component({
         options.from === 'button' && options.target ? (options.target as { dataset: { slug?: string } }).dataset.slug : undefined;
       const scene =
         slug &&
-        stateOf(this)
+        states
+          .of(this)
           .services.scenes.list()
           .find((each) => each.slug === slug);
       if (this.data.menu) this.setData({ menu: null });
