@@ -62,7 +62,6 @@ export const zh = {
   yesterday: '昨天',
   dateThisYear: '{month}月{day}日',
   dateOtherYear: '{year}年{month}月{day}日',
-  roleTitle: '选择你的角色',
   roleNameLabel: '角色名',
   roleNamePlaceholder: '输入名字，或点“随机”',
   roleRandom: '随机',
