@@ -164,11 +164,16 @@ async function chooseCharacter(characters: CharacterStore, options: Options, per
   const list = await characters.load();
   const named = options.name === undefined ? characters.speaking() : list.find((character) => character.name === options.name);
   const random = randomProfile();
-  const name = named ? named.name : options.name ?? (nameProblemMessage(person) ? random.name : person);
+  const name = named ? named.name : (options.name ?? (nameProblemMessage(person) ? random.name : person));
   const color = options.color ?? (named ? named.color : random.color);
   let id = named ? named.id : null;
   if (!named || named.color !== color) {
-    const saved = await characters.save(id, { name, color, note: named ? named.note : '', portraitPath: named ? named.portraitPath : null });
+    const saved = await characters.save(id, {
+      name,
+      color,
+      note: named ? named.note : '',
+      portraitPath: named ? named.portraitPath : null,
+    });
     if (!saved.ok) throw new Error(saved.problem);
     id = saved.character.id;
   }

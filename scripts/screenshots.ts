@@ -49,6 +49,7 @@ function conversation(): ChatMessage[] {
 }
 
 /** The scene list a returning player sees: every kind of last message, unread counts, who is here. */
+// biome-ignore format: a table of scenes, one a row
 function sceneList(): FakeScenePort {
   const scenes = new FakeScenePort();
   const now = Date.now();
@@ -141,9 +142,11 @@ async function main(): Promise<void> {
     const page = renderers[shot.page]();
     await pageInstance(page).onLoad(shot.query ?? {});
     for (const patch of shot.patches ?? []) room.emit(patch);
-    presence.emitSync(Object.fromEntries(Object.entries(shot.presence ?? {}).flatMap(([scene, people]) =>
+    // `people` different people in each scene.
+    const here = Object.entries(shot.presence ?? {}).flatMap(([scene, people]) =>
       Array.from({ length: people }, (_, n) => [`${scene}-${n}`, [{ scene_id: Number(scene) }]]),
-    )));
+    );
+    presence.emitSync(Object.fromEntries(here));
     await sleep();
     if (shot.act) await shot.act(page);
     const html = path.join(WORK_DIR, `${shot.name}.html`);

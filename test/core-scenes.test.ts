@@ -6,6 +6,15 @@ import { zh } from '../miniprogram/core/messages';
 import { BackendFailure } from '../miniprogram/core/ports';
 import { countPeople, PresenceDirectory, type PresenceCounts } from '../miniprogram/core/presence-directory';
 import { checkTitle, checkTopic, TITLE_MAX, TOPIC_MAX } from '../miniprogram/core/rules';
+import {
+  characterEditorPath,
+  nextPathOf,
+  roomPath,
+  sceneSettingsPath,
+  sceneSlugOf,
+  shareScene,
+  shareSceneToTimeline,
+} from '../miniprogram/core/scene-links';
 import { SCENE_PAGE_SIZE, SceneDirectory, sceneDraftProblem } from '../miniprogram/core/scenes';
 import { ManualClock } from './support/core-fakes';
 import { FakePresencePort, FakeScenePort, PERSON, SOMEONE } from './support/roleplay-fakes';
@@ -192,5 +201,40 @@ describe('presence', () => {
     presence.emitStatus('subscribed');
     await clock.advance(0);
     expect(presence.tracked).toEqual([{ scene_id: 3 }]);
+  });
+});
+
+describe('links', () => {
+  test("a shared card opens the scene's room; the room reads its scene from the query, the lobby by default", () => {
+    const scene = { title: '夜探蝙蝠岛', slug: 's-42' };
+    expect(shareScene(scene)).toEqual({ title: '来「夜探蝙蝠岛」一起玩吧', path: '/pages/room/index?scene=s-42' });
+    expect(shareSceneToTimeline(scene)).toEqual({ title: '来「夜探蝙蝠岛」一起玩吧', query: 'scene=s-42' });
+    const query = Object.fromEntries(new URLSearchParams(shareScene(scene).path.split('?')[1]));
+    expect(sceneSlugOf(query)).toBe('s-42');
+    expect(sceneSlugOf(Object.fromEntries(new URLSearchParams(shareSceneToTimeline(scene).query)))).toBe('s-42');
+    expect(sceneSlugOf({})).toBe('lobby');
+    expect(sceneSlugOf({ scene: '../../etc' })).toBe('lobby');
+    expect(sceneSlugOf({ scene: 'S-1' })).toBe('lobby');
+    expect(roomPath('lobby')).toBe('/pages/room/index?scene=lobby');
+    expect(sceneSettingsPath('s-42')).toBe('/pages/scene-settings/index?scene=s-42');
+    expect(sceneSettingsPath()).toBe('/pages/scene-settings/index');
+  });
+
+  test('first launch from a shared card: the editor is told where to go next, and only one of our pages', () => {
+    const path = characterEditorPath({ first: true, next: roomPath('s-42') });
+    expect(path).toBe('/pages/role/index?first=1&next=%2Fpages%2Froom%2Findex%3Fscene%3Ds-42');
+    const query = Object.fromEntries(
+      path
+        .split('?')[1]
+        .split('&')
+        .map((pair) => pair.split('=')),
+    );
+    expect(nextPathOf(query)).toBe('/pages/room/index?scene=s-42');
+    // Decoded already (a client that decodes), it is the same path.
+    expect(nextPathOf({ next: '/pages/room/index?scene=s-42' })).toBe('/pages/room/index?scene=s-42');
+    for (const next of [undefined, '', 'https://evil.example/', '%E0%A4%A', '/pages/../../x'])
+      expect(nextPathOf({ next })).toBe('/pages/scenes/index');
+    expect(characterEditorPath({ id: 7 })).toBe('/pages/role/index?id=7');
+    expect(characterEditorPath()).toBe('/pages/role/index');
   });
 });

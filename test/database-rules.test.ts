@@ -2,7 +2,19 @@
 // client, as two anonymous users A and B. Boundaries come from miniprogram/core/rules.ts, so
 // the client's rules and the database's cannot drift apart unnoticed.
 import { randomUUID } from 'node:crypto';
-import { NAME_MAX, NOTE_MAX, RATE_LIMIT, TEXT_MAX, TITLE_MAX, TOPIC_MAX, checkName, checkNote, checkText, checkTitle, checkTopic } from '../miniprogram/core/rules';
+import {
+  NAME_MAX,
+  NOTE_MAX,
+  RATE_LIMIT,
+  TEXT_MAX,
+  TITLE_MAX,
+  TOPIC_MAX,
+  checkName,
+  checkNote,
+  checkText,
+  checkTitle,
+  checkTopic,
+} from '../miniprogram/core/rules';
 import { wechatUser, client, startTestServer, superuserQuery, textMessage as message, type TestServer } from './support/server';
 
 type User = Awaited<ReturnType<typeof wechatUser>>;
@@ -167,7 +179,7 @@ test.each([
   ['Latin-1 letters', 'é'],
   ['CJK characters', '侠'],
   ['emoji outside the BMP', '🐉'],
-])('characters and scenes of %s: the core\'s rules and the database agree at both boundaries', async (_what, character) => {
+])("characters and scenes of %s: the core's rules and the database agree at both boundaries", async (_what, character) => {
   const person = await wechatUser(server);
   const characterFields = [
     { field: 'name', max: NAME_MAX, check: checkName },
@@ -176,7 +188,14 @@ test.each([
   for (const { field, max, check } of characterFields) {
     expect(check(character.repeat(max))).toBeNull();
     expect(check(character.repeat(max + 1))).toBe('too_long');
-    const row = (value: string) => ({ character_id: null, name: '合规', avatar_color: '#1f618d', note: '', portrait_path: null, [field]: value });
+    const row = (value: string) => ({
+      character_id: null,
+      name: '合规',
+      avatar_color: '#1f618d',
+      note: '',
+      portrait_path: null,
+      [field]: value,
+    });
     expect((await person.sb.rpc('save_character', row(character.repeat(max)) as never)).error).toBeNull();
     expect((await person.sb.rpc('save_character', row(character.repeat(max + 1)) as never)).error).toMatchObject({ code: '23514' });
   }

@@ -1,8 +1,7 @@
 // Where pages live and how a scene is linked: the room opens a scene from its `scene` query, a
 // shared card carries that path, and the character editor can send the person on to where they
-// were going. WeChat hands a page its query values as they were written in the URL, not decoded
-// (developers.weixin.qq.com/miniprogram/dev/reference/api/Page.html, onLoad), so values that
-// need encoding are decoded here.
+// were going. A value holding ? or & (a path) travels encoded, since WeChat splits the query at
+// them; it is decoded here, which leaves an already decoded path as it is (it holds no %).
 import { ROOM_SLUG } from '../config';
 import { t } from './messages';
 

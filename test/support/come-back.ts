@@ -25,7 +25,12 @@ export interface ComeBack {
   close(): Promise<void>;
 }
 
-export async function startComeBack(server: { url: string; anonKey: string; port: number; wechat?: { url: string } | null }): Promise<ComeBack> {
+export async function startComeBack(server: {
+  url: string;
+  anonKey: string;
+  port: number;
+  wechat?: { url: string } | null;
+}): Promise<ComeBack> {
   const proxy = await startFaultProxy({ targetPort: server.port, seed: 1 });
   // The phone reaches the API through the proxy and WeChat's server directly, as on a phone.
   const app = launchWechatApp({ url: proxy.url, anonKey: server.anonKey, wechat: server.wechat });

@@ -518,7 +518,13 @@ export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
       const [wide, high] = [Number(ratio[1]), Number(ratio[2])];
       const width = Math.min(header.width, Math.floor((header.height * wide) / high));
       const height = Math.floor((width * high) / wide);
-      const frame = cropBitmap(decodePng(bytes), Math.floor((header.width - width) / 2), Math.floor((header.height - height) / 2), width, height);
+      const frame = cropBitmap(
+        decodePng(bytes),
+        Math.floor((header.width - width) / 2),
+        Math.floor((header.height - height) / 2),
+        width,
+        height,
+      );
       const tempFilePath = newTempPath('.png');
       fs.writeFileSync(realPath(tempFilePath), encodePng(frame));
       succeed(opts, { tempFilePath, errMsg: 'cropImage:ok' });
