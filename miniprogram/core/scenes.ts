@@ -149,9 +149,12 @@ export class SceneDirectory {
   loadMore(): Promise<SceneSummary[]> {
     if (!this.more || this.scenes.length === 0) return Promise.resolve([]);
     if (!this.loading) {
-      const loading = this.nextPage().finally(() => {
+      const loading = this.nextPage();
+      // Not Promise#finally: ES2018, past the mini program's ES2017 target.
+      const done = () => {
         if (this.loading === loading) this.loading = null;
-      });
+      };
+      loading.then(done, done);
       this.loading = loading;
     }
     return this.loading;
