@@ -8,13 +8,13 @@
 import { createClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 import { ROOM_SLUG } from '../miniprogram/config';
-import { ProfileStore } from '../miniprogram/core/profile';
 import { memoryStore } from '../miniprogram/core/ports';
 import { RoomSession } from '../miniprogram/core/room-session';
 import { SupabaseBackend, storageUploader } from '../miniprogram/core/supabase-backend';
 import { localWechatLogin } from '../scripts/node-client';
 import type { ChatMessage, RoomPatch } from '../miniprogram/core/types';
 import { setServicesForTest } from '../miniprogram/services';
+import { FakePresencePort, FakeScenePort, testServices } from '../test/support/roleplay-fakes';
 import { startTestServer } from '../test/support/server';
 import {
   chatMessage,
@@ -31,6 +31,8 @@ import { runIfMain } from './report';
 
 const PAGE = 50;
 const APPEND_TARGET = 1024;
+/** issue 11: a presence or typing change costs at most this much setData. */
+const PRESENCE_TARGET = 200;
 const PREPEND_TARGET = 25 * 1024;
 /** Each size is measured over several operations and the largest is reported. */
 const SAMPLES = 10;
@@ -64,9 +66,7 @@ async function measureView(loaded: number): Promise<Figure[]> {
 
   const openPage = async () => {
     const room = new FakeRoom();
-    const profiles = new ProfileStore(memoryStore());
-    await profiles.save({ name: '楚留香', color: '#c0392b' });
-    setServicesForTest({ profiles, room: () => room, pickImage: async () => null });
+    setServicesForTest(testServices({ room: () => room, character: { name: '楚留香', color: '#c0392b' } }));
     const page = renderRoom();
     await pageInstance(page).onLoad({});
     let setDataBytes = 0;
@@ -186,9 +186,7 @@ async function requestsPerReceivedMessage(): Promise<{ figure: Figure; notes: Re
       roomSlug: ROOM_SLUG,
       speaker: () => ({ name: '读者', color: '#1f618d', characterId: null }),
     });
-    const profiles = new ProfileStore(memoryStore());
-    await profiles.save({ name: '读者', color: '#1f618d' });
-    setServicesForTest({ profiles, room: () => session, pickImage: async () => null });
+    setServicesForTest(testServices({ room: () => session, character: { name: '读者', color: '#1f618d' } }));
     const connected = new Promise<void>((resolve) =>
       session.onPatch((patch: RoomPatch) => patch.type === 'connection' && patch.state === 'connected' && resolve()),
     );
@@ -240,6 +238,39 @@ async function requestsPerReceivedMessage(): Promise<{ figure: Figure; notes: Re
   }
 }
 
+/**
+ * The scene list with 100 scenes shown (five pages) while people come and go: each presence change
+ * (one person entering, moving to another scene, or leaving) is measured as the setData it causes.
+ */
+async function presenceChanges(renderScenes: () => PageWrapper): Promise<Figure> {
+  const scenes = new FakeScenePort();
+  for (let i = 0; i < 100; i++) scenes.add({}, i);
+  const presence = new FakePresencePort();
+  setServicesForTest(testServices({ scenes, presence, character: { name: '楚留香', color: '#c0392b' } }));
+  const page = renderScenes();
+  await pageInstance(page).onLoad({});
+  for (let i = 0; i < 4; i++) await pageInstance(page).onReachBottom();
+  let bytes = 0;
+  const instance = page.instance as unknown as { setData: (data: object, callback?: () => void) => void };
+  const setData = instance.setData.bind(instance);
+  instance.setData = (data, callback) => {
+    bytes += utf8Bytes(data);
+    setData(data, callback);
+  };
+  const state: Record<string, Array<{ scene_id: number }>> = {};
+  const sizes: number[] = [];
+  for (let change = 0; change < SAMPLES * 3; change++) {
+    const person = `person-${change % 7}`;
+    if (change % 5 === 4) delete state[person];
+    else state[person] = [{ scene_id: 1 + ((change * 37) % 100) }];
+    bytes = 0;
+    presence.emitSync({ ...state });
+    sizes.push(bytes);
+  }
+  setServicesForTest(null);
+  return atMost(`scene list, 100 scenes shown: one presence change (max of ${sizes.length})`, Math.max(...sizes), 'B', PRESENCE_TARGET);
+}
+
 export const run: Bench = async ({ quick }) => {
   // bench/run.ts runs the other sections in this process next: they must not find a browser there.
   const removeDom = installDom();
@@ -247,6 +278,7 @@ export const run: Bench = async ({ quick }) => {
     renderRoom = loadPage('room');
     const figures: Figure[] = [];
     for (const loaded of quick ? [1000] : [1000, 10000]) figures.push(...(await measureView(loaded)));
+    figures.push(await presenceChanges(loadPage('scenes')));
     const received = await requestsPerReceivedMessage();
     figures.push(received.figure);
     const section: BenchSection = {

@@ -5,9 +5,10 @@
 //
 // --as is who you are: the WeChat person the terminal logs in as through local-supabase's fake
 // WeChat API (the same person every time, so two terminals with two names are two people).
-// --name is the role you speak as (default: the --as name).
+// --name is the character you speak as: one of the person's characters, created when they have
+// none of that name (default: the one that spoke last from this store, else one named after --as).
 // Typed lines are sent; commands: /image <file>, /name <name>, /color <#rrggbb>, /retry, /help, /quit.
-// The session, the role and the outbox live in a JSON file (default .local/chat-<as>.json), so a
+// The session, who speaks and the outbox live in a JSON file (default .local/chat-<as>.json), so a
 // restart keeps the same session and delivers messages that were still waiting.
 import './quiet-node-warning';
 import fs from 'node:fs';
@@ -17,10 +18,12 @@ import { SUPABASE_ANON_KEY, SUPABASE_URL, ROOM_SLUG } from '../miniprogram/confi
 import { readImageInfo } from '../miniprogram/core/image-info';
 import { connectionText, t } from '../miniprogram/core/messages';
 import { asBackendFailure, type KeyValueStore } from '../miniprogram/core/ports';
-import { nameProblemMessage, ProfileStore, randomProfile } from '../miniprogram/core/profile';
+import { CharacterStore, type SpeakingCharacter } from '../miniprogram/core/characters';
+import { nameProblemMessage, randomProfile } from '../miniprogram/core/profile';
 import { checkColor } from '../miniprogram/core/rules';
 import { RoomSession } from '../miniprogram/core/room-session';
-import type { ChatMessage, Profile, RoomPatch } from '../miniprogram/core/types';
+import { SupabaseRoleplay } from '../miniprogram/core/supabase-roleplay';
+import type { ChatMessage, RoomPatch } from '../miniprogram/core/types';
 import { localWechatLogin, nodeBackend, nodeClient } from './node-client';
 
 const USAGE = `usage: npm run chat -- --as PERSON [--name NAME] [--color #rrggbb] [--url URL] [--key ANON_KEY] [--room SLUG] [--store FILE]
@@ -137,24 +140,61 @@ function render(patch: RoomPatch, print: (line: string) => void): void {
     case 'connection':
       print(`-- ${connectionText(patch.state)} --`);
       return;
+    case 'scene': {
+      const { title, topic, archived, pinned } = patch.scene;
+      print(`== ${title}${archived ? `（${t('sceneBadgeArchived')}）` : ''} ==${topic ? ` ${topic}` : ''}`);
+      if (pinned) print(t('cliPinned', { line: describe(pinned) }));
+      return;
+    }
     case 'error':
       print(`! ${patch.message} (${patch.detail})`);
       return;
   }
 }
 
-/** The role from the flags, else the saved one, else the person's name in a random colour; an invalid flag is a usage error. */
-async function chooseProfile(profiles: ProfileStore, options: Options): Promise<Profile> {
+/** The flags that name a role, refused before anything is sent when the rules refuse them. */
+function checkRoleFlags(options: Options): void {
   const nameProblem = options.name === undefined ? null : nameProblemMessage(options.name);
   if (nameProblem) throw new UsageError(`invalid --name ${JSON.stringify(options.name)}: ${nameProblem}`);
   if (options.color !== undefined && !checkColor(options.color)) {
     throw new UsageError(`invalid --color ${JSON.stringify(options.color)}: ${t('colorInvalid')} (#rrggbb)`);
   }
+}
+
+/**
+ * The character to speak as: the person's character named --name (created if they have none of
+ * that name), else the one that spoke last on this store, else a new one named after --as. --color
+ * recolours it. Refuses with the core's sentence when the backend does.
+ */
+async function chooseCharacter(characters: CharacterStore, options: Options, person: string): Promise<SpeakingCharacter> {
+  const list = await characters.load();
+  const named = options.name === undefined ? characters.speaking() : list.find((character) => character.name === options.name);
   const random = randomProfile();
-  const base = (await profiles.load()) ?? { ...random, name: options.as && !nameProblemMessage(options.as) ? options.as : random.name };
-  const profile = { name: options.name ?? base.name, color: options.color ?? base.color };
-  await profiles.save(profile);
-  return profile;
+  const name = named ? named.name : (options.name ?? (nameProblemMessage(person) ? random.name : person));
+  const color = options.color ?? (named ? named.color : random.color);
+  let id = named ? named.id : null;
+  if (!named || named.color !== color) {
+    const saved = await characters.save(id, {
+      name,
+      color,
+      note: named ? named.note : '',
+      portraitPath: named ? named.portraitPath : null,
+    });
+    if (!saved.ok) throw new Error(saved.problem);
+    id = saved.character.id;
+  }
+  const problem = await characters.select(id!);
+  if (problem) throw new Error(problem);
+  return characters.current()!;
+}
+
+/** /name and /color: the speaking character, renamed or recoloured. */
+async function editCharacter(characters: CharacterStore, change: { name?: string; color?: string }): Promise<string> {
+  const speaking = characters.speaking();
+  if (!speaking) return `! ${t('characterMissing')}`;
+  const next = { name: change.name ?? speaking.name, color: change.color ?? speaking.color };
+  const saved = await characters.save(speaking.id, { ...next, note: speaking.note, portraitPath: speaking.portraitPath });
+  return saved.ok ? t('cliRole', next) : `! ${saved.problem}`;
 }
 
 async function sendImage(session: RoomSession, file: string, print: (line: string) => void): Promise<void> {
@@ -185,12 +225,12 @@ async function main(): Promise<void> {
   const person = options.as ?? (await store.get<string>(PERSON_KEY)) ?? options.name;
   if (!person) throw new UsageError('--as PERSON is required: who you log in as');
   await store.set(PERSON_KEY, person);
-  const profiles = new ProfileStore(store);
-  const profile = await chooseProfile(profiles, options);
+  checkRoleFlags(options);
   const print = (line: string) => process.stdout.write(`${line}\n`);
 
   const client = nodeClient(options.url, options.key, store);
   const backend = nodeBackend(client, localWechatLogin(options.url, options.key, person));
+  const characters = new CharacterStore(new SupabaseRoleplay(client, backend), store);
 
   // Fail fast with a clear message when the server cannot be reached at all.
   try {
@@ -204,12 +244,13 @@ async function main(): Promise<void> {
     );
     process.exit(1);
   }
+  const profile = await chooseCharacter(characters, options, person);
 
   const session = new RoomSession({
     backend,
     store,
     roomSlug: options.room,
-    speaker: () => ({ ...(profiles.current() ?? profile), characterId: null }),
+    speaker: () => characters.current() ?? profile,
   });
   session.onPatch((patch) => render(patch, print));
   print(t('cliJoined', { name: profile.name, color: profile.color, room: options.room, url: options.url }));
@@ -241,12 +282,9 @@ async function main(): Promise<void> {
         void sendImage(session, argument, print);
         return;
       case '/name':
-      case '/color': {
-        const current = profiles.current() ?? profile;
-        const next = command === '/name' ? { ...current, name: argument } : { ...current, color: argument };
-        void profiles.save(next).then((problem) => print(problem ? `! ${problem}` : t('cliRole', next)));
+      case '/color':
+        void editCharacter(characters, command === '/name' ? { name: argument } : { color: argument }).then(print);
         return;
-      }
       case '/retry':
         for (const message of session.messages()) if (message.status === 'failed') session.retry(message.key);
         return;

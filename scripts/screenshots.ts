@@ -8,12 +8,12 @@ process.env.TZ = 'Asia/Shanghai';
 import fs from 'node:fs';
 import path from 'node:path';
 import { t } from '../miniprogram/core/messages';
-import { ProfileStore } from '../miniprogram/core/profile';
-import { memoryStore } from '../miniprogram/core/ports';
+import type { LastMessage } from '../miniprogram/core/scenes';
 import type { ChatMessage, RoomPatch } from '../miniprogram/core/types';
 import { setServicesForTest } from '../miniprogram/services';
 import { convertInlineRpx, pageHtml, photograph } from '../test/support/page-html';
 import { gradientPng } from '../test/support/png';
+import { FakePresencePort, FakeScenePort, testServices, type FakeScene } from '../test/support/roleplay-fakes';
 import { chatMessage, FakeRoom, installDom, loadPage, pageInstance, simulator, type PageWrapper } from '../test/support/simulate';
 
 const OUT_DIR = path.join(__dirname, '..', 'docs', 'screenshots');
@@ -48,20 +48,47 @@ function conversation(): ChatMessage[] {
   ];
 }
 
+/** The scene list a returning player sees: every kind of last message, unread counts, who is here. */
+// biome-ignore format: a table of scenes, one a row
+function sceneList(): FakeScenePort {
+  const scenes = new FakeScenePort();
+  const now = Date.now();
+  const ago = (minutes: number) => new Date(now - minutes * 60_000).toISOString();
+  const last = (minutes: number, fields: Partial<LastMessage>): LastMessage => ({
+    id: minutes, username: '楚留香', kind: 'text', body: null, hidden: false, status: 'visible', created_at: ago(minutes), roll: null, ...fields,
+  });
+  const scene = (minutes: number, fields: Partial<FakeScene>) => scenes.add({ last_activity_at: ago(minutes), ...fields }, 0);
+  scene(2, { slug: 'lobby', title: '江湖客栈', topic: '选一个角色，进门聊聊。', unread: 3, last_message: last(2, { username: '任盈盈', body: '掌柜的，来一壶女儿红。' }) });
+  scene(5, { title: '夜探蝙蝠岛', topic: '月黑风高，众人登岛。岛上机关重重，蝙蝠公子的宴席已经开场。', unread: 12,
+    last_message: last(5, { kind: 'roll', body: 'd100<=60', roll: { total: 42, outcome: 'success' } }) });
+  scene(26, { title: '华山论剑', topic: '五绝齐聚华山之巅，论剑七日。', unread: 128, last_message: last(26, { username: '令狐冲', kind: 'action', body: '拔剑而起，剑尖斜指' }) });
+  scene(70, { title: '客栈夜话', topic: '雨夜，无事，说说各自的来历。', last_message: last(70, { username: '花满楼', kind: 'ooc', body: '今晚十点前我得下线' }) });
+  scene(60 * 20, { title: '大漠孤烟', host: scenes.me, status: 'pending', topic: '黄沙漫天，驼铃声远。', last_message: null });
+  scene(60 * 30, { title: '桃花岛', topic: '岛主不在，弟子们各怀心事。', last_message: last(60 * 30, { username: '黄药师', kind: 'roll', body: '1d20', hidden: true }) });
+  scene(60 * 50, { title: '寒江独钓', archived: true, topic: '一场结束了的戏。', last_message: last(60 * 50, { username: '陆小凤', kind: 'image' }) });
+  return scenes;
+}
+
 interface Shot {
   name: string;
-  page: 'room' | 'role';
+  page: 'room' | 'role' | 'scenes';
   dark?: boolean;
   patches?: RoomPatch[];
+  /** The page's query. */
+  query?: Record<string, string>;
+  /** Who is where, once the page shows (presence: scene id → people). */
+  presence?: Record<number, number>;
   /** Interaction after load (typing, taps). */
   act?: (page: PageWrapper) => Promise<void>;
 }
+
+const TITLES = { room: () => t('roomTitle'), role: () => t('firstCharacterTitle'), scenes: () => t('scenesTitle') };
 
 async function main(): Promise<void> {
   installDom();
   convertInlineRpx();
   const sleep = () => simulator().sleep(10);
-  const renderers = { room: loadPage('room'), role: loadPage('role') };
+  const renderers = { room: loadPage('room'), role: loadPage('role'), scenes: loadPage('scenes') };
   const today = new Date();
   const failedAt = new Date(today.getFullYear(), today.getMonth(), today.getDate(), 9, 20).toISOString();
   const pending: ChatMessage[] = [
@@ -75,16 +102,18 @@ async function main(): Promise<void> {
     },
   ];
   const connected: RoomPatch = { type: 'connection', state: 'connected' };
+  const editCharacter = (name: string, swatch: number) => async (page: PageWrapper) => {
+    page.querySelector('.name-input')!.dispatchEvent('input', { detail: { value: name } });
+    page.querySelectorAll('.swatch')[swatch].dispatchEvent('tap');
+    page.querySelector('.note-input')!.dispatchEvent('input', { detail: { value: '盗帅，踏月留香。风流倜傥，轻功天下第一，从不杀人。' } });
+    page.querySelector('.portrait-pick')!.dispatchEvent('tap');
+    await sleep();
+  };
   const shots: Shot[] = [
-    {
-      name: 'role',
-      page: 'role',
-      act: async (page) => {
-        page.querySelector('.name-input')!.dispatchEvent('input', { detail: { value: '楚留香' } });
-        page.querySelectorAll('.swatch')[0].dispatchEvent('tap');
-        await sleep();
-      },
-    },
+    { name: 'scenes', page: 'scenes', presence: { 1: 5, 2: 3, 3: 1 } },
+    { name: 'scenes-dark', page: 'scenes', dark: true, presence: { 1: 5, 2: 3, 3: 1 } },
+    { name: 'role', page: 'role', query: { first: '1' }, act: editCharacter('楚留香', 0) },
+    { name: 'role-dark', page: 'role', query: { first: '1' }, dark: true, act: editCharacter(' 楚留香', 9) },
     { name: 'room', page: 'room', patches: [{ type: 'reset', messages: conversation(), hasOlder: false }, connected] },
     {
       name: 'room-failed',
@@ -93,33 +122,35 @@ async function main(): Promise<void> {
     },
     { name: 'room-empty', page: 'room', patches: [{ type: 'reset', messages: [], hasOlder: false }, connected] },
     { name: 'room-dark', page: 'room', dark: true, patches: [{ type: 'reset', messages: conversation(), hasOlder: false }, connected] },
-    {
-      name: 'role-dark',
-      page: 'role',
-      dark: true,
-      act: async (page) => {
-        page.querySelector('.name-input')!.dispatchEvent('input', { detail: { value: ' 楚留香' } });
-        page.querySelectorAll('.swatch')[9].dispatchEvent('tap');
-        await sleep();
-      },
-    },
   ];
 
   fs.mkdirSync(OUT_DIR, { recursive: true });
   fs.mkdirSync(WORK_DIR, { recursive: true });
   for (const shot of shots) {
     const room = new FakeRoom();
-    const profiles = new ProfileStore(memoryStore());
-    if (shot.page === 'room') await profiles.save({ name: ME.username, color: ME.avatarColor });
-    setServicesForTest({ profiles, room: () => room, pickImage: async () => null });
+    const presence = new FakePresencePort();
+    const portrait = { path: pngDataUrl(480, 480), width: 480, height: 480, size: 0, mime: 'image/png' as const };
+    setServicesForTest(
+      testServices({
+        room: () => room,
+        character: shot.page === 'role' ? undefined : { name: ME.username, color: ME.avatarColor },
+        scenes: sceneList(),
+        presence,
+        pickPortrait: async () => portrait,
+      }),
+    );
     const page = renderers[shot.page]();
-    await pageInstance(page).onLoad(shot.page === 'role' ? { first: '1' } : {});
+    await pageInstance(page).onLoad(shot.query ?? {});
     for (const patch of shot.patches ?? []) room.emit(patch);
+    // `people` different people in each scene.
+    const here = Object.entries(shot.presence ?? {}).flatMap(([scene, people]) =>
+      Array.from({ length: people }, (_, n) => [`${scene}-${n}`, [{ scene_id: Number(scene) }]]),
+    );
+    presence.emitSync(Object.fromEntries(here));
     await sleep();
     if (shot.act) await shot.act(page);
-    const title = shot.page === 'room' ? t('roomTitle') : t('roleTitle');
     const html = path.join(WORK_DIR, `${shot.name}.html`);
-    fs.writeFileSync(html, pageHtml(page, { page: shot.page, title, dark: !!shot.dark }));
+    fs.writeFileSync(html, pageHtml(page, { page: shot.page, title: TITLES[shot.page](), dark: !!shot.dark }));
     const png = path.join(OUT_DIR, `${shot.name}.png`);
     photograph(html, png);
     console.log(`${path.relative(process.cwd(), png)}`);

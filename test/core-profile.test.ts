@@ -1,9 +1,8 @@
 // Role rules at every boundary (the same rules.ts the SQL tests use), random 江湖 names, the
-// avatar palette's contrast with white initials, persistence; and the client_id generator.
+// avatar palette's contrast with white initials; and the client_id generator.
 import { uuidV4 } from '../miniprogram/core/ids';
 import { zh } from '../miniprogram/core/messages';
-import { memoryStore } from '../miniprogram/core/ports';
-import { contrastWithWhite, nameProblemMessage, PALETTE, profileProblem, ProfileStore, PROFILE_KEY, randomName, randomProfile } from '../miniprogram/core/profile';
+import { contrastWithWhite, nameProblemMessage, PALETTE, profileProblem, randomName, randomProfile } from '../miniprogram/core/profile';
 import { charLength, checkColor, checkName, checkText, NAME_MAX, TEXT_MAX } from '../miniprogram/core/rules';
 
 /** A deterministic Math.random stand-in (mulberry32), so failures reproduce. */
@@ -109,20 +108,6 @@ test('the contrast formula matches known values', () => {
   // #767676 is the classic lightest grey that passes AA on white.
   expect(contrastWithWhite('#767676')).toBeCloseTo(4.54, 2);
   expect(contrastWithWhite('#777777')).toBeLessThan(4.5);
-});
-
-test('the profile persists, refuses invalid roles, and ignores a corrupt saved one', async () => {
-  const store = memoryStore();
-  const profiles = new ProfileStore(store);
-  expect(await profiles.load()).toBeNull();
-  expect(await profiles.save({ name: '', color: '#c0392b' })).toBe(zh.nameEmpty);
-  expect(await profiles.save({ name: '楚留香', color: 'blue' })).toBe(zh.colorInvalid);
-  expect(store.get(PROFILE_KEY)).toBeNull();
-  expect(await profiles.save({ name: '楚留香', color: '#c0392b' })).toBeNull();
-  expect(await new ProfileStore(store).load()).toEqual({ name: '楚留香', color: '#c0392b' });
-
-  store.set(PROFILE_KEY, { name: 'x'.repeat(30), color: '#c0392b' });
-  expect(await new ProfileStore(store).load()).toBeNull();
 });
 
 test('client ids are version-4 UUIDs that Postgres accepts, and do not repeat', () => {

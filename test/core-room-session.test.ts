@@ -322,7 +322,9 @@ test('an empty room renders nothing more than the first reset, however often it 
   room.session.resume();
   room.backend.channelStatus('subscribed');
   await settle();
-  expect(room.rendered.patches.filter((patch) => patch.type !== 'connection')).toEqual([{ type: 'reset', messages: [], hasOlder: false }]);
+  // The list's patches; the scene is shown once per connect.
+  const listPatches = room.rendered.patches.filter((patch) => patch.type !== 'connection' && patch.type !== 'scene');
+  expect(listPatches).toEqual([{ type: 'reset', messages: [], hasOlder: false }]);
 });
 
 test('a cache painted for another user (session lost) is replaced, so "mine" is right', async () => {
@@ -833,5 +835,79 @@ describe('recall, report, block, read', () => {
     room.session.markRead();
     await settle();
     expect(room.backend.readMarkers).toEqual([160]);
+  });
+});
+
+describe('the scene: title, host, 公告, archive', () => {
+  function scenes(room: ReturnType<typeof openRoom>) {
+    return room.rendered.of('scene').map((patch) => (patch.type === 'scene' ? patch.scene : null));
+  }
+
+  test('the scene shows from the device cache at once, then as the server has it, with whether we host it', async () => {
+    const backend = seeded(3);
+    const store = memoryStore();
+    const first = openRoom({ backend, store });
+    await first.session.start();
+    await settle();
+    expect(scenes(first)).toEqual([{ id: ROOM.id, slug: 'lobby', title: '大堂', topic: '', archived: false, isHost: false, pinned: null }]);
+    await first.clock.advance(CACHE_SAVE_DELAY_MS);
+    first.session.stop();
+
+    backend.scene = { ...backend.scene, title: '夜探蝙蝠岛', host: ME };
+    backend.offline = true;
+    const second = openRoom({ backend, store });
+    void second.session.start();
+    await settle();
+    expect(scenes(second).map((scene) => scene && scene.title)).toEqual(['大堂']);
+    backend.offline = false;
+    second.session.reconnect();
+    await settle();
+    expect(scenes(second).pop()).toMatchObject({ title: '夜探蝙蝠岛', isHost: true });
+  });
+
+  test('the host pins a message: the 公告 shows at once; others get it by Realtime, fetched when not loaded', async () => {
+    const backend = seeded(80);
+    backend.scene = { ...backend.scene, host: ME };
+    const host = openRoom({ backend });
+    await host.session.start();
+    await settle();
+    expect(await host.session.pin(host.rendered.messages[0].key)).toBeNull();
+    expect(scenes(host).pop()).toMatchObject({ isHost: true, pinned: { id: host.rendered.messages[0].id } });
+    expect(await host.session.pin(null)).toBeNull();
+    expect(scenes(host).pop()).toMatchObject({ pinned: null });
+    host.session.stop();
+
+    const guest = new FakeBackend(OTHER);
+    guest.rows = backend.rows;
+    const reader = openRoom({ backend: guest });
+    await reader.session.start();
+    await settle();
+    // Message 2 is older than the loaded page: one request finds it.
+    guest.setScene({ pinned_message_id: 2 });
+    await settle();
+    expect(scenes(reader).pop()).toMatchObject({ isHost: false, pinned: { id: 2 } });
+    expect(guest.calls.filter((call) => call === 'messageById')).toHaveLength(1);
+    // The pinned message is recalled: the 公告 goes.
+    guest.setState(2, 'recalled', { body: null });
+    await settle();
+    expect(scenes(reader).pop()).toMatchObject({ pinned: null });
+    guest.setScene({ archived: true });
+    await settle();
+    expect(scenes(reader).pop()).toMatchObject({ archived: true });
+  });
+
+  test('pinning is refused with a sentence: not the host, a message not public, the network', async () => {
+    const backend = seeded(2);
+    const room = openRoom({ backend });
+    await room.session.start();
+    await settle();
+    const key = room.rendered.messages[0].key;
+    expect(await room.session.pin(key)).toBe(zh.sceneHostOnly);
+    backend.scene = { ...backend.scene, host: ME };
+    backend.setState(1, 'hidden');
+    expect(await room.session.pin(key)).toBe(zh.pinNotVisible);
+    backend.failNext('pin', new BackendFailure(0, '', 'fetch failed'));
+    expect(await room.session.pin(room.rendered.messages[1].key)).toBe(zh.actionNetwork);
+    expect(backend.scene.pinned_message_id).toBeNull();
   });
 });

@@ -2,7 +2,19 @@
 // client, as two anonymous users A and B. Boundaries come from miniprogram/core/rules.ts, so
 // the client's rules and the database's cannot drift apart unnoticed.
 import { randomUUID } from 'node:crypto';
-import { NAME_MAX, RATE_LIMIT, TEXT_MAX, checkName, checkText } from '../miniprogram/core/rules';
+import {
+  NAME_MAX,
+  NOTE_MAX,
+  RATE_LIMIT,
+  TEXT_MAX,
+  TITLE_MAX,
+  TOPIC_MAX,
+  checkName,
+  checkNote,
+  checkText,
+  checkTitle,
+  checkTopic,
+} from '../miniprogram/core/rules';
 import { wechatUser, client, startTestServer, superuserQuery, textMessage as message, type TestServer } from './support/server';
 
 type User = Awaited<ReturnType<typeof wechatUser>>;
@@ -91,6 +103,18 @@ test('people open scenes as their own host and edit rooms only through the host 
   expect(remove.error).toMatchObject({ code: '42501' });
 });
 
+test('people open scenes only as their own host, and nobody updates or deletes a room', async () => {
+  const spoofed = await a.sb.from('rooms').insert({ title: '替人开', host: b.id });
+  expect(spoofed.status).toBe(403);
+  expect(spoofed.error).toMatchObject({ code: '42501' });
+  for (const change of [a.sb.from('rooms').update({ title: '改' }).eq('slug', 'lobby'), a.sb.from('rooms').delete().eq('slug', 'lobby')]) {
+    const { status, error } = await change;
+    expect(status).toBe(403);
+    expect(error).toMatchObject({ code: '42501' });
+  }
+  expect((await a.sb.from('rooms').select('title').eq('slug', 'lobby')).data).toEqual([{ title: '江湖客栈' }]);
+});
+
 
 test.each([
   ['an empty name', { username: '' }],
@@ -156,6 +180,46 @@ test.each([
     const refused = await b.sb.from('messages').insert(textMessage({ [field]: over }));
     expect(refused.status).toBe(400);
     expect(refused.error).toMatchObject({ code: '23514' });
+  }
+});
+
+// Characters and scenes, at the same widths: a character's name and 人设 note, a scene's title and
+// 背景. A fresh person per width, as each may keep 10 characters and open 3 scenes a day.
+test.each([
+  ['ASCII letters', 'a'],
+  ['Latin-1 letters', 'é'],
+  ['CJK characters', '侠'],
+  ['emoji outside the BMP', '🐉'],
+])("characters and scenes of %s: the core's rules and the database agree at both boundaries", async (_what, character) => {
+  const person = await wechatUser(server);
+  const characterFields = [
+    { field: 'name', max: NAME_MAX, check: checkName },
+    { field: 'note', max: NOTE_MAX, check: checkNote },
+  ];
+  for (const { field, max, check } of characterFields) {
+    expect(check(character.repeat(max))).toBeNull();
+    expect(check(character.repeat(max + 1))).toBe('too_long');
+    const row = (value: string) => ({
+      character_id: null,
+      name: '合规',
+      avatar_color: '#1f618d',
+      note: '',
+      portrait_path: null,
+      [field]: value,
+    });
+    expect((await person.sb.rpc('save_character', row(character.repeat(max)) as never)).error).toBeNull();
+    expect((await person.sb.rpc('save_character', row(character.repeat(max + 1)) as never)).error).toMatchObject({ code: '23514' });
+  }
+  const sceneFields = [
+    { field: 'title', max: TITLE_MAX, check: checkTitle },
+    { field: 'topic', max: TOPIC_MAX, check: checkTopic },
+  ];
+  for (const { field, max, check } of sceneFields) {
+    expect(check(character.repeat(max))).toBeNull();
+    expect(check(character.repeat(max + 1))).toBe('too_long');
+    const scene = (value: string) => ({ title: '场景', topic: '', [field]: value });
+    expect((await person.sb.from('rooms').insert(scene(character.repeat(max)))).error).toBeNull();
+    expect((await person.sb.from('rooms').insert(scene(character.repeat(max + 1)))).error).toMatchObject({ code: '23514' });
   }
 });
 

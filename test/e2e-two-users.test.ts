@@ -34,7 +34,7 @@ async function openPhone(role: { name: string; color: string }): Promise<Phone> 
   const app = launchWechatApp(server);
   const { createServices } = app.realm.require<typeof ServicesModule>('services');
   const services = createServices(app.platform);
-  expect(await services.profiles.save(role)).toBeNull();
+  expect(await services.characters.save(null, { ...role, note: '', portraitPath: null })).toMatchObject({ ok: true });
   setServicesForTest(services);
   const page = renderRoom();
   await pageInstance(page).onLoad({});

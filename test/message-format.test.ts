@@ -119,8 +119,8 @@ test('the author reads the moderation state under their own message; others neve
   const mine = (overrides: Partial<ChatMessage>) => toItem(chatMessage(1, { mine: true, ...overrides }), undefined, now);
   expect(mine({ state: 'pending' }).stateText).toBe('审核中');
   expect(mine({ state: 'held' }).stateText).toBe('等待人工审核');
-  expect(mine({ state: 'blocked', label: 20003 }).stateText).toBe('未通过审核：含辱骂');
-  expect(mine({ state: 'blocked', label: 99999 }).stateText).toBe('未通过审核：内容不合规');
+  expect(mine({ state: 'blocked', label: 20003 }).stateText).toBe('未通过审核：含辱骂内容');
+  expect(mine({ state: 'blocked', label: 99999 }).stateText).toBe('未通过审核');
   expect(mine({ state: 'visible' }).stateText).toBe('');
   expect(toItem(chatMessage(1, { state: 'blocked', label: 20003 }), undefined, now).stateText).toBe('');
 });

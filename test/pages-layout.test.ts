@@ -7,9 +7,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ProfileStore } from '../miniprogram/core/profile';
-import { memoryStore } from '../miniprogram/core/ports';
 import { setServicesForTest } from '../miniprogram/services';
+import { testServices } from './support/roleplay-fakes';
 import { SCREEN, convertInlineRpx, measure, pageHtml, type Box } from './support/page-html';
 import { FakeRoom, chatMessage, loadPage, pageInstance, simulator, type PageWrapper } from './support/simulate';
 
@@ -33,9 +32,7 @@ afterAll(() => {
 
 async function layout(name: 'room' | 'role', selectors: string[], act?: (page: PageWrapper) => void): Promise<Record<string, Box[]>> {
   const room = new FakeRoom();
-  const profiles = new ProfileStore(memoryStore());
-  if (name === 'room') await profiles.save({ name: '楚留香', color: '#c0392b' });
-  setServicesForTest({ profiles, room: () => room, pickImage: async () => null });
+  setServicesForTest(testServices({ room: () => room, character: name === 'room' ? { name: '楚留香', color: '#c0392b' } : undefined }));
   const page = name === 'room' ? renderRoom() : renderRole();
   await pageInstance(page).onLoad(name === 'role' ? { first: '1' } : {});
   room.emit({ type: 'reset', hasOlder: false, messages: [chatMessage(1), chatMessage(2)] });

@@ -3,11 +3,10 @@
  */
 // The room page in miniprogram-simulate, driven by a FakeRoom: every patch type renders, and every
 // tap reaches the core as the right intent.
-import { ProfileStore } from '../miniprogram/core/profile';
-import { memoryStore } from '../miniprogram/core/ports';
 import type { RoomPatch } from '../miniprogram/core/types';
 import { MAX_RENDERED, CHUNK_SIZE } from '../miniprogram/pages/room/message-window';
 import { setServicesForTest } from '../miniprogram/services';
+import { testServices } from './support/roleplay-fakes';
 import {
   FakeRoom,
   chatMessage,
@@ -22,10 +21,10 @@ import {
 } from './support/simulate';
 
 const ME = { userId: 'user-me', username: '楚留香', avatarColor: '#c0392b', mine: true };
+const ME_ROLE = { name: ME.username, color: ME.avatarColor };
 
 let render: () => PageWrapper;
 let room: FakeRoom;
-let profiles: ProfileStore;
 
 beforeAll(() => {
   render = loadPage('room');
@@ -33,9 +32,7 @@ beforeAll(() => {
 
 beforeEach(async () => {
   room = new FakeRoom();
-  profiles = new ProfileStore(memoryStore());
-  await profiles.save({ name: ME.username, color: ME.avatarColor });
-  setServicesForTest({ profiles, room: () => room, pickImage: async () => null });
+  setServicesForTest(testServices({ room: () => room, character: ME_ROLE }));
 });
 
 afterEach(() => {
@@ -86,7 +83,7 @@ function recordSetData(page: PageWrapper): Array<Record<string, unknown>> {
 }
 
 test('without a role, the room sends the user to the role page', async () => {
-  setServicesForTest({ profiles: new ProfileStore(memoryStore()), room: () => room, pickImage: async () => null });
+  setServicesForTest(testServices({ room: () => room }));
   const redirect = jest.spyOn(wx, 'redirectTo');
   await openRoom();
   expect(redirect).toHaveBeenCalledWith(expect.objectContaining({ url: '/pages/role/index?first=1' }));
@@ -275,7 +272,7 @@ test('a send the core refuses (the outbox full, say) keeps the draft', async () 
 test('the image button sends the picked image; cancelling sends nothing', async () => {
   const picked = { path: 'wxfile://tmp/a.jpg', width: 640, height: 480, size: 1000, mime: 'image/jpeg' as const };
   const answers = [picked, null];
-  setServicesForTest({ profiles, room: () => room, pickImage: async () => answers.shift() ?? null });
+  setServicesForTest(testServices({ room: () => room, character: ME_ROLE, pickImage: async () => answers.shift() ?? null }));
   const page = await openRoom({ type: 'reset', hasOlder: false, messages: [] });
   page.querySelector('.image-button')!.dispatchEvent('tap');
   await sleep();
@@ -288,7 +285,7 @@ test('an image that cannot be read is reported in Chinese, with the detail for d
   const toast = jest.spyOn(wx, 'showToast');
   const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
   const failure = new Error('unsupported image type: bmp');
-  setServicesForTest({ profiles, room: () => room, pickImage: async () => Promise.reject(failure) });
+  setServicesForTest(testServices({ room: () => room, character: ME_ROLE, pickImage: async () => Promise.reject(failure) }));
   const page = await openRoom({ type: 'reset', hasOlder: false, messages: [] });
   page.querySelector('.image-button')!.dispatchEvent('tap');
   await sleep();

@@ -52,7 +52,9 @@ function launch() {
 
 test('the next launch removes saved images no pending message uses, and sends the pending one with its file', async () => {
   const first = launch();
-  expect(await first.services.profiles.save({ name: '楚留香', color: '#c0392b' })).toBeNull();
+  expect(await first.services.characters.save(null, { name: '楚留香', color: '#c0392b', note: '', portraitPath: null })).toMatchObject({
+    ok: true,
+  });
   await first.room.start();
   // Picked, then the app was killed before the send was stored: nothing will ever send this file.
   const orphan = await first.pick();

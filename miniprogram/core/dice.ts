@@ -3,6 +3,7 @@
 // at most 20 dice in all, an optional check (<=, <, >=, >) against a target up to 10000. The
 // database rolls and decides; this answers at once, in the person's language, before sending.
 // test/support/dice-cases.ts holds one table both must agree with.
+import { t, type MessageId } from './messages';
 
 export const MAX_DICE = 20;
 export const MAX_FACES = 1000;
@@ -38,4 +39,16 @@ export function diceProblem(expression: string): DiceProblem | null {
     if (dice > MAX_DICE) return 'too_many';
   }
   return dice === 0 ? 'no_die' : null;
+}
+
+const OUTCOMES: Record<string, MessageId> = {
+  success: 'outcomeSuccess',
+  failure: 'outcomeFailure',
+  critical_success: 'outcomeCriticalSuccess',
+  critical_failure: 'outcomeCriticalFailure',
+};
+
+/** A check's outcome as players say it (成功, 大失败…); '' for none or one the app does not know. */
+export function outcomeText(outcome: string | null | undefined): string {
+  return outcome && OUTCOMES[outcome] ? t(OUTCOMES[outcome]) : '';
 }

@@ -3,7 +3,7 @@
 // refused for good. Codes decide first, since one HTTP status carries many meanings; the status
 // decides the rest.
 import { t, type MessageId } from './messages';
-import type { BackendFailure } from './ports';
+import { asBackendFailure, type BackendFailure } from './ports';
 
 export type Verdict =
   | { kind: 'duplicate' }
@@ -75,4 +75,14 @@ export function connectProblem(failure: BackendFailure, roomSlug: string): { mes
   if (BUSY_LOGIN_CODES.indexOf(code) >= 0) return { message: t('loginBusy'), final: false };
   if (FAILED_LOGIN_CODES.indexOf(code) >= 0) return { message: t('loginFailed'), final: false };
   return { message: t(status === 0 ? 'connectFailed' : 'loadFailed'), final: false };
+}
+
+/**
+ * The sentence for a refused request other than a send (saving a character, opening a scene): the
+ * backend's code picks it from `byCode`; no answer at all is the network; anything else `fallback`.
+ */
+export function requestProblem(error: unknown, byCode: Record<string, string>, fallback: string): string {
+  const { status, code } = asBackendFailure(error);
+  if (code in byCode) return byCode[code];
+  return status === 0 ? t('networkFailed') : fallback;
 }

@@ -47,6 +47,8 @@ export interface RoomChannelHandlers {
   row(row: MessageRow): void;
   /** A hidden roll's result: heard only by the roller and the scene's host. */
   hiddenRoll(row: HiddenRollRow): void;
+  /** The scene's row changed (its host edited, pinned or archived it). */
+  room(row: RoomRow): void;
   /** Every (re)join, error and close. */
   status(status: ChannelStatus, detail?: string): void;
 }
@@ -124,7 +126,14 @@ export interface Backend {
   reportMessage(id: number, reason: ReportReason): Promise<void>;
   /** Moves the caller's read marker of the room forward to this message. */
   markRead(roomId: number, messageId: number): Promise<void>;
-  /** One channel for the room: its messages' INSERTs and UPDATEs, and the hidden rolls the caller may read. */
+  /** One message by id (the 公告 may be older than anything loaded); null when the caller may not see it. */
+  messageById(id: number): Promise<MessageRow | null>;
+  /** Host only (pin_message): the scene's 公告, or none with null; 42501 for anyone else. */
+  pinMessage(roomId: number, messageId: number | null): Promise<void>;
+  /**
+   * One channel for the room: its messages' INSERTs and UPDATEs, the hidden rolls the caller may
+   * read, and changes to the scene's own row.
+   */
   subscribe(roomId: number, handlers: RoomChannelHandlers): Subscription;
   publicImageUrl(storagePath: string): string;
 }

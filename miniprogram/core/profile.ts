@@ -1,12 +1,9 @@
-// The role a user plays: a name and an avatar colour, checked with the same rules as the
-// database's CHECKs (rules.ts), remembered on the device. Messages carry the role at send time,
-// so a change applies to new messages only.
+// A role's name and avatar colour: the rules the database's CHECKs also hold (rules.ts), random 江湖
+// names, a palette whose colours keep white initials readable, and the avatar's initial. Characters
+// (characters.ts) are built from them; messages carry the name and colour at send time.
 import { t } from './messages';
-import { settle, type KeyValueStore } from './ports';
 import { checkColor, checkName, NAME_MAX, type NameProblem } from './rules';
 import type { Profile } from './types';
-
-export const PROFILE_KEY = 'profile';
 
 /** Surnames of the wuxia world, compound ones included. */
 // biome-ignore format: a word list, laid out in rows
@@ -70,39 +67,6 @@ export function nameProblemMessage(name: string): string | null {
 /** What is wrong with a role, as the user should read it; null when it can be used. */
 export function profileProblem(profile: Profile): string | null {
   return nameProblemMessage(profile.name) || (checkColor(profile.color) ? null : t('colorInvalid'));
-}
-
-/** The role remembered on the device. */
-export class ProfileStore {
-  private profile: Profile | null = null;
-
-  constructor(private readonly store: KeyValueStore) {}
-
-  /** The saved role, or null on first launch (and when a saved one no longer passes the rules). */
-  async load(): Promise<Profile | null> {
-    const saved = await this.store.get<Profile>(PROFILE_KEY);
-    this.profile = saved && !profileProblem(saved) ? { name: saved.name, color: saved.color } : null;
-    return this.profile;
-  }
-
-  current(): Profile | null {
-    return this.profile;
-  }
-
-  /** Saves a valid role and returns null, or returns the problem and keeps the previous role. */
-  async save(profile: Profile): Promise<string | null> {
-    const problem = profileProblem(profile);
-    if (problem) return problem;
-    const next = { name: profile.name, color: profile.color };
-    try {
-      await settle(() => this.store.set(PROFILE_KEY, next));
-    } catch {
-      // Storage full or broken: say so on the role page instead of silently keeping the old role.
-      return t('storageFailed');
-    }
-    this.profile = next;
-    return null;
-  }
 }
 
 /** The avatar's letter: the name's first character (a whole code point), '?' for an empty name. */

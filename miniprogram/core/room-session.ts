@@ -162,6 +162,8 @@ export class RoomSession implements RoomView {
   private readonly catchUpRetry: Retry;
 
   private room: RoomRow | null = null;
+  /** The scene's 公告 as last found (it may be older than any loaded page). */
+  private pinned: ChatMessage | null = null;
   private userId: string | null = null;
   /** Every row up to this id has been seen (the gap-fill's starting point). */
   private syncedId: number | null = null;
@@ -308,6 +310,26 @@ export class RoomSession implements RoomView {
     return null;
   }
 
+  async pin(key: string | null): Promise<string | null> {
+    const room = this.room;
+    if (!room) return t('actionNetwork');
+    const message = key === null ? null : this.list.messages().find((m) => m.key === key);
+    if (message === undefined || (message && message.id === null)) return t('pinNotVisible');
+    try {
+      await this.backend.pinMessage(room.id, message ? message.id : null);
+    } catch (error) {
+      const failure = asBackendFailure(error);
+      if (failure.code === '42501') return t('sceneHostOnly');
+      if (failure.code === 'RCSCN') return t('pinNotVisible');
+      return failure.status === 0 ? t('actionNetwork') : t('pinFailed');
+    }
+    // Everyone, us included, gets the scene's new row by Realtime; showing it now spares the wait.
+    this.room = { ...room, pinned_message_id: message ? message.id : null };
+    this.pinned = message;
+    this.showScene(this.room);
+    return null;
+  }
+
   forgetAuthor(userId: string): void {
     this.list.removeServer((message) => message.userId === userId && !message.mine);
     this.scheduleCacheSave();
@@ -384,6 +406,7 @@ export class RoomSession implements RoomView {
     // fromServer first: what the cache shows as ours was delivered just before the app was killed.
     const server = this.fromServer(rows);
     this.list.reset(server, this.pendingMessages(), rows.length >= PAGE_SIZE);
+    if (cache && cache.room) this.showScene(cache.room);
   }
 
   private connectNow(): void {
@@ -421,6 +444,7 @@ export class RoomSession implements RoomView {
       this.room = room;
       this.outbox.start({ roomId: room.id, userId });
       await this.loadNewest(room, cacheIsOurs);
+      await this.findPinned(room);
       this.connectRetry.succeeded();
       if (this.active) this.subscribe(room);
     } catch (error) {
@@ -485,6 +509,13 @@ export class RoomSession implements RoomView {
       hiddenRoll: (result) => {
         if (channelOf(this.phase) !== channel || result.room_id !== room.id) return;
         this.revealRolls([result]);
+      },
+      room: (row) => {
+        if (channelOf(this.phase) !== channel || row.id !== room.id) return;
+        // Realtime sends the whole row; only the columns the scene shows are kept.
+        this.room = { id: row.id, slug: row.slug, title: row.title, topic: row.topic, host: row.host, archived: row.archived, pinned_message_id: row.pinned_message_id };
+        this.scheduleCacheSave();
+        void this.findPinned(this.room);
       },
       status: (status, detail) => {
         if (channelOf(this.phase) !== channel) return;
@@ -701,6 +732,49 @@ export class RoomSession implements RoomView {
     const gone = rows.filter((row) => !this.shows(row)).map((row) => row.client_id);
     if (gone.length) this.list.removeServer((message) => gone.indexOf(message.key) >= 0);
     this.list.mergeServer(this.fromServer(rows));
+    const room = this.room;
+    const pinnedRow = room && rows.find((row) => row.id === room.pinned_message_id);
+    if (room && pinnedRow) {
+      this.pinned = pinnedRow.status === 'visible' ? this.serverMessage(pinnedRow).message : null;
+      this.showScene(room);
+    }
+  }
+
+  /** The 公告: from the loaded list when it is there, else one request; then the scene is shown. */
+  private async findPinned(room: RoomRow): Promise<void> {
+    const id = room.pinned_message_id;
+    let pinned: ChatMessage | null = null;
+    if (id !== null) {
+      pinned = this.list.byId(id) ?? (this.pinned && this.pinned.id === id ? this.pinned : null);
+      if (!pinned) {
+        try {
+          const row = await this.backend.messageById(id);
+          pinned = row && row.status === 'visible' ? this.serverMessage(row).message : null;
+        } catch (error) {
+          // The scene is shown without its 公告; the next connect looks again.
+          this.emitError(t('loadFailed'), asBackendFailure(error).detail);
+        }
+      }
+    }
+    if (this.room !== room) return;
+    this.pinned = pinned;
+    this.showScene(room);
+  }
+
+  private showScene(room: RoomRow): void {
+    const pinned = this.pinned && this.pinned.id === room.pinned_message_id ? this.pinned : null;
+    this.emit({
+      type: 'scene',
+      scene: {
+        id: room.id,
+        slug: room.slug,
+        title: room.title,
+        topic: room.topic,
+        archived: room.archived,
+        isHost: room.host !== null && room.host === this.userId,
+        pinned,
+      },
+    });
   }
 
   /**

@@ -3,6 +3,15 @@
 
 export const NAME_MAX = 24;
 export const TEXT_MAX = 2000;
+/** A character's 人设 note. */
+export const NOTE_MAX = 300;
+/** Characters one person keeps. */
+export const CHARACTERS_MAX = 10;
+/** A scene's title and its 背景. */
+export const TITLE_MAX = 48;
+export const TOPIC_MAX = 500;
+/** Scenes one person may open within a day. */
+export const SCENES_PER_DAY = 3;
 export const IMAGE_SIDE_MAX = 8192;
 /** Messages a user may send within RATE_WINDOW_SECONDS before the database refuses more. */
 export const RATE_LIMIT = 10;
@@ -42,4 +51,21 @@ export function checkText(text: string): TextProblem | null {
   if (text.trim().length === 0) return 'empty';
   if (charLength(text) > TEXT_MAX) return 'too_long';
   return null;
+}
+
+export function checkNote(note: string): 'too_long' | null {
+  return charLength(note) > NOTE_MAX ? 'too_long' : null;
+}
+
+export type TitleProblem = 'empty' | 'too_long';
+
+/** A title is 1–48 characters and not blank (the database counts the characters; the client also refuses blanks). */
+export function checkTitle(title: string): TitleProblem | null {
+  if (title.trim().length === 0) return 'empty';
+  if (charLength(title) > TITLE_MAX) return 'too_long';
+  return null;
+}
+
+export function checkTopic(topic: string): 'too_long' | null {
+  return charLength(topic) > TOPIC_MAX ? 'too_long' : null;
 }

@@ -8,6 +8,7 @@ import {
   BackendFailure,
   cancellableUpload,
   type Backend,
+  type ChannelStatus,
   type ImageUploader,
   type KeyValueStore,
   type NewMessage,
@@ -27,11 +28,11 @@ interface ErrorAnswer {
 }
 
 /** A postgrest-js query as the backend runs it. */
-interface RestQuery extends PromiseLike<{ data: unknown; error: ErrorAnswer['error']; status: number }> {
+export interface RestQuery extends PromiseLike<{ data: unknown; error: ErrorAnswer['error']; status: number }> {
   retry(enabled: boolean): RestQuery;
 }
 
-function failureOf({ error, status }: ErrorAnswer): BackendFailure {
+export function failureOf({ error, status }: ErrorAnswer): BackendFailure {
   const message = error ? error.message : 'no data';
   return new BackendFailure(status || 0, (error && error.code) || '', message);
 }
@@ -64,7 +65,9 @@ export class SupabaseBackend implements Backend {
   }
 
   async findRoom(slug: string): Promise<RoomRow> {
-    const rows = await this.rows<RoomRow>(this.client.from('rooms').select('id,slug,title,topic').eq('slug', slug).limit(1));
+    const rows = await this.rows<RoomRow>(
+      this.client.from('rooms').select('id,slug,title,topic,host,archived,pinned_message_id').eq('slug', slug).limit(1),
+    );
     if (!rows.length) throw new BackendFailure(404, 'room_not_found', `no room with slug ${slug}`);
     return rows[0];
   }
@@ -130,6 +133,15 @@ export class SupabaseBackend implements Backend {
     return this.done(this.client.rpc('mark_read', { scene: roomId, message: messageId }));
   }
 
+  async messageById(id: number): Promise<MessageRow | null> {
+    const rows = await this.rows<MessageRow>(this.client.from('messages').select('*').eq('id', id).limit(1));
+    return rows[0] ?? null;
+  }
+
+  pinMessage(roomId: number, messageId: number | null): Promise<void> {
+    return this.done(this.client.rpc('pin_message', { scene: roomId, message: messageId as number }));
+  }
+
   subscribe(roomId: number, handlers: RoomChannelHandlers): Subscription {
     const filter = `room_id=eq.${roomId}`;
     const channel = this.client
@@ -144,12 +156,10 @@ export class SupabaseBackend implements Backend {
       .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'hidden_rolls', filter }, (payload) =>
         handlers.hiddenRoll(payload.new as HiddenRollRow),
       )
-      .subscribe((status, error) => {
-        const detail = error ? error.message : undefined;
-        if (status === 'SUBSCRIBED') handlers.status('subscribed');
-        else if (status === 'CLOSED') handlers.status('closed', detail);
-        else handlers.status('error', detail || status);
-      });
+      .on('postgres_changes', { event: 'UPDATE', schema: 'public', table: 'rooms', filter: `id=eq.${roomId}` }, (payload) =>
+        handlers.room(payload.new as RoomRow),
+      )
+      .subscribe(channelStatus(handlers.status));
     return {
       unsubscribe: () => {
         void this.client.removeChannel(channel);
@@ -165,13 +175,8 @@ export class SupabaseBackend implements Backend {
     return this.client.from('messages').select('*').eq('room_id', roomId);
   }
 
-  private async rows<T>(query: RestQuery): Promise<T[]> {
-    // The core retries by itself (the outbox, the gap-fill's backoff) and at once when the network
-    // returns; postgrest-js's own retries of GETs (1, 2, 4 s: supabase/supabase-js,
-    // packages/core/postgrest-js/src/fetchWithRetry.ts) would keep that catch-up waiting behind them.
-    const answer = await query.retry(false);
-    if (answer.error || !Array.isArray(answer.data)) throw failureOf(answer);
-    return answer.data as T[];
+  private rows<T>(query: RestQuery): Promise<T[]> {
+    return restRows<T>(query);
   }
 
   /** A write or call whose answer is only whether it worked. */
@@ -179,6 +184,26 @@ export class SupabaseBackend implements Backend {
     const answer = await query;
     if (answer.error) throw failureOf(answer);
   }
+}
+
+/** A channel's subscribe callback that reports realtime-js's states as the core's ChannelStatus. */
+export function channelStatus(onStatus: (status: ChannelStatus, detail?: string) => void) {
+  return (status: string, error?: Error) => {
+    const detail = error ? error.message : undefined;
+    if (status === 'SUBSCRIBED') onStatus('subscribed');
+    else if (status === 'CLOSED') onStatus('closed', detail);
+    else onStatus('error', detail || status);
+  };
+}
+
+/** The rows a query answers, or its failure as a BackendFailure. */
+export async function restRows<T>(query: RestQuery): Promise<T[]> {
+  // The core retries by itself (the outbox, the gap-fill's backoff) and at once when the network
+  // returns; postgrest-js's own retries of GETs (1, 2, 4 s: supabase/supabase-js,
+  // packages/core/postgrest-js/src/fetchWithRetry.ts) would keep that catch-up waiting behind them.
+  const answer = await query.retry(false);
+  if (answer.error || !Array.isArray(answer.data)) throw failureOf(answer);
+  return answer.data as T[];
 }
 
 /**

@@ -48,7 +48,7 @@ export type MessageRow = Omit<Tables<'messages'>, 'kind' | 'status' | 'roll' | '
 export type HiddenRollRow = Omit<Tables<'hidden_rolls'>, 'roll'> & { roll: Roll };
 
 /** The columns of public.rooms the app reads. */
-export type RoomRow = Pick<Tables<'rooms'>, 'id' | 'slug' | 'title' | 'topic'>;
+export type RoomRow = Pick<Tables<'rooms'>, 'id' | 'slug' | 'title' | 'topic' | 'host' | 'archived' | 'pinned_message_id'>;
 
 export type DeliveryStatus = 'sending' | 'failed' | 'sent';
 
@@ -109,7 +109,23 @@ export type RoomPatch =
    */
   | { type: 'trim'; count: number; hasOlder: true }
   | { type: 'connection'; state: ConnectionState }
+  /** The scene itself: at start, and whenever its host edits, pins or archives it. */
+  | { type: 'scene'; scene: SceneState }
   | { type: 'error'; message: string; detail: string };
+
+/** What the room's header and composer show of the scene. */
+export interface SceneState {
+  id: number;
+  slug: string;
+  title: string;
+  topic: string;
+  /** Read-only for everyone: the composer gives way to a note. */
+  archived: boolean;
+  /** The reader opened it: they may pin, edit and archive. */
+  isHost: boolean;
+  /** The 公告, the host's pinned message (null: none, or not found). */
+  pinned: ChatMessage | null;
+}
 
 export interface Profile {
   name: string;
@@ -166,4 +182,6 @@ export interface RoomView {
   loadUntil(id: number): Promise<boolean>;
   /** Records that the reader has seen the room up to its newest message (leaving the room). */
   markRead(): void;
+  /** Host only: pins a message as the scene's 公告 (null unpins); resolves with an error sentence or null. */
+  pin(key: string | null): Promise<string | null>;
 }

@@ -10,6 +10,8 @@ import { IMAGES_BUCKET, storageFailure } from '../core/supabase-backend';
 export const IMAGE_MAX_WIDTH = 1280;
 /** JPEG quality of the compressed copy (wx.compressImage ignores it for PNG). */
 export const IMAGE_QUALITY = 80;
+/** A portrait is stored square at this side: the character card shows it at 128 rpx, about 3× that on sharp screens. */
+export const PORTRAIT_SIDE = 480;
 
 interface Callbacks<R> {
   success: (result: R) => void;
@@ -32,10 +34,10 @@ function fileSize(filePath: string): Promise<number> {
 }
 
 /**
- * A compressed copy of a local image, with the dimensions and type of that copy. GIFs are kept
- * as they are: compressing would drop their animation.
+ * A compressed copy of a local image, at most `maxWidth` wide, with the dimensions and type of that
+ * copy. GIFs are kept as they are: compressing would drop their animation.
  */
-export async function prepareImage(path: string): Promise<PickedImage> {
+export async function prepareImage(path: string, maxWidth = IMAGE_MAX_WIDTH): Promise<PickedImage> {
   const original = await imageInfo(path);
   let file = path;
   if (original.type !== 'gif') {
@@ -44,7 +46,7 @@ export async function prepareImage(path: string): Promise<PickedImage> {
         src: path,
         quality: IMAGE_QUALITY,
         // Only the width is given, so the height follows the aspect ratio.
-        compressedWidth: original.width > IMAGE_MAX_WIDTH ? IMAGE_MAX_WIDTH : undefined,
+        compressedWidth: original.width > maxWidth ? maxWidth : undefined,
         ...callbacks,
       }),
     );
@@ -62,18 +64,43 @@ export async function prepareImage(path: string): Promise<PickedImage> {
   return { path: saved.savedFilePath, width: info.width, height: info.height, size, mime };
 }
 
-/** Lets the user pick one image and prepares it; null when they cancel the picker. */
-export async function pickImage(): Promise<PickedImage | null> {
-  let picked: WechatMiniprogram.ChooseMediaSuccessCallbackResult;
+/** A picker's answer; null when the person cancelled it (WeChat's errMsg ends in "cancel"). */
+async function unlessCancelled<R>(picking: Promise<R>): Promise<R | null> {
   try {
-    picked = await wxCall<WechatMiniprogram.ChooseMediaSuccessCallbackResult>((callbacks) =>
-      wx.chooseMedia({ count: 1, mediaType: ['image'], sourceType: ['album', 'camera'], sizeType: ['compressed'], ...callbacks }),
-    );
+    return await picking;
   } catch (err) {
     if (/cancel/.test((err as Error).message)) return null;
     throw err;
   }
-  return prepareImage(picked.tempFiles[0].tempFilePath);
+}
+
+function chooseImage(): Promise<WechatMiniprogram.ChooseMediaSuccessCallbackResult | null> {
+  return unlessCancelled(
+    wxCall<WechatMiniprogram.ChooseMediaSuccessCallbackResult>((callbacks) =>
+      wx.chooseMedia({ count: 1, mediaType: ['image'], sourceType: ['album', 'camera'], sizeType: ['compressed'], ...callbacks }),
+    ),
+  );
+}
+
+/** Lets the user pick one image and prepares it; null when they cancel the picker. */
+export async function pickImage(): Promise<PickedImage | null> {
+  const picked = await chooseImage();
+  return picked && prepareImage(picked.tempFiles[0].tempFilePath);
+}
+
+/**
+ * Lets the user pick an image and crop it square in WeChat's cropper (wx.cropImage, base library
+ * 2.26.0), then shrinks it to PORTRAIT_SIDE; null when they cancel either step.
+ */
+export async function pickPortrait(): Promise<PickedImage | null> {
+  const picked = await chooseImage();
+  if (!picked) return null;
+  const cropped = await unlessCancelled(
+    wxCall<WechatMiniprogram.CropImageSuccessCallbackResult>((callbacks) =>
+      wx.cropImage({ src: picked.tempFiles[0].tempFilePath, cropScale: '1:1', ...callbacks }),
+    ),
+  );
+  return cropped && prepareImage(cropped.tempFilePath, PORTRAIT_SIDE);
 }
 
 export interface UploaderConfig {

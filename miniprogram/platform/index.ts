@@ -6,7 +6,7 @@ import type { WechatLogin } from '../core/wechat-login';
 import type { Database } from '../../typings/database.types';
 import type { SupabaseClient } from '../vendor/supabase';
 import { createWxFetch } from './fetch';
-import { createImageUploader, pickImage } from './images';
+import { createImageUploader, pickImage, pickPortrait } from './images';
 import { watchApp, type AppWatcher } from './lifecycle';
 import { wxLoginCode } from './login';
 import { deviceStore } from './storage';
@@ -18,6 +18,7 @@ export interface WechatPlatform {
   uploader: ImageUploader;
   login: WechatLogin;
   pickImage(): Promise<PickedImage | null>;
+  pickPortrait(): Promise<PickedImage | null>;
   app: AppWatcher;
 }
 
@@ -34,5 +35,5 @@ export function createPlatform(config: BackendConfig = { url: SUPABASE_URL, anon
     },
   });
   const login: WechatLogin = { path: WECHAT_LOGIN, code: wxLoginCode, url: config.url, anonKey: config.anonKey, fetch };
-  return { supabase, store: deviceStore, uploader, login, pickImage, app: watchApp(supabase) };
+  return { supabase, store: deviceStore, uploader, login, pickImage, pickPortrait, app: watchApp(supabase) };
 }

@@ -25,13 +25,19 @@ export interface ComeBack {
   close(): Promise<void>;
 }
 
-export async function startComeBack(server: { url: string; anonKey: string; port: number; wechat: { url: string } | null }): Promise<ComeBack> {
+export async function startComeBack(server: {
+  url: string;
+  anonKey: string;
+  port: number;
+  wechat?: { url: string } | null;
+}): Promise<ComeBack> {
   const proxy = await startFaultProxy({ targetPort: server.port, seed: 1 });
-  // The app reaches the backend through the proxy; its wx.login reaches WeChat directly.
+  // The phone reaches the API through the proxy and WeChat's server directly, as on a phone.
   const app = launchWechatApp({ url: proxy.url, anonKey: server.anonKey, wechat: server.wechat });
   const { createServices } = app.realm.require<typeof ServicesModule>('services');
   const services = createServices(app.platform);
-  await services.profiles.save({ name: '楚留香', color: '#c0392b' });
+  const character = await services.characters.save(null, { name: '楚留香', color: '#c0392b', note: '', portraitPath: null });
+  if (!character.ok) throw new Error(`the character was not saved: ${character.problem}`);
   const room = services.room();
   let connection: ConnectionState | null = null;
   room.onPatch((patch: RoomPatch) => {

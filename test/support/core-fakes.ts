@@ -26,7 +26,7 @@ import type {
   Speaker,
 } from '../../miniprogram/core/types';
 
-export const ROOM: RoomRow = { id: 1, slug: 'lobby', title: '大堂', topic: '' };
+export const ROOM: RoomRow = { id: 1, slug: 'lobby', title: '大堂', topic: '', host: null, archived: false, pinned_message_id: null };
 export const ME = '11111111-1111-4111-8111-111111111111';
 export const OTHER = '22222222-2222-4222-8222-222222222222';
 
@@ -106,7 +106,7 @@ export async function settle(): Promise<void> {
 
 type Method =
   | 'userId' | 'findRoom' | 'newest' | 'before' | 'after' | 'byClientId' | 'insert' | 'upload'
-  | 'changed' | 'hiddenRolls' | 'recall' | 'report' | 'markRead';
+  | 'changed' | 'hiddenRolls' | 'recall' | 'report' | 'markRead' | 'messageById' | 'pin';
 
 interface FakeSubscription extends RoomChannelHandlers {
   roomId: number;
@@ -147,6 +147,8 @@ export class FakeBackend implements Backend {
   /** Hidden rolls' results, by message id, as the database keeps them apart. */
   hiddenResults = new Map<number, Roll>();
   reports: Array<{ id: number; reason: ReportReason }> = [];
+  /** The scene as the database holds it; pinMessage and setScene change it. */
+  scene: RoomRow = { ...ROOM };
   readMarkers: number[] = [];
   private insertTimes: number[] = [];
   /** Orders state changes: each gets a later changed_at than any before it. */
@@ -222,7 +224,7 @@ export class FakeBackend implements Backend {
   async findRoom(slug: string): Promise<RoomRow> {
     await this.enter('findRoom');
     if (slug !== ROOM.slug) throw new BackendFailure(404, 'room_not_found', slug);
-    return ROOM;
+    return this.scene;
   }
 
   async newestMessages(roomId: number, limit: number): Promise<MessageRow[]> {
@@ -320,6 +322,25 @@ export class FakeBackend implements Backend {
     await this.enter('report');
     if (this.reports.some((report) => report.id === id)) throw new BackendFailure(409, '23505', 'duplicate key value violates unique constraint "reports_pkey"');
     this.reports.push({ id, reason });
+  }
+
+  async messageById(id: number): Promise<MessageRow | null> {
+    await this.enter('messageById');
+    return this.rows.find((row) => row.id === id) ?? null;
+  }
+
+  async pinMessage(_roomId: number, messageId: number | null): Promise<void> {
+    await this.enter('pin');
+    if (this.scene.host !== this.me) throw new BackendFailure(403, '42501', 'only the host may do this');
+    const row = this.rows.find((candidate) => candidate.id === messageId);
+    if (messageId !== null && (!row || row.status !== 'visible')) throw new BackendFailure(400, 'RCSCN', 'only a visible message of this scene can be pinned');
+    this.setScene({ pinned_message_id: messageId }, { deliver: false });
+  }
+
+  /** The host edits, pins or archives: the row reaches subscribers as Realtime's UPDATE. */
+  setScene(changes: Partial<RoomRow>, options: { deliver?: boolean } = {}): void {
+    this.scene = { ...this.scene, ...changes };
+    if (options.deliver ?? this.deliverLive) for (const sub of this.subscriptions) if (sub.active && sub.roomId === this.scene.id) sub.room(this.scene);
   }
 
   async markRead(_roomId: number, messageId: number): Promise<void> {

@@ -143,6 +143,17 @@ export function scaleBitmap(source: Bitmap, width: number, height: number): Bitm
   return { width, height, channels, pixels };
 }
 
+/** The `width` × `height` region whose top-left corner is (left, top). */
+export function cropBitmap(source: Bitmap, left: number, top: number, width: number, height: number): Bitmap {
+  const { channels } = source;
+  const pixels = new Uint8Array(width * height * channels);
+  for (let y = 0; y < height; y++) {
+    const from = ((top + y) * source.width + left) * channels;
+    pixels.set(source.pixels.subarray(from, from + width * channels), y * width * channels);
+  }
+  return { width, height, channels, pixels };
+}
+
 /** A PNG test image: a diagonal gradient, so scaled copies differ from the original. */
 export function gradientPng(width: number, height: number): Buffer {
   const pixels = new Uint8Array(width * height * 3);

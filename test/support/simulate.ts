@@ -57,7 +57,7 @@ export function simulator(): Simulate {
 export type PageWrapper = ReturnType<Simulate['render']>;
 
 /** Registers a page (once per path per module registry) and returns a function that renders it. */
-export function loadPage(name: 'room' | 'role'): () => PageWrapper {
+export function loadPage(name: 'room' | 'role' | 'scenes' | 'characters' | 'scene-settings'): () => PageWrapper {
   const simulate = simulator();
   const id = simulate.load(path.join(MINIPROGRAM_ROOT, 'pages', name, 'index'), { rootPath: MINIPROGRAM_ROOT });
   return () => {
@@ -90,6 +90,18 @@ export function componentOwnData(component: PageWrapper): Record<string, unknown
 export function textIdsShownBy(folder: string): string[] {
   const wxml = fs.readFileSync(path.join(MINIPROGRAM_ROOT, folder, 'index.wxml'), 'utf8');
   return [...new Set(Array.from(wxml.matchAll(/\bt\.(\w+)/g), (match) => match[1]))].sort();
+}
+
+/** Records the page's setData calls from now on (each call's data, as the view receives it). */
+export function recordSetData(page: PageWrapper): Array<Record<string, unknown>> {
+  const calls: Array<Record<string, unknown>> = [];
+  const instance = page.instance as unknown as { setData: (data: Record<string, unknown>, callback?: () => void) => void };
+  const original = instance.setData.bind(instance);
+  instance.setData = (data, callback) => {
+    calls.push(data);
+    original(data, callback);
+  };
+  return calls;
 }
 
 /** Text of every element matching the selector, trimmed. */
@@ -172,6 +184,11 @@ export class FakeRoom implements RoomView {
 
   markRead(): void {
     this.calls.push({ intent: 'markRead' });
+  }
+
+  async pin(key: string | null): Promise<string | null> {
+    this.calls.push({ intent: 'pin', argument: key });
+    return this.actionAnswer;
   }
 
   intents(name: string): unknown[] {

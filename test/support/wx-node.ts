@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { types } from 'node:util';
 import WebSocket from 'ws';
-import { decodePng, encodePng, readImageHeader, scaleBitmap } from './png';
+import { cropBitmap, decodePng, encodePng, readImageHeader, scaleBitmap } from './png';
 import { multipart } from './multipart';
 
 type Callback<R> = ((result: R) => void) | undefined;
@@ -112,6 +112,8 @@ export interface NodeWx {
   setOffline(offline: boolean): void;
   /** What the user picks in the next chooseMedia (files are copied to temp paths); empty = cancel. */
   chooseNext(files: string[]): void;
+  /** The person backs out of the next wx.cropImage instead of accepting its frame. */
+  cancelNextCrop(): void;
   /** The storage map as stored (values as WeChat would return them). */
   storage(): Record<string, unknown>;
   /** Real path of a wx path (wxfile://tmp/… or a plain path). */
@@ -136,6 +138,7 @@ export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
   const hideListeners = new Set<(result: unknown) => void>();
   const networkListeners = new Set<(result: WechatMiniprogram.OnNetworkStatusChangeListenerResult) => void>();
   const chosen: string[][] = [];
+  let cropCancels = 0;
   let offline = false;
   let interrupted = false;
   /** Settles the pending goBackground() when the interruption happens or the app returns first. */
@@ -493,6 +496,39 @@ export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
         failWith(opts, `getImageInfo:fail file not found: ${opts.src}`);
       }
     },
+    /**
+     * WeChat's cropper opens with the largest frame of the asked ratio, centred; the person here
+     * accepts it as it is (or backs out: cancelNextCrop). Only PNG is decoded, as in compressImage.
+     */
+    cropImage(opts: WechatMiniprogram.CropImageOption) {
+      const ratio = /^(\d+):(\d+)$/.exec(opts.cropScale);
+      if (!ratio) return failWith(opts, `cropImage:fail invalid cropScale ${opts.cropScale}`);
+      let image: ReturnType<typeof readImage>;
+      try {
+        image = readImage(opts.src);
+      } catch {
+        return failWith(opts, `cropImage:fail file not found: ${opts.src}`);
+      }
+      if (cropCancels > 0) {
+        cropCancels--;
+        return failWith(opts, 'cropImage:fail cancel');
+      }
+      const { header, bytes } = image;
+      if (header.type !== 'png') return failWith(opts, `cropImage:fail wx-node cannot crop ${header.type} images`);
+      const [wide, high] = [Number(ratio[1]), Number(ratio[2])];
+      const width = Math.min(header.width, Math.floor((header.height * wide) / high));
+      const height = Math.floor((width * high) / wide);
+      const frame = cropBitmap(
+        decodePng(bytes),
+        Math.floor((header.width - width) / 2),
+        Math.floor((header.height - height) / 2),
+        width,
+        height,
+      );
+      const tempFilePath = newTempPath('.png');
+      fs.writeFileSync(realPath(tempFilePath), encodePng(frame));
+      succeed(opts, { tempFilePath, errMsg: 'cropImage:ok' });
+    },
     compressImage(opts: WechatMiniprogram.CompressImageOption) {
       let image: ReturnType<typeof readImage>;
       try {
@@ -627,6 +663,9 @@ export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
     },
     chooseNext(files) {
       chosen.push(files);
+    },
+    cancelNextCrop() {
+      cropCancels++;
     },
     storage() {
       const out: Record<string, unknown> = {};

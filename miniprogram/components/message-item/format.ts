@@ -3,7 +3,9 @@
 // Pure functions: the room page's MessageWindow decides which messages are rendered and when.
 import { initialOf } from '../../core/profile';
 import type { ChatMessage, DeliveryStatus, MessageKind, ModerationState, Roll, RollTerm } from '../../core/types';
-import { t, type MessageId } from '../../core/messages';
+import { outcomeText } from '../../core/dice';
+import { t } from '../../core/messages';
+import { verdictText } from '../../core/verdicts';
 
 /** Consecutive messages from one sender closer than this share one avatar and name. */
 export const GROUP_GAP_MS = 5 * 60 * 1000;
@@ -80,25 +82,6 @@ export function imageBox(width: number | null, height: number | null): { width: 
   };
 }
 
-/** WeChat's content-security labels (msgSecCheck v2), as the author reads why a message was refused. */
-const LABELS: Record<number, MessageId> = {
-  10001: 'labelAd',
-  20001: 'labelPolitics',
-  20002: 'labelPorn',
-  20003: 'labelAbuse',
-  20006: 'labelIllegal',
-  20008: 'labelFraud',
-  20012: 'labelVulgar',
-  20013: 'labelCopyright',
-};
-
-const OUTCOMES: Record<NonNullable<Roll['check']>['outcome'], MessageId> = {
-  success: 'rollSuccess',
-  failure: 'rollFailure',
-  critical_success: 'rollCriticalSuccess',
-  critical_failure: 'rollCriticalFailure',
-};
-
 /**
  * The sentences that depend on a message's state travel with the message, not in each component's
  * data: a component's data is sent to the view once for every rendered message.
@@ -107,10 +90,9 @@ function stateText(message: ChatMessage): string {
   if (message.status === 'sending') return t('statusSending');
   if (message.status === 'failed') return message.error ?? '';
   if (!message.mine) return '';
+  // Under a message, a short word: it is usually there for a fraction of a second.
   if (message.state === 'pending') return t('statePending');
-  if (message.state === 'held') return t('stateHeld');
-  if (message.state === 'blocked') return t('stateBlocked', { label: t(LABELS[message.label ?? 0] ?? 'labelOther') });
-  return '';
+  return message.state ? verdictText(message.state, message.label) : '';
 }
 
 function placeholder(message: ChatMessage): string {
@@ -161,7 +143,7 @@ export function toItem(message: ChatMessage, previous: ChatMessage | undefined, 
     placeholder: placeholder(message),
     rollDice: roll ? rollDice(roll) : '',
     rollTotal: roll ? String(roll.total) : '',
-    rollOutcome: roll && roll.check ? t(OUTCOMES[roll.check.outcome]) : '',
+    rollOutcome: roll && roll.check ? outcomeText(roll.check.outcome) : '',
     kindLabel: message.kind === 'ooc' ? t('ooc') : '',
     quoteName: quote ? quote.username : '',
     quoteText: quote ? quote.text ?? t(quote.kind === 'image' ? 'quoteImage' : 'quoteWithheld') : '',
