@@ -20,7 +20,7 @@ import { authFailure, signInWithWechat, type WechatLogin } from './wechat-login'
 export const IMAGES_BUCKET = 'images';
 
 /** The parts of a PostgREST or Auth answer that say what went wrong. */
-interface ErrorAnswer {
+export interface ErrorAnswer {
   error: { code?: string; message: string } | null;
   status?: number;
 }
@@ -30,7 +30,7 @@ interface RestQuery extends PromiseLike<{ data: unknown; error: ErrorAnswer['err
   retry(enabled: boolean): RestQuery;
 }
 
-function failureOf({ error, status }: ErrorAnswer): BackendFailure {
+export function failureOf({ error, status }: ErrorAnswer): BackendFailure {
   const message = error ? error.message : 'no data';
   return new BackendFailure(status || 0, (error && error.code) || '', message);
 }
