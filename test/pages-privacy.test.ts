@@ -12,7 +12,16 @@ import type * as ServicesModule from '../miniprogram/services';
 import { setSafetyServicesForTest } from '../miniprogram/services';
 import { OPERATOR } from '../miniprogram/config';
 import { gradientPng } from './support/png';
-import { installDom, loadComponent, loadPage, MINIPROGRAM_ROOT, pageInstance, simulator, texts, type PageWrapper } from './support/simulate';
+import {
+  installDom,
+  loadComponent,
+  loadPage,
+  MINIPROGRAM_ROOT,
+  pageInstance,
+  simulator,
+  texts,
+  type PageWrapper,
+} from './support/simulate';
 import { launchWechatApp, type WechatApp } from './support/wechat-realm';
 import { createNodeWx, PRIVACY_CONTRACT_NAME, PRIVACY_ERRNO, type PrivacyOptions } from './support/wx-node';
 import { waitFor } from './support/wait';
@@ -82,7 +91,11 @@ async function disagree(host: PageWrapper): Promise<void> {
 describe("wx-node's privacy APIs answer as WeChat documents", () => {
   function call(api: (options: Record<string, unknown>) => void, options: Record<string, unknown> = {}) {
     return new Promise<{ ok: boolean; result: Record<string, unknown> }>((resolve) =>
-      api({ ...options, success: (result: Record<string, unknown>) => resolve({ ok: true, result }), fail: (result: Record<string, unknown>) => resolve({ ok: false, result }) }),
+      api({
+        ...options,
+        success: (result: Record<string, unknown>) => resolve({ ok: true, result }),
+        fail: (result: Record<string, unknown>) => resolve({ ok: false, result }),
+      }),
     );
   }
 
@@ -93,14 +106,20 @@ describe("wx-node's privacy APIs answer as WeChat documents", () => {
     (nodeWx.wx as unknown as { onNeedPrivacyAuthorization: (l: unknown) => void }).onNeedPrivacyAuthorization(
       (resolve: (answer: object) => void, info: { referrer: string }) => requests.push({ resolve, referrer: info.referrer }),
     );
-    expect(await call(wx.getPrivacySetting)).toEqual({ ok: true, result: expect.objectContaining({ needAuthorization: true, privacyContractName: PRIVACY_CONTRACT_NAME }) });
+    expect(await call(wx.getPrivacySetting)).toEqual({
+      ok: true,
+      result: expect.objectContaining({ needAuthorization: true, privacyContractName: PRIVACY_CONTRACT_NAME }),
+    });
 
     const declined = call(wx.setClipboardData, { data: 'x' });
     await waitFor('the listener asked', () => requests.length === 1);
     expect(requests[0].referrer).toBe('setClipboardData');
     expect(nodeWx.privacy.pending()).toEqual(['setClipboardData']);
     requests[0].resolve({ event: 'disagree' });
-    expect(await declined).toEqual({ ok: false, result: { errMsg: 'setClipboardData:fail privacy permission is not authorized', errno: PRIVACY_ERRNO.notAuthorized } });
+    expect(await declined).toEqual({
+      ok: false,
+      result: { errMsg: 'setClipboardData:fail privacy permission is not authorized', errno: PRIVACY_ERRNO.notAuthorized },
+    });
 
     // Agree naming a button nobody tapped does not count.
     const untapped = call(wx.setClipboardData, { data: 'y' });
@@ -126,13 +145,19 @@ describe("wx-node's privacy APIs answer as WeChat documents", () => {
   test('an undeclared API fails with 112 even after consent; without a listener the call is declined', async () => {
     const nodeWx = createNodeWx({ privacy: { agreed: false, undeclared: ['setClipboardData'] } });
     const wx = nodeWx.wx as unknown as Record<string, (options: Record<string, unknown>) => void>;
-    expect(await call(wx.requirePrivacyAuthorize)).toEqual({ ok: false, result: { errMsg: 'requirePrivacyAuthorize:fail privacy permission is not authorized', errno: 104 } });
+    expect(await call(wx.requirePrivacyAuthorize)).toEqual({
+      ok: false,
+      result: { errMsg: 'requirePrivacyAuthorize:fail privacy permission is not authorized', errno: 104 },
+    });
     nodeWx.privacy.tapAgreeButton('agree-btn');
     expect(await call(wx.setClipboardData, { data: 'x' })).toEqual({
       ok: false,
       result: { errMsg: 'setClipboardData:fail api scope is not declared in the privacy agreement', errno: PRIVACY_ERRNO.notDeclared },
     });
-    expect(await call(wx.setClipboardData, { data: 42 })).toMatchObject({ ok: false, result: { errMsg: expect.stringContaining('parameter.data should be String') } });
+    expect(await call(wx.setClipboardData, { data: 42 })).toMatchObject({
+      ok: false,
+      result: { errMsg: expect.stringContaining('parameter.data should be String') },
+    });
     nodeWx.close();
   });
 
@@ -141,7 +166,10 @@ describe("wx-node's privacy APIs answer as WeChat documents", () => {
     expect(await call((opens.wx as unknown as Record<string, (o: object) => void>).openPrivacyContract)).toMatchObject({ ok: true });
     expect(opens.privacy.contractsOpened()).toBe(1);
     const fails = createNodeWx({ privacy: { contractFails: true } });
-    expect(await call((fails.wx as unknown as Record<string, (o: object) => void>).openPrivacyContract)).toEqual({ ok: false, result: { errMsg: 'openPrivacyContract:fail' } });
+    expect(await call((fails.wx as unknown as Record<string, (o: object) => void>).openPrivacyContract)).toEqual({
+      ok: false,
+      result: { errMsg: 'openPrivacyContract:fail' },
+    });
     const old = createNodeWx({ privacy: { unsupported: true } });
     for (const api of ['onNeedPrivacyAuthorization', 'requirePrivacyAuthorize', 'getPrivacySetting', 'openPrivacyContract']) {
       expect((old.wx as unknown as Record<string, unknown>)[api]).toBeUndefined();
@@ -153,7 +181,9 @@ describe("wx-node's privacy APIs answer as WeChat documents", () => {
 describe('the consent sheet', () => {
   test('the agree control is WeChat’s agree button, whose event the sheet handles', () => {
     const wxml = fs.readFileSync(path.join(MINIPROGRAM_ROOT, 'components', 'privacy-sheet', 'index.wxml'), 'utf8');
-    expect(wxml).toMatch(/<button[^>]*class="agree"[^>]*open-type="agreePrivacyAuthorization"[^>]*\n?\s*bindagreeprivacyauthorization="onAgree"/);
+    expect(wxml).toMatch(
+      /<button[^>]*class="agree"[^>]*open-type="agreePrivacyAuthorization"[^>]*\n?\s*bindagreeprivacyauthorization="onAgree"/,
+    );
   });
 
   test('picking an image waits for the sheet; agree continues the pick', async () => {
@@ -185,7 +215,11 @@ describe('the consent sheet', () => {
       () => null,
       (error: unknown) => error,
     );
-    expect(refused).toMatchObject({ name: 'BackendFailure', code: PRIVACY_DENIED, message: 'chooseMedia:fail privacy permission is not authorized' });
+    expect(refused).toMatchObject({
+      name: 'BackendFailure',
+      code: PRIVACY_DENIED,
+      message: 'chooseMedia:fail privacy permission is not authorized',
+    });
     expect(featureProblem('image', refused)).toBe(zh.imagePrivacyDenied);
     expect(sheetShown(sheet)).toBe(false);
 
@@ -199,7 +233,9 @@ describe('the consent sheet', () => {
     const app = phone();
     const sheet = renderSheet();
     const { getSafetyServices } = jest.requireActual<typeof ServicesModule>('../miniprogram/services');
-    const declined = getSafetyServices().copyText('o-123').catch((error: unknown) => featureProblem('clipboard', error));
+    const declined = getSafetyServices()
+      .copyText('o-123')
+      .catch((error: unknown) => featureProblem('clipboard', error));
     await waitFor('the sheet shown', () => sheetShown(sheet));
     await disagree(sheet);
     expect(await declined).toBe(zh.copyPrivacyDenied);
@@ -282,7 +318,8 @@ describe('用户协议与隐私政策', () => {
       zh.privacyContactTitle,
     ]);
     const text = texts(page, '.paragraph').join('\n');
-    for (const fact of ['openid', 'wx.login', '内容安全', '举报', '撤回', '屏蔽', '14 周岁', OPERATOR.contact, OPERATOR.dataRegion]) expect(text).toContain(fact);
+    for (const fact of ['openid', 'wx.login', '内容安全', '举报', '撤回', '屏蔽', '14 周岁', OPERATOR.contact, OPERATOR.dataRegion])
+      expect(text).toContain(fact);
     expect(texts(page, '.intro')[0]).toContain(OPERATOR.name);
     expect(text).not.toMatch(/\{\w+\}/);
 

@@ -44,7 +44,7 @@ Component({
       try {
         const people = await getSafetyServices().blocks.list();
         const now = new Date();
-        this.setData({ loaded: true, loadError: '', people: people.map((person) => toItem(person, now)) });
+        this.setData({ loaded: true, loadError: '', people: Array.from(people, (person) => toItem(person, now)) });
       } catch (error) {
         console.warn('loading the block list failed', error);
         this.setData({ loaded: true, loadError: blockListProblem(error) });
