@@ -7,13 +7,17 @@ process.env.TZ = 'Asia/Shanghai';
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { t } from '../miniprogram/core/messages';
+import { BlockList } from '../miniprogram/core/blocks';
+import { t, type MessageId } from '../miniprogram/core/messages';
+import { ModerationDesk } from '../miniprogram/core/moderation-desk';
 import { ProfileStore } from '../miniprogram/core/profile';
 import { memoryStore } from '../miniprogram/core/ports';
+import { ConsentRequests, type PrivacyGate } from '../miniprogram/core/privacy';
 import type { ChatMessage, RoomPatch } from '../miniprogram/core/types';
-import { setServicesForTest } from '../miniprogram/services';
+import { setSafetyServicesForTest, setServicesForTest } from '../miniprogram/services';
 import { convertInlineRpx, pageHtml, photograph } from '../test/support/page-html';
 import { gradientPng } from '../test/support/png';
+import { FakeBlockPort, FakeModerationPort, queueRow } from '../test/support/safety-fakes';
 import { chatMessage, FakeRoom, installDom, loadPage, pageInstance, simulator, type PageWrapper } from '../test/support/simulate';
 
 const OUT_DIR = path.join(__dirname, '..', 'docs', 'screenshots');
@@ -48,20 +52,79 @@ function conversation(): ChatMessage[] {
   ];
 }
 
+/** What the moderators' desk shows: a held message, a hidden one with its reports, an image, a banned author. */
+function moderationQueue(): FakeModerationPort {
+  const port = new FakeModerationPort();
+  const today = new Date();
+  const at = (hour: number, minute: number) => new Date(today.getFullYear(), today.getMonth(), today.getDate(), hour, minute).toISOString();
+  port.rows = [
+    queueRow(4, { username: '黑风寨主', avatar_color: '#6c3483', created_at: at(10, 2), body: '待审测试词：今晚子时，城南破庙见。' }),
+    queueRow(3, {
+      username: '无名小卒',
+      avatar_color: '#b9770e',
+      status: 'hidden',
+      created_at: at(9, 47),
+      body: '加我微信，低价出售秘籍！',
+      reports: { spam: 2, abuse: 1 },
+    }),
+    queueRow(2, {
+      username: '令狐冲',
+      created_at: at(9, 30),
+      status: 'visible',
+      kind: 'image',
+      body: null,
+      image_path: 'u/2026-12/moon.png',
+      image_width: 160,
+      image_height: 120,
+      reports: { other: 1 },
+    }),
+    queueRow(1, {
+      username: '捣乱者',
+      avatar_color: '#c0392b',
+      created_at: at(9, 12),
+      body: '你们都是……',
+      banned: true,
+      reports: { abuse: 1 },
+    }),
+  ];
+  port.banList = [{ openid: 'openid-1', reason: '多次辱骂他人', created_at: at(9, 20) }];
+  port.imageUrl = () => pngDataUrl(160, 120);
+  return port;
+}
+
+/** A consent gate that shows its sheet when asked to, with WeChat's name of the guide. */
+function consentGate(): PrivacyGate & { requests: ConsentRequests } {
+  const requests = new ConsentRequests();
+  return {
+    requests,
+    supported: true,
+    present: (sheet) => requests.present(sheet),
+    agree: (buttonId) => requests.agree(buttonId),
+    disagree: () => requests.disagree(),
+    openContract: async () => true,
+    setting: async () => ({ needed: true, contractName: '《角色扮演聊天室小程序隐私保护指引》' }),
+    ask: async () => true,
+  };
+}
+
+const TITLES: Record<Shot['page'], MessageId> = { room: 'roomTitle', role: 'roleTitle', manage: 'manageTitle', privacy: 'privacyTitle' };
+
 interface Shot {
   name: string;
-  page: 'room' | 'role';
+  page: 'room' | 'role' | 'manage' | 'privacy';
   dark?: boolean;
   patches?: RoomPatch[];
   /** Interaction after load (typing, taps). */
   act?: (page: PageWrapper) => Promise<void>;
+  /** WeChat asks for privacy consent once the page is up. */
+  consent?: boolean;
 }
 
 async function main(): Promise<void> {
   installDom();
   convertInlineRpx();
   const sleep = () => simulator().sleep(10);
-  const renderers = { room: loadPage('room'), role: loadPage('role') };
+  const renderers = { room: loadPage('room'), role: loadPage('role'), manage: loadPage('manage'), privacy: loadPage('privacy') };
   const today = new Date();
   const failedAt = new Date(today.getFullYear(), today.getMonth(), today.getDate(), 9, 20).toISOString();
   const pending: ChatMessage[] = [
@@ -103,6 +166,9 @@ async function main(): Promise<void> {
         await sleep();
       },
     },
+    { name: 'manage', page: 'manage' },
+    { name: 'privacy-sheet', page: 'manage', consent: true },
+    { name: 'privacy', page: 'privacy' },
   ];
 
   fs.mkdirSync(OUT_DIR, { recursive: true });
@@ -112,12 +178,17 @@ async function main(): Promise<void> {
     const profiles = new ProfileStore(memoryStore());
     if (shot.page === 'room') await profiles.save({ name: ME.username, color: ME.avatarColor });
     setServicesForTest({ profiles, room: () => room, pickImage: async () => null });
+    const privacy = consentGate();
+    const desk = new ModerationDesk(moderationQueue());
+    setSafetyServicesForTest({ privacy, blocks: new BlockList(new FakeBlockPort()), desk: () => desk, copyText: async () => undefined });
     const page = renderers[shot.page]();
     await pageInstance(page).onLoad(shot.page === 'role' ? { first: '1' } : {});
     for (const patch of shot.patches ?? []) room.emit(patch);
     await sleep();
     if (shot.act) await shot.act(page);
-    const title = shot.page === 'room' ? t('roomTitle') : t('roleTitle');
+    if (shot.consent) privacy.requests.request(() => undefined);
+    await sleep();
+    const title = t(TITLES[shot.page]);
     const html = path.join(WORK_DIR, `${shot.name}.html`);
     fs.writeFileSync(html, pageHtml(page, { page: shot.page, title, dark: !!shot.dark }));
     const png = path.join(OUT_DIR, `${shot.name}.png`);
@@ -125,6 +196,7 @@ async function main(): Promise<void> {
     console.log(`${path.relative(process.cwd(), png)}`);
   }
   setServicesForTest(null);
+  setSafetyServicesForTest(null);
 }
 
 main().then(

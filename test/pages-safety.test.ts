@@ -205,8 +205,8 @@ describe('管理', () => {
     // The bans tab lists the ban; 解封 there lifts it.
     await tap(page.querySelectorAll('.tab')[1]);
     expect(texts(page, '.openid')).toEqual([openid]);
-    expect(texts(page, '.ban .since')[0]).toContain('多次发布广告');
-    await tap(page.querySelector('.ban .unban'));
+    expect(texts(page, '.ban-row .since')[0]).toContain('多次发布广告');
+    await tap(page.querySelector('.ban-row .unban'));
     await waitFor('the ban gone from the list', () => texts(page, '.openid').length === 0);
     expect(texts(page, '.notice')).toEqual([zh.manageBansEmpty]);
     expect(await sql('select * from public.bans')).toEqual([]);
