@@ -85,10 +85,6 @@ export class ConsentRequests {
     this.answer({ event: 'disagree' });
   }
 
-  get pending(): number {
-    return this.waiting.length;
-  }
-
   private answer(answer: PrivacyAnswer): void {
     const waiting = this.waiting;
     this.waiting = [];
