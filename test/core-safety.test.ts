@@ -20,10 +20,16 @@ describe('moderation desk', () => {
   test('a moderator may use it; anyone else is told why not', async () => {
     const { port, desk } = deskWith(0);
     expect(await desk.refusal()).toBeNull();
+    expect(await desk.isModerator()).toBe(true);
     port.moderator = false;
     expect(await desk.refusal()).toBe(zh.deskNotModerator);
+    expect(await desk.isModerator()).toBe(false);
+    port.moderator = true;
     port.failNext('isModerator', new BackendFailure(0, '', 'request:fail net::ERR_INTERNET_DISCONNECTED'));
     expect(await desk.refusal()).toBe(zh.connectFailed);
+    // The room offers 管理 only when it knows: not while the network is down.
+    port.failNext('isModerator', new BackendFailure(0, '', 'request:fail timeout'));
+    expect(await desk.isModerator()).toBe(false);
   });
 
   test('pages go newest first below the oldest shown, until a short page', async () => {

@@ -131,6 +131,11 @@ export class ModerationDesk {
     private readonly pageSize = QUEUE_PAGE_SIZE,
   ) {}
 
+  /** Whether the signed-in person is a moderator (false when that cannot be told): the room's 管理 entry. */
+  async isModerator(): Promise<boolean> {
+    return (await this.refusal()) === null;
+  }
+
   /** Null when the caller may use the desk; otherwise the sentence that says why not. */
   async refusal(): Promise<string | null> {
     try {
