@@ -84,7 +84,7 @@ export const zh = {
   cliNotAnImage: '{file} 不是 PNG、JPEG、GIF 或 WebP 图片',
   cliRole: '身份：{name}（{color}）',
   // WeChat's privacy rules (core/privacy.ts, components/privacy-sheet, pages/privacy)
-  loginPrivacyDenied: '登录需要你同意隐私保护指引：点“重试”，在弹出的说明里选择“同意”',
+  loginPrivacyDenied: '登录需要你同意隐私保护指引：重试时会再次弹出说明，请选择“同意”',
   loginPrivacyUndeclared: '小程序没有在隐私保护指引中声明登录，暂时无法登录，请联系运营者',
   imagePrivacyDenied: '发送图片需要你同意隐私保护指引，再点一次图片按钮即可查看并同意',
   imagePrivacyUndeclared: '小程序没有声明使用相册和相机，暂时无法发送图片，请联系运营者',
