@@ -33,14 +33,14 @@ export interface SafetyServices {
 
 let current: Services | null = null;
 let currentSafety: SafetyServices | null = null;
-let platform: WechatPlatform | null = null;
+let sharedPlatform: WechatPlatform | null = null;
 /** One backend per platform: the room and the safety pages share its session and login. */
 const backends = new WeakMap<WechatPlatform, SupabaseBackend>();
 
 /** The app's one platform, created at first use. */
 function appPlatform(): WechatPlatform {
-  if (!platform) platform = createPlatform();
-  return platform;
+  if (!sharedPlatform) sharedPlatform = createPlatform();
+  return sharedPlatform;
 }
 
 function backendOf(platform: WechatPlatform): SupabaseBackend {
