@@ -7,17 +7,14 @@ process.env.TZ = 'Asia/Shanghai';
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { BlockList } from '../miniprogram/core/blocks';
 import { t, type MessageId } from '../miniprogram/core/messages';
-import { ModerationDesk } from '../miniprogram/core/moderation-desk';
 import { ProfileStore } from '../miniprogram/core/profile';
 import { memoryStore } from '../miniprogram/core/ports';
-import { ConsentRequests, type PrivacyGate } from '../miniprogram/core/privacy';
 import type { ChatMessage, RoomPatch } from '../miniprogram/core/types';
 import { setSafetyServicesForTest, setServicesForTest } from '../miniprogram/services';
 import { convertInlineRpx, pageHtml, photograph } from '../test/support/page-html';
 import { gradientPng } from '../test/support/png';
-import { FakeBlockPort, FakeModerationPort, queueRow } from '../test/support/safety-fakes';
+import { FakeModerationPort, fakeSafetyServices, queueRow } from '../test/support/safety-fakes';
 import { chatMessage, FakeRoom, installDom, loadPage, pageInstance, simulator, type PageWrapper } from '../test/support/simulate';
 
 const OUT_DIR = path.join(__dirname, '..', 'docs', 'screenshots');
@@ -92,21 +89,6 @@ function moderationQueue(): FakeModerationPort {
   return port;
 }
 
-/** A consent gate that shows its sheet when asked to, with WeChat's name of the guide. */
-function consentGate(): PrivacyGate & { requests: ConsentRequests } {
-  const requests = new ConsentRequests();
-  return {
-    requests,
-    supported: true,
-    present: (sheet) => requests.present(sheet),
-    agree: (buttonId) => requests.agree(buttonId),
-    disagree: () => requests.disagree(),
-    openContract: async () => true,
-    setting: async () => ({ needed: true, contractName: '《角色扮演聊天室小程序隐私保护指引》' }),
-    ask: async () => true,
-  };
-}
-
 const TITLES: Record<Shot['page'], MessageId> = { room: 'roomTitle', role: 'roleTitle', manage: 'manageTitle', privacy: 'privacyTitle' };
 
 interface Shot {
@@ -178,15 +160,14 @@ async function main(): Promise<void> {
     const profiles = new ProfileStore(memoryStore());
     if (shot.page === 'room') await profiles.save({ name: ME.username, color: ME.avatarColor });
     setServicesForTest({ profiles, room: () => room, pickImage: async () => null });
-    const privacy = consentGate();
-    const desk = new ModerationDesk(moderationQueue());
-    setSafetyServicesForTest({ privacy, blocks: new BlockList(new FakeBlockPort()), desk: () => desk, copyText: async () => undefined });
+    const safety = fakeSafetyServices(moderationQueue());
+    setSafetyServicesForTest(safety);
     const page = renderers[shot.page]();
     await pageInstance(page).onLoad(shot.page === 'role' ? { first: '1' } : {});
     for (const patch of shot.patches ?? []) room.emit(patch);
     await sleep();
     if (shot.act) await shot.act(page);
-    if (shot.consent) privacy.requests.request(() => undefined);
+    if (shot.consent) safety.requests.request(() => undefined);
     await sleep();
     const title = t(TITLES[shot.page]);
     const html = path.join(WORK_DIR, `${shot.name}.html`);

@@ -2,9 +2,11 @@
 // core/blocks.ts), with failure injection, for unit tests. They keep the database's rules that the
 // core relies on: the queue is newest first below before_id; moderate answers the new status;
 // a second block is a 23505; only moderators may act (42501, HTTP 403).
-import type { BlockPort, BlockRow } from '../../miniprogram/core/blocks';
-import type { BanRow, MessageStatus, ModerationPort, QueueRow } from '../../miniprogram/core/moderation-desk';
+import { BlockList, type BlockPort, type BlockRow } from '../../miniprogram/core/blocks';
+import { ModerationDesk, type BanRow, type MessageStatus, type ModerationPort, type QueueRow } from '../../miniprogram/core/moderation-desk';
 import { BackendFailure } from '../../miniprogram/core/ports';
+import { ConsentRequests, type PrivacyGate } from '../../miniprogram/core/privacy';
+import type { SafetyServices } from '../../miniprogram/services';
 
 type DeskCall = 'isModerator' | 'queue' | 'moderate' | 'banAuthor' | 'unban' | 'bans';
 
@@ -136,4 +138,39 @@ export class FakeBlockPort implements BlockPort {
     const failure = this.failures.shift();
     if (failure) throw failure;
   }
+}
+
+/** The guide's name as a fake WeChat gives it. */
+export const FAKE_CONTRACT_NAME = '《角色扮演聊天室小程序隐私保护指引》';
+
+/**
+ * SafetyServices over the fakes, for pages rendered with fake services (a page that places the
+ * consent sheet reads them as soon as it renders): WeChat's consent requests are the test's to make
+ * (`requests.request(resolve)` shows the sheet), and copies are recorded.
+ */
+export function fakeSafetyServices(
+  desk = new FakeModerationPort(),
+  blocks = new FakeBlockPort(),
+): SafetyServices & { requests: ConsentRequests; copied: string[] } {
+  const requests = new ConsentRequests();
+  const copied: string[] = [];
+  const privacy: PrivacyGate = {
+    supported: true,
+    present: (sheet) => requests.present(sheet),
+    agree: (buttonId) => requests.agree(buttonId),
+    disagree: () => requests.disagree(),
+    openContract: async () => true,
+    setting: async () => ({ needed: true, contractName: FAKE_CONTRACT_NAME }),
+    ask: async () => true,
+  };
+  return {
+    requests,
+    copied,
+    privacy,
+    blocks: new BlockList(blocks),
+    desk: () => new ModerationDesk(desk),
+    copyText: async (text) => {
+      copied.push(text);
+    },
+  };
 }
