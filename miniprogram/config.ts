@@ -12,3 +12,9 @@ export const ROOM_SLUG = 'lobby';
  * local-supabase serves both.
  */
 export const WECHAT_LOGIN: 'function' | 'memfire' = 'function';
+/**
+ * Who runs this mini program, as 用户协议与隐私政策 (pages/privacy) names them: the operator's name,
+ * how people reach them, and where the backend keeps the data (the Supabase project's region).
+ * Fill these in before submitting for review.
+ */
+export const OPERATOR = { name: '（运营者名称）', contact: '（联系邮箱）', dataRegion: '（服务器所在地区）' };

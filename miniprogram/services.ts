@@ -1,14 +1,19 @@
 // Builds the app's long-lived objects once: the backend client, the person's characters, the scene
-// list, who is where, and one room session per scene. Pages ask for them here instead of
-// constructing them, so tests can hand the pages their own (setServicesForTest) and a page never
-// owns a connection.
+// list, who is where, one room session per scene, and what the consent sheet, the privacy, blocked
+// and manage pages need. Pages ask for them here instead of constructing them, so tests can hand
+// the pages their own (setServicesForTest) and a page never owns a connection.
+import type { SupabaseClient } from '@supabase/supabase-js';
 import { ROOM_SLUG } from './config';
+import { BlockList } from './core/blocks';
 import { CharacterStore } from './core/characters';
+import { ModerationDesk } from './core/moderation-desk';
 import { PresenceDirectory } from './core/presence-directory';
+import type { PrivacyGate } from './core/privacy';
 import { RoomSession } from './core/room-session';
 import { SceneDirectory } from './core/scenes';
 import { SupabaseBackend } from './core/supabase-backend';
 import { SupabaseRoleplay } from './core/supabase-roleplay';
+import { supabaseBlockPort, supabaseModerationPort } from './core/supabase-safety';
 import type { PickedImage, Profile, RoomView } from './core/types';
 import { createPlatform, type WechatPlatform } from './platform/index';
 
@@ -39,11 +44,40 @@ export function speakingProfile(characters: CharacterStore): Services['profiles'
   };
 }
 
+/** What the consent sheet, the privacy, blocked and manage pages need. */
+export interface SafetyServices {
+  privacy: PrivacyGate;
+  /** The same list for the whole app run, so the room hears of changes made on the blocked page. */
+  blocks: BlockList;
+  /** A fresh desk for each visit of the manage page. */
+  desk(): ModerationDesk;
+  copyText(text: string): Promise<void>;
+}
+
 let current: Services | null = null;
+let currentSafety: SafetyServices | null = null;
+let sharedPlatform: WechatPlatform | null = null;
+/** One backend per platform: the room and the safety pages share its session and login. */
+const backends = new WeakMap<WechatPlatform, SupabaseBackend>();
+
+/** The app's one platform, created at first use. */
+function appPlatform(): WechatPlatform {
+  if (!sharedPlatform) sharedPlatform = createPlatform();
+  return sharedPlatform;
+}
+
+function backendOf(platform: WechatPlatform): SupabaseBackend {
+  let backend = backends.get(platform);
+  if (!backend) {
+    backend = new SupabaseBackend(platform.supabase, platform.uploader, platform.login);
+    backends.set(platform, backend);
+  }
+  return backend;
+}
 
 /** The real services over a WeChat platform (a test may pass one built on its own `wx`). */
-export function createServices(platform: WechatPlatform = createPlatform()): Services {
-  const backend = new SupabaseBackend(platform.supabase, platform.uploader, platform.login);
+export function createServices(platform: WechatPlatform = appPlatform()): Services {
+  const backend = backendOf(platform);
   const roleplay = new SupabaseRoleplay(platform.supabase, backend);
   const characters = new CharacterStore(roleplay, platform.store);
   const sessions = new Map<string, RoomSession>();
@@ -75,12 +109,35 @@ export function createServices(platform: WechatPlatform = createPlatform()): Ser
   };
 }
 
+/** The safety services over a WeChat platform, sharing the room's backend and session. */
+export function createSafetyServices(platform: WechatPlatform = appPlatform()): SafetyServices {
+  const backend = backendOf(platform);
+  // The ports use tables and functions that typings/database.types.ts does not describe yet.
+  const client: SupabaseClient = platform.supabase;
+  return {
+    privacy: platform.privacy,
+    blocks: new BlockList(supabaseBlockPort(client, backend)),
+    desk: () => new ModerationDesk(supabaseModerationPort(client, backend)),
+    copyText: (text) => platform.copyText(text),
+  };
+}
+
 export function getServices(): Services {
   if (!current) current = createServices();
   return current;
 }
 
+export function getSafetyServices(): SafetyServices {
+  if (!currentSafety) currentSafety = createSafetyServices();
+  return currentSafety;
+}
+
 /** Replaces the app's services (tests, screenshots); null rebuilds the real ones on next use. */
 export function setServicesForTest(services: Services | null): void {
   current = services;
+}
+
+/** Replaces the app's safety services (tests, screenshots); null rebuilds the real ones on next use. */
+export function setSafetyServicesForTest(services: SafetyServices | null): void {
+  currentSafety = services;
 }

@@ -10,10 +10,11 @@ import path from 'node:path';
 import { t } from '../miniprogram/core/messages';
 import type { LastMessage } from '../miniprogram/core/scenes';
 import type { ChatMessage, RoomPatch } from '../miniprogram/core/types';
-import { setServicesForTest } from '../miniprogram/services';
+import { setSafetyServicesForTest, setServicesForTest } from '../miniprogram/services';
 import { convertInlineRpx, pageHtml, photograph } from '../test/support/page-html';
 import { gradientPng } from '../test/support/png';
 import { FakePresencePort, FakeScenePort, testServices, type FakeScene } from '../test/support/roleplay-fakes';
+import { FakeModerationPort, fakeSafetyServices, queueRow } from '../test/support/safety-fakes';
 import { chatMessage, FakeRoom, installDom, loadPage, pageInstance, simulator, type PageWrapper } from '../test/support/simulate';
 
 const OUT_DIR = path.join(__dirname, '..', 'docs', 'screenshots');
@@ -69,9 +70,49 @@ function sceneList(): FakeScenePort {
   return scenes;
 }
 
+/** What the moderators' desk shows: a held message, a hidden one with its reports, an image, a banned author. */
+function moderationQueue(): FakeModerationPort {
+  const port = new FakeModerationPort();
+  const today = new Date();
+  const at = (hour: number, minute: number) => new Date(today.getFullYear(), today.getMonth(), today.getDate(), hour, minute).toISOString();
+  port.rows = [
+    queueRow(4, { username: '黑风寨主', avatar_color: '#6c3483', created_at: at(10, 2), body: '待审测试词：今晚子时，城南破庙见。' }),
+    queueRow(3, {
+      username: '无名小卒',
+      avatar_color: '#b9770e',
+      status: 'hidden',
+      created_at: at(9, 47),
+      body: '加我微信，低价出售秘籍！',
+      reports: { spam: 2, abuse: 1 },
+    }),
+    queueRow(2, {
+      username: '令狐冲',
+      created_at: at(9, 30),
+      status: 'visible',
+      kind: 'image',
+      body: null,
+      image_path: 'u/2026-12/moon.png',
+      image_width: 160,
+      image_height: 120,
+      reports: { other: 1 },
+    }),
+    queueRow(1, {
+      username: '捣乱者',
+      avatar_color: '#c0392b',
+      created_at: at(9, 12),
+      body: '你们都是……',
+      banned: true,
+      reports: { abuse: 1 },
+    }),
+  ];
+  port.banList = [{ openid: 'openid-1', reason: '多次辱骂他人', created_at: at(9, 20) }];
+  port.imageUrl = () => pngDataUrl(160, 120);
+  return port;
+}
+
 interface Shot {
   name: string;
-  page: 'room' | 'role' | 'scenes';
+  page: 'room' | 'role' | 'scenes' | 'manage' | 'privacy';
   dark?: boolean;
   patches?: RoomPatch[];
   /** The page's query. */
@@ -80,15 +121,23 @@ interface Shot {
   presence?: Record<number, number>;
   /** Interaction after load (typing, taps). */
   act?: (page: PageWrapper) => Promise<void>;
+  /** WeChat asks for privacy consent once the page is up. */
+  consent?: boolean;
 }
 
-const TITLES = { room: () => t('roomTitle'), role: () => t('firstCharacterTitle'), scenes: () => t('scenesTitle') };
+const TITLES = {
+  room: () => t('roomTitle'),
+  role: () => t('firstCharacterTitle'),
+  scenes: () => t('scenesTitle'),
+  manage: () => t('manageTitle'),
+  privacy: () => t('privacyTitle'),
+};
 
 async function main(): Promise<void> {
   installDom();
   convertInlineRpx();
   const sleep = () => simulator().sleep(10);
-  const renderers = { room: loadPage('room'), role: loadPage('role'), scenes: loadPage('scenes') };
+  const renderers = { room: loadPage('room'), role: loadPage('role'), scenes: loadPage('scenes'), manage: loadPage('manage'), privacy: loadPage('privacy') };
   const today = new Date();
   const failedAt = new Date(today.getFullYear(), today.getMonth(), today.getDate(), 9, 20).toISOString();
   const pending: ChatMessage[] = [
@@ -122,6 +171,9 @@ async function main(): Promise<void> {
     },
     { name: 'room-empty', page: 'room', patches: [{ type: 'reset', messages: [], hasOlder: false }, connected] },
     { name: 'room-dark', page: 'room', dark: true, patches: [{ type: 'reset', messages: conversation(), hasOlder: false }, connected] },
+    { name: 'manage', page: 'manage' },
+    { name: 'privacy-sheet', page: 'manage', consent: true },
+    { name: 'privacy', page: 'privacy' },
   ];
 
   fs.mkdirSync(OUT_DIR, { recursive: true });
@@ -139,6 +191,8 @@ async function main(): Promise<void> {
         pickPortrait: async () => portrait,
       }),
     );
+    const safety = fakeSafetyServices(moderationQueue());
+    setSafetyServicesForTest(safety);
     const page = renderers[shot.page]();
     await pageInstance(page).onLoad(shot.query ?? {});
     for (const patch of shot.patches ?? []) room.emit(patch);
@@ -149,6 +203,8 @@ async function main(): Promise<void> {
     presence.emitSync(Object.fromEntries(here));
     await sleep();
     if (shot.act) await shot.act(page);
+    if (shot.consent) safety.requests.request(() => undefined);
+    await sleep();
     const html = path.join(WORK_DIR, `${shot.name}.html`);
     fs.writeFileSync(html, pageHtml(page, { page: shot.page, title: TITLES[shot.page](), dark: !!shot.dark }));
     const png = path.join(OUT_DIR, `${shot.name}.png`);
@@ -156,6 +212,7 @@ async function main(): Promise<void> {
     console.log(`${path.relative(process.cwd(), png)}`);
   }
   setServicesForTest(null);
+  setSafetyServicesForTest(null);
 }
 
 main().then(

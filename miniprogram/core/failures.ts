@@ -64,17 +64,53 @@ const BUSY_LOGIN_CODES = ['wechat_busy', 'wechat_unreachable', 'wechat_rate_limi
 const FAILED_LOGIN_CODES = ['invalid_code', 'otp_expired', 'bad_login_answer', 'identity_conflict', 'wechat_misconfigured', 'auth_unavailable'];
 
 /**
+ * WeChat refused a privacy API (platform/wx-failure.ts): the person declined the 隐私保护指引
+ * (errno 104), or the mini program did not declare the API in it (errno 112).
+ */
+export const PRIVACY_DENIED = 'privacy_denied';
+export const PRIVACY_UNDECLARED = 'privacy_undeclared';
+
+/** What a failed WeChat login tells the person, or null when the failure is not the login's. */
+export function loginProblem({ code }: BackendFailure): { message: string; final: boolean } | null {
+  // WeChat's risk control refuses the person: no retry changes that.
+  if (code === 'wechat_high_risk') return { message: t('loginHighRisk'), final: true };
+  // A retry would only ask again behind the person's back: stop, and say that retrying shows the
+  // consent sheet again (a declined sheet stays declined until then).
+  if (code === PRIVACY_DENIED) return { message: t('loginPrivacyDenied'), final: true };
+  if (code === PRIVACY_UNDECLARED) return { message: t('loginPrivacyUndeclared'), final: true };
+  if (BUSY_LOGIN_CODES.indexOf(code) >= 0) return { message: t('loginBusy'), final: false };
+  if (FAILED_LOGIN_CODES.indexOf(code) >= 0) return { message: t('loginFailed'), final: false };
+  return null;
+}
+
+/**
  * What a failed connect (WeChat login, finding the room, the newest page) tells the person, and
  * whether retrying can help: the session retries everything but a final refusal.
  */
 export function connectProblem(failure: BackendFailure, roomSlug: string): { message: string; final: boolean } {
-  const { status, code } = failure;
-  if (code === 'room_not_found') return { message: t('roomNotFound', { slug: roomSlug }), final: true };
-  // WeChat's risk control refuses the person: no retry changes that.
-  if (code === 'wechat_high_risk') return { message: t('loginHighRisk'), final: true };
-  if (BUSY_LOGIN_CODES.indexOf(code) >= 0) return { message: t('loginBusy'), final: false };
-  if (FAILED_LOGIN_CODES.indexOf(code) >= 0) return { message: t('loginFailed'), final: false };
-  return { message: t(status === 0 ? 'connectFailed' : 'loadFailed'), final: false };
+  if (failure.code === 'room_not_found') return { message: t('roomNotFound', { slug: roomSlug }), final: true };
+  return loginProblem(failure) || { message: t(failure.status === 0 ? 'connectFailed' : 'loadFailed'), final: false };
+}
+
+/** Phone features WeChat guards under its privacy rules. */
+export type GuardedFeature = 'image' | 'clipboard';
+
+const FEATURE_PROBLEMS: Record<GuardedFeature, { denied: MessageId; undeclared: MessageId; failed: MessageId }> = {
+  image: { denied: 'imagePrivacyDenied', undeclared: 'imagePrivacyUndeclared', failed: 'pickImageFailed' },
+  clipboard: { denied: 'copyPrivacyDenied', undeclared: 'copyPrivacyUndeclared', failed: 'copyFailed' },
+};
+
+/**
+ * What the person reads when picking an image or copying failed (anything thrown by the platform).
+ * The code is read off the error rather than checked with instanceof: a page may receive it from
+ * services built in another realm (the tests' WeChat realm).
+ */
+export function featureProblem(feature: GuardedFeature, error: unknown): string {
+  const problems = FEATURE_PROBLEMS[feature];
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : '';
+  if (code === PRIVACY_DENIED) return t(problems.denied);
+  if (code === PRIVACY_UNDECLARED) return t(problems.undeclared);
+  return t(problems.failed);
 }
 
 /**

@@ -22,7 +22,7 @@ import { authFailure, signInWithWechat, type WechatLogin } from './wechat-login'
 export const IMAGES_BUCKET = 'images';
 
 /** The parts of a PostgREST or Auth answer that say what went wrong. */
-interface ErrorAnswer {
+export interface ErrorAnswer {
   error: { code?: string; message: string } | null;
   status?: number;
 }

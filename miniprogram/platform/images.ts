@@ -5,6 +5,7 @@ import { mimeOfType } from '../core/image-info';
 import type { PickedImage } from '../core/types';
 import { BackendFailure, type ImageUploader, type UploadTask } from '../core/ports';
 import { IMAGES_BUCKET, storageFailure } from '../core/supabase-backend';
+import { wxFailure, type WxError } from './wx-failure';
 
 /** Wider images are scaled down to this width; chat bubbles never show more. */
 export const IMAGE_MAX_WIDTH = 1280;
@@ -15,12 +16,12 @@ export const PORTRAIT_SIDE = 480;
 
 interface Callbacks<R> {
   success: (result: R) => void;
-  fail: (err: WechatMiniprogram.GeneralCallbackResult) => void;
+  fail: (err: WxError) => void;
 }
 
-/** Runs a callback-style wx API as a promise that rejects with WeChat's errMsg. */
+/** Runs a callback-style wx API as a promise that rejects with a BackendFailure (wx-failure.ts). */
 function wxCall<R>(start: (callbacks: Callbacks<R>) => void): Promise<R> {
-  return new Promise<R>((resolve, reject) => start({ success: resolve, fail: (err) => reject(new Error(err.errMsg)) }));
+  return new Promise<R>((resolve, reject) => start({ success: resolve, fail: (err) => reject(wxFailure(err, 'image_unreadable')) }));
 }
 
 function imageInfo(src: string) {
@@ -82,7 +83,10 @@ function chooseImage(): Promise<WechatMiniprogram.ChooseMediaSuccessCallbackResu
   );
 }
 
-/** Lets the user pick one image and prepares it; null when they cancel the picker. */
+/**
+ * Lets the user pick one image and prepares it; null when they cancel the picker. WeChat's privacy
+ * refusals reject with their own codes (core/failures.ts featureProblem says what to do).
+ */
 export async function pickImage(): Promise<PickedImage | null> {
   const picked = await chooseImage();
   return picked && prepareImage(picked.tempFiles[0].tempFilePath);

@@ -1,5 +1,6 @@
 // wx.login: the single-use code (valid 5 minutes) the backend exchanges for the person's openid.
 import { BackendFailure } from '../core/ports';
+import { wxFailure } from './wx-failure';
 
 const LOGIN_TIMEOUT_MS = 10000;
 
@@ -11,8 +12,9 @@ export function wxLoginCode(): Promise<string> {
         if (result.code) resolve(result.code);
         else reject(new BackendFailure(0, 'wx_login_failed', `wx.login gave no code: ${result.errMsg}`));
       },
-      // Usually no network; the session's connect loop retries with a fresh call.
-      fail: (error) => reject(new BackendFailure(0, 'wx_login_failed', error.errMsg)),
+      // Usually no network; the session's connect loop retries with a fresh call. A privacy refusal
+      // gets its own code: no retry may ask the person again behind their back.
+      fail: (error) => reject(wxFailure(error, 'wx_login_failed')),
     });
   });
 }

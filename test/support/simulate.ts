@@ -51,15 +51,65 @@ function preferCodeOverJson(): void {
 export function simulator(): Simulate {
   preferCodeOverJson();
   // biome-ignore lint/style/noCommonJs: required lazily, because simulate touches `window` as it loads and installs the mocked `wx` global
-  return require('miniprogram-simulate') as Simulate;
+  const simulate = require('miniprogram-simulate') as Simulate;
+  replayDefinitions();
+  return simulate;
+}
+
+interface SimulateUtils {
+  runJs(file: string): void;
+  replaying?: boolean;
+}
+
+/**
+ * simulate runs a component's code with require() and then deletes it from require.cache, so that
+ * the next load of that component (a second page using it) runs its Component() call again. Jest's
+ * module registry ignores require.cache: the second load would register the component without its
+ * definition (no data, no methods, no lifetimes). The definition each file gives Component() the
+ * first time is kept and handed to Component() again on later loads.
+ */
+function replayDefinitions(): void {
+  // biome-ignore lint/style/noCommonJs: simulate's own module, whose runJs its loader reads at each load
+  const utils = require('miniprogram-simulate/src/utils') as SimulateUtils;
+  if (utils.replaying) return;
+  utils.replaying = true;
+  const definitions = new Map<string, unknown>();
+  const run = utils.runJs;
+  const holder = globalThis as unknown as { Component: (definition: unknown) => unknown };
+  utils.runJs = (file) => {
+    const known = definitions.get(file);
+    if (known) {
+      holder.Component(known);
+      return;
+    }
+    const register = holder.Component;
+    holder.Component = (definition) => {
+      definitions.set(file, definition);
+      return register(definition);
+    };
+    try {
+      run(file);
+    } finally {
+      holder.Component = register;
+    }
+  };
 }
 
 export type PageWrapper = ReturnType<Simulate['render']>;
 
 /** Registers a page (once per path per module registry) and returns a function that renders it. */
-export function loadPage(name: 'room' | 'role' | 'scenes' | 'characters' | 'scene-settings'): () => PageWrapper {
+export function loadPage(name: 'room' | 'role' | 'scenes' | 'characters' | 'scene-settings' | 'privacy' | 'manage' | 'blocked'): () => PageWrapper {
+  return loadFolder(path.join('pages', name));
+}
+
+/** The same for a component on its own (`folder` under miniprogram/components). */
+export function loadComponent(name: string): () => PageWrapper {
+  return loadFolder(path.join('components', name));
+}
+
+function loadFolder(folder: string): () => PageWrapper {
   const simulate = simulator();
-  const id = simulate.load(path.join(MINIPROGRAM_ROOT, 'pages', name, 'index'), { rootPath: MINIPROGRAM_ROOT });
+  const id = simulate.load(path.join(MINIPROGRAM_ROOT, folder, 'index'), { rootPath: MINIPROGRAM_ROOT });
   return () => {
     const page = simulate.render(id);
     page.attach(document.createElement('parent-wrapper'));

@@ -3,7 +3,9 @@
 // a JSON file (so an app "restart" finds what the last run stored). Behaviour follows WeChat's
 // documentation: `success` for every HTTP status, `fail` with an errMsg such as
 // "request:fail …", callbacks never synchronous, sockets closed with 1000 "interrupted" once the
-// app is in the background, no network at all while offline.
+// app is in the background, no network at all while offline. WeChat's privacy rules (base library
+// ≥ 2.32.3) apply to the APIs WeChat guards: a call before the person agreed waits for the app's
+// consent sheet, or fails with errno 104; an API missing from the privacy declaration fails with 112.
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -15,10 +17,16 @@ import { multipart } from './multipart';
 
 type Callback<R> = ((result: R) => void) | undefined;
 
+/** What `fail` receives: errMsg always, errno where WeChat documents one (base library ≥ 2.24.0). */
+interface Failure {
+  errMsg: string;
+  errno?: number;
+}
+
 interface CallbackOptions<R> {
   success?: Callback<R>;
-  fail?: Callback<{ errMsg: string }>;
-  complete?: Callback<R | { errMsg: string }>;
+  fail?: Callback<Failure>;
+  complete?: Callback<R | Failure>;
 }
 
 export interface NodeWxOptions {
@@ -33,7 +41,35 @@ export interface NodeWxOptions {
    * fake API at `apiBase`) for a code of the person `person`. Without it wx.login fails.
    */
   wechat?: { apiBase: string; person: string };
+  /** WeChat's privacy rules for this phone; by default the person agreed long ago (PrivacyOptions). */
+  privacy?: PrivacyOptions;
 }
+
+/**
+ * The privacy state WeChat keeps per person and mini program
+ * (developers.weixin.qq.com/miniprogram/dev/framework/user-privacy/PrivacyAuthorize.html).
+ */
+export interface PrivacyOptions {
+  /** The person has agreed to the 隐私保护指引 (default true: the suites that came before privacy). */
+  agreed?: boolean;
+  /**
+   * The APIs WeChat guards. Default: chooseMedia (选中的照片或视频信息) and setClipboardData (剪切板),
+   * both in WeChat's list of privacy APIs. Add 'login' to play WeChat treating wx.login as one,
+   * which no document read so far says it does.
+   */
+  guarded?: string[];
+  /** APIs the mini program did not declare in its 用户隐私保护指引: they fail with errno 112. */
+  undeclared?: string[];
+  /** A base library before 2.32.3: the four privacy APIs do not exist. */
+  unsupported?: boolean;
+  /** wx.openPrivacyContract fails (WeChat documents a fail callback without naming its causes). */
+  contractFails?: boolean;
+}
+
+/** errno values of WeChat's privacy failures (a staff answer: developers.weixin.qq.com/community/develop/doc/000eeafb418d88d523505d3556b400). */
+export const PRIVACY_ERRNO = { notAuthorized: 104, notDeclared: 112 };
+export const PRIVACY_CONTRACT_NAME = '《角色扮演聊天室小程序隐私保护指引》';
+const DEFAULT_GUARDED = ['chooseMedia', 'setClipboardData'];
 
 /** WeChat's network errors as its clients word them. */
 export const ERR = {
@@ -72,10 +108,11 @@ function succeed<R>(options: CallbackOptions<R>, result: R): void {
   });
 }
 
-function failWith(options: CallbackOptions<never>, errMsg: string): void {
+function failWith(options: CallbackOptions<never>, errMsg: string, errno?: number): void {
+  const failure: Failure = errno === undefined ? { errMsg } : { errMsg, errno };
   later(() => {
-    options.fail?.({ errMsg });
-    options.complete?.({ errMsg });
+    options.fail?.(failure);
+    options.complete?.(failure);
   });
 }
 
@@ -118,9 +155,31 @@ export interface NodeWx {
   storage(): Record<string, unknown>;
   /** Real path of a wx path (wxfile://tmp/… or a plain path). */
   realPath(wxPath: string): string;
+  /** What the last successful setClipboardData put on the clipboard ('' before any). */
+  clipboard(): string;
+  privacy: PrivacyControls;
   openSockets(): number;
   /** Closes sockets and in-flight transfers and removes the temp directory. */
   close(): void;
+}
+
+/** What the app's listener answers WeChat with, and the listener itself (wx.onNeedPrivacyAuthorization). */
+type PrivacyAnswer = { event?: string; buttonId?: string };
+type PrivacyListener = (resolve: (answer: PrivacyAnswer) => void, info: { referrer: string }) => void;
+
+export interface PrivacyControls {
+  agreed(): boolean;
+  /**
+   * The person taps the app's `<button open-type="agreePrivacyAuthorization" id=…>`: WeChat records
+   * the consent, and a later resolve({event: 'agree', buttonId}) naming this button goes through.
+   */
+  tapAgreeButton(buttonId: string): void;
+  /** Guarded calls waiting for the app's answer. */
+  pending(): string[];
+  /** How often the app reported its sheet shown (resolve({event: 'exposureAuthorization'})). */
+  exposures(): number;
+  /** How often wx.openPrivacyContract opened WeChat's page of the 隐私保护指引. */
+  contractsOpened(): number;
 }
 
 export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
@@ -174,6 +233,51 @@ export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
   const interruptAll = (reason: 'interrupted' | 'offline') => {
     for (const transfer of [...inFlight, ...sockets]) transfer.interrupt(reason);
   };
+
+  const privacyOptions = options.privacy ?? {};
+  const guarded = privacyOptions.guarded ?? DEFAULT_GUARDED;
+  const undeclared = privacyOptions.undeclared ?? [];
+  let agreed = privacyOptions.agreed ?? true;
+  const tappedButtons = new Set<string>();
+  let privacyListener: PrivacyListener | null = null;
+  const waiting: string[] = [];
+  let exposures = 0;
+  let contractsOpened = 0;
+
+  /**
+   * Runs a privacy API as WeChat does: undeclared → errno 112 at once; not agreed → the app's
+   * listener gets a resolve and the call waits for its answer (agree with a tapped button's id
+   * continues, disagree fails with 104); with no listener WeChat would show its own popup, which
+   * here the person declines. Documented in wx.onNeedPrivacyAuthorization.md and PrivacyAuthorize.md
+   * (developers.weixin.qq.com/miniprogram/dev/api/open-api/privacy/).
+   */
+  function guard(api: string, callbacks: CallbackOptions<never>, proceed: () => void): void {
+    const denied = () => failWith(callbacks, `${api}:fail privacy permission is not authorized`, PRIVACY_ERRNO.notAuthorized);
+    if (undeclared.indexOf(api) >= 0 && !privacyOptions.unsupported) {
+      return failWith(callbacks, `${api}:fail api scope is not declared in the privacy agreement`, PRIVACY_ERRNO.notDeclared);
+    }
+    // Base libraries before 2.32.3 enforce nothing.
+    if (privacyOptions.unsupported || agreed || (guarded.indexOf(api) < 0 && api !== 'requirePrivacyAuthorize')) return proceed();
+    const listener = privacyListener;
+    if (!listener) return denied();
+    waiting.push(api);
+    let answered = false;
+    const resolve = (answer: PrivacyAnswer) => {
+      if (answer.event === 'exposureAuthorization') {
+        exposures++;
+        return;
+      }
+      // One answer per event; a second resolve changes nothing.
+      if (answered) return;
+      answered = true;
+      waiting.splice(waiting.indexOf(api), 1);
+      // The base library checks that the named agree button was tapped; what it does when it was
+      // not is undocumented: the call fails here, so a resolve that no tap preceded shows in tests.
+      if (answer.event === 'agree' && answer.buttonId !== undefined && tappedButtons.has(answer.buttonId)) proceed();
+      else denied();
+    };
+    later(() => listener(resolve, { referrer: api }));
+  }
 
   function request(opts: WechatMiniprogram.RequestOption): WechatMiniprogram.RequestTask {
     const callbacks = opts as CallbackOptions<WechatMiniprogram.RequestSuccessCallbackResult>;
@@ -472,20 +576,24 @@ export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
     return { bytes, header: readImageHeader(bytes) };
   }
 
+  function pickMedia(opts: WechatMiniprogram.ChooseMediaOption) {
+    const files = chosen.shift();
+    if (!files || files.length === 0) return failWith(opts, 'chooseMedia:fail cancel');
+    // Showing the picker sends the app to the background and back, as on a phone.
+    hideListeners.forEach((l) => l({}));
+    const tempFiles = files.slice(0, opts.count ?? 9).map((file) => {
+      const tempFilePath = newTempPath(path.extname(file).toLowerCase());
+      fs.copyFileSync(file, realPath(tempFilePath));
+      const { bytes, header } = readImage(tempFilePath);
+      return { tempFilePath, size: bytes.length, width: header.width, height: header.height, duration: 0, thumbTempFilePath: '', fileType: 'image' };
+    });
+    showListeners.forEach((l) => l({ path: 'pages/room/index', query: {}, scene: 1001 }));
+    succeed(opts, { tempFiles, type: 'image', errMsg: 'chooseMedia:ok' } as unknown as WechatMiniprogram.ChooseMediaSuccessCallbackResult);
+  }
+
   const mediaApi = {
     chooseMedia(opts: WechatMiniprogram.ChooseMediaOption) {
-      const files = chosen.shift();
-      if (!files || files.length === 0) return failWith(opts, 'chooseMedia:fail cancel');
-      // Showing the picker sends the app to the background and back, as on a phone.
-      hideListeners.forEach((l) => l({}));
-      const tempFiles = files.slice(0, opts.count ?? 9).map((file) => {
-        const tempFilePath = newTempPath(path.extname(file).toLowerCase());
-        fs.copyFileSync(file, realPath(tempFilePath));
-        const { bytes, header } = readImage(tempFilePath);
-        return { tempFilePath, size: bytes.length, width: header.width, height: header.height, duration: 0, thumbTempFilePath: '', fileType: 'image' };
-      });
-      showListeners.forEach((l) => l({ path: 'pages/room/index', query: {}, scene: 1001 }));
-      succeed(opts, { tempFiles, type: 'image', errMsg: 'chooseMedia:ok' } as unknown as WechatMiniprogram.ChooseMediaSuccessCallbackResult);
+      guard('chooseMedia', opts as CallbackOptions<never>, () => pickMedia(opts));
     },
     getImageInfo(opts: WechatMiniprogram.GetImageInfoOption) {
       try {
@@ -596,6 +704,40 @@ export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
     },
   };
 
+  let clipboardText = '';
+
+  /** wx.setClipboardData (developers.weixin.qq.com/miniprogram/dev/api/device/clipboard/wx.setClipboardData.html). */
+  function setClipboardData(opts: { data: unknown } & CallbackOptions<{ errMsg: string }>) {
+    if (typeof opts.data !== 'string') {
+      return failWith(opts, `setClipboardData:fail parameter error: parameter.data should be String instead of ${typeof opts.data};`);
+    }
+    const text = opts.data;
+    guard('setClipboardData', opts, () => {
+      clipboardText = text;
+      succeed(opts, { errMsg: 'setClipboardData:ok' });
+    });
+  }
+
+  /** The four privacy APIs of base library 2.32.3 (developers.weixin.qq.com/miniprogram/dev/api/open-api/privacy/). */
+  const privacyApi = {
+    /** A second registration replaces the first ("覆盖式注册监听"). */
+    onNeedPrivacyAuthorization(listener: PrivacyListener) {
+      privacyListener = listener;
+    },
+    /** Plays a privacy API call: success at once when agreed, otherwise the listener decides. */
+    requirePrivacyAuthorize(opts: CallbackOptions<{ errMsg: string }> = {}) {
+      guard('requirePrivacyAuthorize', opts, () => succeed(opts, { errMsg: 'requirePrivacyAuthorize:ok' }));
+    },
+    getPrivacySetting(opts: CallbackOptions<WechatMiniprogram.GetPrivacySettingSuccessCallbackResult>) {
+      succeed(opts, { needAuthorization: !agreed, privacyContractName: PRIVACY_CONTRACT_NAME, errMsg: 'getPrivacySetting:ok' });
+    },
+    openPrivacyContract(opts: CallbackOptions<{ errMsg: string }> = {}) {
+      if (privacyOptions.contractFails) return failWith(opts, 'openPrivacyContract:fail');
+      contractsOpened++;
+      succeed(opts, { errMsg: 'openPrivacyContract:ok' });
+    },
+  };
+
   const appApi = {
     onAppShow: (l: (r: unknown) => void) => showListeners.add(l),
     offAppShow: (l: (r: unknown) => void) => showListeners.delete(l),
@@ -610,6 +752,10 @@ export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
 
   /** wx.login: WeChat's client gets a code from WeChat's server, here the fake one. */
   function login(opts: { timeout?: number } & CallbackOptions<{ code: string; errMsg: string }>) {
+    guard('login', opts as CallbackOptions<never>, () => requestCode(opts));
+  }
+
+  function requestCode(opts: CallbackOptions<{ code: string; errMsg: string }>) {
     const reason = blocked();
     if (reason) return failWith(opts, `login:fail ${errorText(reason)}`);
     const account = options.wechat;
@@ -627,9 +773,11 @@ export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
     uploadFile,
     connectSocket,
     login,
+    setClipboardData,
     ...storageApi,
     ...mediaApi,
     ...appApi,
+    ...(privacyOptions.unsupported ? {} : privacyApi),
     getFileSystemManager: () => fileSystemManager,
     // Only what the app calls is implemented; anything else is missing, not silently faked.
   } as unknown as WechatMiniprogram.Wx;
@@ -673,6 +821,17 @@ export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
       return out;
     },
     realPath,
+    clipboard: () => clipboardText,
+    privacy: {
+      agreed: () => agreed,
+      tapAgreeButton(buttonId) {
+        tappedButtons.add(buttonId);
+        agreed = true;
+      },
+      pending: () => waiting.slice(),
+      exposures: () => exposures,
+      contractsOpened: () => contractsOpened,
+    },
     openSockets: () => sockets.size,
     close() {
       clearTimeout(interruptTimer);

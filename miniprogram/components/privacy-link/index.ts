@@ -1,0 +1,12 @@
+// A link to 用户协议与隐私政策, for the first screen and the room's empty state: WeChat's review
+// expects the policy to be reachable before anything is collected.
+import { pickTexts } from '../../core/messages';
+
+Component({
+  data: { t: pickTexts('privacyLink') },
+  methods: {
+    onTap() {
+      wx.navigateTo({ url: '/pages/privacy/index' });
+    },
+  },
+});
