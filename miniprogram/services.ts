@@ -12,9 +12,10 @@ import type { PrivacyGate } from './core/privacy';
 import { RoomSession } from './core/room-session';
 import { SceneDirectory } from './core/scenes';
 import { SupabaseBackend } from './core/supabase-backend';
-import { SupabaseRoleplay } from './core/supabase-roleplay';
+import { SupabaseRoleplay, supabaseTypingPort } from './core/supabase-roleplay';
 import { supabaseBlockPort, supabaseModerationPort } from './core/supabase-safety';
-import type { PickedImage, Profile, RoomView } from './core/types';
+import type { PickedImage, RoomView } from './core/types';
+import { Typing } from './core/typing';
 import { createPlatform, type WechatPlatform } from './platform/index';
 
 export interface Services {
@@ -29,19 +30,8 @@ export interface Services {
   pickImage(): Promise<PickedImage | null>;
   /** Lets the user pick an image, crop it square and shrink it; null when they cancel. */
   pickPortrait(): Promise<PickedImage | null>;
-  /** The speaking character's name and colour, as the room page reads its role. */
-  profiles: { load(): Promise<Profile | null> };
-}
-
-/** The speaking character as a role; null when the person has none (or none could be read). */
-export function speakingProfile(characters: CharacterStore): Services['profiles'] {
-  return {
-    async load() {
-      if (!characters.loaded) await characters.load().catch(() => undefined);
-      const speaking = characters.current();
-      return speaking && { name: speaking.name, color: speaking.color };
-    },
-  };
+  /** Who is typing in a scene, for as long as its room page is open (stop() leaves the channel). */
+  typing(sceneId: number, changed: (text: string) => void): Typing;
 }
 
 /** What the consent sheet, the privacy, blocked and manage pages need. */
@@ -105,7 +95,12 @@ export function createServices(platform: WechatPlatform = appPlatform()): Servic
     },
     pickImage: () => platform.pickImage(),
     pickPortrait: () => platform.pickPortrait(),
-    profiles: speakingProfile(characters),
+    typing(sceneId, changed) {
+      // Typing asks who we are at every signal; the session is there by the time a room shows.
+      let me: string | null = null;
+      backend.userId().then((id) => void (me = id), () => undefined);
+      return new Typing(supabaseTypingPort(platform.supabase), sceneId, () => me, changed);
+    },
   };
 }
 

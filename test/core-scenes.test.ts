@@ -163,23 +163,43 @@ describe('presence', () => {
     expect(directory.count(2)).toBe(0);
   });
 
+  test('who is here: one entry per person under their newest character in that scene, whatever their devices', async () => {
+    const presence = new FakePresencePort();
+    const directory = new PresenceDirectory(presence);
+    directory.watch(() => undefined);
+    await Promise.resolve();
+    presence.emitSync({
+      a: [{ scene_id: 1, name: '楚留香', color: '#c0392b' }, { scene_id: 1, name: '香帅', color: '#2e86c1' }],
+      b: [{ scene_id: 2, name: '胡铁花', color: '#229954' }],
+      c: [{ scene_id: 1 }, { scene_id: 1, name: '姬冰雁', color: '#6c3483' }],
+      old: [{ scene_id: 1 }],
+    });
+    expect(directory.people(1)).toEqual([
+      { key: 'a', name: '香帅', color: '#2e86c1' },
+      { key: 'c', name: '姬冰雁', color: '#6c3483' },
+    ]);
+    expect(directory.people(2)).toEqual([{ key: 'b', name: '胡铁花', color: '#229954' }]);
+    expect(directory.people(3)).toEqual([]);
+  });
+
   test('entering tracks the scene once joined, again after every rejoin; leaving untracks', async () => {
     const presence = new FakePresencePort();
     const directory = new PresenceDirectory(presence);
-    directory.enter(7);
+    directory.enter(7, { name: '楚留香', color: '#c0392b' });
     await Promise.resolve();
     expect(presence.tracked).toEqual([]);
     presence.emitStatus('subscribed');
     await Promise.resolve();
-    expect(presence.tracked).toEqual([{ scene_id: 7 }]);
+    const seven = { scene_id: 7, name: '楚留香', color: '#c0392b' };
+    expect(presence.tracked).toEqual([seven]);
     presence.emitStatus('closed');
     presence.emitStatus('subscribed');
     await Promise.resolve();
-    expect(presence.tracked).toEqual([{ scene_id: 7 }, { scene_id: 7 }]);
+    expect(presence.tracked).toEqual([seven, seven]);
     directory.leave(8);
     directory.leave(7);
     await Promise.resolve();
-    expect(presence.tracked).toEqual([{ scene_id: 7 }, { scene_id: 7 }, null]);
+    expect(presence.tracked).toEqual([seven, seven, null]);
     presence.emitStatus('subscribed');
     await Promise.resolve();
     expect(presence.tracked).toHaveLength(3);
@@ -191,7 +211,7 @@ describe('presence', () => {
     presence.failNext('userId');
     presence.failNext('userId');
     const directory = new PresenceDirectory(presence, clock);
-    directory.enter(3);
+    directory.enter(3, { name: '楚留香', color: '#c0392b' });
     await clock.advance(0);
     expect(presence.count('join')).toBe(0);
     await clock.advance(1000);
@@ -200,7 +220,7 @@ describe('presence', () => {
     expect(presence.count('join')).toBe(1);
     presence.emitStatus('subscribed');
     await clock.advance(0);
-    expect(presence.tracked).toEqual([{ scene_id: 3 }]);
+    expect(presence.tracked).toEqual([{ scene_id: 3, name: '楚留香', color: '#c0392b' }]);
   });
 });
 

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type * as ServicesModule from '../miniprogram/services';
 import type { MessageItem } from '../miniprogram/components/message-item/format';
-import { setServicesForTest } from '../miniprogram/services';
+import { setSafetyServicesForTest, setServicesForTest } from '../miniprogram/services';
 import { gradientPng } from './support/png';
 import { startTestServer, type TestServer } from './support/server';
 import { installDom, loadPage, pageInstance, simulator, type PageWrapper } from './support/simulate';
@@ -32,8 +32,10 @@ const phones: Phone[] = [];
 
 async function openPhone(role: { name: string; color: string }): Promise<Phone> {
   const app = launchWechatApp(server);
-  const { createServices } = app.realm.require<typeof ServicesModule>('services');
+  const { createServices, createSafetyServices } = app.realm.require<typeof ServicesModule>('services');
   const services = createServices(app.platform);
+  // The same person's block list and desk: their own session, not another login.
+  setSafetyServicesForTest(createSafetyServices(app.platform));
   expect(await services.characters.save(null, { ...role, note: '', portraitPath: null })).toMatchObject({ ok: true });
   setServicesForTest(services);
   const page = renderRoom();
@@ -74,6 +76,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   setServicesForTest(null);
+  setSafetyServicesForTest(null);
   for (const phone of phones) {
     pageInstance(phone.page).onUnload();
     await phone.close();

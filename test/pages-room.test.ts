@@ -5,8 +5,9 @@
 // tap reaches the core as the right intent.
 import type { RoomPatch } from '../miniprogram/core/types';
 import { MAX_RENDERED, CHUNK_SIZE } from '../miniprogram/pages/room/message-window';
-import { setServicesForTest } from '../miniprogram/services';
-import { testServices } from './support/roleplay-fakes';
+import { setSafetyServicesForTest, setServicesForTest } from '../miniprogram/services';
+import { FakeCharacterPort, FakePresencePort, FakeTypingPort, testServices } from './support/roleplay-fakes';
+import { FakeModerationPort, fakeSafetyServices } from './support/safety-fakes';
 import {
   FakeRoom,
   chatMessage,
@@ -25,6 +26,7 @@ const ME_ROLE = { name: ME.username, color: ME.avatarColor };
 
 let render: () => PageWrapper;
 let room: FakeRoom;
+let safety: ReturnType<typeof fakeSafetyServices>;
 
 beforeAll(() => {
   render = loadPage('room');
@@ -33,11 +35,14 @@ beforeAll(() => {
 beforeEach(async () => {
   room = new FakeRoom();
   setServicesForTest(testServices({ room: () => room, character: ME_ROLE }));
+  safety = fakeSafetyServices();
+  setSafetyServicesForTest(safety);
 });
 
 afterEach(() => {
   jest.restoreAllMocks();
   setServicesForTest(null);
+  setSafetyServicesForTest(null);
 });
 
 const sleep = () => simulator().sleep(0);
@@ -86,7 +91,8 @@ test('without a role, the room sends the user to the role page', async () => {
   setServicesForTest(testServices({ room: () => room }));
   const redirect = jest.spyOn(wx, 'redirectTo');
   await openRoom();
-  expect(redirect).toHaveBeenCalledWith(expect.objectContaining({ url: '/pages/role/index?first=1' }));
+  // After the first character, the editor comes back to this scene.
+  expect(redirect).toHaveBeenCalledWith(expect.objectContaining({ url: '/pages/role/index?first=1&next=%2Fpages%2Froom%2Findex%3Fscene%3Dlobby' }));
   expect(room.intents('start')).toHaveLength(0);
 });
 
@@ -334,7 +340,6 @@ test('an empty room says so once connected; a failed load shows the reason and a
 });
 
 test('long-press copies a text as it was sent; tapping an image previews every image of the room', async () => {
-  const clipboard = jest.spyOn(wx, 'setClipboardData');
   const preview = jest.spyOn(wx, 'previewImage');
   // Only a blank text is refused (database CHECK): indentation and line breaks are the sender's.
   const poem = '  床前明月光，\n  疑是地上霜。\n';
@@ -346,8 +351,8 @@ test('long-press copies a text as it was sent; tapping an image previews every i
   const sheet = chooseFromSheet('复制');
   messages(page)[1].querySelector('.bubble')!.dispatchEvent('longpress');
   await sleep();
-  expect(sheet.offered()).toEqual([['回复', '复制', '举报']]);
-  expect(clipboard).toHaveBeenCalledWith(expect.objectContaining({ data: poem }));
+  expect(sheet.offered()).toEqual([['回复', '复制', '举报', '屏蔽此人']]);
+  expect(safety.copied).toEqual([poem]);
   messages(page)[2].querySelector('.image')!.dispatchEvent('tap');
   await sleep();
   expect(preview).toHaveBeenCalledWith(
@@ -394,13 +399,13 @@ test('an image that broke while uploading shows the uploaded image once it has i
   expect(attributesOf(item, 'image').src).toBe('https://example.test/images/1.png');
 });
 
-test('the header avatar opens the role page', async () => {
+test('the header chip opens the person’s characters, where a tap picks who speaks', async () => {
   const navigate = jest.spyOn(wx, 'navigateTo');
   const page = await openRoom({ type: 'reset', hasOlder: false, messages: [] });
   expect(page.querySelector('.role >>> .avatar')!.dom!.textContent).toBe('楚');
   page.querySelector('.role')!.dispatchEvent('tap');
   await sleep();
-  expect(navigate).toHaveBeenCalledWith(expect.objectContaining({ url: '/pages/role/index' }));
+  expect(navigate).toHaveBeenCalledWith(expect.objectContaining({ url: '/pages/characters/index' }));
 });
 
 test('a trim that removes every rendered message renders the newest page instead of a blank list', async () => {
@@ -425,7 +430,7 @@ test('accessible labels are whole sentences from the message table, not pieces j
   const page = await openRoom({ type: 'reset', hasOlder: false, messages: [imageMessage(1, 1200, 800)] });
   // miniprogram-simulate drops aria-* attributes, so the render data the WXML binds is checked.
   const data = pageInstance(page).data;
-  expect(data.roleLabel).toBe('更换角色：楚留香');
+  expect(data.roleLabel).toBe('正以楚留香发言，点按管理人设卡');
   expect(data.chunks[data.chunkOrder[0]][0].imageLabel).toBe('令狐冲 发送的图片，点按查看大图');
 });
 
@@ -505,7 +510,7 @@ test('the long-press menu offers what applies: recall for a fresh own message, n
   for (const item of messages(page)) item.querySelector('.bubble, .roll')!.dispatchEvent('longpress');
   await sleep();
   // Past the database's 2 minutes there is no recall; a roll cannot be copied.
-  expect(sheet.offered()).toEqual([['回复', '复制'], ['回复', '复制', '撤回'], ['回复', '举报']]);
+  expect(sheet.offered()).toEqual([['回复', '复制'], ['回复', '复制', '撤回'], ['回复', '举报', '屏蔽此人']]);
   expect(room.intents('recall')).toEqual([chatMessage(2).key]);
 });
 
@@ -583,4 +588,138 @@ test('leaving the room marks what was on screen as read', async () => {
   const page = await openRoom({ type: 'reset', hasOlder: false, messages: [chatMessage(1)] });
   pageInstance(page).onHide();
   expect(room.intents('markRead')).toHaveLength(1);
+});
+
+describe('the scene around the list', () => {
+  const HOSTED = { id: 5, slug: 's-5', title: '夜探蝙蝠岛', topic: '月黑风高', archived: false, isHost: true, pinned: null };
+
+  test('the scene in the query is the one opened; its title names the page; 转发 carries it', async () => {
+    const asked: Array<string | undefined> = [];
+    setServicesForTest(testServices({ room: (slug) => (asked.push(slug), room), character: ME_ROLE }));
+    const title = jest.spyOn(wx, 'setNavigationBarTitle');
+    const page = render();
+    await pageInstance(page).onLoad({ scene: 's-5' });
+    room.emit({ type: 'scene', scene: HOSTED });
+    await sleep();
+    expect(asked).toEqual(['s-5']);
+    expect(title).toHaveBeenLastCalledWith(expect.objectContaining({ title: '夜探蝙蝠岛' }));
+    const instance = page.instance as unknown as { onShareAppMessage(): unknown; onShareTimeline(): unknown };
+    expect(instance.onShareAppMessage()).toEqual({ title: '来「夜探蝙蝠岛」一起玩吧', path: '/pages/room/index?scene=s-5' });
+    expect(instance.onShareTimeline()).toEqual({ title: '来「夜探蝙蝠岛」一起玩吧', query: 'scene=s-5' });
+  });
+
+  test('the 公告 shows above the list and a tap goes to it; the host pins from the menu; archived has no composer', async () => {
+    const page = await openRoom({ type: 'reset', messages: [chatMessage(1, { body: '今夜子时动手' }), chatMessage(2)], hasOlder: false });
+    room.emit({ type: 'scene', scene: { ...HOSTED, pinned: chatMessage(1, { body: '今夜子时动手\n第二行' }) } });
+    await sleep();
+    expect(page.querySelector('.pinned-text')!.dom!.textContent).toBe('令狐冲：今夜子时动手');
+    page.querySelector('.pinned-bar')!.dispatchEvent('tap');
+    await sleep();
+    expect(room.intents('loadUntil')).toEqual([1]);
+
+    const sheet = chooseFromSheet('设为公告', '取消公告');
+    messages(page)[1].querySelector('.bubble')!.dispatchEvent('longpress');
+    messages(page)[0].querySelector('.bubble')!.dispatchEvent('longpress');
+    await sleep();
+    expect(sheet.offered()[0]).toContain('设为公告');
+    expect(sheet.offered()[1]).toContain('取消公告');
+    expect(room.intents('pin')).toEqual([chatMessage(2).key, null]);
+
+    expect(page.querySelector('.draft')).toBeTruthy();
+    room.emit({ type: 'scene', scene: { ...HOSTED, archived: true } });
+    await sleep();
+    expect(page.querySelector('.draft')).toBeFalsy();
+    expect(page.querySelector('.archived-note')!.dom!.textContent).toBe('这个场景已归档，只能阅读');
+    expect(page.querySelector('.pinned-bar')).toBeFalsy();
+  });
+
+  test('who is here: the count of people, and a tap lists their characters once each', async () => {
+    const presence = new FakePresencePort();
+    setServicesForTest(testServices({ room: () => room, character: ME_ROLE, presence }));
+    const page = await openRoom();
+    room.emit({ type: 'scene', scene: HOSTED });
+    await sleep();
+    presence.emitStatus('subscribed');
+    await sleep();
+    expect(presence.tracked).toEqual([{ scene_id: 5, name: '楚留香', color: '#c0392b' }]);
+    presence.emitSync({
+      me: [{ scene_id: 5, name: '楚留香', color: '#c0392b' }],
+      two: [{ scene_id: 5, name: '胡铁花', color: '#229954' }, { scene_id: 5, name: '胡铁花', color: '#229954' }],
+      elsewhere: [{ scene_id: 6, name: '姬冰雁', color: '#6c3483' }],
+    });
+    await sleep();
+    expect(page.querySelector('.here-text')!.dom!.textContent).toBe('2 人在场');
+    page.querySelector('.here')!.dispatchEvent('tap');
+    await sleep();
+    expect(texts(page, '.person-name')).toEqual(['楚留香', '胡铁花']);
+    pageInstance(page).onUnload();
+    await sleep();
+    expect(presence.tracked.pop()).toBeNull();
+  });
+
+  test('typing: at most one signal per 2 s from us; others show until their message arrives', async () => {
+    const typing = new FakeTypingPort();
+    setServicesForTest(testServices({ room: () => room, character: ME_ROLE, typing }));
+    const page = await openRoom();
+    room.emit({ type: 'scene', scene: HOSTED });
+    await sleep();
+    const input = page.querySelector('.draft')!;
+    input.dispatchEvent('input', { detail: { value: '我' } });
+    await sleep();
+    input.dispatchEvent('input', { detail: { value: '我来' } });
+    await sleep();
+    expect(typing.sent).toEqual([{ userId: expect.any(String), name: '楚留香' }]);
+    typing.emit(5, { userId: 'user-2', name: '胡铁花' });
+    await sleep();
+    expect(page.querySelector('.typing')!.dom!.textContent).toBe('胡铁花 正在输入…');
+    room.emit({ type: 'append', messages: [chatMessage(3, { userId: 'user-2', username: '胡铁花' })] });
+    await sleep();
+    expect(page.querySelector('.typing')).toBeFalsy();
+    pageInstance(page).onUnload();
+    expect(typing.joined(5)).toBe(false);
+  });
+
+  test('an avatar opens that character’s card; 屏蔽此人 asks first, then their messages go', async () => {
+    const characters = new FakeCharacterPort();
+    const other = characters.add({ name: '胡铁花', avatar_color: '#229954', note: '嗜酒如命' });
+    setServicesForTest(testServices({ room: () => room, character: ME_ROLE, characters }));
+    const page = await openRoom({ type: 'reset', messages: [chatMessage(1, { username: '胡铁花', characterId: other.id })], hasOlder: false });
+    messages(page)[0].querySelector('.avatar-slot')!.dispatchEvent('tap');
+    await sleep();
+    expect(pageInstance(page).data.card).toMatchObject({ name: '胡铁花', note: '嗜酒如命' });
+
+    chooseFromSheet('屏蔽此人');
+    const modal = jest.spyOn(wx, 'showModal').mockImplementation((options: WechatMiniprogram.ShowModalOption) => {
+      options.success?.({ confirm: true, cancel: false, content: '', errMsg: 'showModal:ok' });
+    });
+    messages(page)[0].querySelector('.bubble')!.dispatchEvent('longpress');
+    await sleep();
+    expect(modal).toHaveBeenCalledWith(expect.objectContaining({ title: '屏蔽「胡铁花」？' }));
+    expect(room.intents('forgetAuthor')).toEqual([chatMessage(1).userId]);
+  });
+
+  test('更多: scene settings only for the host, 管理 only for moderators, then the block list and the policy', async () => {
+    const desk = new FakeModerationPort();
+    desk.moderator = false;
+    setSafetyServicesForTest(fakeSafetyServices(desk));
+    const page = await openRoom();
+    room.emit({ type: 'scene', scene: HOSTED });
+    await sleep();
+    const sheet = chooseFromSheet('场景设置');
+    const navigate = jest.spyOn(wx, 'navigateTo');
+    page.querySelector('.more')!.dispatchEvent('tap');
+    await sleep();
+    expect(sheet.offered()).toEqual([['场景设置', '屏蔽名单', '用户协议与隐私政策']]);
+    expect(navigate).toHaveBeenCalledWith(expect.objectContaining({ url: '/pages/scene-settings/index?scene=s-5' }));
+    room.emit({ type: 'scene', scene: { ...HOSTED, isHost: false } });
+    await sleep();
+    page.querySelector('.more')!.dispatchEvent('tap');
+    await sleep();
+    expect(sheet.offered()[1]).toEqual(['屏蔽名单', '用户协议与隐私政策']);
+    setSafetyServicesForTest(fakeSafetyServices(new FakeModerationPort()));
+    const moderated = await openRoom();
+    moderated.querySelector('.more')!.dispatchEvent('tap');
+    await sleep();
+    expect(sheet.offered()[2]).toEqual(['管理', '屏蔽名单', '用户协议与隐私政策']);
+  });
 });

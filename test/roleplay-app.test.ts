@@ -234,13 +234,14 @@ test('presence: one entry per person whatever their devices, counted per scene, 
   const scene = 90001;
   const counts: number[] = [];
   watcher.presence.watch(() => counts.push(watcher.presence.count(scene)));
-  a1.presence.enter(scene);
-  a2.presence.enter(scene);
-  b.presence.enter(scene);
+  a1.presence.enter(scene, { name: '甲', color: '#c0392b' });
+  a2.presence.enter(scene, { name: '甲', color: '#c0392b' });
+  b.presence.enter(scene, { name: '乙', color: '#2e86c1' });
   await waitFor('three devices of two people in the scene', () => watcher.presence.count(scene) === 2, 15000);
   await new Promise((resolve) => setTimeout(resolve, 500));
   expect(watcher.presence.count(scene)).toBe(2);
   expect(Math.max(...counts)).toBe(2);
+  expect(watcher.presence.people(scene).map((person) => person.name).sort()).toEqual(['乙', '甲']);
   a1.presence.leave(scene);
   await new Promise((resolve) => setTimeout(resolve, 500));
   expect(watcher.presence.count(scene)).toBe(2);

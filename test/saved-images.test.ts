@@ -73,7 +73,7 @@ test('the next launch removes saved images no pending message uses, and sends th
   for (const image of [orphan, pending]) fs.utimesSync(saved(image), anHourAgo, anHourAgo);
 
   const second = launch();
-  await second.services.profiles.load();
+  await second.services.characters.load();
   await second.room.start();
   await waitFor('the orphan to be removed', () => !fs.existsSync(saved(orphan)), 5000);
   // The pending image was kept: it uploads from its file and is sent, and only then let go.

@@ -1,7 +1,8 @@
 // Who is in which scene now, for the whole app over one Realtime presence channel (topic
 // `presence:scenes`). Each person joins under their user id as the presence key, so all their
-// devices and sockets make one entry, and a device in a scene tracks {scene_id}. A scene's count is
-// the number of distinct keys with a meta in it. Presence is never stored: a closed socket leaves.
+// devices and sockets make one entry, and a device in a scene tracks {scene_id, name, color}: the
+// character it speaks as. A scene's count is the number of distinct keys with a meta in it.
+// Presence is never stored: a closed socket leaves.
 import { Retry } from './backoff';
 import { systemClock, type ChannelStatus, type Clock } from './ports';
 
@@ -9,6 +10,16 @@ export const PRESENCE_TOPIC = 'presence:scenes';
 
 export interface PresenceMeta {
   scene_id: number;
+  /** The character this device speaks as (absent from metas tracked before characters existed). */
+  name?: string;
+  color?: string;
+}
+
+/** One person in a scene, as the header's list shows them. */
+export interface PresentPerson {
+  key: string;
+  name: string;
+  color: string;
 }
 
 /** Presence key (a user id) → one meta per device or socket tracking under it. */
@@ -53,7 +64,8 @@ export class PresenceDirectory {
   private starting = false;
   private joined = false;
   /** The scene this device is in, tracked again after every rejoin. */
-  private here: number | null = null;
+  private here: PresenceMeta | null = null;
+  private state: PresenceState = {};
   private counts: PresenceCounts = new Map();
   private listeners: Array<(counts: PresenceCounts) => void> = [];
   private readonly retry: Retry;
@@ -79,16 +91,33 @@ export class PresenceDirectory {
     return this.counts.get(sceneId) || 0;
   }
 
-  /** This device is in the scene (the room page is open): others count it until it leaves. */
-  enter(sceneId: number): void {
-    this.here = sceneId;
+  /**
+   * Who is in the scene now: one entry per person, under the character their newest meta there
+   * names (a person on two devices shows once).
+   */
+  people(sceneId: number): PresentPerson[] {
+    const people: PresentPerson[] = [];
+    for (const key of Object.keys(this.state)) {
+      const metas = this.state[key].filter((meta) => meta.scene_id === sceneId && meta.name);
+      const meta = metas[metas.length - 1];
+      if (meta) people.push({ key, name: meta.name as string, color: meta.color || '' });
+    }
+    return people;
+  }
+
+  /**
+   * This device is in the scene (the room page is open), speaking as `speaker`: others count it
+   * until it leaves. Entering again (another character) replaces what it tracked.
+   */
+  enter(sceneId: number, speaker: { name: string; color: string }): void {
+    this.here = { scene_id: sceneId, name: speaker.name, color: speaker.color };
     this.start();
     this.track();
   }
 
   /** This device left the scene (the room page closed); leaving another scene changes nothing. */
   leave(sceneId: number): void {
-    if (this.here !== sceneId) return;
+    if (!this.here || this.here.scene_id !== sceneId) return;
     this.here = null;
     if (this.channel && this.joined) this.channel.untrack().catch(() => undefined);
   }
@@ -121,10 +150,11 @@ export class PresenceDirectory {
 
   /** Best effort: a meta the server did not take is sent again at the next rejoin. */
   private track(): void {
-    if (this.channel && this.joined && this.here !== null) this.channel.track({ scene_id: this.here }).catch(() => undefined);
+    if (this.channel && this.joined && this.here) this.channel.track(this.here).catch(() => undefined);
   }
 
   private synced(state: PresenceState): void {
+    this.state = state;
     const counts = countPeople(state);
     if (sameCounts(counts, this.counts)) return;
     this.counts = counts;

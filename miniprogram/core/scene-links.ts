@@ -10,6 +10,9 @@ export const ROOM_PAGE = '/pages/room/index';
 export const CHARACTERS_PAGE = '/pages/characters/index';
 export const CHARACTER_EDITOR_PAGE = '/pages/role/index';
 export const SCENE_SETTINGS_PAGE = '/pages/scene-settings/index';
+export const MANAGE_PAGE = '/pages/manage/index';
+export const BLOCKED_PAGE = '/pages/blocked/index';
+export const PRIVACY_PAGE = '/pages/privacy/index';
 
 /** What rooms.slug accepts (supabase/migrations/20261121000000_chat_schema.sql): 'lobby', 's-42'. */
 const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;

@@ -1,4 +1,4 @@
-// Characters, scenes and presence over an official SupabaseClient, as supabase-backend.ts does for
+// Characters, scenes, presence and typing over an official SupabaseClient, as supabase-backend.ts does for
 // messages: the same injected client (wx.request and wx.connectSocket in the mini program, Node in
 // the terminal), the same sign-in, uploads and failures. Writes are POST (insert, rpc) or DELETE.
 import type { SupabaseClient } from '@supabase/supabase-js';
@@ -9,6 +9,7 @@ import { PRESENCE_TOPIC, type PresenceChannel, type PresenceMeta, type PresenceP
 import type { SceneCursor, SceneDraft, SceneListRow, ScenePort, SceneRow } from './scenes';
 import { channelStatus, failureOf, restRows, type RestQuery } from './supabase-backend';
 import type { PickedImage } from './types';
+import type { TypingPort, TypingSignal } from './typing';
 
 /** What an rpc, insert or delete answers, or its failure as a BackendFailure. */
 async function answerOf(query: RestQuery): Promise<unknown> {
@@ -105,4 +106,29 @@ export class SupabaseRoleplay implements CharacterPort, ScenePort, PresencePort 
       untrack: () => sent(channel.untrack()),
     };
   }
+}
+
+/**
+ * "正在输入…" over the scene's Realtime broadcast channel `typing:<scene id>`: never stored, and not
+ * echoed to the sender (self: false). A signal before the channel has joined is dropped rather
+ * than sent over REST: it would be stale by the time anyone read it.
+ */
+export function supabaseTypingPort(client: SupabaseClient<Database>): TypingPort {
+  return {
+    join(sceneId, heard) {
+      let joined = false;
+      const channel = client
+        .channel(`typing:${sceneId}`, { config: { broadcast: { self: false } } })
+        .on('broadcast', { event: 'typing' }, (message) => heard(message.payload as TypingSignal))
+        .subscribe((status) => void (joined = status === 'SUBSCRIBED'));
+      return {
+        send(signal) {
+          if (joined) void channel.send({ type: 'broadcast', event: 'typing', payload: signal });
+        },
+        stop() {
+          void client.removeChannel(channel);
+        },
+      };
+    },
+  };
 }

@@ -22,7 +22,8 @@ import {
   type SceneRow,
 } from '../../miniprogram/core/scenes';
 import type { PickedImage, Profile, RoomView } from '../../miniprogram/core/types';
-import { speakingProfile, type Services } from '../../miniprogram/services';
+import type { Services } from '../../miniprogram/services';
+import { Typing, type TypingChannel, type TypingPort, type TypingSignal } from '../../miniprogram/core/typing';
 import { FakeRoom } from './simulate';
 
 export const PERSON = '33333333-3333-4333-8333-333333333333';
@@ -291,6 +292,29 @@ export class FakePresencePort extends Failures implements PresencePort {
   }
 }
 
+/** A scene's broadcast channel in memory: what this device sent, and signals others send. */
+export class FakeTypingPort implements TypingPort {
+  readonly sent: TypingSignal[] = [];
+  private readonly listeners = new Map<number, (signal: TypingSignal) => void>();
+
+  join(sceneId: number, heard: (signal: TypingSignal) => void): TypingChannel {
+    this.listeners.set(sceneId, heard);
+    return {
+      send: (signal) => void this.sent.push(signal),
+      stop: () => void this.listeners.delete(sceneId),
+    };
+  }
+
+  /** Someone else in the scene typed. */
+  emit(sceneId: number, signal: TypingSignal): void {
+    this.listeners.get(sceneId)?.(signal);
+  }
+
+  joined(sceneId: number): boolean {
+    return this.listeners.has(sceneId);
+  }
+}
+
 export interface TestServicesOptions {
   room?: (slug?: string) => RoomView;
   /** The person's only character (none: first launch). */
@@ -300,6 +324,7 @@ export interface TestServicesOptions {
   presence?: FakePresencePort;
   device?: KeyValueStore;
   pickImage?: () => Promise<PickedImage | null>;
+  typing?: FakeTypingPort;
   pickPortrait?: () => Promise<PickedImage | null>;
 }
 
@@ -316,6 +341,6 @@ export function testServices(options: TestServicesOptions = {}): Services {
     room: (slug) => room(slug),
     pickImage: options.pickImage || (async () => null),
     pickPortrait: options.pickPortrait || (async () => null),
-    profiles: speakingProfile(characters),
+    typing: (sceneId, changed) => new Typing(options.typing || new FakeTypingPort(), sceneId, () => PERSON, changed),
   };
 }

@@ -6,9 +6,9 @@
 // over it. On base libraries without the privacy APIs it never shows.
 import { pickTexts, t } from '../../core/messages';
 import { AGREE_BUTTON_ID, type PrivacyGate } from '../../core/privacy';
+import { PRIVACY_PAGE } from '../../core/scene-links';
 import { getSafetyServices } from '../../services';
 
-const POLICY_PAGE = '/pages/privacy/index';
 
 /** Each attached sheet's removal from the gate (kept off `data`, which goes to the view). */
 const releases = new WeakMap<object, () => void>();
@@ -57,11 +57,11 @@ Component({
 
     /** WeChat's own page of the guide; the app's policy page where WeChat cannot open it. */
     async onOpenContract() {
-      if (!(await getSafetyServices().privacy.openContract())) wx.navigateTo({ url: POLICY_PAGE });
+      if (!(await getSafetyServices().privacy.openContract())) wx.navigateTo({ url: PRIVACY_PAGE });
     },
 
     onOpenPolicy() {
-      wx.navigateTo({ url: POLICY_PAGE });
+      wx.navigateTo({ url: PRIVACY_PAGE });
     },
 
     /** The overlay keeps the page behind it from scrolling: the sheet waits for an answer. */

@@ -4,6 +4,7 @@
 // way to agree (the consent sheet, inline) or to read WeChat's own page of the guide.
 import { OPERATOR } from '../../config';
 import { pickTexts, t, type MessageId } from '../../core/messages';
+import { BLOCKED_PAGE } from '../../core/scene-links';
 import { getSafetyServices } from '../../services';
 
 /** Each section: its title and paragraphs, in reading order. */
@@ -18,7 +19,6 @@ const SECTIONS: Array<[MessageId, MessageId[]]> = [
   ['privacyContactTitle', ['privacyContact']],
 ];
 
-const BLOCKED_PAGE = '/pages/blocked/index';
 
 Component({
   data: {

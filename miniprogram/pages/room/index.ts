@@ -1,15 +1,33 @@
-// The chat room. The page holds only render data: the core's RoomView owns the messages and
-// sends patches, MessageWindow turns each patch into one small path-keyed setData.
-import { TEXT_MAX, checkText } from '../../core/rules';
+// A scene's room. The page holds only render data: the core's RoomView owns the messages and the
+// scene and sends patches, MessageWindow turns each message patch into one small path-keyed
+// setData. Around the list: who is here (presence), who is typing, the host's 公告, the speaking
+// character, and the long-press menu.
+import type { CharacterCard, SpeakingCharacter } from '../../core/characters';
+import { featureProblem } from '../../core/failures';
 import { connectionText, pickTexts, t, type MessageId } from '../../core/messages';
-import type { ChatMessage, ConnectionState, ReportReason, RoomPatch, RoomView, Voice } from '../../core/types';
 import { initialOf } from '../../core/profile';
-import { getServices, type Services } from '../../services';
+import { TEXT_MAX, checkText } from '../../core/rules';
+import {
+  BLOCKED_PAGE,
+  CHARACTERS_PAGE,
+  MANAGE_PAGE,
+  PRIVACY_PAGE,
+  characterEditorPath,
+  roomPath,
+  sceneSettingsPath,
+  sceneSlugOf,
+  shareApp,
+  shareScene,
+  shareSceneToTimeline,
+  type PageQuery,
+} from '../../core/scene-links';
+import type { ChatMessage, ConnectionState, ReportReason, RoomPatch, RoomView, SceneState, Voice } from '../../core/types';
+import type { Typing } from '../../core/typing';
+import { getSafetyServices, getServices, type Services } from '../../services';
 import { MessageWindow } from './message-window';
 
 /** Distance from the bottom, in px, within which the reader counts as following new messages. */
 const FOLLOW_DISTANCE = 80;
-const ROLE_PAGE = '/pages/role/index';
 /** The database takes a recall for 2 minutes after sending (recall_message). */
 const RECALL_WINDOW_MS = 2 * 60 * 1000;
 /** The composer's voices, in the order its toggle cycles through them. */
@@ -23,21 +41,42 @@ const REPORT_REASONS: Array<[ReportReason, MessageId]> = [
   ['other', 'reasonOther'],
 ];
 
-type MenuAction = 'reply' | 'copy' | 'recall' | 'report';
+type MenuAction = 'reply' | 'copy' | 'pin' | 'unpin' | 'recall' | 'report' | 'block';
 
-/** What the long-press menu offers for a message, in order. */
-function menuActions(message: ChatMessage, now: number): MenuAction[] {
+/** What the long-press menu offers for a message, in order; the host may also pin it as 公告. */
+function menuActions(message: ChatMessage, now: number, scene: SceneState | null): MenuAction[] {
   const actions: MenuAction[] = [];
   const stored = message.id !== null;
+  const visible = stored && message.state === 'visible';
   const shown = message.state === 'visible' || message.state === 'pending' || message.state === 'held';
-  if (stored && message.state === 'visible') actions.push('reply');
+  const pinned = !!scene && !!scene.pinned && scene.pinned.id === message.id;
+  if (visible) actions.push('reply');
   if (message.body && (message.kind === 'text' || message.kind === 'action' || message.kind === 'ooc') && shown) actions.push('copy');
+  if (scene && scene.isHost && !scene.archived && visible) actions.push(pinned ? 'unpin' : 'pin');
   if (message.mine && stored && shown && now - Date.parse(message.createdAt) < RECALL_WINDOW_MS) actions.push('recall');
-  if (!message.mine && stored && message.state === 'visible') actions.push('report');
+  if (!message.mine && visible) actions.push('report');
+  if (!message.mine && stored) actions.push('block');
   return actions;
 }
 
-const MENU_LABELS: Record<MenuAction, MessageId> = { reply: 'menuReply', copy: 'menuCopy', recall: 'menuRecall', report: 'menuReport' };
+const MENU_LABELS: Record<MenuAction, MessageId> = {
+  reply: 'menuReply',
+  copy: 'menuCopy',
+  pin: 'menuPin',
+  unpin: 'menuUnpin',
+  recall: 'menuRecall',
+  report: 'menuReport',
+  block: 'menuBlock',
+};
+
+/** The 更多 sheet: the host's settings and the moderators' 管理 only for them. */
+type MoreAction = 'settings' | 'manage' | 'blocked' | 'privacy';
+const MORE_LABELS: Record<MoreAction, MessageId> = {
+  settings: 'sceneSettings',
+  manage: 'manageTitle',
+  blocked: 'blockedTitle',
+  privacy: 'privacyLink',
+};
 
 /** The first line of a message, as a reply bar or a quote shows it. */
 function firstLine(message: ChatMessage): string {
@@ -51,7 +90,13 @@ interface RoomPageState {
   services: Services;
   view: RoomView;
   list: MessageWindow;
-  stopListening: () => void;
+  /** Who speaks now (the header's chip; what presence and typing show of us). */
+  speaker: SpeakingCharacter;
+  /** The scene as the core last showed it; null until it is known. */
+  scene: SceneState | null;
+  typing: Typing | null;
+  isModerator: boolean;
+  stop: Array<() => void>;
   viewportHeight: number;
 }
 
@@ -72,7 +117,8 @@ Component({
     t: pickTexts(
       'connectionRetry', 'connectionRetryLabel', 'changeRole', 'loadingOlder', 'noOlder', 'loadErrorRetry', 'loadingRoom',
       'emptyRoom', 'newMessagesLabel', 'sendImageLabel', 'composerPlaceholder', 'composerLabel', 'send', 'sendLabel',
-      'voiceLabel', 'replyCancelLabel',
+      'voiceLabel', 'replyCancelLabel', 'pinnedLabel', 'more', 'moreLabel', 'presenceTitle', 'presenceEmpty',
+      'sceneArchivedNote', 'cardClose',
     ),
     connection: 'connecting' as ConnectionState,
     connectionText: connectionText('connecting'),
@@ -100,31 +146,72 @@ Component({
     replyText: '',
     /** px the keyboard covers; the composer sits above it (the input does not push the page). */
     keyboardHeight: 0,
+    /** Read-only scene: a note replaces the composer. */
+    archived: false,
+    /** The 公告: its id (0: none) and the line the bar shows. */
+    pinnedId: 0,
+    pinnedText: '',
+    pinnedLabel: '',
+    hereText: '',
+    hereLabel: '',
+    typingText: '',
+    /** The list of who is here, open over the page. */
+    presenceOpen: false,
+    people: [] as Array<{ key: string; name: string; color: string; initial: string }>,
+    /** The character card open over the page (null: none). */
+    card: null as CharacterCard | null,
   },
   methods: {
-    async onLoad() {
-      wx.setNavigationBarTitle({ title: t('roomTitle') });
+    /** `scene` in the query (a list tap or a shared card) names the scene; none is the lobby. */
+    async onLoad(query: PageQuery) {
       const services = getServices();
-      const profile = await services.profiles.load();
-      if (!profile) {
-        wx.redirectTo({ url: `${ROLE_PAGE}?first=1` });
+      const slug = sceneSlugOf(query || {});
+      if (!services.characters.loaded) await services.characters.load().catch(() => undefined);
+      const speaker = services.characters.current();
+      if (!speaker) {
+        // First launch, or a shared card opened before any character: make one, then come back here.
+        wx.redirectTo({ url: characterEditorPath({ first: true, next: roomPath(slug) }) });
         return;
       }
-      this.showRole(profile.name, profile.color);
-      const view = services.room();
+      wx.showShareMenu({ menus: ['shareAppMessage', 'shareTimeline'] });
+      const view = services.room(slug);
       const list = new MessageWindow({ setData: (data, callback) => this.setData(data, callback) });
-      const stopListening = view.onPatch((patch) => this.applyPatch(patch));
-      pageStates.set(this, { services, view, list, stopListening, viewportHeight: wx.getWindowInfo().windowHeight });
+      const safety = getSafetyServices();
+      const state: RoomPageState = {
+        services,
+        view,
+        list,
+        speaker,
+        scene: null,
+        typing: null,
+        isModerator: false,
+        stop: [
+          view.onPatch((patch) => this.applyPatch(patch)),
+          services.presence.watch(() => this.showHere()),
+          // Blocked here or on the 屏蔽名单 page: their messages leave this list at once.
+          safety.blocks.onChange((change) => change.type === 'blocked' && view.forgetAuthor(change.userId)),
+        ],
+        viewportHeight: wx.getWindowInfo().windowHeight,
+      };
+      pageStates.set(this, state);
+      this.showSpeaker(speaker);
       this.measureViewport();
+      safety
+        .desk()
+        .isModerator()
+        .then((yes) => void (state.isModerator = yes));
       await this.startRoom();
     },
 
-    /** Back from the role page: the header shows the role new messages will carry. */
-    async onShow() {
+    /** Back from the characters page: the chip, presence and typing name who speaks now. */
+    onShow() {
       const state = pageStates.get(this);
       if (!state) return;
-      const profile = await state.services.profiles.load();
-      if (profile) this.showRole(profile.name, profile.color);
+      const speaker = state.services.characters.current();
+      if (!speaker || (speaker.characterId === state.speaker.characterId && speaker.name === state.speaker.name && speaker.color === state.speaker.color)) return;
+      state.speaker = speaker;
+      this.showSpeaker(speaker);
+      if (state.scene) state.services.presence.enter(state.scene.id, speaker);
     },
 
     /** Leaving for another page or the background: what was on screen counts as read. */
@@ -137,13 +224,61 @@ Component({
       const state = pageStates.get(this);
       if (!state) return;
       state.view.markRead();
-      state.stopListening();
+      for (const stop of state.stop) stop();
+      if (state.typing) state.typing.stop();
+      if (state.scene) state.services.presence.leave(state.scene.id);
       state.view.stop();
       pageStates.delete(this);
     },
 
-    showRole(name: string, color: string) {
-      this.setData({ roleName: name, roleLabel: t('changeRoleLabel', { name }), roleColor: color, roleInitial: initialOf(name) });
+    /** 转发: the card opens this scene directly (after login). */
+    onShareAppMessage() {
+      const state = pageStates.get(this);
+      return state && state.scene ? shareScene(state.scene) : shareApp();
+    },
+
+    /** 分享到朋友圈: the same page with the scene in its query. */
+    onShareTimeline() {
+      const state = pageStates.get(this);
+      return state && state.scene ? shareSceneToTimeline(state.scene) : { title: shareApp().title, query: '' };
+    },
+
+    showSpeaker(speaker: SpeakingCharacter) {
+      this.setData({
+        roleName: speaker.name,
+        roleLabel: t('myCharactersLabel', { name: speaker.name }),
+        roleColor: speaker.color,
+        roleInitial: initialOf(speaker.name),
+      });
+    },
+
+    /** The scene's title, 公告 and archive as the core shows them; the first one enters the scene. */
+    showScene(scene: SceneState) {
+      const state = stateOf(this);
+      if (!state.scene) {
+        state.services.presence.enter(scene.id, state.speaker);
+        state.typing = state.services.typing(scene.id, (typingText) => this.setData({ typingText }));
+      }
+      state.scene = scene;
+      wx.setNavigationBarTitle({ title: scene.title });
+      const pinned = scene.pinned;
+      const pinnedText = pinned ? `${pinned.username}：${firstLine(pinned)}` : '';
+      this.setData({
+        archived: scene.archived,
+        pinnedId: pinned && pinned.id !== null ? pinned.id : 0,
+        pinnedText,
+        pinnedLabel: pinned ? t('pinnedTapLabel', { text: pinnedText }) : '',
+      });
+      this.showHere();
+    },
+
+    /** The header's count: one per person in this scene, whatever their devices. */
+    showHere() {
+      const state = pageStates.get(this);
+      if (!state || !state.scene) return;
+      const count = state.services.presence.count(state.scene.id);
+      const hereText = count > 0 ? t('herePeople', { count }) : '';
+      if (hereText !== this.data.hereText) this.setData({ hereText, hereLabel: t('presenceLabel', { count }) });
     },
 
     measureViewport() {
@@ -172,8 +307,10 @@ Component({
         case 'reset':
           return list.reset(patch.messages, { hasOlder: patch.hasOlder });
         case 'append':
+          this.heardFrom(patch.messages);
           return list.append(patch.messages);
         case 'insert':
+          this.heardFrom([patch.message]);
           return list.insert(patch.index, patch.message);
         case 'prepend':
           return list.prepend(patch.messages, { hasOlder: patch.hasOlder, loadingOlder: false });
@@ -191,12 +328,20 @@ Component({
           if (patch.state === 'connected') data.loadError = '';
           return this.setData(data);
         }
+        case 'scene':
+          return this.showScene(patch.scene);
         case 'error':
           // With nothing on screen the reason replaces the list; otherwise a toast is enough.
           if (list.size === 0) this.setData({ loadError: patch.message });
           console.warn(patch.message, patch.detail);
           return toast(patch.message);
       }
+    },
+
+    /** Someone's message arrived: they are no longer typing it. */
+    heardFrom(messages: ChatMessage[]) {
+      const { typing } = stateOf(this);
+      if (typing) for (const message of messages) if (!message.mine) typing.spoke(message.userId);
     },
 
     async onReachTop() {
@@ -234,10 +379,10 @@ Component({
 
     /** Long-press on a message: what can be done with it, then that. */
     onMenu(event: WechatMiniprogram.CustomEvent<{ key: string }>) {
-      const { list } = stateOf(this);
+      const { list, scene } = stateOf(this);
       const message = list.messageOf(event.detail.key);
       if (!message) return;
-      const actions = menuActions(message, Date.now());
+      const actions = menuActions(message, Date.now(), scene);
       if (!actions.length) return;
       wx.showActionSheet({
         itemList: actions.map((action) => t(MENU_LABELS[action])),
@@ -252,7 +397,28 @@ Component({
           this.setData({ replyTo: message.id as number, replyText: t('replyingTo', { name: message.username, text: firstLine(message) }) });
           return;
         case 'copy':
-          wx.setClipboardData({ data: message.body || '' });
+          // Through the privacy gate: without consent WeChat refuses, and the sentence says what to do.
+          getSafetyServices()
+            .copyText(message.body || '')
+            .catch((error) => toast(featureProblem('clipboard', error)));
+          return;
+        case 'pin':
+        case 'unpin': {
+          const problem = await view.pin(action === 'pin' ? message.key : null);
+          if (problem) toast(problem);
+          else if (action === 'pin') toast(t('pinned'));
+          return;
+        }
+        case 'block':
+          wx.showModal({
+            title: t('blockConfirmTitle', { name: message.username }),
+            content: t('blockConfirm'),
+            success: async (answer) => {
+              if (!answer.confirm) return;
+              // The list drops their messages through blocks.onChange (see onLoad).
+              toast((await getSafetyServices().blocks.block(message.userId, message.username)).message);
+            },
+          });
           return;
         case 'recall': {
           const problem = await view.recall(message.key);
@@ -282,6 +448,66 @@ Component({
       if (!found) toast(t('quoteNotFound'));
     },
 
+    /** The 公告 bar: the pinned message in the list, loading older pages until it is there. */
+    onPinned() {
+      if (this.data.pinnedId) void this.onQuote({ detail: { id: this.data.pinnedId } } as WechatMiniprogram.CustomEvent<{ id: number }>);
+    },
+
+    onPresence() {
+      const { services, scene } = stateOf(this);
+      if (!scene) return;
+      const people = services.presence.people(scene.id).map((person) => ({ ...person, initial: initialOf(person.name) }));
+      this.setData({ presenceOpen: true, people });
+    },
+
+    onClosePresence() {
+      this.setData({ presenceOpen: false, people: [] });
+    },
+
+    /** Taps inside a sheet stay there (catchtap), so only the mask closes it. */
+    onKeep() {},
+
+    /** An avatar or an action's name: that character's card (the message's snapshot if it is gone). */
+    async onCard(event: WechatMiniprogram.CustomEvent<{ key: string }>) {
+      const { services, list } = stateOf(this);
+      const message = list.messageOf(event.detail.key);
+      if (!message) return;
+      const found = message.characterId !== null ? await services.characters.characterCard(message.characterId).catch(() => null) : null;
+      const snapshot: CharacterCard = {
+        id: 0,
+        name: message.username,
+        color: message.avatarColor,
+        initial: initialOf(message.username),
+        portraitUrl: '',
+        note: '',
+        verdict: '',
+      };
+      this.setData({ card: found || snapshot });
+    },
+
+    onCloseCard() {
+      this.setData({ card: null });
+    },
+
+    /** 更多: scene settings for the host, 管理 for moderators, the block list and the policy for all. */
+    onMore() {
+      const state = stateOf(this);
+      const actions: MoreAction[] = [];
+      if (state.scene && state.scene.isHost) actions.push('settings');
+      if (state.isModerator) actions.push('manage');
+      actions.push('blocked', 'privacy');
+      wx.showActionSheet({
+        itemList: actions.map((action) => t(MORE_LABELS[action])),
+        success: (result) => {
+          const action = actions[result.tapIndex];
+          const scene = state.scene;
+          const url =
+            action === 'settings' && scene ? sceneSettingsPath(scene.slug) : action === 'manage' ? MANAGE_PAGE : action === 'blocked' ? BLOCKED_PAGE : PRIVACY_PAGE;
+          wx.navigateTo({ url });
+        },
+      });
+    },
+
     onVoice() {
       const voice = VOICES[(VOICES.indexOf(this.data.voice) + 1) % VOICES.length];
       this.setData({ voice, voiceText: t(VOICE_LABELS[voice]) });
@@ -300,8 +526,9 @@ Component({
       stateOf(this).view.reconnect();
     },
 
+    /** The chip: the person's characters, where a tap picks who speaks. */
     onChangeRole() {
-      wx.navigateTo({ url: ROLE_PAGE });
+      wx.navigateTo({ url: CHARACTERS_PAGE });
     },
 
     /**
@@ -324,6 +551,8 @@ Component({
     onInput(event: WechatMiniprogram.Input) {
       const draft = event.detail.value;
       this.setData({ draft, canSend: checkText(draft) === null });
+      const { typing, speaker } = stateOf(this);
+      if (typing && draft.trim()) typing.typed(speaker.name);
     },
 
     onSend() {
@@ -331,7 +560,9 @@ Component({
       const problem = checkText(text);
       if (problem === 'too_long') return toast(t('textTooLong', { max: TEXT_MAX }));
       if (problem) return;
-      if (!stateOf(this).view.sendText(text, { voice: this.data.voice, replyTo: this.data.replyTo || null })) return;
+      const { view, typing } = stateOf(this);
+      if (!view.sendText(text, { voice: this.data.voice, replyTo: this.data.replyTo || null })) return;
+      if (typing) typing.sent();
       this.setData({ draft: '', canSend: false, replyTo: 0, replyText: '' });
     },
 
@@ -341,7 +572,7 @@ Component({
         if (image) stateOf(this).view.sendImage(image);
       } catch (error) {
         console.warn('picking an image failed', error);
-        toast(t('pickImageFailed'));
+        toast(featureProblem('image', error));
       }
     },
   },
