@@ -9,6 +9,7 @@ import { CharacterStore } from './core/characters';
 import { ModerationDesk } from './core/moderation-desk';
 import { PresenceDirectory } from './core/presence-directory';
 import type { PrivacyGate } from './core/privacy';
+import { imagesStillNeeded } from './core/outbox';
 import { RoomSession } from './core/room-session';
 import { SceneDirectory } from './core/scenes';
 import { SupabaseBackend } from './core/supabase-backend';
@@ -71,6 +72,9 @@ export function createServices(platform: WechatPlatform = appPlatform()): Servic
   const roleplay = new SupabaseRoleplay(platform.supabase, backend);
   const characters = new CharacterStore(roleplay, platform.store);
   const sessions = new Map<string, RoomSession>();
+  // Once per launch, across every scene's outbox (a session alone would drop another scene's images).
+  const prune = platform.uploader.prune;
+  if (prune) imagesStillNeeded(platform.store).then((inUse) => prune(inUse), () => undefined);
   return {
     characters,
     scenes: new SceneDirectory(roleplay),

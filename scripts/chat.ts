@@ -92,6 +92,7 @@ function fileStore(file: string): KeyValueStore {
   };
   return {
     get: <T>(key: string) => (key in values ? (values[key] as T) : null),
+    keys: () => Object.keys(values),
     set: (key, value) => {
       values[key] = JSON.parse(JSON.stringify(value));
       write();

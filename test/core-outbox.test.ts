@@ -3,7 +3,7 @@
 // and persistence across an app kill.
 import { memoryStore, BackendFailure } from '../miniprogram/core/ports';
 import { FIRST_RETRY_MS, retryDelay } from '../miniprogram/core/backoff';
-import { MAX_ATTEMPTS, OUTBOX_MAX_BYTES, RATE_LIMIT_WAIT_MS, imageStoragePath, type OutboxItem } from '../miniprogram/core/outbox';
+import { MAX_ATTEMPTS, OUTBOX_MAX_BYTES, RATE_LIMIT_WAIT_MS, imageStoragePath, imagesStillNeeded, outboxKey, type OutboxItem } from '../miniprogram/core/outbox';
 import { RATE_LIMIT, RATE_WINDOW_SECONDS, TEXT_MAX } from '../miniprogram/core/rules';
 import { uuidV4 } from '../miniprogram/core/ids';
 import { zh } from '../miniprogram/core/messages';
@@ -474,19 +474,19 @@ test('a refused image lets its saved copy go at once', async () => {
   expect(room.rendered.messages).toEqual([]);
 });
 
-test('each launch tells the platform which saved images pending messages still need', async () => {
+test('the images still needed are those of every scene’s outbox, not one scene’s', async () => {
   const backend = new FakeBackend();
   const store = memoryStore();
-  const first = await startedRoom({ backend, store });
-  expect(backend.pruned).toEqual([[]]);
+  expect(await imagesStillNeeded(store)).toEqual([]);
+  const lobby = await startedRoom({ backend, store });
   backend.offline = true;
-  first.session.sendText('字');
-  first.session.sendImage(picked('wxfile://store/saved_2.jpg'));
-  await first.session.flush();
-
-  const second = await startedRoom({ backend, store, clock: new ManualClock() });
-  expect(backend.pruned).toEqual([[], ['wxfile://store/saved_2.jpg']]);
-  second.check();
+  lobby.session.sendText('字');
+  lobby.session.sendImage(picked('wxfile://store/saved_2.jpg'));
+  await lobby.session.flush();
+  // Another scene's queue, and something else stored under a key that is no outbox.
+  store.set(outboxKey('s-7'), [{ clientId: 'x', kind: 'image', body: null, image: picked('wxfile://store/saved_3.jpg') }]);
+  store.set('room:s-7', { rows: [{ image: picked('wxfile://store/saved_4.jpg') }] });
+  expect((await imagesStillNeeded(store)).sort()).toEqual(['wxfile://store/saved_2.jpg', 'wxfile://store/saved_3.jpg']);
 });
 
 test('image storage paths follow <uid>/<yyyy-mm>/<uuid>.<ext>', () => {

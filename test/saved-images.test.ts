@@ -42,6 +42,7 @@ function launch() {
     app,
     services,
     room,
+    other: () => services.room('s-2'),
     async pick(): Promise<PickedImage> {
       app.nodeWx.chooseNext([photo]);
       return (await app.platform.pickImage())!;
@@ -62,15 +63,22 @@ test('the next launch removes saved images no pending message uses, and sends th
   first.app.nodeWx.setOffline(true);
   const pending = await first.pick();
   expect(first.room.sendImage(pending)).toBe(true);
-  await waitFor('the pending message to be stored', () => JSON.stringify(first.app.nodeWx.storage()).includes(pending.path), 5000);
+  // Another scene's pending image: the next launch opens only the lobby, and must keep it too.
+  const elsewhere = first.other();
+  void elsewhere.start();
+  const otherScene = await first.pick();
+  expect(elsewhere.sendImage(otherScene)).toBe(true);
+  const stored = () => JSON.stringify(first.app.nodeWx.storage());
+  await waitFor('both pending messages to be stored', () => stored().includes(pending.path) && stored().includes(otherScene.path), 5000);
   first.room.stop();
+  elsewhere.stop();
   await first.app.close();
   running.splice(0);
 
   // Both files were saved well before the next launch.
   const saved = (image: PickedImage) => path.join(files, `store_${image.path.slice('wxfile://store/'.length)}`);
   const anHourAgo = new Date(Date.now() - 3600 * 1000);
-  for (const image of [orphan, pending]) fs.utimesSync(saved(image), anHourAgo, anHourAgo);
+  for (const image of [orphan, pending, otherScene]) fs.utimesSync(saved(image), anHourAgo, anHourAgo);
 
   const second = launch();
   await second.services.characters.load();
@@ -79,4 +87,5 @@ test('the next launch removes saved images no pending message uses, and sends th
   // The pending image was kept: it uploads from its file and is sent, and only then let go.
   await waitFor('the pending image to be sent', () => second.messages().some((m) => m.kind === 'image' && m.status === 'sent'), 15000);
   await waitFor('its file to be released', () => !fs.existsSync(saved(pending)), 5000);
+  expect(fs.existsSync(saved(otherScene))).toBe(true);
 });

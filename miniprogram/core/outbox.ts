@@ -85,6 +85,28 @@ export type OutboxEvent =
   /** The rate limit holds the queue; it resends by itself. Reported once until the queue has emptied. */
   | { type: 'throttled'; detail: string };
 
+/** Each scene's queue is stored under its own key. */
+const OUTBOX_KEY_PREFIX = 'outbox:';
+
+export function outboxKey(roomSlug: string): string {
+  return OUTBOX_KEY_PREFIX + roomSlug;
+}
+
+/**
+ * The saved image files some scene's outbox still needs. Run once per launch, before any send:
+ * images saved for messages no longer in any outbox (sent, or lost with a killed app) would stay on
+ * the device for good, and only all the outboxes together say which are still needed.
+ */
+export async function imagesStillNeeded(store: KeyValueStore): Promise<string[]> {
+  const keys = (await settle(() => store.keys())).filter((key) => key.indexOf(OUTBOX_KEY_PREFIX) === 0);
+  const paths: string[] = [];
+  for (const key of keys) {
+    const items = (await settle(() => store.get<OutboxItem[]>(key))) || [];
+    for (const item of items) if (item.image) paths.push(item.image.path);
+  }
+  return paths;
+}
+
 export interface OutboxOptions {
   backend: Backend;
   store: KeyValueStore;

@@ -115,7 +115,6 @@ export interface Backend {
   /** See ImageUploader.release. */
   releaseImage?(image: PickedImage): void;
   /** See ImageUploader.prune. */
-  pruneImages?(inUse: string[]): void;
   /** Messages up to `throughId` whose state changed at or after `since`, oldest change first. */
   messagesChangedSince(roomId: number, since: string, throughId: number, limit: number): Promise<MessageRow[]>;
   /** The hidden rolls among these messages that the caller may read (as roller or host). */
@@ -146,6 +145,8 @@ export interface KeyValueStore {
   get<T>(key: string): T | null | Promise<T | null>;
   set<T>(key: string, value: T): void | Promise<void>;
   remove(key: string): void | Promise<void>;
+  /** Every key stored (the launch reads each scene's outbox through it). */
+  keys(): string[] | Promise<string[]>;
 }
 
 /**
@@ -190,6 +191,7 @@ export function memoryStore(): KeyValueStore & { dump(): Record<string, unknown>
     remove: (key) => {
       values.delete(key);
     },
+    keys: () => [...values.keys()],
     dump: () => {
       const out: Record<string, unknown> = {};
       values.forEach((value, key) => (out[key] = JSON.parse(value)));

@@ -6,7 +6,7 @@
 import { MessageList, PAGE_SIZE, type ServerMessage } from './message-list';
 import { t, type MessageId } from './messages';
 import { Retry } from './backoff';
-import { Outbox, OUTBOX_MAX_BYTES, type OutboxEvent, type OutboxItem } from './outbox';
+import { Outbox, OUTBOX_MAX_BYTES, outboxKey, type OutboxEvent, type OutboxItem } from './outbox';
 import {
   asBackendFailure,
   settle,
@@ -192,7 +192,7 @@ export class RoomSession implements RoomView {
     this.outbox = new Outbox({
       backend: this.backend,
       store: this.store,
-      storeKey: `outbox:${options.roomSlug}`,
+      storeKey: outboxKey(options.roomSlug),
       clock: this.clock,
       newId: this.newId,
       onEvent: (event) => this.onOutboxEvent(event),
@@ -394,10 +394,7 @@ export class RoomSession implements RoomView {
     // The outbox read starts first, so a send typed while the store answers cannot overwrite it.
     const restoring = this.outbox.load();
     const cache = await this.store.get<RoomCache>(this.cacheKey());
-    const pending = await restoring;
-    // Images saved for messages no longer in the outbox (sent, or lost with a killed app) stay on
-    // the device for good unless removed: the outbox holds every image still to be sent.
-    if (this.backend.pruneImages) this.backend.pruneImages(pending.map((item) => (item.image ? item.image.path : '')).filter(Boolean));
+    await restoring;
     if (cache) this.userId = cache.userId;
     this.cachedRoomId = cache && cache.room ? cache.room.id : null;
     const rows = cache ? cache.rows : [];

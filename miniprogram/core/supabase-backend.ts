@@ -107,10 +107,6 @@ export class SupabaseBackend implements Backend {
     if (this.uploader.release) this.uploader.release(image);
   }
 
-  pruneImages(inUse: string[]): void {
-    if (this.uploader.prune) this.uploader.prune(inUse);
-  }
-
   messagesChangedSince(roomId: number, since: string, throughId: number, limit: number): Promise<MessageRow[]> {
     return this.rows<MessageRow>(
       this.messages(roomId).gte('changed_at', since).lte('id', throughId).order('changed_at', { ascending: true }).limit(limit),

@@ -17,4 +17,7 @@ export const deviceStore: KeyValueStore = {
   remove(key: string): void {
     wx.removeStorageSync(key);
   },
+  keys(): string[] {
+    return wx.getStorageInfoSync().keys;
+  },
 };

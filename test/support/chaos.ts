@@ -177,6 +177,7 @@ function processStore(device: KeyValueStore): { store: KeyValueStore; kill: () =
   return {
     store: {
       get: (key) => device.get(key),
+      keys: () => device.keys(),
       set: (key, value) => (alive ? device.set(key, value) : undefined),
       remove: (key) => (alive ? device.remove(key) : undefined),
     },

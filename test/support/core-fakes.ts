@@ -363,13 +363,6 @@ export class FakeBackend implements Backend {
     this.released.push(image.path);
   }
 
-  /** What each launch said is still in use (the platform removes every other saved image). */
-  pruned: string[][] = [];
-
-  pruneImages(inUse: string[]): void {
-    this.pruned.push(inUse);
-  }
-
   publicImageUrl(storagePath: string): string {
     return `https://cdn.test/images/${storagePath}`;
   }
