@@ -3,7 +3,15 @@
 // its own path failing: pg_net's requests to the moderate function, WeChat busy). Quick mode is the
 // test's size.
 //   npx tsx bench/chaos.ts [--quick]
-import { CONVERGE_TIMEOUT_MS, chaosSizeFromEnv, describeDivergence, faultSummary, runChaos, TEST_SIZE, type ChaosSize } from '../test/support/chaos';
+import {
+  CONVERGE_TIMEOUT_MS,
+  chaosSizeFromEnv,
+  describeDivergence,
+  faultSummary,
+  runChaos,
+  TEST_SIZE,
+  type ChaosSize,
+} from '../test/support/chaos';
 import { startTestServer } from '../test/support/server';
 import { runIfMain } from './report';
 import { atLeast, atMost, type Bench } from './types';

@@ -20,7 +20,12 @@ async function timedLogin(server: TestServer, person: string): Promise<number> {
 async function fakeAnswerMs(server: TestServer, samples: number): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < samples; i++) {
-    const query = new URLSearchParams({ appid: server.wechat!.appid, secret: server.wechat!.secret, js_code: `量.${i}`, grant_type: 'authorization_code' });
+    const query = new URLSearchParams({
+      appid: server.wechat!.appid,
+      secret: server.wechat!.secret,
+      js_code: `量.${i}`,
+      grant_type: 'authorization_code',
+    });
     const started = performance.now();
     await (await fetch(`${server.wechat!.url}/sns/jscode2session?${query}`)).json();
     times.push(performance.now() - started);
@@ -56,7 +61,12 @@ export const run: Bench = async ({ quick }) => {
         { metric: `code → session, cold p50 (worker not started, n=${coldSamples})`, value: round(percentile(cold, 50)), unit: 'ms' },
         { metric: `code → session, cold p99 (n=${coldSamples})`, value: round(percentile(cold, 99)), unit: 'ms' },
         { metric: 'fake WeChat code2Session answer, p50', value: fake, unit: 'ms' },
-        atMost(`code → session, warm p50 (n=${warmSamples}; target 50 ms + the fake's answer)`, round(percentile(warm, 50)), 'ms', round(50 + fake)),
+        atMost(
+          `code → session, warm p50 (n=${warmSamples}; target 50 ms + the fake's answer)`,
+          round(percentile(warm, 50)),
+          'ms',
+          round(50 + fake),
+        ),
         { metric: `code → session, warm p99 (n=${warmSamples})`, value: round(percentile(warm, 99)), unit: 'ms' },
       ],
     };

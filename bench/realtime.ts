@@ -118,7 +118,13 @@ async function waitForDeliveries(arrivals: Arrivals, expected: number): Promise<
   while (delivered(arrivals) < expected && Date.now() < deadline) await sleep(20);
 }
 
-async function subscribeMany(server: LocalSupabase, target: Target, roomId: number, count: number, arrivals: Arrivals): Promise<Subscriber[]> {
+async function subscribeMany(
+  server: LocalSupabase,
+  target: Target,
+  roomId: number,
+  count: number,
+  arrivals: Arrivals,
+): Promise<Subscriber[]> {
   const list: Subscriber[] = [];
   for (let i = 0; i < count; i++) list.push(await subscribe(server, target, roomId, arrivals));
   return list;
@@ -154,7 +160,12 @@ export const run: Bench = async ({ quick }) => {
       await writer.end();
       disconnectAll();
       const sorted = latencies(writer.sentAt, arrivals);
-      return { p50: round(percentile(sorted, 50)), p99: round(percentile(sorted, 99)), delivered: delivered(arrivals), expected: probes * count };
+      return {
+        p50: round(percentile(sorted, 50)),
+        p99: round(percentile(sorted, 99)),
+        delivered: delivered(arrivals),
+        expected: probes * count,
+      };
     };
 
     for (const count of SUBSCRIBER_COUNTS) {

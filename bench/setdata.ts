@@ -130,7 +130,10 @@ async function measureView(loaded: number): Promise<Figure[]> {
     page.querySelector('.messages')!.dispatchEvent('scroll', { detail: { scrollTop: 0, scrollHeight: 100_000 } });
     await sleep();
     // The rest of the loaded messages arrive while the reader is up there: the window stays put.
-    room.emit({ type: 'append', messages: history.slice(0, loaded - PAGE).map((m) => ({ ...m, id: (m.id ?? 0) + 1_000_000, key: `${m.key}-x` })) });
+    room.emit({
+      type: 'append',
+      messages: history.slice(0, loaded - PAGE).map((m) => ({ ...m, id: (m.id ?? 0) + 1_000_000, key: `${m.key}-x` })),
+    });
     await sleep();
     const prepends: number[] = [];
     for (let p = 0; p < 3; p++) {
@@ -140,7 +143,9 @@ async function measureView(loaded: number): Promise<Figure[]> {
       prepends.push(traffic.bytes());
       await sleep();
     }
-    figures.push(atMost(`prepend a page of 50 from the core, ${loaded} loaded (max of ${prepends.length})`, largest(prepends), 'B', PREPEND_TARGET));
+    figures.push(
+      atMost(`prepend a page of 50 from the core, ${loaded} loaded (max of ${prepends.length})`, largest(prepends), 'B', PREPEND_TARGET),
+    );
   }
 
   // A page of 50 the page already holds (dropped from the window earlier), shown again on scroll up.
@@ -155,7 +160,9 @@ async function measureView(loaded: number): Promise<Figure[]> {
       await sleep();
       shows.push(traffic.bytes());
     }
-    figures.push(atMost(`re-show an older page of 50 from memory, ${loaded} loaded (max of ${shows.length})`, largest(shows), 'B', PREPEND_TARGET));
+    figures.push(
+      atMost(`re-show an older page of 50 from memory, ${loaded} loaded (max of ${shows.length})`, largest(shows), 'B', PREPEND_TARGET),
+    );
   }
   setServicesForTest(null);
   return figures;
@@ -193,7 +200,11 @@ async function requestsPerReceivedMessage(): Promise<{ figure: Figure; notes: Re
     const page = renderRoom();
     await pageInstance(page).onLoad({});
     await connected;
-    const writerBackend = new SupabaseBackend(writer, storageUploader(writer, noFiles), localWechatLogin(server.url, server.anonKey, '写者'));
+    const writerBackend = new SupabaseBackend(
+      writer,
+      storageUploader(writer, noFiles),
+      localWechatLogin(server.url, server.anonKey, '写者'),
+    );
     await writerBackend.userId();
     const room = await writerBackend.findRoom(ROOM_SLUG);
     // Let the gap-fill that follows the subscribe finish before counting.

@@ -32,8 +32,6 @@ const WRITER_MESSAGES_PER_SECOND = 2 / 3;
 const WINDOW_MS = 10000;
 const DELIVERY_GRACE_MS = 30000;
 
-
-
 interface Subscriber {
   sb: SupabaseClient;
   /** received[n] counts deliveries of message n; more than 1 is a duplicate. */
@@ -130,7 +128,10 @@ export const run: Bench = async ({ quick }) => {
     const sampler = setInterval(() => {
       const at = Date.now() - started;
       rss.push({ at, mib: rssMiB(server.child.pid!) });
-      connections().then((count) => connectionSamples.push({ at, count }), (error) => errors.push(`sampling: ${error.message}`));
+      connections().then(
+        (count) => connectionSamples.push({ at, count }),
+        (error) => errors.push(`sampling: ${error.message}`),
+      );
       const asked = Date.now();
       fetch(`${server.url}/health`).then(
         (response) => response.text().then(() => healthLatencies.push(Date.now() - asked)),
@@ -196,7 +197,13 @@ export const run: Bench = async ({ quick }) => {
     const warmed = connectionSamples.filter((sample) => sample.at >= WINDOW_MS).map((sample) => sample.count);
     const connectionsWarm = warmed.length ? warmed[0] : connectionsAtStart;
     const latencyP50 = (from: number, to: number) =>
-      percentile(latencies.filter((sample) => sample.at >= from && sample.at < to).map((sample) => sample.ms).sort((a, b) => a - b), 50);
+      percentile(
+        latencies
+          .filter((sample) => sample.at >= from && sample.at < to)
+          .map((sample) => sample.ms)
+          .sort((a, b) => a - b),
+        50,
+      );
     const allLatencies = latencies.map((sample) => sample.ms).sort((a, b) => a - b);
 
     return {
@@ -210,7 +217,11 @@ export const run: Bench = async ({ quick }) => {
         atMost('duplicate deliveries', duplicates, 'messages', 0),
         atMost('server RSS growth, first → last 10 s', growth, '%', 10),
         atMost('Postgres connections, end − after 10 s', connectionsAtEnd - connectionsWarm, 'connections', 0),
-        { metric: 'Postgres connections, most seen', value: Math.max(connectionsAtStart, connectionsAtEnd, ...connectionSamples.map((sample) => sample.count)), unit: 'connections' },
+        {
+          metric: 'Postgres connections, most seen',
+          value: Math.max(connectionsAtStart, connectionsAtEnd, ...connectionSamples.map((sample) => sample.count)),
+          unit: 'connections',
+        },
         { metric: 'insert latency p50', value: percentile(allLatencies, 50), unit: 'ms' },
         { metric: 'insert latency p99', value: percentile(allLatencies, 99), unit: 'ms' },
       ],
@@ -235,7 +246,12 @@ export const run: Bench = async ({ quick }) => {
           fiveSecondsAfterDrain: rssAfterDrain,
           samples: rss.map((sample) => Math.round(sample.mib)),
         },
-        postgresConnections: { beforeLoad: connectionsAtStart, after10s: connectionsWarm, end: connectionsAtEnd, samples: connectionSamples.map((sample) => sample.count) },
+        postgresConnections: {
+          beforeLoad: connectionsAtStart,
+          after10s: connectionsWarm,
+          end: connectionsAtEnd,
+          samples: connectionSamples.map((sample) => sample.count),
+        },
         errors: errors.slice(0, 20),
       },
     };

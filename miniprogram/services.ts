@@ -74,7 +74,11 @@ export function createServices(platform: WechatPlatform = appPlatform()): Servic
   const sessions = new Map<string, RoomSession>();
   // Once per launch, across every scene's outbox (a session alone would drop another scene's images).
   const prune = platform.uploader.prune;
-  if (prune) imagesStillNeeded(platform.store).then((inUse) => prune(inUse), () => undefined);
+  if (prune)
+    imagesStillNeeded(platform.store).then(
+      (inUse) => prune(inUse),
+      () => undefined,
+    );
   return {
     characters,
     scenes: new SceneDirectory(roleplay),
@@ -102,7 +106,12 @@ export function createServices(platform: WechatPlatform = appPlatform()): Servic
     typing(sceneId, changed) {
       // Typing asks who we are at every signal; the session is there by the time a room shows.
       let me: string | null = null;
-      backend.userId().then((id) => void (me = id), () => undefined);
+      backend.userId().then(
+        (id) => {
+          me = id;
+        },
+        () => undefined,
+      );
       return new Typing(supabaseTypingPort(platform.supabase), sceneId, () => me, changed);
     },
   };

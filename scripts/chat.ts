@@ -108,7 +108,6 @@ function time(iso: string): string {
   return new Date(iso).toTimeString().slice(0, 8);
 }
 
-
 function describe(message: ChatMessage): string {
   const content =
     message.kind === 'image'

@@ -42,5 +42,9 @@ export function localWechatLogin(url: string, anonKey: string, person: string, p
 }
 
 export function nodeBackend(client: SupabaseClient<Database>, login: WechatLogin): SupabaseBackend {
-  return new SupabaseBackend(client, storageUploader(client, (file) => fs.promises.readFile(file)), login);
+  return new SupabaseBackend(
+    client,
+    storageUploader(client, (file) => fs.promises.readFile(file)),
+    login,
+  );
 }

@@ -137,17 +137,39 @@ async function main(): Promise<void> {
   installDom();
   convertInlineRpx();
   const sleep = () => simulator().sleep(10);
-  const renderers = { room: loadPage('room'), role: loadPage('role'), scenes: loadPage('scenes'), manage: loadPage('manage'), privacy: loadPage('privacy') };
+  const renderers = {
+    room: loadPage('room'),
+    role: loadPage('role'),
+    scenes: loadPage('scenes'),
+    manage: loadPage('manage'),
+    privacy: loadPage('privacy'),
+  };
   const today = new Date();
   const failedAt = new Date(today.getFullYear(), today.getMonth(), today.getDate(), 9, 20).toISOString();
   const pending: ChatMessage[] = [
     {
-      ...conversation()[0], ...ME, key: 'pending-1', id: null, body: '这条发送失败了', createdAt: failedAt,
-      status: 'failed', error: t('sendNetwork'),
+      ...conversation()[0],
+      ...ME,
+      key: 'pending-1',
+      id: null,
+      body: '这条发送失败了',
+      createdAt: failedAt,
+      status: 'failed',
+      error: t('sendNetwork'),
     },
     {
-      ...conversation()[0], ...ME, key: 'pending-2', id: null, body: null, kind: 'image', createdAt: failedAt,
-      imageUrl: pngDataUrl(160, 120), imageWidth: 160, imageHeight: 120, status: 'sending', progress: 60,
+      ...conversation()[0],
+      ...ME,
+      key: 'pending-2',
+      id: null,
+      body: null,
+      kind: 'image',
+      createdAt: failedAt,
+      imageUrl: pngDataUrl(160, 120),
+      imageWidth: 160,
+      imageHeight: 120,
+      status: 'sending',
+      progress: 60,
     },
   ];
   const connected: RoomPatch = { type: 'connection', state: 'connected' };
@@ -167,7 +189,10 @@ async function main(): Promise<void> {
     {
       name: 'room-failed',
       page: 'room',
-      patches: [{ type: 'reset', messages: conversation().concat(pending), hasOlder: false }, { type: 'connection', state: 'offline' }],
+      patches: [
+        { type: 'reset', messages: conversation().concat(pending), hasOlder: false },
+        { type: 'connection', state: 'offline' },
+      ],
     },
     { name: 'room-empty', page: 'room', patches: [{ type: 'reset', messages: [], hasOlder: false }, connected] },
     { name: 'room-dark', page: 'room', dark: true, patches: [{ type: 'reset', messages: conversation(), hasOlder: false }, connected] },

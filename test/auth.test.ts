@@ -213,7 +213,10 @@ describe('the admin API and one-time tokens (what the wechat-login function call
     const { data: fetched } = await admin().auth.admin.getUserById(data.user!.id);
     expect(fetched.user!.email).toBe(address);
     // Sequential and concurrent second creations of the address: email_exists, never a second user.
-    expect((await admin().auth.admin.createUser({ email: address.toUpperCase() })).error).toMatchObject({ status: 422, code: 'email_exists' });
+    expect((await admin().auth.admin.createUser({ email: address.toUpperCase() })).error).toMatchObject({
+      status: 422,
+      code: 'email_exists',
+    });
     const racing = email('race');
     const results = await Promise.all([0, 1, 2].map(() => admin().auth.admin.createUser({ email: racing })));
     expect(results.filter((r) => r.error === null)).toHaveLength(1);
@@ -242,7 +245,9 @@ describe('the admin API and one-time tokens (what the wechat-login function call
     const verified = await sb.auth.verifyOtp({ token_hash: link.data.properties!.hashed_token, type: 'magiclink' });
     expect(verified.error).toBeNull();
     expect(verified.data.user!.id).toBe(created.data.user!.id);
-    expect(decodeJwt(verified.data.session!.access_token, server.jwtSecret).amr).toEqual([{ method: 'otp', timestamp: expect.any(Number) }]);
+    expect(decodeJwt(verified.data.session!.access_token, server.jwtSecret).amr).toEqual([
+      { method: 'otp', timestamp: expect.any(Number) },
+    ]);
     const reused = await client(server).auth.verifyOtp({ token_hash: link.data.properties!.hashed_token, type: 'magiclink' });
     expect(reused.error).toMatchObject({ status: 403, code: 'otp_expired' });
 
@@ -286,7 +291,9 @@ describe('switches and limits from config.toml', () => {
     await admin.auth.admin.createUser({ email: address, email_confirm: true });
     const link = await admin.auth.admin.generateLink({ type: 'magiclink', email: address });
     await new Promise((resolve) => setTimeout(resolve, 1200));
-    expect((await client(strict).auth.verifyOtp({ token_hash: link.data.properties!.hashed_token, type: 'magiclink' })).error).toMatchObject({
+    expect(
+      (await client(strict).auth.verifyOtp({ token_hash: link.data.properties!.hashed_token, type: 'magiclink' })).error,
+    ).toMatchObject({
       code: 'otp_expired',
     });
   });

@@ -27,9 +27,7 @@ function chat(args: string[]): Chat {
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const exited = new Promise<{ code: number | null; stderr: string }>((resolve) =>
-    child.on('close', (code) => resolve({ code, stderr })),
-  );
+  const exited = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stderr })));
   return { child, output: () => stdout, exited };
 }
 
@@ -56,7 +54,8 @@ describe('bad input', () => {
     const port = (probe.address() as net.AddressInfo).port;
     await new Promise((resolve) => probe.close(resolve));
     const dir = tempDir('chat-cli-');
-    const { code, stderr } = await chat(['--url', `http://127.0.0.1:${port}`, '--as', '楚留香', '--store', path.join(dir, 's.json')]).exited;
+    const { code, stderr } = await chat(['--url', `http://127.0.0.1:${port}`, '--as', '楚留香', '--store', path.join(dir, 's.json')])
+      .exited;
     expect(code).toBe(1);
     expect(stderr).toContain(`cannot reach http://127.0.0.1:${port}`);
     fs.rmSync(dir, { recursive: true, force: true });
@@ -98,15 +97,28 @@ describe('against local-supabase', () => {
     await waitFor('writer connected', () => writer.output().includes('已连接'), 30000);
     writer.child.stdin.write('来自终端的问候\n');
 
-    await waitFor('row in db', async () => (await db.query(`select 1 from public.messages where body = '来自终端的问候'`)).rowCount === 1, 30000);
+    await waitFor(
+      'row in db',
+      async () => (await db.query(`select 1 from public.messages where body = '来自终端的问候'`)).rowCount === 1,
+      30000,
+    );
     await waitFor('line in the second client', () => listener.output().includes('楚留香: 来自终端的问候'), 30000);
     await waitFor('writer sees it sent', () => writer.output().includes('✓ 已发送'), 30000);
 
     const photo = path.join(dir, 'photo.png');
     fs.writeFileSync(photo, Buffer.from(IMAGE_FIXTURES.png, 'base64'));
     writer.child.stdin.write(`/image ${photo}\n`);
-    await waitFor('image row in db', async () => (await db.query(`select 1 from public.messages where kind = 'image' and image_width = 16 and image_height = 16`)).rowCount === 1, 30000);
-    await waitFor('image in listener', () => /楚留香: \[图片 16×16\] http:\/\/\S+\/storage\/v1\/object\/public\/images\/\S+\.png/.test(listener.output()), 30000);
+    await waitFor(
+      'image row in db',
+      async () =>
+        (await db.query(`select 1 from public.messages where kind = 'image' and image_width = 16 and image_height = 16`)).rowCount === 1,
+      30000,
+    );
+    await waitFor(
+      'image in listener',
+      () => /楚留香: \[图片 16×16\] http:\/\/\S+\/storage\/v1\/object\/public\/images\/\S+\.png/.test(listener.output()),
+      30000,
+    );
     writer.child.stdin.write('/quit\n');
     expect((await writer.exited).code).toBe(0);
 

@@ -36,7 +36,8 @@ test('JPEG: skips APP and DHT segments and fill bytes, reads SOF2 (progressive) 
 
 test('GIF and WebP (VP8X, VP8L, VP8) sizes', () => {
   expect(readImageInfo(bytes('GIF89a', [0x80, 0x02, 0xe0, 0x01]))).toEqual({ mime: 'image/gif', width: 640, height: 480 });
-  const riff = (chunk: string, payload: number[]) => bytes('RIFF', [0, 0, 0, 0], 'WEBP', chunk, [0, 0, 0, 0], payload, new Array(16).fill(0));
+  const riff = (chunk: string, payload: number[]) =>
+    bytes('RIFF', [0, 0, 0, 0], 'WEBP', chunk, [0, 0, 0, 0], payload, new Array(16).fill(0));
   expect(readImageInfo(riff('VP8X', [0, 0, 0, 0, 0x7f, 0x02, 0, 0xdf, 0x01, 0]))).toEqual({ mime: 'image/webp', width: 640, height: 480 });
   // VP8L: signature 0x2f, then 14 bits width-1 and 14 bits height-1.
   const bits = 639 | (479 << 14);
@@ -45,7 +46,11 @@ test('GIF and WebP (VP8X, VP8L, VP8) sizes', () => {
     width: 640,
     height: 480,
   });
-  expect(readImageInfo(riff('VP8 ', [0, 0, 0, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01]))).toEqual({ mime: 'image/webp', width: 640, height: 480 });
+  expect(readImageInfo(riff('VP8 ', [0, 0, 0, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01]))).toEqual({
+    mime: 'image/webp',
+    width: 640,
+    height: 480,
+  });
 });
 
 test('anything else is not an image', () => {

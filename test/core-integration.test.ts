@@ -18,7 +18,6 @@ import { signInWithWechat, type WechatLogin } from '../miniprogram/core/wechat-l
 
 jest.setTimeout(60000);
 
-
 interface Device {
   client: SupabaseClient;
   store: ReturnType<typeof memoryStore>;
@@ -36,7 +35,12 @@ const openSessions: Array<{ session: RoomSession; client: SupabaseClient }> = []
 
 async function openRoom(dev: Device, name = '楚留香') {
   const backend = nodeBackend(dev.client, dev.login);
-  const session = new RoomSession({ backend, store: dev.store, roomSlug: 'lobby', speaker: () => ({ name, color: '#c0392b', characterId: null }) });
+  const session = new RoomSession({
+    backend,
+    store: dev.store,
+    roomSlug: 'lobby',
+    speaker: () => ({ name, color: '#c0392b', characterId: null }),
+  });
   const rendered = new RenderedList();
   session.onPatch(rendered.apply);
   openSessions.push({ session, client: dev.client });
@@ -69,7 +73,9 @@ async function otherUser(): Promise<SupabaseClient> {
 }
 
 async function say(client: SupabaseClient, body: string): Promise<void> {
-  const { error } = await client.from('messages').insert({ room_id: 1, username: '路人甲', avatar_color: '#1f618d', kind: 'text', body, client_id: crypto.randomUUID() });
+  const { error } = await client
+    .from('messages')
+    .insert({ room_id: 1, username: '路人甲', avatar_color: '#1f618d', kind: 'text', body, client_id: crypto.randomUUID() });
   if (error) throw new Error(error.message);
 }
 
@@ -278,7 +284,11 @@ describe('against local-supabase', () => {
     const writer = await otherUser();
     await say(writer, '重启后别人说的');
     room.session.resume();
-    await waitFor('caught up', () => room.rendered.messages.length === 3 && room.rendered.messages.every((m) => m.status === 'sent'), 20000);
+    await waitFor(
+      'caught up',
+      () => room.rendered.messages.length === 3 && room.rendered.messages.every((m) => m.status === 'sent'),
+      20000,
+    );
     expect((await rows()).map((row) => row.body).sort()).toEqual(['停机时写的', '重启前', '重启后别人说的'].sort());
     expect(room.rendered.ids()).toEqual((await rows()).map((row) => row.id));
     await waitFor('realtime back', () => room.states()[room.states().length - 1] === 'connected', 20000);

@@ -43,7 +43,11 @@ function pending(key: string, body: string): ChatMessage {
 function setup(initial: number[] = [], older = false) {
   const rendered = new RenderedList();
   const list = new MessageList(rendered.apply);
-  list.reset(initial.map((id) => server(row(id))), [], older);
+  list.reset(
+    initial.map((id) => server(row(id))),
+    [],
+    older,
+  );
   const check = () => expect(rendered.messages).toEqual(list.messages());
   return { list, rendered, check };
 }

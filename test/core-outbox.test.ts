@@ -3,7 +3,15 @@
 // and persistence across an app kill.
 import { memoryStore, BackendFailure } from '../miniprogram/core/ports';
 import { FIRST_RETRY_MS, retryDelay } from '../miniprogram/core/backoff';
-import { MAX_ATTEMPTS, OUTBOX_MAX_BYTES, RATE_LIMIT_WAIT_MS, imageStoragePath, imagesStillNeeded, outboxKey, type OutboxItem } from '../miniprogram/core/outbox';
+import {
+  MAX_ATTEMPTS,
+  OUTBOX_MAX_BYTES,
+  RATE_LIMIT_WAIT_MS,
+  imageStoragePath,
+  imagesStillNeeded,
+  outboxKey,
+  type OutboxItem,
+} from '../miniprogram/core/outbox';
 import { RATE_LIMIT, RATE_WINDOW_SECONDS, TEXT_MAX } from '../miniprogram/core/rules';
 import { uuidV4 } from '../miniprogram/core/ids';
 import { zh } from '../miniprogram/core/messages';
@@ -85,7 +93,9 @@ test('a message resent under a fresh id after earlier failures gets a full set o
   };
   room.session.sendText('我的话');
   await room.clock.advance(10 * 60 * 1000);
-  expect(room.backend.rows.filter((row) => row.user_id === ME)).toMatchObject([{ body: '我的话', client_id: 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb' }]);
+  expect(room.backend.rows.filter((row) => row.user_id === ME)).toMatchObject([
+    { body: '我的话', client_id: 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb' },
+  ]);
   expect(lastMessage(room)).toMatchObject({ status: 'sent' });
 });
 
@@ -112,7 +122,18 @@ test('a pending message whose client_id a foreign row in the cached page holds: 
   const store = memoryStore();
   store.set('room:lobby', { room: ROOM, userId: ME, rows: backend.rows, syncedId: foreign.id });
   store.set('outbox:lobby', [
-    { key: taken, kind: 'text', body: '我的话', image: null, username: '楚留香', avatarColor: '#c0392b', createdAt: '2026-11-21T11:00:00.000Z', status: 'sending', attempts: 0, error: null },
+    {
+      key: taken,
+      kind: 'text',
+      body: '我的话',
+      image: null,
+      username: '楚留香',
+      avatarColor: '#c0392b',
+      createdAt: '2026-11-21T11:00:00.000Z',
+      status: 'sending',
+      attempts: 0,
+      error: null,
+    },
   ]);
   const room = openRoom({ backend, store, newId: () => 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb' });
   await room.session.start();
@@ -126,7 +147,11 @@ test('a pending message whose client_id a foreign row in the cached page holds: 
 });
 
 test.each([
-  ['check constraint', new BackendFailure(400, '23514', 'new row for relation "messages" violates check constraint "messages_text_check"'), zh.sendRejectedRule],
+  [
+    'check constraint',
+    new BackendFailure(400, '23514', 'new row for relation "messages" violates check constraint "messages_text_check"'),
+    zh.sendRejectedRule,
+  ],
   ['RLS', new BackendFailure(403, '42501', 'new row violates row-level security policy for table "messages"'), zh.sendNoPermission],
   ['anon role', new BackendFailure(401, '42501', 'permission denied for table messages'), zh.sendNoPermission],
 ])('a rejection (%s) fails the message with a Chinese reason and never retries by itself', async (_label, failure, reason) => {
@@ -179,7 +204,9 @@ test('the rate limit holds the queue: the message waits as sending with the reas
   ]);
   expect(room.rendered.of('update').filter((patch) => patch.type === 'update' && patch.changes.status === 'failed')).toEqual([]);
   // The waiting message says why once, not once a second.
-  expect(room.rendered.of('update').filter((patch) => patch.type === 'update' && patch.changes.error === zh.sendRateLimited)).toHaveLength(1);
+  expect(room.rendered.of('update').filter((patch) => patch.type === 'update' && patch.changes.error === zh.sendRateLimited)).toHaveLength(
+    1,
+  );
   // Told once, not once a second.
   expect(room.rendered.of('error')).toEqual([{ type: 'error', message: zh.sendRateLimited, detail: rateLimited().detail }]);
   room.check();
@@ -220,7 +247,10 @@ test('a new burst after the queue emptied is told again; a relaunch does not sho
   backend.failNext('insert', rateLimited(), rateLimited());
   room.session.sendText('第二阵');
   await settle();
-  expect(room.rendered.of('error').map((patch) => patch.type === 'error' && patch.message)).toEqual([zh.sendRateLimited, zh.sendRateLimited]);
+  expect(room.rendered.of('error').map((patch) => patch.type === 'error' && patch.message)).toEqual([
+    zh.sendRateLimited,
+    zh.sendRateLimited,
+  ]);
   await room.session.flush();
 
   // Killed while the second one waits: the next launch shows it as plainly sending, and sends it.
@@ -495,13 +525,28 @@ test('image storage paths follow <uid>/<yyyy-mm>/<uuid>.<ext>', () => {
 });
 
 function storedItem(fields: Partial<OutboxItem>): OutboxItem {
-  return { key: uuidV4(), kind: 'text', body: '上次没发出', image: null, username: '楚留香', avatarColor: '#c0392b', createdAt: '2026-11-21T11:00:00.000Z', status: 'sending', attempts: 0, error: null, ...fields };
+  return {
+    key: uuidV4(),
+    kind: 'text',
+    body: '上次没发出',
+    image: null,
+    username: '楚留香',
+    avatarColor: '#c0392b',
+    createdAt: '2026-11-21T11:00:00.000Z',
+    status: 'sending',
+    attempts: 0,
+    error: null,
+    ...fields,
+  };
 }
 
 test('after a relaunch, a waiting message gets a full set of attempts and a failed one keeps its reason', async () => {
   const store = memoryStore();
   const reason = { reason: zh.sendRejectedRule, detail: '400 23514: check' };
-  store.set('outbox:lobby', [storedItem({ attempts: MAX_ATTEMPTS - 1 }), storedItem({ body: '被拒', status: 'failed', attempts: 1, error: reason })]);
+  store.set('outbox:lobby', [
+    storedItem({ attempts: MAX_ATTEMPTS - 1 }),
+    storedItem({ body: '被拒', status: 'failed', attempts: 1, error: reason }),
+  ]);
   const backend = new FakeBackend();
   backend.failNext('insert', ...Array.from({ length: MAX_ATTEMPTS - 1 }, network));
   const room = openRoom({ backend, store });
@@ -535,9 +580,23 @@ test('a room stopped and started again (the page left and came back) shows and s
 test('a message typed before the device store answered is kept with the restored ones', async () => {
   const store = memoryStore();
   store.set('outbox:lobby', [
-    { key: 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', kind: 'text', body: '上次没发出', image: null, username: '楚留香', avatarColor: '#c0392b', createdAt: '2026-11-21T11:00:00.000Z', status: 'sending', attempts: 4, error: null },
+    {
+      key: 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa',
+      kind: 'text',
+      body: '上次没发出',
+      image: null,
+      username: '楚留香',
+      avatarColor: '#c0392b',
+      createdAt: '2026-11-21T11:00:00.000Z',
+      status: 'sending',
+      attempts: 4,
+      error: null,
+    },
   ]);
-  const slowStore = { ...store, get: <T>(key: string) => new Promise<T | null>((resolve) => setTimeout(() => resolve(store.get<T>(key)), 20)) };
+  const slowStore = {
+    ...store,
+    get: <T>(key: string) => new Promise<T | null>((resolve) => setTimeout(() => resolve(store.get<T>(key)), 20)),
+  };
   const room = openRoom({ store: { ...store, ...slowStore } });
   const started = room.session.start();
   room.session.sendText('抢先输入');

@@ -27,10 +27,7 @@ test('first launch: an empty paint, then the newest page in front of nothing, th
   expect(room.rendered.ids()).toEqual(range(21, 70));
   expect(room.rendered.hasOlder).toBe(true);
   expect(room.rendered.of('reset')).toHaveLength(1);
-  expect(room.rendered.of('connection').map((patch) => patch.type === 'connection' && patch.state)).toEqual([
-    'connecting',
-    'connected',
-  ]);
+  expect(room.rendered.of('connection').map((patch) => patch.type === 'connection' && patch.state)).toEqual(['connecting', 'connected']);
   expect(room.backend.activeSubscriptions()).toBe(1);
   room.check();
 });
@@ -269,7 +266,7 @@ test('a closed channel is resubscribed after a delay, and reconnect() resubscrib
 
 test('a manual reconnect replaces the transport first, then rejoins on it once', async () => {
   const order: string[] = [];
-  let finishTransport = () => undefined as void;
+  let finishTransport: () => void = () => undefined;
   const room = openRoom({
     backend: seeded(2),
     reconnectTransport: () => {
@@ -511,7 +508,7 @@ test('an older page arriving after the list was reset to a much newer page is dr
   room.backend.deliverLive = false;
   for (let i = 0; i < PAGE_SIZE * MAX_GAP_PAGES + 10; i++) room.backend.insertRow({});
   // The older page answers only after the gap-fill has reset the list.
-  let release = () => undefined as void;
+  let release: () => void = () => undefined;
   const gate = new Promise<void>((resolve) => (release = resolve));
   const before = room.backend.messagesBefore.bind(room.backend);
   room.backend.messagesBefore = async (...args) => {
@@ -613,7 +610,12 @@ describe('a WeChat login that fails', () => {
     await settle();
     expect(room.backend.calls.filter((call) => call === 'userId')).toHaveLength(3);
     expect(room.rendered.ids()).toEqual([1, 2, 3]);
-    expect(room.rendered.of('connection').map((p) => p.type === 'connection' && p.state).pop()).toBe('connected');
+    expect(
+      room.rendered
+        .of('connection')
+        .map((p) => p.type === 'connection' && p.state)
+        .pop(),
+    ).toBe('connected');
     // Retries while offline are not reported again.
     expect(room.rendered.of('error')).toHaveLength(1);
   });
@@ -648,7 +650,9 @@ describe('content security in the room', () => {
     const theirs = backend.insertRow({ body: '别人的话', status: 'pending' }, { deliver: false });
     backend.setState(mine.id!, 'visible');
     expect(room.rendered.messages.map((m) => [m.body, m.state])).toEqual([
-      ['message 1', 'visible'], ['message 2', 'visible'], ['大家好', 'visible'],
+      ['message 1', 'visible'],
+      ['message 2', 'visible'],
+      ['大家好', 'visible'],
     ]);
     backend.setState(theirs.id, 'visible');
     expect(room.rendered.bodies()).toEqual(['message 1', 'message 2', '大家好', '别人的话']);
@@ -858,7 +862,7 @@ describe('the scene: title, host, 公告, archive', () => {
     const second = openRoom({ backend, store });
     void second.session.start();
     await settle();
-    expect(scenes(second).map((scene) => scene && scene.title)).toEqual(['大堂']);
+    expect(scenes(second).map((scene) => scene?.title)).toEqual(['大堂']);
     backend.offline = false;
     second.session.reconnect();
     await settle();

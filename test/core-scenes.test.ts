@@ -169,7 +169,10 @@ describe('presence', () => {
     directory.watch(() => undefined);
     await Promise.resolve();
     presence.emitSync({
-      a: [{ scene_id: 1, name: '楚留香', color: '#c0392b' }, { scene_id: 1, name: '香帅', color: '#2e86c1' }],
+      a: [
+        { scene_id: 1, name: '楚留香', color: '#c0392b' },
+        { scene_id: 1, name: '香帅', color: '#2e86c1' },
+      ],
       b: [{ scene_id: 2, name: '胡铁花', color: '#229954' }],
       c: [{ scene_id: 1 }, { scene_id: 1, name: '姬冰雁', color: '#6c3483' }],
       old: [{ scene_id: 1 }],

@@ -38,7 +38,13 @@ beforeEach(() => {
 
 function phone(userId: string, scene = 1) {
   const lines: string[] = [];
-  const typing = new Typing(broadcast, scene, () => userId, (text) => lines.push(text), clock);
+  const typing = new Typing(
+    broadcast,
+    scene,
+    () => userId,
+    (text) => lines.push(text),
+    clock,
+  );
   return { typing, lines, shown: () => lines[lines.length - 1] ?? '' };
 }
 

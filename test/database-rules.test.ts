@@ -35,10 +35,11 @@ afterAll(() => server.stop());
 
 const textMessage = (overrides: Record<string, unknown> = {}) => message(roomId, overrides);
 
-
 /** Clears a user's recent messages from the rate-limit window, so each check starts fresh. */
 async function forgetRecentMessages(userId: string) {
-  await superuserQuery(server.dbUrl, `update public.messages set created_at = created_at - interval '1 minute' where user_id = $1`, [userId]);
+  await superuserQuery(server.dbUrl, `update public.messages set created_at = created_at - interval '1 minute' where user_id = $1`, [
+    userId,
+  ]);
 }
 
 beforeEach(async () => {
@@ -115,7 +116,6 @@ test('people open scenes only as their own host, and nobody updates or deletes a
   expect((await a.sb.from('rooms').select('title').eq('slug', 'lobby')).data).toEqual([{ title: '江湖客栈' }]);
 });
 
-
 test.each([
   ['an empty name', { username: '' }],
   [`a ${NAME_MAX + 1}-character name`, { username: '侠'.repeat(NAME_MAX + 1) }],
@@ -135,7 +135,7 @@ test.each([
   expect(error).toMatchObject({ code: '23514' });
 });
 
-test('an image path in B\'s folder is rejected even when the object exists', async () => {
+test("an image path in B's folder is rejected even when the object exists", async () => {
   const path = `${b.id}/2026-11/${randomUUID()}.jpg`;
   await superuserQuery(server.dbUrl, `insert into storage.objects (bucket_id, name, owner_id) values ('images', $1, $2)`, [path, b.id]);
   const { status, error } = await a.sb
@@ -165,7 +165,7 @@ test.each([
   ['Latin-1 letters', 'é'],
   ['CJK characters', '侠'],
   ['emoji outside the BMP', '🐉'],
-])('names and texts of %s: the core\'s rules and the database agree at both boundaries', async (_what, character) => {
+])("names and texts of %s: the core's rules and the database agree at both boundaries", async (_what, character) => {
   const fields = [
     { field: 'username', max: NAME_MAX, check: checkName },
     { field: 'body', max: TEXT_MAX, check: checkText },
@@ -226,11 +226,25 @@ test.each([
 // Each end of every range of invisible characters the name rule forbids, and a neighbour just
 // outside it that both sides must accept.
 test.each([
-  ['\u0001', false], ['\u001f', false], ['\u007f', false], ['\u009f', false], ['\u00a0', true],
-  ['\u200a', true], ['\u200b', false], ['\u200f', false], ['\u2010', true],
-  ['\u2029', true], ['\u202a', false], ['\u202e', false], ['\u202f', true],
-  ['\u205f', true], ['\u2060', false], ['\u2069', false], ['\u206a', true],
-  ['\ufe0f', true], ['\ufeff', false],
+  ['\u0001', false],
+  ['\u001f', false],
+  ['\u007f', false],
+  ['\u009f', false],
+  ['\u00a0', true],
+  ['\u200a', true],
+  ['\u200b', false],
+  ['\u200f', false],
+  ['\u2010', true],
+  ['\u2029', true],
+  ['\u202a', false],
+  ['\u202e', false],
+  ['\u202f', true],
+  ['\u205f', true],
+  ['\u2060', false],
+  ['\u2069', false],
+  ['\u206a', true],
+  ['\ufe0f', true],
+  ['\ufeff', false],
 ])('%j inside a name: the core and the database both accept it: %s', async (character, accepted) => {
   const name = `楚${character}留香`;
   expect(checkName(name)).toBe(accepted ? null : 'invisible_chars');
@@ -269,9 +283,7 @@ test(`the rate limit lets ${RATE_LIMIT} messages through, then names itself (429
 });
 
 test('concurrent inserts cannot slip past the rate limit together', async () => {
-  const results = await Promise.all(
-    Array.from({ length: RATE_LIMIT * 2 }, () => a.sb.from('messages').insert(textMessage())),
-  );
+  const results = await Promise.all(Array.from({ length: RATE_LIMIT * 2 }, () => a.sb.from('messages').insert(textMessage())));
   expect(results.filter((r) => r.error === null)).toHaveLength(RATE_LIMIT);
   expect(results.filter((r) => r.status === 429)).toHaveLength(RATE_LIMIT);
 });

@@ -3,9 +3,10 @@
 // work, and keep working after a restart on the same data (where the server's port changes).
 import fs from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { client, startTestServer, superuserQuery, tempDir, type TestServer } from './support/server';
 import { waitFor } from './support/wait';
+import type { Row } from './support/row';
 
 jest.setTimeout(90000);
 
@@ -47,7 +48,7 @@ create table public.sweeps (id bigserial primary key, at timestamptz not null de
 select cron.schedule('sweep', '1 seconds', $$ insert into public.sweeps default values $$);
 `;
 
-async function rows<T extends pg.QueryResultRow = Record<string, any>>(server: TestServer, text: string, params: unknown[] = []) {
+async function rows<T extends pg.QueryResultRow = Row>(server: TestServer, text: string, params: unknown[] = []) {
   return (await superuserQuery<T>(server.dbUrl, text, params)).rows;
 }
 
@@ -81,7 +82,12 @@ test('the migration applies on a fresh server and again works after a restart on
     const first = await startTestServer({ dataDir, supabaseDir });
     try {
       expect(first.migrations).toEqual({ applied: ['20260101000000_notes_via_pg_net.sql'], seeded: false, bootstrapped: true });
-      expect(await rows(first, `select extname, extnamespace::regnamespace::text as schema from pg_extension where extname in ('pg_net', 'pg_cron') order by 1`)).toEqual([
+      expect(
+        await rows(
+          first,
+          `select extname, extnamespace::regnamespace::text as schema from pg_extension where extname in ('pg_net', 'pg_cron') order by 1`,
+        ),
+      ).toEqual([
         { extname: 'pg_cron', schema: 'pg_catalog' },
         { extname: 'pg_net', schema: 'extensions' },
       ]);
@@ -96,7 +102,9 @@ test('the migration applies on a fresh server and again works after a restart on
     try {
       expect(second.migrations).toEqual({ applied: [], seeded: false, bootstrapped: false });
       expect(second.url).not.toBe(first.url);
-      expect(await rows(second, `select decrypted_secret from vault.decrypted_secrets where name = 'project_url'`)).toEqual([{ decrypted_secret: second.url }]);
+      expect(await rows(second, `select decrypted_secret from vault.decrypted_secrets where name = 'project_url'`)).toEqual([
+        { decrypted_secret: second.url },
+      ]);
       expect(await postNote(second, '重启之后')).toEqual({ status_code: 200, content: { role: 'service_role', note: '重启之后' } });
       await sweepsAfter(second, restartedAt);
       expect(await rows(second, `select jobname from cron.job`)).toEqual([{ jobname: 'sweep' }]);

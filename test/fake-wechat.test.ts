@@ -1,6 +1,7 @@
 // The fake of WeChat's server API behaves as WeChat documents it, failures included: what the
 // Edge Functions meet in production is what they meet here.
 import { CODE_LIFETIME_MS, startFakeWechat, TOKEN_LIFETIME_S, type FakeWechat } from '../local-supabase/src/wechat/fake-api';
+import type { Row } from './support/row';
 
 const APP = { appid: 'wx00000000000000c3', secret: 'fake-secret' };
 let fake: FakeWechat;
@@ -12,12 +13,12 @@ afterEach(() => fake.stop());
 
 async function get(path: string, query: Record<string, string>) {
   const res = await fetch(`${fake.url}${path}?${new URLSearchParams(query)}`);
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
+  return { status: res.status, body: (await res.json()) as Row };
 }
 
 async function post(path: string, body: unknown) {
   const res = await fetch(`${fake.url}${path}`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
+  return { status: res.status, body: (await res.json()) as Row };
 }
 
 const exchange = (code: string, overrides: Record<string, string> = {}) =>

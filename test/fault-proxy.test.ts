@@ -111,7 +111,8 @@ describe('fault proxy', () => {
     expect(upstream.committed).toEqual([0, 1, 2, 3, 4, 5].map((i) => `insert ${i}`));
     const faults = cutting.faults();
     expect(faults).toHaveLength(6);
-    for (const fault of faults) expect(fault).toMatchObject({ kind: 'cut-response', traffic: 'http', request: 'POST /rest/v1/messages', status: 201 });
+    for (const fault of faults)
+      expect(fault).toMatchObject({ kind: 'cut-response', traffic: 'http', request: 'POST /rest/v1/messages', status: 201 });
   });
 
   test('cut-request: the request dies half-sent and the server never runs it', async () => {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { DEFAULT_DENO_DIR, DENO_RUN_FLAGS, denoPath, FUNCTION_HOST } from '../local-supabase/src/functions/deno';
 import { startTestServer, type TestServer } from './support/server';
 import { waitFor } from './support/wait';
+import type { Row } from './support/row';
 
 jest.setTimeout(60000);
 
@@ -37,7 +38,7 @@ async function call(pathAndQuery: string, init: RequestInit = {}) {
   } catch {
     // plain text answers stay text
   }
-  return { status: res.status, headers: res.headers, body: body as Record<string, any> };
+  return { status: res.status, headers: res.headers, body: body as Row };
 }
 
 function alive(pid: number): boolean {
@@ -82,7 +83,10 @@ test('the newer `export default { fetch }` style is served too', async () => {
 
 test('JWTs are verified by default; config.toml turns it off per function', async () => {
   expect(await call('crash')).toMatchObject({ status: 401, body: { msg: 'Error: Missing authorization header' } });
-  expect(await call('crash', { headers: { Authorization: 'Bearer not.a.jwt' } })).toMatchObject({ status: 401, body: { msg: 'Invalid JWT' } });
+  expect(await call('crash', { headers: { Authorization: 'Bearer not.a.jwt' } })).toMatchObject({
+    status: 401,
+    body: { msg: 'Invalid JWT' },
+  });
   const forged = server.anonKey.slice(0, -2) + (server.anonKey.endsWith('A') ? 'BB' : 'AA');
   expect((await call('crash', { headers: { Authorization: `Bearer ${forged}` } })).status).toBe(401);
   expect((await call('crash', { headers: { Authorization: `Bearer ${server.anonKey}` } })).status).toBe(200);
@@ -124,7 +128,8 @@ test('a function that never answers gets IDLE_TIMEOUT after the request timeout'
 test('a caller that goes away mid-request frees the function at once, not at the timeout', async () => {
   const project = await startTestServer({ supabaseDir: PROJECT });
   try {
-    const count = async () => (await (await fetch(`${project.url}/functions/v1/slow/count`)).json()) as { waiting: number; abandoned: number };
+    const count = async () =>
+      (await (await fetch(`${project.url}/functions/v1/slow/count`)).json()) as { waiting: number; abandoned: number };
     expect(await count()).toEqual({ waiting: 0, abandoned: 0 });
     const { port } = new URL(project.url);
     const socket = net.connect(Number(port), '127.0.0.1');
@@ -153,7 +158,16 @@ test('a worker whose server is gone exits on its own (its stdin closes, as when 
   // The kernel closes the pipe when the server process dies, however it dies.
   const deno = spawn(
     denoPath(),
-    ['run', '--allow-net', '--allow-env', '--allow-read', ...DENO_RUN_FLAGS, FUNCTION_HOST, path.join(PROJECT, 'functions', 'echo', 'index.ts'), '0'],
+    [
+      'run',
+      '--allow-net',
+      '--allow-env',
+      '--allow-read',
+      ...DENO_RUN_FLAGS,
+      FUNCTION_HOST,
+      path.join(PROJECT, 'functions', 'echo', 'index.ts'),
+      '0',
+    ],
     { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, DENO_DIR: DEFAULT_DENO_DIR } },
   );
   let output = '';

@@ -43,9 +43,7 @@ test('a malformed upgrade target is refused, not fatal', async () => {
 test('peers that reset while their upgrade is being refused do not crash the server', async () => {
   const upgrade = (path: string) =>
     `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`;
-  await Promise.all(
-    Array.from({ length: 100 }, (_, i) => rawRequest(upgrade(i % 2 ? '/nowhere' : '/realtime/v1/websocket?vsn=9'), true)),
-  );
+  await Promise.all(Array.from({ length: 100 }, (_, i) => rawRequest(upgrade(i % 2 ? '/nowhere' : '/realtime/v1/websocket?vsn=9'), true)));
   await new Promise((r) => setTimeout(r, 200));
   await stillServes();
 });
@@ -89,7 +87,10 @@ test('a realtime client flooding frames is closed; others keep their service', a
   const user = await wechatUser(server);
   const flooder = await RawSocket.open(server, '1.0.0');
   const bystander = await RawSocket.open(server, '1.0.0');
-  const join = { config: { postgres_changes: [{ event: 'INSERT', schema: 'public', table: 'messages' }] }, access_token: user.session.access_token };
+  const join = {
+    config: { postgres_changes: [{ event: 'INSERT', schema: 'public', table: 'messages' }] },
+    access_token: user.session.access_token,
+  };
   // Joins wait on the database, so a burst of them piles up behind the first.
   for (let i = 0; i < 500; i++) flooder.push(`realtime:flood-${i}`, 'phx_join', join);
   await waitFor('the flooder to be closed', () => flooder.closed);

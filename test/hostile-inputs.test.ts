@@ -53,15 +53,45 @@ function corpus(): Hostile[] {
   });
   return [
     // Tokens
-    { name: 'forged service_role token (wrong secret)', path: '/rest/v1/messages', token: signJwt({ role: 'service_role', exp: now() + 60 }, 'not-the-secret-not-the-secret-not-the') },
-    { name: 'expired user token', path: '/rest/v1/messages', token: signJwt({ ...userClaims, exp: now() - 3600, iat: now() - 7200 }, server.jwtSecret) },
-    { name: 'unsigned alg:none token', path: '/rest/v1/messages', token: `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ ...userClaims, role: 'service_role' })}.` },
-    { name: 'user token signed with the wrong secret', path: '/rest/v1/messages', token: signJwt(userClaims, 'wrong-secret-wrong-secret-wrong-secret!!') },
-    { name: "service key's claims in a user token", path: '/rest/v1/messages', token: `${head}.${b64({ ...userClaims, role: 'service_role' })}.${sig}` },
+    {
+      name: 'forged service_role token (wrong secret)',
+      path: '/rest/v1/messages',
+      token: signJwt({ role: 'service_role', exp: now() + 60 }, 'not-the-secret-not-the-secret-not-the'),
+    },
+    {
+      name: 'expired user token',
+      path: '/rest/v1/messages',
+      token: signJwt({ ...userClaims, exp: now() - 3600, iat: now() - 7200 }, server.jwtSecret),
+    },
+    {
+      name: 'unsigned alg:none token',
+      path: '/rest/v1/messages',
+      token: `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ ...userClaims, role: 'service_role' })}.`,
+    },
+    {
+      name: 'user token signed with the wrong secret',
+      path: '/rest/v1/messages',
+      token: signJwt(userClaims, 'wrong-secret-wrong-secret-wrong-secret!!'),
+    },
+    {
+      name: "service key's claims in a user token",
+      path: '/rest/v1/messages',
+      token: `${head}.${b64({ ...userClaims, role: 'service_role' })}.${sig}`,
+    },
     { name: 'token that is not a JWT', path: '/rest/v1/messages', token: 'not.a.jwt.at.all' },
-    { name: 'forged token on insert', method: 'POST', path: '/rest/v1/messages', token: signJwt({ role: 'service_role' }, 'x'.repeat(40)), body: message({}) },
+    {
+      name: 'forged token on insert',
+      method: 'POST',
+      path: '/rest/v1/messages',
+      token: signJwt({ role: 'service_role' }, 'x'.repeat(40)),
+      body: message({}),
+    },
     { ...upload('forged token on upload', `${a.id}/2026-11/${randomUUID()}.jpg`), token: signJwt({ ...userClaims }, 'y'.repeat(40)) },
-    { name: 'token naming a role that does not exist', path: '/rest/v1/messages', token: signJwt({ ...userClaims, role: 'postgres_evil' }, 'z'.repeat(40)) },
+    {
+      name: 'token naming a role that does not exist',
+      path: '/rest/v1/messages',
+      token: signJwt({ ...userClaims, role: 'postgres_evil' }, 'z'.repeat(40)),
+    },
     // SQL metacharacters and unicode tricks
     { name: 'statement in select', path: '/rest/v1/messages?select=id;drop%20table%20messages' },
     { name: 'statement in a filter value', path: '/rest/v1/messages?id=eq.1;delete%20from%20messages' },
@@ -78,12 +108,28 @@ function corpus(): Hostile[] {
     { name: 'private function through rpc', method: 'POST', path: '/rest/v1/rpc/check_message', body: {} },
     { name: 'built-in function through rpc', method: 'POST', path: '/rest/v1/rpc/pg_sleep', body: { seconds: 5 } },
     // Sizes and shapes
-    { name: 'a 2 MB body', method: 'POST', path: '/rest/v1/messages', body: Buffer.from(JSON.stringify(message({ body: 'x'.repeat(2 * 1024 * 1024) }))) },
+    {
+      name: 'a 2 MB body',
+      method: 'POST',
+      path: '/rest/v1/messages',
+      body: Buffer.from(JSON.stringify(message({ body: 'x'.repeat(2 * 1024 * 1024) }))),
+    },
     { name: 'a 64 KB header', path: '/rest/v1/messages', headers: { 'x-padding': 'p'.repeat(64 * 1024) } },
-    { name: 'text/plain body', method: 'POST', path: '/rest/v1/messages', headers: { 'content-type': 'text/plain' }, body: Buffer.from('hello') },
+    {
+      name: 'text/plain body',
+      method: 'POST',
+      path: '/rest/v1/messages',
+      headers: { 'content-type': 'text/plain' },
+      body: Buffer.from('hello'),
+    },
     { name: 'nested arrays instead of objects', method: 'POST', path: '/rest/v1/messages', body: [[1, 2], [3]] },
     { name: 'a JSON string instead of an object', method: 'POST', path: '/rest/v1/messages', body: Buffer.from('"just a string"') },
-    { name: 'invalid UTF-8', method: 'POST', path: '/rest/v1/messages', body: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]) },
+    {
+      name: 'invalid UTF-8',
+      method: 'POST',
+      path: '/rest/v1/messages',
+      body: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]),
+    },
     { name: 'truncated JSON', method: 'POST', path: '/rest/v1/messages', body: Buffer.from('{"room_id": 1, "body": "hi"') },
     // Rows that break the rules
     insert('empty name', message({ username: '' })),
@@ -95,8 +141,14 @@ function corpus(): Hostile[] {
     insert('colour red', message({ avatar_color: 'red' })),
     insert('colour #GGGGGG', message({ avatar_color: '#GGGGGG' })),
     insert('2,001-character text', message({ body: 'a'.repeat(2001) })),
-    insert('image row without an upload', message({ kind: 'image', body: null, image_path: imagePath(a.id), image_width: 10, image_height: 10 })),
-    insert("image row in B's folder", message({ kind: 'image', body: null, image_path: imagePath(b.id), image_width: 10, image_height: 10 })),
+    insert(
+      'image row without an upload',
+      message({ kind: 'image', body: null, image_path: imagePath(a.id), image_width: 10, image_height: 10 }),
+    ),
+    insert(
+      "image row in B's folder",
+      message({ kind: 'image', body: null, image_path: imagePath(b.id), image_width: 10, image_height: 10 }),
+    ),
     insert('posting as B', message({ user_id: b.id })),
     insert('posting with the anon key only', message({}), null),
     // Storage keys and types
@@ -108,7 +160,13 @@ function corpus(): Hostile[] {
     upload('declared type the bucket refuses', `${a.id}/2026-11/${randomUUID()}.html`, { 'content-type': 'text/html' }),
     upload("upload into B's folder", `${b.id}/2026-11/${randomUUID()}.jpg`),
     upload('6 MB upload', `${a.id}/2026-11/${randomUUID()}.jpg`, {}, Buffer.alloc(6 * 1024 * 1024)),
-    { name: 'upload to a missing bucket', method: 'POST', path: `/storage/v1/object/nope/${a.id}/x.jpg`, headers: { 'content-type': 'image/jpeg' }, body: Buffer.from('x') },
+    {
+      name: 'upload to a missing bucket',
+      method: 'POST',
+      path: `/storage/v1/object/nope/${a.id}/x.jpg`,
+      headers: { 'content-type': 'image/jpeg' },
+      body: Buffer.from('x'),
+    },
   ];
 }
 

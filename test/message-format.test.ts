@@ -56,8 +56,12 @@ test.each<[string, ChatMessage | undefined, Partial<ChatMessage>, { head: boolea
   ['another person', first, { userId: 'user-3', createdAt: at(60_000) }, { head: true, day: '' }],
   ['the same person under another role name', first, { username: '任盈盈', createdAt: at(60_000) }, { head: true, day: '' }],
   ['the same person in another colour', first, { avatarColor: '#884ea0', createdAt: at(60_000) }, { head: true, day: '' }],
-  ['the same sender after midnight, within the gap', chatMessage(1, { createdAt: local(2026, 11, 19, 23, 59).toISOString() }),
-    { createdAt: local(2026, 11, 20, 0, 1).toISOString() }, { head: true, day: '11月20日' }],
+  [
+    'the same sender after midnight, within the gap',
+    chatMessage(1, { createdAt: local(2026, 11, 19, 23, 59).toISOString() }),
+    { createdAt: local(2026, 11, 20, 0, 1).toISOString() },
+    { head: true, day: '11月20日' },
+  ],
   ['the same sender on the same weekday a week later', first, { createdAt: at(7 * 24 * 60 * MINUTE) }, { head: true, day: '11月27日' }],
   ['a message older than the one before it (clock skew)', first, { createdAt: at(-60_000) }, { head: false, day: '' }],
 ])('grouping: %s', (_, previous, fields, expected) => {

@@ -8,6 +8,7 @@ import { toItem } from '../miniprogram/components/message-item/format';
 import type { ChatMessage } from '../miniprogram/core/types';
 import { CHUNK_SIZE, MAX_RENDERED, MessageWindow, RENDER_STEP, type RenderData } from '../miniprogram/pages/room/message-window';
 import { chatMessage } from './support/simulate';
+import type { Row } from './support/row';
 
 const NOW = new Date('2026-11-22T12:00:00+08:00');
 const MINUTE = 60_000;
@@ -46,7 +47,7 @@ type Patch =
 
 /** A MessageWindow, the core's list it mirrors, and the view its setData builds. */
 class Harness {
-  readonly view: Record<string, any> = {};
+  readonly view: Row = {};
   readonly list: ChatMessage[] = [];
   /** Every setData call, as WeChat would send it. */
   readonly calls: RenderData[] = [];
@@ -80,7 +81,10 @@ class Harness {
         return window.update(patch.key, patch.changes, patch.index ?? index);
       }
       case 'remove':
-        list.splice(list.findIndex((m) => m.key === patch.key), 1);
+        list.splice(
+          list.findIndex((m) => m.key === patch.key),
+          1,
+        );
         return window.remove(patch.key);
       case 'trim':
         list.splice(0, patch.count);
@@ -142,11 +146,26 @@ describe('prepending older messages recomputes the old first message', () => {
   test.each<[string, ChatMessage[], { day: string; head: boolean }]>([
     ['the same sender a minute earlier: joins the group, no separator', [message(99, { createdAt: at(99) })], { day: '', head: false }],
     ['the same sender past the grouping gap: own group, no separator', [message(90, { createdAt: at(90) })], { day: '', head: true }],
-    ['another sender the same day: own group, no separator', [message(99, { createdAt: at(99), userId: 'user-3', username: '任盈盈' })], { day: '', head: true }],
-    ['the same sender the day before: separator and group stay', [message(-600, { createdAt: at(-24 * 60) })], { day: '11月20日', head: true }],
-    ['a page of 50 ending just before it: joins the group', run(50, 99, {}).map((m, i) => ({ ...m, createdAt: at(50 + i) })), { day: '', head: false }],
+    [
+      'another sender the same day: own group, no separator',
+      [message(99, { createdAt: at(99), userId: 'user-3', username: '任盈盈' })],
+      { day: '', head: true },
+    ],
+    [
+      'the same sender the day before: separator and group stay',
+      [message(-600, { createdAt: at(-24 * 60) })],
+      { day: '11月20日', head: true },
+    ],
+    [
+      'a page of 50 ending just before it: joins the group',
+      run(50, 99, {}).map((m, i) => ({ ...m, createdAt: at(50 + i) })),
+      { day: '', head: false },
+    ],
   ])('%s', (_, older, expected) => {
-    const harness = replay([{ type: 'reset', messages: [first, message(101, { createdAt: at(101) })] }, { type: 'prepend', messages: older }]);
+    const harness = replay([
+      { type: 'reset', messages: [first, message(101, { createdAt: at(101) })] },
+      { type: 'prepend', messages: older },
+    ]);
     const old = harness.rendered().find((item) => item.key === first.key)!;
     expect({ day: old.day, head: old.head }).toEqual(expected);
   });
@@ -155,114 +174,233 @@ describe('prepending older messages recomputes the old first message', () => {
 const many = (count: number) => run(1, count);
 
 test.each<[string, Patch[]]>([
-  ['prepend onto an empty room', [{ type: 'reset', messages: [] }, { type: 'prepend', messages: run(1, 3) }]],
-  ['prepend while the window is below the top: shown later, formatted then', [
-    { type: 'reset', messages: run(60, 160) },
-    { type: 'prepend', messages: run(10, 59) },
-    { type: 'showOlder' }, { type: 'showOlder' }, { type: 'showOlder' },
-  ]],
-  ['two pages prepended in a row while reading at the top', [
-    { type: 'reset', messages: run(101, 150) },
-    { type: 'scroll', following: false },
-    { type: 'prepend', messages: run(51, 100) },
-    { type: 'prepend', messages: run(1, 50) },
-  ]],
-  ['prepend with the window full: the bottom is dropped, then shown again', [
-    { type: 'reset', messages: run(51, 130) },
-    { type: 'scroll', following: false },
-    { type: 'prepend', messages: run(1, 50) },
-    { type: 'showNewer' }, { type: 'showNewer' },
-  ]],
-  ['a message removed just above the window', [
-    { type: 'reset', messages: run(1, 60) },
-    { type: 'remove', key: message(10).key },
-    { type: 'showOlder' },
-  ]],
-  ['a message removed just above the window regroups the first one shown', [
-    { type: 'reset', messages: [...run(1, 9), message(10, { userId: 'user-3', username: '任盈盈' }), ...run(11, 60)] },
-    { type: 'remove', key: message(10).key },
-  ]],
-  ['a message removed inside the window regroups the next one', [
-    { type: 'reset', messages: [message(1), message(2, { userId: 'user-3', username: '任盈盈' }), message(3)] },
-    { type: 'remove', key: message(2).key },
-  ]],
-  ['the first shown message removed', [{ type: 'reset', messages: run(1, 60) }, { type: 'remove', key: message(11).key }]],
-  ['the last shown message removed', [{ type: 'reset', messages: run(1, 5) }, { type: 'remove', key: message(5).key }]],
-  ['the only message removed', [{ type: 'reset', messages: run(1, 1) }, { type: 'remove', key: message(1).key }]],
-  ['an insert above the window', [{ type: 'reset', messages: run(1, 60) }, { type: 'insert', index: 3, message: message(1000, { createdAt: at(3) }) }]],
-  ['an insert right before the first shown message', [
-    { type: 'reset', messages: run(1, 60) },
-    { type: 'insert', index: 10, message: message(1000, { createdAt: at(10), userId: 'user-3', username: '任盈盈' }) },
-    { type: 'showOlder' },
-  ]],
-  ['an insert inside the window, from someone else', [
-    { type: 'reset', messages: run(1, 5) },
-    { type: 'insert', index: 2, message: message(1000, { createdAt: at(2), userId: 'user-3', username: '任盈盈' }) },
-  ]],
-  ['an insert at the end is an append', [{ type: 'reset', messages: run(1, 5) }, { type: 'insert', index: 5, message: message(6) }]],
-  ['an insert below a window trimmed at the bottom counts as unseen', [
-    { type: 'reset', messages: run(51, 130) },
-    { type: 'scroll', following: false },
-    { type: 'prepend', messages: run(1, 50) },
-    { type: 'insert', index: 125, message: message(1000, { createdAt: at(125) }) },
-    { type: 'jumpToNewest' },
-  ]],
-  ['a new server time regroups the next message', [
-    { type: 'reset', messages: run(1, 5) },
-    { type: 'update', key: message(3).key, changes: { createdAt: at(-3000) } },
-  ]],
-  ['a new name regroups the next message', [
-    { type: 'reset', messages: run(1, 5) },
-    { type: 'update', key: message(3).key, changes: { username: '任盈盈' } },
-  ]],
-  ['an update, then an insert into the same chunk', [
-    { type: 'reset', messages: run(1, 5) },
-    { type: 'update', key: message(2).key, changes: { status: 'failed', error: '发送失败，点按重试' } },
-    { type: 'insert', index: 4, message: message(1000, { createdAt: at(4) }) },
-  ]],
-  ['an update whose index hint is wrong', [
-    { type: 'reset', messages: run(1, 5) },
-    { type: 'update', key: message(2).key, changes: { username: '任盈盈' }, index: 4 },
-  ]],
-  ['status and progress updates', [
-    { type: 'reset', messages: run(1, 3) },
-    { type: 'update', key: message(2).key, changes: { status: 'failed', error: '发送失败，点按重试' } },
-    { type: 'update', key: message(3).key, changes: { progress: 60 } },
-  ]],
-  ['an update of a message not rendered', [{ type: 'reset', messages: run(1, 60) }, { type: 'update', key: message(1).key, changes: { username: '任盈盈' } }]],
-  ['a trim inside the window regroups the new first message', [
-    { type: 'reset', messages: run(1, 30) },
-    { type: 'trim', count: 5 },
-  ]],
-  ['a trim of exactly the messages above the window: the first shown has no predecessor now', [
-    { type: 'reset', messages: run(1, 60) },
-    { type: 'trim', count: 60 - RENDER_STEP },
-  ]],
+  [
+    'prepend onto an empty room',
+    [
+      { type: 'reset', messages: [] },
+      { type: 'prepend', messages: run(1, 3) },
+    ],
+  ],
+  [
+    'prepend while the window is below the top: shown later, formatted then',
+    [
+      { type: 'reset', messages: run(60, 160) },
+      { type: 'prepend', messages: run(10, 59) },
+      { type: 'showOlder' },
+      { type: 'showOlder' },
+      { type: 'showOlder' },
+    ],
+  ],
+  [
+    'two pages prepended in a row while reading at the top',
+    [
+      { type: 'reset', messages: run(101, 150) },
+      { type: 'scroll', following: false },
+      { type: 'prepend', messages: run(51, 100) },
+      { type: 'prepend', messages: run(1, 50) },
+    ],
+  ],
+  [
+    'prepend with the window full: the bottom is dropped, then shown again',
+    [
+      { type: 'reset', messages: run(51, 130) },
+      { type: 'scroll', following: false },
+      { type: 'prepend', messages: run(1, 50) },
+      { type: 'showNewer' },
+      { type: 'showNewer' },
+    ],
+  ],
+  [
+    'a message removed just above the window',
+    [{ type: 'reset', messages: run(1, 60) }, { type: 'remove', key: message(10).key }, { type: 'showOlder' }],
+  ],
+  [
+    'a message removed just above the window regroups the first one shown',
+    [
+      { type: 'reset', messages: [...run(1, 9), message(10, { userId: 'user-3', username: '任盈盈' }), ...run(11, 60)] },
+      { type: 'remove', key: message(10).key },
+    ],
+  ],
+  [
+    'a message removed inside the window regroups the next one',
+    [
+      { type: 'reset', messages: [message(1), message(2, { userId: 'user-3', username: '任盈盈' }), message(3)] },
+      { type: 'remove', key: message(2).key },
+    ],
+  ],
+  [
+    'the first shown message removed',
+    [
+      { type: 'reset', messages: run(1, 60) },
+      { type: 'remove', key: message(11).key },
+    ],
+  ],
+  [
+    'the last shown message removed',
+    [
+      { type: 'reset', messages: run(1, 5) },
+      { type: 'remove', key: message(5).key },
+    ],
+  ],
+  [
+    'the only message removed',
+    [
+      { type: 'reset', messages: run(1, 1) },
+      { type: 'remove', key: message(1).key },
+    ],
+  ],
+  [
+    'an insert above the window',
+    [
+      { type: 'reset', messages: run(1, 60) },
+      { type: 'insert', index: 3, message: message(1000, { createdAt: at(3) }) },
+    ],
+  ],
+  [
+    'an insert right before the first shown message',
+    [
+      { type: 'reset', messages: run(1, 60) },
+      { type: 'insert', index: 10, message: message(1000, { createdAt: at(10), userId: 'user-3', username: '任盈盈' }) },
+      { type: 'showOlder' },
+    ],
+  ],
+  [
+    'an insert inside the window, from someone else',
+    [
+      { type: 'reset', messages: run(1, 5) },
+      { type: 'insert', index: 2, message: message(1000, { createdAt: at(2), userId: 'user-3', username: '任盈盈' }) },
+    ],
+  ],
+  [
+    'an insert at the end is an append',
+    [
+      { type: 'reset', messages: run(1, 5) },
+      { type: 'insert', index: 5, message: message(6) },
+    ],
+  ],
+  [
+    'an insert below a window trimmed at the bottom counts as unseen',
+    [
+      { type: 'reset', messages: run(51, 130) },
+      { type: 'scroll', following: false },
+      { type: 'prepend', messages: run(1, 50) },
+      { type: 'insert', index: 125, message: message(1000, { createdAt: at(125) }) },
+      { type: 'jumpToNewest' },
+    ],
+  ],
+  [
+    'a new server time regroups the next message',
+    [
+      { type: 'reset', messages: run(1, 5) },
+      { type: 'update', key: message(3).key, changes: { createdAt: at(-3000) } },
+    ],
+  ],
+  [
+    'a new name regroups the next message',
+    [
+      { type: 'reset', messages: run(1, 5) },
+      { type: 'update', key: message(3).key, changes: { username: '任盈盈' } },
+    ],
+  ],
+  [
+    'an update, then an insert into the same chunk',
+    [
+      { type: 'reset', messages: run(1, 5) },
+      { type: 'update', key: message(2).key, changes: { status: 'failed', error: '发送失败，点按重试' } },
+      { type: 'insert', index: 4, message: message(1000, { createdAt: at(4) }) },
+    ],
+  ],
+  [
+    'an update whose index hint is wrong',
+    [
+      { type: 'reset', messages: run(1, 5) },
+      { type: 'update', key: message(2).key, changes: { username: '任盈盈' }, index: 4 },
+    ],
+  ],
+  [
+    'status and progress updates',
+    [
+      { type: 'reset', messages: run(1, 3) },
+      { type: 'update', key: message(2).key, changes: { status: 'failed', error: '发送失败，点按重试' } },
+      { type: 'update', key: message(3).key, changes: { progress: 60 } },
+    ],
+  ],
+  [
+    'an update of a message not rendered',
+    [
+      { type: 'reset', messages: run(1, 60) },
+      { type: 'update', key: message(1).key, changes: { username: '任盈盈' } },
+    ],
+  ],
+  [
+    'a trim inside the window regroups the new first message',
+    [
+      { type: 'reset', messages: run(1, 30) },
+      { type: 'trim', count: 5 },
+    ],
+  ],
+  [
+    'a trim of exactly the messages above the window: the first shown has no predecessor now',
+    [
+      { type: 'reset', messages: run(1, 60) },
+      { type: 'trim', count: 60 - RENDER_STEP },
+    ],
+  ],
   ['a trim above the window', [{ type: 'reset', messages: run(1, 60) }, { type: 'trim', count: 5 }, { type: 'showOlder' }]],
-  ['a trim of everything shown renders the newest page', [
-    { type: 'reset', messages: many(200) },
-    { type: 'showOlder' }, { type: 'showOlder' }, { type: 'showOlder' },
-    { type: 'trim', count: 150 },
-  ]],
-  ['appends while following keep the window bounded', Array.from({ length: 12 }, (_, i): Patch => ({ type: 'append', messages: run(i * 10 + 1, i * 10 + 10) }))],
-  ['appends while reading older messages wait below', [
-    { type: 'reset', messages: run(1, 10) },
-    { type: 'scroll', following: false },
-    ...Array.from({ length: 10 }, (_, i): Patch => ({ type: 'append', messages: run(11 + i * 10, 20 + i * 10) })),
-    { type: 'showNewer' }, { type: 'showNewer' },
-  ]],
-  ['a long gap filled at once starts over at the newest', [{ type: 'reset', messages: run(1, 5) }, { type: 'append', messages: run(6, 6 + MAX_RENDERED + 10) }]],
-  ['scrolling up from a window that starts a whole number of chunks down', [
-    { type: 'reset', messages: many(RENDER_STEP + 2 * CHUNK_SIZE) },
-    { type: 'showOlder' },
-  ]],
-  ['scrolling up through everything loaded', [{ type: 'reset', messages: many(3 * RENDER_STEP + 7) }, { type: 'showOlder' }, { type: 'showOlder' }, { type: 'showOlder' }, { type: 'showOlder' }]],
+  [
+    'a trim of everything shown renders the newest page',
+    [
+      { type: 'reset', messages: many(200) },
+      { type: 'showOlder' },
+      { type: 'showOlder' },
+      { type: 'showOlder' },
+      { type: 'trim', count: 150 },
+    ],
+  ],
+  [
+    'appends while following keep the window bounded',
+    Array.from({ length: 12 }, (_, i): Patch => ({ type: 'append', messages: run(i * 10 + 1, i * 10 + 10) })),
+  ],
+  [
+    'appends while reading older messages wait below',
+    [
+      { type: 'reset', messages: run(1, 10) },
+      { type: 'scroll', following: false },
+      ...Array.from({ length: 10 }, (_, i): Patch => ({ type: 'append', messages: run(11 + i * 10, 20 + i * 10) })),
+      { type: 'showNewer' },
+      { type: 'showNewer' },
+    ],
+  ],
+  [
+    'a long gap filled at once starts over at the newest',
+    [
+      { type: 'reset', messages: run(1, 5) },
+      { type: 'append', messages: run(6, 6 + MAX_RENDERED + 10) },
+    ],
+  ],
+  [
+    'scrolling up from a window that starts a whole number of chunks down',
+    [{ type: 'reset', messages: many(RENDER_STEP + 2 * CHUNK_SIZE) }, { type: 'showOlder' }],
+  ],
+  [
+    'scrolling up through everything loaded',
+    [
+      { type: 'reset', messages: many(3 * RENDER_STEP + 7) },
+      { type: 'showOlder' },
+      { type: 'showOlder' },
+      { type: 'showOlder' },
+      { type: 'showOlder' },
+    ],
+  ],
 ])('window invariants: %s', (_, steps) => {
   replay(steps);
 });
 
 test('the pill counts only messages the reader has not seen, and jumping shows the newest', () => {
-  const harness = replay([{ type: 'reset', messages: run(1, 5) }, { type: 'scroll', following: false }]);
+  const harness = replay([
+    { type: 'reset', messages: run(1, 5) },
+    { type: 'scroll', following: false },
+  ]);
   harness.apply({ type: 'append', messages: run(6, 7) });
   expect(harness.view).toMatchObject({ unseen: 2, unseenText: '2 条新消息 ↓' });
   harness.apply({ type: 'insert', index: 3, message: message(1000, { createdAt: at(3) }) });
@@ -297,7 +435,10 @@ test('a long gap filled at once sends one page of messages, not the whole gap', 
 describe('a reader who is not at the newest message is never pulled down', () => {
   /** 50 rendered, then a page prepended at the top: the window drops its bottom to stay bounded. */
   const readingOlder = () => {
-    const harness = replay([{ type: 'reset', messages: run(51, 100) }, { type: 'prepend', messages: run(1, 50) }]);
+    const harness = replay([
+      { type: 'reset', messages: run(51, 100) },
+      { type: 'prepend', messages: run(1, 50) },
+    ]);
     expect(harness.window.hasHiddenBelow).toBe(true);
     return harness;
   };
@@ -335,7 +476,11 @@ describe('a reader who is not at the newest message is never pulled down', () =>
 });
 
 test('a new list follows the newest messages again', () => {
-  const harness = replay([{ type: 'reset', messages: run(1, 5) }, { type: 'scroll', following: false }, { type: 'reset', messages: run(1, 6) }]);
+  const harness = replay([
+    { type: 'reset', messages: run(1, 5) },
+    { type: 'scroll', following: false },
+    { type: 'reset', messages: run(1, 6) },
+  ]);
   harness.apply({ type: 'append', messages: [message(7)] });
   expect(harness.view).toMatchObject({ unseen: 0, anchor: `m-${message(7).key}` });
 });

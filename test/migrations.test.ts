@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { REPO_SUPABASE_DIR } from '../local-supabase/src/server';
 import { startTestServer, superuserQuery, tempDir } from './support/server';
 
@@ -44,10 +44,7 @@ test('a new migration added later is applied on the next start, and only it', as
   try {
     const first = await startTestServer({ dataDir, supabaseDir });
     await first.stop();
-    fs.writeFileSync(
-      path.join(supabaseDir, 'migrations', '29990101000000_add_note.sql'),
-      'alter table public.rooms add column note text;',
-    );
+    fs.writeFileSync(path.join(supabaseDir, 'migrations', '29990101000000_add_note.sql'), 'alter table public.rooms add column note text;');
     const second = await startTestServer({ dataDir, supabaseDir });
     expect(second.migrations.applied).toEqual(['29990101000000_add_note.sql']);
     const cols = await query<{ column_name: string }>(

@@ -9,6 +9,7 @@ import { IMAGE_FIXTURES } from './support/core-fakes';
 import { subscribeChanges, type ChangeEvent } from './support/realtime';
 import { startTestServer, superuserQuery, textMessage, wechatUser, type TestServer } from './support/server';
 import { sleep, waitFor } from './support/wait';
+import type { Row } from './support/row';
 
 jest.setTimeout(90000);
 
@@ -19,7 +20,7 @@ let author: Person;
 let reader: Person;
 let moderator: Person;
 
-const sql = <T extends Record<string, unknown> = Record<string, any>>(text: string, params: unknown[] = []) =>
+const sql = <T extends Record<string, unknown> = Row>(text: string, params: unknown[] = []) =>
   superuserQuery<T>(server.dbUrl, text, params).then((r) => r.rows);
 
 let authors = 0;
@@ -39,22 +40,24 @@ afterAll(() => server.stop());
 async function send(person: Person, fields: Record<string, unknown>) {
   const { data, error } = await person.sb.from('messages').insert(textMessage(roomId, fields)).select().single();
   if (error) throw new Error(`${error.code}: ${error.message}`);
-  return data as Record<string, any>;
+  return data as Row;
 }
 
 /** The pipeline's bookkeeping of a message's check, if it is still pending. */
-async function checkOf(id: number): Promise<Record<string, any> | undefined> {
-  return (await sql(`select *, retry_at - now() as wait from private.moderation_checks where subject = 'message' and subject_id = $1`, [id]))[0];
+async function checkOf(id: number): Promise<Row | undefined> {
+  return (
+    await sql(`select *, retry_at - now() as wait from private.moderation_checks where subject = 'message' and subject_id = $1`, [id])
+  )[0];
 }
 
 async function statusOf(id: number): Promise<string> {
   return (await sql('select status from public.messages where id = $1', [id]))[0].status;
 }
 
-async function visibleTo(person: Person, id: number): Promise<Record<string, any> | undefined> {
+async function visibleTo(person: Person, id: number): Promise<Row | undefined> {
   const { data, error } = await person.sb.from('messages').select('*').eq('id', id);
   if (error) throw new Error(error.message);
-  return (data as Array<Record<string, any>>)[0];
+  return (data as Array<Row>)[0];
 }
 
 async function uploadImage(person: Person, bytes: Buffer): Promise<string> {
@@ -87,7 +90,9 @@ describe('nothing reaches others before a verdict', () => {
     await sql('select private.sweep_moderation()');
     await waitFor('visible', async () => (await statusOf(row.id)) === 'visible', 20000);
     await waitFor('delivered to the reader', () => watching.changes.length > 0);
-    expect(watching.changes.map((c: ChangeEvent) => [c.eventType, c.new.id, c.new.status, c.new.body])).toEqual([['UPDATE', row.id, 'visible', '大家好']]);
+    expect(watching.changes.map((c: ChangeEvent) => [c.eventType, c.new.id, c.new.status, c.new.body])).toEqual([
+      ['UPDATE', row.id, 'visible', '大家好'],
+    ]);
     expect(await visibleTo(reader, row.id)).toMatchObject({ status: 'visible', body: '大家好' });
     await reader.sb.removeChannel(watching.channel);
   });
@@ -100,7 +105,9 @@ describe('nothing reaches others before a verdict', () => {
     const row = await send(author, { body: `这里有${marker}。` });
     await waitFor(status, async () => (await statusOf(row.id)) === status, 20000);
     expect(await visibleTo(author, row.id)).toMatchObject({ status, label });
-    expect(await visibleTo(reader, row.id)).toEqual(status === 'visible' ? expect.objectContaining({ body: `这里有${marker}。` }) : undefined);
+    expect(await visibleTo(reader, row.id)).toEqual(
+      status === 'visible' ? expect.objectContaining({ body: `这里有${marker}。` }) : undefined,
+    );
   });
 
   test('the role name is checked with the message (msg_sec_check nickname)', async () => {
@@ -109,7 +116,13 @@ describe('nothing reaches others before a verdict', () => {
   });
 
   test('images: the verdict arrives by WeChat push, signed and encrypted; a marked image is blocked', async () => {
-    const clean = await send(author, { kind: 'image', body: null, image_path: await uploadImage(author, png()), image_width: 16, image_height: 16 });
+    const clean = await send(author, {
+      kind: 'image',
+      body: null,
+      image_path: await uploadImage(author, png()),
+      image_width: 16,
+      image_height: 16,
+    });
     const risky = await send(author, {
       kind: 'image',
       body: null,
@@ -117,7 +130,11 @@ describe('nothing reaches others before a verdict', () => {
       image_width: 16,
       image_height: 16,
     });
-    await waitFor('image verdicts', async () => (await statusOf(clean.id)) !== 'pending' && (await statusOf(risky.id)) !== 'pending', 20000);
+    await waitFor(
+      'image verdicts',
+      async () => (await statusOf(clean.id)) !== 'pending' && (await statusOf(risky.id)) !== 'pending',
+      20000,
+    );
     expect(await statusOf(clean.id)).toBe('visible');
     expect(await visibleTo(author, risky.id)).toMatchObject({ status: 'blocked', label: 20002 });
     expect(server.wechat!.pushes().filter((p) => p.delivered)).toHaveLength(2);
@@ -126,11 +143,20 @@ describe('nothing reaches others before a verdict', () => {
   test('an image whose verdict never comes goes to the moderators after 10 minutes', async () => {
     server.wechat!.holdPushes();
     try {
-      const row = await send(author, { kind: 'image', body: null, image_path: await uploadImage(author, png()), image_width: 16, image_height: 16 });
+      const row = await send(author, {
+        kind: 'image',
+        body: null,
+        image_path: await uploadImage(author, png()),
+        image_width: 16,
+        image_height: 16,
+      });
       await waitFor('awaiting the push', async () => (await checkOf(row.id))?.trace_id);
       await sql('select private.sweep_moderation()');
       expect(await statusOf(row.id)).toBe('pending');
-      await sql(`update private.moderation_checks set created_at = now() - interval '10 minutes 1 second' where subject = 'message' and subject_id = $1`, [row.id]);
+      await sql(
+        `update private.moderation_checks set created_at = now() - interval '10 minutes 1 second' where subject = 'message' and subject_id = $1`,
+        [row.id],
+      );
       await sql('select private.sweep_moderation()');
       expect(await statusOf(row.id)).toBe('held');
       expect(await visibleTo(reader, row.id)).toBeUndefined();
@@ -186,7 +212,6 @@ describe('nothing reaches others before a verdict', () => {
   });
 
   test('a request that failed on its way to the function is retried with backoff at the next sweep', async () => {
-
     const since = (await sql('select now() as at'))[0].at;
     const [{ url }] = await sql(`select decrypted_secret as url from vault.decrypted_secrets where name = 'project_url'`);
     await sql(`select vault.update_secret(id, 'http://127.0.0.1:9') from vault.secrets where name = 'project_url'`);
@@ -208,10 +233,9 @@ describe('nothing reaches others before a verdict', () => {
   });
 
   test('a check whose step vanished (the function unreachable) is sent again by the sweeper', async () => {
-
     const [{ url }] = await sql(`select decrypted_secret as url from vault.decrypted_secrets where name = 'project_url'`);
     await sql(`select vault.update_secret(id, 'http://127.0.0.1:9') from vault.secrets where name = 'project_url'`);
-    let row: Record<string, any>;
+    let row: Row;
     try {
       row = await send(author, { body: '第一次没送到' });
       await sleep(500);
@@ -219,7 +243,10 @@ describe('nothing reaches others before a verdict', () => {
     } finally {
       await sql(`select vault.update_secret(id, $1) from vault.secrets where name = 'project_url'`, [url]);
     }
-    await sql(`update private.moderation_checks set dispatched_at = now() - interval '61 seconds' where subject = 'message' and subject_id = $1`, [row.id]);
+    await sql(
+      `update private.moderation_checks set dispatched_at = now() - interval '61 seconds' where subject = 'message' and subject_id = $1`,
+      [row.id],
+    );
     await sql('select private.sweep_moderation()');
     await waitFor('visible', async () => (await statusOf(row.id)) === 'visible', 20000);
   });
@@ -272,11 +299,20 @@ describe('the message-push URL', () => {
   test('a push with a bad signature, a tampered body, another app or plaintext mode is refused and changes nothing', async () => {
     server.wechat!.holdPushes();
     try {
-      const row = await send(author, { kind: 'image', body: null, image_path: await uploadImage(author, png()), image_width: 16, image_height: 16 });
+      const row = await send(author, {
+        kind: 'image',
+        body: null,
+        image_path: await uploadImage(author, png()),
+        image_width: 16,
+        image_height: 16,
+      });
       const trace = await waitFor('trace', async () => (await checkOf(row.id))?.trace_id as string | undefined);
       const event = JSON.stringify({ Event: 'wxa_media_check', trace_id: trace, result: { suggest: 'pass', label: 100 }, version: 2 });
       const post = (query: Record<string, string>, encrypt: string) =>
-        fetch(`${pushUrl()}?${new URLSearchParams(query)}`, { method: 'POST', body: JSON.stringify({ ToUserName: 'gh_x', Encrypt: encrypt }) });
+        fetch(`${pushUrl()}?${new URLSearchParams(query)}`, {
+          method: 'POST',
+          body: JSON.stringify({ ToUserName: 'gh_x', Encrypt: encrypt }),
+        });
       const timestamp = String(Math.floor(Date.now() / 1000));
       const nonce = '42';
       const sealed = sealPush(event, LOCAL_WECHAT_APP.appid, LOCAL_WECHAT_PUSH.aesKey);
@@ -287,7 +323,9 @@ describe('the message-push URL', () => {
       expect((await post(query(sealed), tampered)).status).toBe(403);
       const otherApp = sealPush(event, 'wx00000000000000ff', LOCAL_WECHAT_PUSH.aesKey);
       expect((await post(query(otherApp), otherApp)).status).toBe(400);
-      expect((await post({ timestamp, nonce, signature: pushSignature([LOCAL_WECHAT_PUSH.token, timestamp, nonce]) }, sealed)).status).toBe(400);
+      expect((await post({ timestamp, nonce, signature: pushSignature([LOCAL_WECHAT_PUSH.token, timestamp, nonce]) }, sealed)).status).toBe(
+        400,
+      );
       expect(await statusOf(row.id)).toBe('pending');
       // The same push, properly signed, is accepted.
       const accepted = await post(query(sealed), sealed);
@@ -300,7 +338,7 @@ describe('the message-push URL', () => {
 });
 
 /** A message that made it through moderation, as others see it. */
-async function visibleMessage(person: Person, body: string): Promise<Record<string, any>> {
+async function visibleMessage(person: Person, body: string): Promise<Row> {
   const row = await send(person, { body });
   await waitFor('visible', async () => (await statusOf(row.id)) === 'visible', 20000);
   return row;
@@ -319,7 +357,7 @@ describe('reports and moderators', () => {
     expect(await visibleTo(reader, row.id)).toMatchObject({ status: 'hidden', body: null });
     expect(await visibleTo(author, row.id)).toMatchObject({ status: 'hidden', body: null });
     const { data: queue } = await moderator.sb.rpc('moderation_queue');
-    expect((queue as Array<Record<string, any>>).find((item) => item.id === row.id)).toMatchObject({
+    expect((queue as Array<Row>).find((item) => item.id === row.id)).toMatchObject({
       status: 'hidden',
       body: '会被举报的话',
       reports: { abuse: 1, spam: 2 },
@@ -384,7 +422,9 @@ describe('reports and moderators', () => {
     for (const person of [target, again]) {
       const insert = await person.sb.from('messages').insert(textMessage(roomId, { body: '还想说话' }));
       expect(insert.error).toMatchObject({ code: 'RCBAN', message: expect.stringContaining('辱骂他人') });
-      const upload = await person.sb.storage.from('images').upload(`${person.id}/2026-12/${randomUUID()}.png`, png(), { contentType: 'image/png' });
+      const upload = await person.sb.storage
+        .from('images')
+        .upload(`${person.id}/2026-12/${randomUUID()}.png`, png(), { contentType: 'image/png' });
       expect(upload.error).toMatchObject({ statusCode: '403' });
       expect((await person.sb.from('reports').insert({ message_id: row.id, reason: 'spam' })).error).toMatchObject({ code: '42501' });
       expect((await person.sb.from('messages').select('id').limit(1)).error).toBeNull();
@@ -401,7 +441,9 @@ describe('recall and block', () => {
     const watching = await subscribeChanges(reader.sb, `room-${randomUUID()}`, [{ event: 'UPDATE', table: 'messages' }]);
     expect((await author.sb.rpc('recall_message', { message: row.id })).error).toBeNull();
     // The turn to visible may still be on its way: the recall is the update that says recalled.
-    const recall = await waitFor('recall delivered', () => watching.changes.find((c) => c.new.id === row.id && c.new.status === 'recalled'));
+    const recall = await waitFor('recall delivered', () =>
+      watching.changes.find((c) => c.new.id === row.id && c.new.status === 'recalled'),
+    );
     expect(recall.new).toMatchObject({ body: null, image_path: null });
     for (const person of [reader, author]) expect(await visibleTo(person, row.id)).toMatchObject({ status: 'recalled', body: null });
     expect((await moderator.sb.rpc('withheld_message', { message: row.id })).data).toMatchObject({ body: '说错了', status: 'recalled' });
@@ -434,7 +476,9 @@ describe('recall and block', () => {
       expect(await visibleTo(person, before.id)).toBeUndefined();
       expect(await visibleTo(person, after.id)).toBeUndefined();
     }
-    expect((await otherDevice.sb.from('blocks').select('blocked, blocked_name')).data).toEqual([{ blocked: author.id, blocked_name: '作者' }]);
+    expect((await otherDevice.sb.from('blocks').select('blocked, blocked_name')).data).toEqual([
+      { blocked: author.id, blocked_name: '作者' },
+    ]);
     expect(await visibleTo(reader, after.id)).toMatchObject({ body: '屏蔽之后' });
     expect((await otherDevice.sb.from('blocks').delete().eq('blocked', author.id)).error).toBeNull();
     expect(await visibleTo(blocker, after.id)).toMatchObject({ body: '屏蔽之后' });

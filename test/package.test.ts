@@ -11,14 +11,17 @@ let compiled: CompiledPackage;
 
 beforeAll(async () => {
   compiled = await compileMiniprogram();
-  process.stdout.write(`compiled main package: ${compiled.total} bytes in ${Object.keys(compiled.files).length} files ` +
-    `(vendor/supabase.js ${compiled.files['vendor/supabase.js']} bytes)\n`);
+  process.stdout.write(
+    `compiled main package: ${compiled.total} bytes in ${Object.keys(compiled.files).length} files ` +
+      `(vendor/supabase.js ${compiled.files['vendor/supabase.js']} bytes)\n`,
+  );
 }, 120000);
 
 it('compiles every page of app.json to JavaScript, WXML and WXSS', () => {
   expect(compiled.files['app.js']).toBeGreaterThan(0);
   for (const page of APP_JSON.pages) {
-    for (const ext of ['js', 'wxml', 'wxss', 'json']) expect([`${page}.${ext}`, compiled.files[`${page}.${ext}`] > 0]).toEqual([`${page}.${ext}`, true]);
+    for (const ext of ['js', 'wxml', 'wxss', 'json'])
+      expect([`${page}.${ext}`, compiled.files[`${page}.${ext}`] > 0]).toEqual([`${page}.${ext}`, true]);
   }
 });
 
@@ -28,6 +31,6 @@ it('ships the platform layer and the vendor bundle, and nothing from node_module
   expect(Object.keys(compiled.files).filter((file) => file.startsWith('node_modules/'))).toEqual([]);
 });
 
-it('stays under WeChat\'s 2 MB main package limit', () => {
+it("stays under WeChat's 2 MB main package limit", () => {
   expect(compiled.total).toBeLessThan(MAIN_PACKAGE_LIMIT);
 });

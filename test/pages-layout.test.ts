@@ -58,7 +58,11 @@ test('the composer: the send button keeps its own width and the input takes the 
 });
 
 test('avatars: a small one in the header, and message ones in the middle of their 44 px tap slot', async () => {
-  const boxes = await layout('room', ['.main--role-chip .avatar--avatar', '.message-item--avatar-slot', '.message-item--avatar-slot .avatar--avatar']);
+  const boxes = await layout('room', [
+    '.main--role-chip .avatar--avatar',
+    '.message-item--avatar-slot',
+    '.message-item--avatar-slot .avatar--avatar',
+  ]);
   expect(boxes['.main--role-chip .avatar--avatar'][0]).toMatchObject({ width: 28, height: 28 });
   const [slot] = boxes['.message-item--avatar-slot'];
   const [avatar] = boxes['.message-item--avatar-slot .avatar--avatar'];

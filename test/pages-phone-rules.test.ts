@@ -45,7 +45,10 @@ function readTree(folder: string): Element {
   parseWxml(fs.readFileSync(path.join(MINIPROGRAM_ROOT, folder, 'index.wxml'), 'utf8'), {
     start(tag, attrs, unary) {
       const attributes = new Map(attrs.map(({ name, value }) => [name, value]));
-      const classes = String(attributes.get('class') ?? '').replace(/\{\{.*?\}\}/g, ' ').split(/\s+/).filter(Boolean);
+      const classes = String(attributes.get('class') ?? '')
+        .replace(/\{\{.*?\}\}/g, ' ')
+        .split(/\s+/)
+        .filter(Boolean);
       const element = { tag, attributes, classes, children: [] };
       stack[stack.length - 1].children.push(element);
       if (!unary) stack.push(element);
@@ -68,7 +71,10 @@ function readRules(file: string): Rule[] {
   // Innermost blocks only: a rule inside @media is read like any other.
   for (const [, selectors, body] of css.matchAll(/([^{}]+)\{([^{}]*)\}/g)) {
     const declarations = new Map(
-      body.split(';').map((line) => line.split(':')).filter((pair) => pair.length >= 2)
+      body
+        .split(';')
+        .map((line) => line.split(':'))
+        .filter((pair) => pair.length >= 2)
         .map(([name, ...value]) => [name.trim(), value.join(':').trim()]),
     );
     for (const selector of selectors.split(',')) {

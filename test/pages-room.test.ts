@@ -92,7 +92,9 @@ test('without a role, the room sends the user to the role page', async () => {
   const redirect = jest.spyOn(wx, 'redirectTo');
   await openRoom();
   // After the first character, the editor comes back to this scene.
-  expect(redirect).toHaveBeenCalledWith(expect.objectContaining({ url: '/pages/role/index?first=1&next=%2Fpages%2Froom%2Findex%3Fscene%3Dlobby' }));
+  expect(redirect).toHaveBeenCalledWith(
+    expect.objectContaining({ url: '/pages/role/index?first=1&next=%2Fpages%2Froom%2Findex%3Fscene%3Dlobby' }),
+  );
   expect(room.intents('start')).toHaveLength(0);
 });
 
@@ -261,7 +263,10 @@ test('the composer sends only non-blank text, on tap and on the keyboard confirm
   await sleep();
   input.dispatchEvent('confirm', { detail: { value: '第二句' } });
   await sleep();
-  expect(room.intents('sendText')).toEqual([{ text: '在下楚留香', voice: 'text', replyTo: null }, { text: '第二句', voice: 'text', replyTo: null }]);
+  expect(room.intents('sendText')).toEqual([
+    { text: '在下楚留香', voice: 'text', replyTo: null },
+    { text: '第二句', voice: 'text', replyTo: null },
+  ]);
 });
 
 test('a send the core refuses (the outbox full, say) keeps the draft', async () => {
@@ -393,7 +398,12 @@ test('an image that broke while uploading shows the uploaded image once it has i
   item.querySelector('.image')!.dispatchEvent('error');
   await sleep();
   expect(item.querySelector('.broken')).toBeDefined();
-  room.emit({ type: 'update', key: pending.key, index: 0, changes: { status: 'sent', id: 1, imageUrl: 'https://example.test/images/1.png' } });
+  room.emit({
+    type: 'update',
+    key: pending.key,
+    index: 0,
+    changes: { status: 'sent', id: 1, imageUrl: 'https://example.test/images/1.png' },
+  });
   await sleep();
   expect(item.querySelector('.broken')).toBeUndefined();
   expect(attributesOf(item, 'image').src).toBe('https://example.test/images/1.png');
@@ -503,14 +513,22 @@ test('the long-press menu offers what applies: recall for a fresh own message, n
     messages: [
       chatMessage(1, { ...ME, createdAt: old }),
       chatMessage(2, { ...ME, createdAt: now }),
-      chatMessage(3, { kind: 'roll', body: '2d6', roll: { expression: '2d6', terms: [{ sign: 1, count: 2, faces: 6, dice: [3, 4] }], total: 7 } }),
+      chatMessage(3, {
+        kind: 'roll',
+        body: '2d6',
+        roll: { expression: '2d6', terms: [{ sign: 1, count: 2, faces: 6, dice: [3, 4] }], total: 7 },
+      }),
     ],
   });
   const sheet = chooseFromSheet('', '撤回', '');
   for (const item of messages(page)) item.querySelector('.bubble, .roll')!.dispatchEvent('longpress');
   await sleep();
   // Past the database's 2 minutes there is no recall; a roll cannot be copied.
-  expect(sheet.offered()).toEqual([['回复', '复制'], ['回复', '复制', '撤回'], ['回复', '举报', '屏蔽此人']]);
+  expect(sheet.offered()).toEqual([
+    ['回复', '复制'],
+    ['回复', '复制', '撤回'],
+    ['回复', '举报', '屏蔽此人'],
+  ]);
   expect(room.intents('recall')).toEqual([chatMessage(2).key]);
 });
 
@@ -595,7 +613,11 @@ describe('the scene around the list', () => {
 
   test('the scene in the query is the one opened; its title names the page; 转发 carries it', async () => {
     const asked: Array<string | undefined> = [];
-    setServicesForTest(testServices({ room: (slug) => (asked.push(slug), room), character: ME_ROLE }));
+    const opened = (slug?: string) => {
+      asked.push(slug);
+      return room;
+    };
+    setServicesForTest(testServices({ room: opened, character: ME_ROLE }));
     const title = jest.spyOn(wx, 'setNavigationBarTitle');
     const page = render();
     await pageInstance(page).onLoad({ scene: 's-5' });
@@ -644,7 +666,10 @@ describe('the scene around the list', () => {
     expect(presence.tracked).toEqual([{ scene_id: 5, name: '楚留香', color: '#c0392b' }]);
     presence.emitSync({
       me: [{ scene_id: 5, name: '楚留香', color: '#c0392b' }],
-      two: [{ scene_id: 5, name: '胡铁花', color: '#229954' }, { scene_id: 5, name: '胡铁花', color: '#229954' }],
+      two: [
+        { scene_id: 5, name: '胡铁花', color: '#229954' },
+        { scene_id: 5, name: '胡铁花', color: '#229954' },
+      ],
       elsewhere: [{ scene_id: 6, name: '姬冰雁', color: '#6c3483' }],
     });
     await sleep();
@@ -683,7 +708,11 @@ describe('the scene around the list', () => {
     const characters = new FakeCharacterPort();
     const other = characters.add({ name: '胡铁花', avatar_color: '#229954', note: '嗜酒如命' });
     setServicesForTest(testServices({ room: () => room, character: ME_ROLE, characters }));
-    const page = await openRoom({ type: 'reset', messages: [chatMessage(1, { username: '胡铁花', characterId: other.id })], hasOlder: false });
+    const page = await openRoom({
+      type: 'reset',
+      messages: [chatMessage(1, { username: '胡铁花', characterId: other.id })],
+      hasOlder: false,
+    });
     messages(page)[0].querySelector('.avatar-slot')!.dispatchEvent('tap');
     await sleep();
     expect(pageInstance(page).data.card).toMatchObject({ name: '胡铁花', note: '嗜酒如命' });

@@ -17,7 +17,6 @@ const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 
 
 const textMessage = (overrides: Record<string, unknown> = {}) => message(1, overrides);
 
-
 beforeAll(async () => {
   server = await startTestServer({ config: { auth: { refreshTokenReuseInterval: 0 } } });
   a = await wechatUser(server);
@@ -44,12 +43,17 @@ describe('the database, through REST', () => {
     ["delete B's message", () => a.sb.from('messages').delete().eq('id', bMessageId)],
     ['delete its own message', () => a.sb.from('messages').delete().eq('id', aMessageId)],
     // ON CONFLICT … DO UPDATE needs the UPDATE privilege, which the API roles do not have.
-    ["upsert over B's message by its client_id", () => a.sb.from('messages').upsert(textMessage({ client_id: bClientId }), { onConflict: 'client_id' })],
+    [
+      "upsert over B's message by its client_id",
+      () => a.sb.from('messages').upsert(textMessage({ client_id: bClientId }), { onConflict: 'client_id' }),
+    ],
   ])('A cannot %s (403 42501) and the rows stay', async (_what, attempt) => {
     const { status, error } = await attempt();
     expect(status).toBe(403);
     expect(error!.code).toBe('42501');
-    const rows = await superuserQuery(server.dbUrl, 'select id, body from public.messages where id = any($1) order by id', [[bMessageId, aMessageId]]);
+    const rows = await superuserQuery(server.dbUrl, 'select id, body from public.messages where id = any($1) order by id', [
+      [bMessageId, aMessageId],
+    ]);
     expect(rows.rows).toEqual([
       { id: bMessageId, body: '你好' },
       { id: aMessageId, body: '你好' },

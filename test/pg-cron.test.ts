@@ -8,6 +8,7 @@ import { freePort } from '../local-supabase/src/ports';
 import { startPostgres } from '../local-supabase/src/postgres';
 import { startTestServer, superuserQuery, tempDir, type TestServer } from './support/server';
 import { sleep, waitFor } from './support/wait';
+import type { Row } from './support/row';
 
 jest.setTimeout(90000);
 
@@ -28,7 +29,7 @@ let server: TestServer;
 let everyMinute: number;
 let everyMinuteScheduledAt: number;
 
-async function sql<T extends pg.QueryResultRow = Record<string, any>>(text: string, params: unknown[] = []): Promise<T[]> {
+async function sql<T extends pg.QueryResultRow = Row>(text: string, params: unknown[] = []): Promise<T[]> {
   return (await superuserQuery<T>(server.dbUrl, text, params)).rows;
 }
 
@@ -50,11 +51,15 @@ function finishedRuns(jobid: number, count = 1, timeoutMs = 5000): Promise<Run[]
 beforeAll(async () => {
   server = await startTestServer();
   await sql('create extension if not exists pg_cron');
-  await sql('create table public.ticks (id bigserial primary key, at timestamptz default clock_timestamp(), who text default current_user)');
+  await sql(
+    'create table public.ticks (id bigserial primary key, at timestamptz default clock_timestamp(), who text default current_user)',
+  );
   // Checked by a later test, once a minute boundary has passed: scheduled clear of a boundary, so
   // which minute comes first is certain.
   await sleep(Math.max(0, 2000 - (Date.now() % 60000)));
-  [{ schedule: everyMinute }] = await sql(`select cron.schedule('every-minute', '* * * * *', $$ insert into public.ticks (who) values ('minute') $$)`);
+  [{ schedule: everyMinute }] = await sql(
+    `select cron.schedule('every-minute', '* * * * *', $$ insert into public.ticks (who) values ('minute') $$)`,
+  );
   everyMinuteScheduledAt = Date.now();
 });
 afterAll(() => server?.stop());
@@ -67,7 +72,9 @@ test('pg_cron lives in pg_catalog, as its control file demands', async () => {
 });
 
 test('a seconds job runs again and again, each run recorded from start to end', async () => {
-  const [{ schedule: jobid }] = await sql(`select cron.schedule('tick', '1 seconds', $$ insert into public.ticks (who) values ('tick') $$)`);
+  const [{ schedule: jobid }] = await sql(
+    `select cron.schedule('tick', '1 seconds', $$ insert into public.ticks (who) values ('tick') $$)`,
+  );
   const runs = await finishedRuns(jobid, 3);
   for (const run of runs) {
     expect(run).toMatchObject({
@@ -89,7 +96,9 @@ test('a seconds job runs again and again, each run recorded from start to end', 
   // Scheduling the same name again replaces the job.
   const [{ schedule: same }] = await sql(`select cron.schedule('tick', '59 seconds', 'select 1')`);
   expect(same).toBe(jobid);
-  expect(await sql(`select schedule, command from cron.job where jobname = 'tick'`)).toEqual([{ schedule: '59 seconds', command: 'select 1' }]);
+  expect(await sql(`select schedule, command from cron.job where jobname = 'tick'`)).toEqual([
+    { schedule: '59 seconds', command: 'select 1' },
+  ]);
   await sql(`select cron.unschedule('tick')`);
 });
 
@@ -127,19 +136,27 @@ test('a job never runs twice at once: a run due while one lasts waits, queued on
 
 test('a job runs as the role that scheduled it, which sees only its own jobs; a role that may not log in fails to connect', async () => {
   await sql(`create role cron_tester login`);
-  await sql(`grant usage on schema cron to cron_tester; grant insert on public.ticks to cron_tester; grant usage on sequence public.ticks_id_seq to cron_tester`);
+  await sql(
+    `grant usage on schema cron to cron_tester; grant insert on public.ticks to cron_tester; grant usage on sequence public.ticks_id_seq to cron_tester`,
+  );
   const db = new pg.Client({ connectionString: server.dbUrl });
   await db.connect();
   try {
     await db.query('set role cron_tester');
-    const jobid = (await db.query(`select cron.schedule('mine', '1 seconds', $$ insert into public.ticks (who) values (current_user || '/' || session_user) $$) as id`)).rows[0].id;
+    const jobid = (
+      await db.query(
+        `select cron.schedule('mine', '1 seconds', $$ insert into public.ticks (who) values (current_user || '/' || session_user) $$) as id`,
+      )
+    ).rows[0].id;
     expect((await db.query(`select jobname, username from cron.job`)).rows).toEqual([{ jobname: 'mine', username: 'cron_tester' }]);
     await finishedRuns(jobid);
-    expect((await sql(`select distinct who from public.ticks where who like 'cron_tester%'`))).toEqual([{ who: 'cron_tester/cron_tester' }]);
+    expect(await sql(`select distinct who from public.ticks where who like 'cron_tester%'`)).toEqual([{ who: 'cron_tester/cron_tester' }]);
     expect((await db.query(`select distinct username from cron.job_run_details`)).rows).toEqual([{ username: 'cron_tester' }]);
 
     await sql('alter role cron_tester nologin');
-    await waitFor('a run refused at login', async () => (await runsOf(jobid)).some((r) => r.status === 'failed' && r.return_message === 'connection failed'));
+    await waitFor('a run refused at login', async () =>
+      (await runsOf(jobid)).some((r) => r.status === 'failed' && r.return_message === 'connection failed'),
+    );
     await db.query(`select cron.unschedule('mine')`);
   } finally {
     await db.end();
@@ -151,7 +168,16 @@ test('schedules pg_cron refuses are refused with its message; each syntax it tak
     await expect(sql(`select cron.schedule('bad', $1, 'select 1')`, [schedule])).rejects.toThrow(`invalid schedule: ${schedule}`);
   }
   await expect(sql(`select cron.schedule('bad', null, 'select 1')`)).rejects.toThrow('schedule can not be NULL');
-  for (const schedule of ['59 seconds', '1 second', '*/5 * * * *', '5 4 * * sun', '0 0 $ * *', '0 9-17/2 * jan,jul 1-5', '@daily', '@reboot']) {
+  for (const schedule of [
+    '59 seconds',
+    '1 second',
+    '*/5 * * * *',
+    '5 4 * * sun',
+    '0 0 $ * *',
+    '0 9-17/2 * jan,jul 1-5',
+    '@daily',
+    '@reboot',
+  ]) {
     const [{ id }] = await sql(`select cron.schedule($1, 'select 1') as id`, [schedule]);
     await sql(`select cron.unschedule($1::bigint)`, [id]);
   }
@@ -164,22 +190,26 @@ test('cron syntax means what it means to cron: fields, names, steps, $ for the l
     return isoMinutes.filter((iso) => runsInMinute(parsed, new Date(iso)));
   };
   // 2026-03-01 is a Sunday.
-  expect(await runsAt('30 4 * * *', ['2026-03-01T04:30:00Z', '2026-03-01T04:31:00Z', '2026-03-01T05:30:00Z'])).toEqual(['2026-03-01T04:30:00Z']);
-  expect(await runsAt('*/20 9-17/4 * jan,mar *', ['2026-03-02T09:40:00Z', '2026-03-02T11:00:00Z', '2026-03-02T13:00:00Z', '2026-02-02T09:00:00Z'])).toEqual([
-    '2026-03-02T09:40:00Z',
-    '2026-03-02T13:00:00Z',
+  expect(await runsAt('30 4 * * *', ['2026-03-01T04:30:00Z', '2026-03-01T04:31:00Z', '2026-03-01T05:30:00Z'])).toEqual([
+    '2026-03-01T04:30:00Z',
   ]);
+  expect(
+    await runsAt('*/20 9-17/4 * jan,mar *', [
+      '2026-03-02T09:40:00Z',
+      '2026-03-02T11:00:00Z',
+      '2026-03-02T13:00:00Z',
+      '2026-02-02T09:00:00Z',
+    ]),
+  ).toEqual(['2026-03-02T09:40:00Z', '2026-03-02T13:00:00Z']);
   // Both day fields restricted: either may match. One of them `*`: both must.
   expect(await runsAt('0 0 13 * fri', ['2026-03-13T00:00:00Z', '2026-03-06T00:00:00Z', '2026-03-14T00:00:00Z'])).toEqual([
     '2026-03-13T00:00:00Z',
     '2026-03-06T00:00:00Z',
   ]);
   expect(await runsAt('0 0 * * 7', ['2026-03-01T00:00:00Z', '2026-03-02T00:00:00Z'])).toEqual(['2026-03-01T00:00:00Z']);
-  expect(await runsAt('0 0 $ * *', ['2026-02-28T00:00:00Z', '2028-02-28T00:00:00Z', '2028-02-29T00:00:00Z', '2026-03-31T00:00:00Z'])).toEqual([
-    '2026-02-28T00:00:00Z',
-    '2028-02-29T00:00:00Z',
-    '2026-03-31T00:00:00Z',
-  ]);
+  expect(
+    await runsAt('0 0 $ * *', ['2026-02-28T00:00:00Z', '2028-02-28T00:00:00Z', '2028-02-29T00:00:00Z', '2026-03-31T00:00:00Z']),
+  ).toEqual(['2026-02-28T00:00:00Z', '2028-02-29T00:00:00Z', '2026-03-31T00:00:00Z']);
   expect(await runsAt('@weekly', ['2026-03-01T00:00:00Z', '2026-03-04T00:00:00Z'])).toEqual(['2026-03-01T00:00:00Z']);
 });
 
@@ -194,7 +224,9 @@ test('alter_job pauses and resumes a job; only those granted it may call it', as
   await waitFor('a run after resuming', async () => (await runsOf(jobid)).length > count);
   await expect(sql(`select cron.alter_job($1, schedule := 'soon')`, [jobid])).rejects.toThrow('invalid schedule: soon');
   await expect(sql(`select cron.alter_job($1)`, [jobid])).rejects.toThrow('no updates specified');
-  await expect(sql(`set role authenticated; select cron.alter_job(1, active := false)`)).rejects.toThrow('permission denied for schema cron');
+  await expect(sql(`set role authenticated; select cron.alter_job(1, active := false)`)).rejects.toThrow(
+    'permission denied for schema cron',
+  );
   await sql(`select cron.unschedule('paused')`);
 });
 
@@ -224,20 +256,39 @@ test('jobs stop with the server; a run cut off by the stop is recorded as pg_cro
       'extension "pg_cron" must be installed in schema "pg_catalog"',
     );
     await superuserQuery(own.dbUrl, 'create extension pg_cron');
-    await superuserQuery(own.dbUrl, `select cron.schedule('quick', '1 seconds', 'select 1'), cron.schedule('sleeper', '1 seconds', 'select pg_sleep(60)')`);
-    await waitFor('the sleeper to run', async () => (await superuserQuery(own.dbUrl, `select 1 from cron.job_run_details where status = 'running' and command like '%pg_sleep%'`)).rowCount);
+    await superuserQuery(
+      own.dbUrl,
+      `select cron.schedule('quick', '1 seconds', 'select 1'), cron.schedule('sleeper', '1 seconds', 'select pg_sleep(60)')`,
+    );
+    await waitFor(
+      'the sleeper to run',
+      async () =>
+        (await superuserQuery(own.dbUrl, `select 1 from cron.job_run_details where status = 'running' and command like '%pg_sleep%'`))
+          .rowCount,
+    );
     await own.stop();
 
     // Only Postgres again, on the same port: a scheduler that outlived its server would run jobs here.
     const postgres = await startPostgres({ dir: `${dataDir}/pg`, port: dbPort, fast: true });
     try {
-      const count = async () => (await superuserQuery(postgres.connectionString(), 'select count(*)::int as n from cron.job_run_details')).rows[0].n;
+      const count = async () =>
+        (await superuserQuery(postgres.connectionString(), 'select count(*)::int as n from cron.job_run_details')).rows[0].n;
       const before = await count();
       await sleep(2500);
       expect(await count()).toBe(before);
-      const { rows } = await superuserQuery(postgres.connectionString(), `select status, return_message from cron.job_run_details where command like '%pg_sleep%'`);
+      const { rows } = await superuserQuery(
+        postgres.connectionString(),
+        `select status, return_message from cron.job_run_details where command like '%pg_sleep%'`,
+      );
       expect(rows).toEqual([{ status: 'failed', return_message: 'server restarted' }]);
-      expect((await superuserQuery(postgres.connectionString(), `select 1 from cron.job_run_details where status not in ('succeeded', 'failed')`)).rowCount).toBe(0);
+      expect(
+        (
+          await superuserQuery(
+            postgres.connectionString(),
+            `select 1 from cron.job_run_details where status not in ('succeeded', 'failed')`,
+          )
+        ).rowCount,
+      ).toBe(0);
     } finally {
       await postgres.stop();
     }

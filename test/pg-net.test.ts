@@ -8,6 +8,7 @@ import pg from 'pg';
 import { freePort } from '../local-supabase/src/ports';
 import { startTestServer, superuserQuery, tempDir, type TestServer } from './support/server';
 import { sleep, waitFor } from './support/wait';
+import type { Row } from './support/row';
 
 jest.setTimeout(60000);
 
@@ -32,7 +33,13 @@ function startTarget() {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      received.push({ method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() });
+      received.push({
+        method: req.method!,
+        url: req.url!,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        at: Date.now(),
+      });
       const url = new URL(req.url!, 'http://target');
       if (url.pathname === '/reset') {
         req.socket.destroy();
@@ -42,11 +49,14 @@ function startTarget() {
       } else if (url.pathname !== '/hang') {
         inFlight += 1;
         maxInFlight = Math.max(maxInFlight, inFlight);
-        setTimeout(() => {
-          inFlight -= 1;
-          res.writeHead(201, { 'content-type': 'application/json', 'x-target': 'yes' });
-          res.end(JSON.stringify({ path: url.pathname, 回答: '好' }));
-        }, Number(url.searchParams.get('ms') ?? 0));
+        setTimeout(
+          () => {
+            inFlight -= 1;
+            res.writeHead(201, { 'content-type': 'application/json', 'x-target': 'yes' });
+            res.end(JSON.stringify({ path: url.pathname, 回答: '好' }));
+          },
+          Number(url.searchParams.get('ms') ?? 0),
+        );
       }
     });
   });
@@ -78,12 +88,16 @@ function startTarget() {
 let server: TestServer;
 const target = startTarget();
 
-async function sql<T extends pg.QueryResultRow = Record<string, any>>(text: string, params: unknown[] = []): Promise<T[]> {
+async function sql<T extends pg.QueryResultRow = Row>(text: string, params: unknown[] = []): Promise<T[]> {
   return (await superuserQuery<T>(server.dbUrl, text, params)).rows;
 }
 
 async function response(id: number, timeoutMs = 5000) {
-  return waitFor(`the response to request ${id}`, async () => (await sql(`select * from net._http_response where id = $1`, [id]))[0], timeoutMs);
+  return waitFor(
+    `the response to request ${id}`,
+    async () => (await sql(`select * from net._http_response where id = $1`, [id]))[0],
+    timeoutMs,
+  );
 }
 
 const arrivals = (path: string) => target.received.filter((r) => r.url.startsWith(path));
@@ -120,7 +134,16 @@ test('CREATE EXTENSION ... WITH SCHEMA extensions keeps the objects in schema ne
     {
       relname: '_http_response',
       relpersistence: 'u',
-      columns: ['id bigint', 'status_code integer', 'content_type text', 'headers jsonb', 'content text', 'timed_out boolean', 'error_msg text', 'created timestamp with time zone'],
+      columns: [
+        'id bigint',
+        'status_code integer',
+        'content_type text',
+        'headers jsonb',
+        'content text',
+        'timed_out boolean',
+        'error_msg text',
+        'created timestamp with time zone',
+      ],
     },
     {
       relname: 'http_request_queue',
@@ -189,18 +212,26 @@ test('http_post queues the JSON body, adds Content-Type: application/json when m
     await db.query('begin');
     const id = (await db.query(`select net.http_post('http://127.0.0.1:9/', headers := '{"X-A": "1"}') as id`)).rows[0].id;
     const [row] = (
-      await db.query(`select method, headers, convert_from(body, 'UTF8') as body, timeout_milliseconds from net.http_request_queue where id = $1`, [id])
+      await db.query(
+        `select method, headers, convert_from(body, 'UTF8') as body, timeout_milliseconds from net.http_request_queue where id = $1`,
+        [id],
+      )
     ).rows;
     // 5000 ms unless told otherwise, as in pg_net 0.20.
-    expect(row).toEqual({ method: 'POST', headers: { 'X-A': '1', 'Content-Type': 'application/json' }, body: '{}', timeout_milliseconds: 5000 });
+    expect(row).toEqual({
+      method: 'POST',
+      headers: { 'X-A': '1', 'Content-Type': 'application/json' },
+      body: '{}',
+      timeout_milliseconds: 5000,
+    });
     await db.query('rollback');
   } finally {
     await db.end();
   }
   for (const contentType of ['text/plain', 'application/json; charset=utf-8']) {
-    await expect(sql(`select net.http_post('http://127.0.0.1:9/', headers := jsonb_build_object('content-type', $1::text))`, [contentType])).rejects.toThrow(
-      'Content-Type header must be "application/json"',
-    );
+    await expect(
+      sql(`select net.http_post('http://127.0.0.1:9/', headers := jsonb_build_object('content-type', $1::text))`, [contentType]),
+    ).rejects.toThrow('Content-Type header must be "application/json"');
   }
 });
 
@@ -209,7 +240,9 @@ test('a malformed URL fails the call, with libcurl’s reason, and queues nothin
   await expect(sql(`select net.http_get('localhost:6666')`)).rejects.toThrow('invalid URL "localhost:6666": Unsupported URL scheme');
   await expect(sql(`select net.http_get('ftp://host/file')`)).rejects.toThrow('Unsupported URL scheme');
   await expect(sql(`select net.http_get('http://:80/')`)).rejects.toThrow('No host part in the URL');
-  await expect(sql(`select net.http_get('http://host:99999/')`)).rejects.toThrow('Port number was not a decimal number between 0 and 65535');
+  await expect(sql(`select net.http_get('http://host:99999/')`)).rejects.toThrow(
+    'Port number was not a decimal number between 0 and 65535',
+  );
   await expect(sql(`select net.http_get(null)`)).rejects.toThrow('null value in column "url"');
   expect(await sql(`select count(*)::int as n from net.http_request_queue`)).toEqual([{ n: 0 }]);
 });
@@ -223,7 +256,10 @@ test('the response is recorded and _http_collect_response reads it; ERROR while 
     expect(pending).toEqual({ status: 'ERROR', message: 'request matching request_id not found' });
     // async := false waits for the worker.
     const done = (
-      await db.query(`select (r).status::text, (r).message, ((r).response).status_code, ((r).response).body from net._http_collect_response($1, false) r`, [id])
+      await db.query(
+        `select (r).status::text, (r).message, ((r).response).status_code, ((r).response).body from net._http_collect_response($1, false) r`,
+        [id],
+      )
     ).rows[0];
     expect(done).toEqual({ status: 'SUCCESS', message: 'ok', status_code: 201, body: JSON.stringify({ path: '/slow', 回答: '好' }) });
   } finally {
@@ -263,13 +299,19 @@ test('a connection refused or dropped is recorded in error_msg', async () => {
     [target.url],
   );
   expect(await response(refused)).toMatchObject({ status_code: null, timed_out: false, error_msg: "Couldn't connect to server" });
-  expect(await response(dropped)).toMatchObject({ status_code: null, timed_out: false, error_msg: 'Server returned nothing (no headers, no data)' });
+  expect(await response(dropped)).toMatchObject({
+    status_code: null,
+    timed_out: false,
+    error_msg: 'Server returned nothing (no headers, no data)',
+  });
 });
 
 test('requests go out in batches of pg_net.batch_size (200 by default): the next batch waits for the last', async () => {
   target.resetConcurrency();
   const burst = async (tag: string) => {
-    const ids = (await sql(`select net.http_get($1 || '/slow?ms=300&burst=${tag}') as id from generate_series(1, 5)`, [target.url])).map((r) => r.id);
+    const ids = (await sql(`select net.http_get($1 || '/slow?ms=300&burst=${tag}') as id from generate_series(1, 5)`, [target.url])).map(
+      (r) => r.id,
+    );
     return Promise.all(ids.map((id) => response(id, 15000)));
   };
   await burst('default');
@@ -335,7 +377,10 @@ test('a batch cut off by a stop stays queued and goes out after the restart, as 
     const second = await startTestServer({ dataDir, supabaseDir: project });
     try {
       await waitFor('the request to arrive again', () => arrivals('/slow?ms=1500&stop=1').length === 2, 10000);
-      const row = await waitFor('its response', async () => (await superuserQuery(second.dbUrl, `select * from net._http_response where id = $1`, [id])).rows[0]);
+      const row = await waitFor(
+        'its response',
+        async () => (await superuserQuery(second.dbUrl, `select * from net._http_response where id = $1`, [id])).rows[0],
+      );
       expect(row.status_code).toBe(201);
     } finally {
       await second.stop();

@@ -86,7 +86,11 @@ describe('fetch over wx.request', () => {
   });
 
   it('sends method, headers from a record or a Headers object, and string or binary bodies', async () => {
-    await wxFetch(`${base}/a`, { method: 'post', headers: { 'Content-Type': 'application/json', Prefer: 'return=representation' }, body: '{"x":"你好"}' });
+    await wxFetch(`${base}/a`, {
+      method: 'post',
+      headers: { 'Content-Type': 'application/json', Prefer: 'return=representation' },
+      body: '{"x":"你好"}',
+    });
     const headers = new Headers({ apikey: 'k' });
     headers.append('accept-profile', 'public');
     await wxFetch(`${base}/b`, { method: 'PUT', headers, body: new Uint8Array([1, 2, 3, 250]).subarray(1) });
@@ -291,7 +295,12 @@ describe('storage', () => {
   it('keeps a full outbox of the texts its double encoding grows most within one key, with no write refused', async () => {
     const backend = new FakeBackend();
     backend.offline = true;
-    const session = new RoomSession({ backend, store: deviceStore, roomSlug: 'lobby', speaker: () => ({ name: '楚留香', color: '#c0392b', characterId: null }) });
+    const session = new RoomSession({
+      backend,
+      store: deviceStore,
+      roomSlug: 'lobby',
+      speaker: () => ({ name: '楚留香', color: '#c0392b', characterId: null }),
+    });
     const errors: string[] = [];
     session.onPatch((patch) => patch.type === 'error' && errors.push(patch.message));
     await session.start();
@@ -331,7 +340,13 @@ describe('images', () => {
   });
 
   it('uploads multipart with the auth headers and progress, and maps Storage errors', async () => {
-    const uploads: Array<{ headers: http.IncomingHttpHeaders; url: string; fields: Record<string, string>; file: Buffer; fileField: string }> = [];
+    const uploads: Array<{
+      headers: http.IncomingHttpHeaders;
+      url: string;
+      fields: Record<string, string>;
+      file: Buffer;
+      fileField: string;
+    }> = [];
     const storage = http.createServer((req, res) => {
       const fields: Record<string, string> = {};
       let file = Buffer.alloc(0);
@@ -432,9 +447,11 @@ describe('images', () => {
     await expect(task.done).rejects.toMatchObject({ status: 0, code: 'cancelled', message: 'uploadFile:fail abort' });
 
     nodeWx.setOffline(true);
-    await expect(uploader.upload('u/y.png', image, () => undefined).done).rejects.toMatchObject({ status: 0, message: expect.stringMatching(/^uploadFile:fail /) });
+    await expect(uploader.upload('u/y.png', image, () => undefined).done).rejects.toMatchObject({
+      status: 0,
+      message: expect.stringMatching(/^uploadFile:fail /),
+    });
     storage.closeAllConnections();
     await new Promise((resolve) => storage.close(resolve));
   });
 });
-

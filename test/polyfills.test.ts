@@ -6,7 +6,17 @@ import { AbortController as PolyfillAbortController, AbortSignal as PolyfillAbor
 import { URL as PolyfillURL, URLSearchParams as PolyfillURLSearchParams } from '../scripts/vendor/url';
 
 /** Every readable part of a URL, so a comparison shows which one differs. */
-function describe_(url: { href: string; protocol: string; host: string; hostname: string; port: string; pathname: string; search: string; hash: string; origin: string }) {
+function describe_(url: {
+  href: string;
+  protocol: string;
+  host: string;
+  hostname: string;
+  port: string;
+  pathname: string;
+  search: string;
+  hash: string;
+  origin: string;
+}) {
   const { href, protocol, host, hostname, port, pathname, search, hash, origin } = url;
   return { href, protocol, host, hostname, port, pathname, search, hash, origin, string: String(url) };
 }
@@ -141,7 +151,14 @@ describe('URLSearchParams', () => {
     ['a string with ?', '?a=1&b=x+y&c=%E4%BD%A0&d&=e&f=1=2'],
     ['malformed escapes', 'a=%zz&b=%E4%BD&c=%'],
     ['a record', { grant_type: 'refresh_token', redirect_to: 'https://x.y/?a=1&b=2' }],
-    ['pairs', [['a', '1'], ['a', '2'], ['sp ace', "()!'~*"]]],
+    [
+      'pairs',
+      [
+        ['a', '1'],
+        ['a', '2'],
+        ['sp ace', "()!'~*"],
+      ],
+    ],
     ['unicode and lone surrogates', { k: 'é😀\ud800x' }],
   ])('serializes %s like Node', (_name, init) => {
     expect(serialize(PolyfillURLSearchParams, init as never)).toEqual(serialize(URLSearchParams, init as never));
@@ -174,7 +191,15 @@ describe('Headers (headers-polyfill, bound into the bundle)', () => {
       copy.delete('apikey');
       const pairs: string[] = [];
       copy.forEach((value, name) => pairs.push(`${name}:${value}`));
-      return [h.get('content-type'), h.get('PREFER'), h.has('ApiKey'), h.get('missing'), copy.has('apikey'), pairs, new Impl([['A', '1']]).get('a')];
+      return [
+        h.get('content-type'),
+        h.get('PREFER'),
+        h.has('ApiKey'),
+        h.get('missing'),
+        copy.has('apikey'),
+        pairs,
+        new Impl([['A', '1']]).get('a'),
+      ];
     };
     expect(run(PolyfillHeaders as unknown as typeof Headers)).toEqual(run(Headers));
   });

@@ -20,7 +20,12 @@ interface Received {
   broadcasts: Array<{ type: string; event: string; payload: unknown }>;
 }
 
-async function join(sb: SupabaseClient, topic: string, config: Record<string, unknown>, setup?: (c: RealtimeChannel) => void): Promise<Received> {
+async function join(
+  sb: SupabaseClient,
+  topic: string,
+  config: Record<string, unknown>,
+  setup?: (c: RealtimeChannel) => void,
+): Promise<Received> {
   const r: Received = { channel: sb.channel(topic, { config }), broadcasts: [] };
   r.channel.on('broadcast', { event: 'typing' }, (m) => r.broadcasts.push(m as Received['broadcasts'][number]));
   setup?.(r.channel);
@@ -114,7 +119,12 @@ describe.each(VSNS)('presence, vsn %s', (vsn) => {
     await waitFor('bob back again', () => a.channel.presenceState().bob);
     // A socket that dies without a goodbye still leaves.
     const raw = await RawSocket.open(server, vsn);
-    const ref = raw.push(`realtime:${topic}`, 'phx_join', { config: { presence: { key: 'ghost', enabled: true } }, access_token: server.anonKey }, 'g');
+    const ref = raw.push(
+      `realtime:${topic}`,
+      'phx_join',
+      { config: { presence: { key: 'ghost', enabled: true } }, access_token: server.anonKey },
+      'g',
+    );
     expect((await raw.reply(ref)).status).toBe('ok');
     raw.push(`realtime:${topic}`, 'presence', { type: 'presence', event: 'track', payload: { role: '幽灵' } }, 'g');
     await waitFor('the ghost to appear', () => a.channel.presenceState().ghost);
@@ -148,13 +158,18 @@ describe('frames no client should send', () => {
     const bystander = await RawSocket.open(server, vsn);
     const raw = await RawSocket.open(server, vsn);
     expect(await raw.reply(raw.push('phoenix', 'heartbeat', {}))).toEqual({ status: 'ok', response: {} });
-    expect(await raw.reply(raw.push('realtime:nowhere', 'broadcast', {}))).toEqual({ status: 'error', response: { reason: 'unmatched topic' } });
+    expect(await raw.reply(raw.push('realtime:nowhere', 'broadcast', {}))).toEqual({
+      status: 'error',
+      response: { reason: 'unmatched topic' },
+    });
     expect((await raw.reply(raw.push('not-realtime', 'phx_join', {}))).status).toBe('error');
     expect((await raw.reply(raw.push('realtime:', 'phx_join', {}))).response).toEqual({ reason: 'You must provide a topic name' });
     const joinRef = raw.push('realtime:odd', 'phx_join', { config: {} }, 'j');
     expect((await raw.reply(joinRef)).status).toBe('ok');
     expect((await raw.reply(raw.push('realtime:odd', 'dance', {}, 'j'))).status).toBe('error');
-    expect((await raw.reply(raw.push('realtime:odd', 'presence', { type: 'presence', event: 'track', payload: 'x' }, 'j'))).response).toEqual({
+    expect(
+      (await raw.reply(raw.push('realtime:odd', 'presence', { type: 'presence', event: 'track', payload: 'x' }, 'j'))).response,
+    ).toEqual({
       reason: 'Presence track payload must be a map',
     });
 

@@ -2,17 +2,7 @@
 // to the right subscribers only (room filter, RLS, column privileges), payload shapes of INSERT,
 // UPDATE and DELETE, filters, subscription errors, and tokens changing under a subscription.
 import { signJwt } from '../local-supabase/src/jwt';
-import {
-  createRoom,
-  exactly,
-  message,
-  QUIET_MS,
-  RawSocket,
-  sleep,
-  subscribeChanges,
-  VSNS,
-  waitFor,
-} from './support/realtime';
+import { createRoom, exactly, message, QUIET_MS, RawSocket, sleep, subscribeChanges, VSNS, waitFor } from './support/realtime';
 import { wechatUser, client, startTestServer, superuserQuery, type TestServer } from './support/server';
 
 let server: TestServer;
@@ -68,10 +58,18 @@ describe.each(VSNS)('vsn %s', (vsn) => {
     const otherRoom = await wechatUser(server, { vsn });
     const sender = await wechatUser(server, { vsn });
     const anon = client(server, { vsn });
-    const inRoom = await subscribeChanges(reader.sb, `room:${roomA}`, [{ event: 'INSERT', table: 'messages', filter: `room_id=eq.${roomA}` }]);
-    const elsewhere = await subscribeChanges(otherRoom.sb, `room:${roomB}`, [{ event: 'INSERT', table: 'messages', filter: `room_id=eq.${roomB}` }]);
-    const anonymous = await subscribeChanges(anon, `room:${roomA}`, [{ event: 'INSERT', table: 'messages', filter: `room_id=eq.${roomA}` }]);
-    expect(inRoom.system).toEqual([{ extension: 'postgres_changes', status: 'ok', message: 'Subscribed to PostgreSQL', channel: `room:${roomA}` }]);
+    const inRoom = await subscribeChanges(reader.sb, `room:${roomA}`, [
+      { event: 'INSERT', table: 'messages', filter: `room_id=eq.${roomA}` },
+    ]);
+    const elsewhere = await subscribeChanges(otherRoom.sb, `room:${roomB}`, [
+      { event: 'INSERT', table: 'messages', filter: `room_id=eq.${roomB}` },
+    ]);
+    const anonymous = await subscribeChanges(anon, `room:${roomA}`, [
+      { event: 'INSERT', table: 'messages', filter: `room_id=eq.${roomA}` },
+    ]);
+    expect(inRoom.system).toEqual([
+      { extension: 'postgres_changes', status: 'ok', message: 'Subscribed to PostgreSQL', channel: `room:${roomA}` },
+    ]);
 
     const { data: row, error } = await sender.sb.from('messages').insert(message(roomA, '你好，江湖')).select().single();
     expect(error).toBeNull();
@@ -136,7 +134,12 @@ describe.each(VSNS)('vsn %s', (vsn) => {
     await superuserQuery(server.dbUrl, `update public.rt_notes set title = 'final', secret = 'still hidden' where id = $1`, [id]);
     const [update] = await exactly(mine, 1);
     const common = { id, owner: owner.id, tags: [], meta: null, at: '2026-11-21T22:41:19.31513+00:00' };
-    expect(update).toMatchObject({ eventType: 'UPDATE', table: 'rt_notes', new: { ...common, title: 'final' }, old: { ...common, title: 'draft' } });
+    expect(update).toMatchObject({
+      eventType: 'UPDATE',
+      table: 'rt_notes',
+      new: { ...common, title: 'final' },
+      old: { ...common, title: 'draft' },
+    });
     expect(theirs.changes).toEqual([]);
 
     await superuserQuery(server.dbUrl, `delete from public.rt_notes where id = $1`, [id]);
@@ -173,13 +176,19 @@ describe.each(VSNS)('vsn %s', (vsn) => {
     const { data: before } = await sender.sb.from('messages').insert(message(roomC, 'before')).select('id').single();
     // A change committed just before a join may still be on its way from the WAL: let it pass.
     await sleep(QUIET_MS);
-    const inList = await subscribeChanges(reader.sb, 'in', [{ event: 'INSERT', table: 'messages', filter: `room_id=in.(${roomA},${roomC})` }]);
+    const inList = await subscribeChanges(reader.sb, 'in', [
+      { event: 'INSERT', table: 'messages', filter: `room_id=in.(${roomA},${roomC})` },
+    ]);
     const notMine = await subscribeChanges(reader.sb, 'neq', [{ event: 'INSERT', table: 'messages', filter: `user_id=neq.${sender.id}` }]);
     const anded = await subscribeChanges(reader.sb, 'and', [
       { event: 'INSERT', table: 'messages', filter: `room_id=eq.${roomC},id=gt.${before!.id},body=eq.second` },
     ]);
 
-    for (const [room, body] of [[roomC, 'first'], [roomB, 'other room'], [roomC, 'second']] as const) {
+    for (const [room, body] of [
+      [roomC, 'first'],
+      [roomB, 'other room'],
+      [roomC, 'second'],
+    ] as const) {
       const { error } = await sender.sb.from('messages').insert(message(room, body));
       expect(error).toBeNull();
     }
@@ -195,9 +204,15 @@ describe.each(VSNS)('vsn %s', (vsn) => {
     const unpublished = await subscribeChanges(user.sb, 'unpublished', [{ event: '*', table: 'rt_unpublished' }]);
     expect(unpublished.statuses).toContain('SUBSCRIBED');
     expect(unpublished.system).toEqual([
-      expect.objectContaining({ extension: 'postgres_changes', status: 'error', message: expect.stringContaining('Unable to subscribe to changes') }),
+      expect.objectContaining({
+        extension: 'postgres_changes',
+        status: 'error',
+        message: expect.stringContaining('Unable to subscribe to changes'),
+      }),
     ]);
-    const badColumn = await subscribeChanges(user.sb, 'bad-column', [{ event: 'INSERT', table: 'messages', filter: 'no_such_column=eq.1' }]);
+    const badColumn = await subscribeChanges(user.sb, 'bad-column', [
+      { event: 'INSERT', table: 'messages', filter: 'no_such_column=eq.1' },
+    ]);
     expect(badColumn.system).toEqual([
       expect.objectContaining({ status: 'error', message: expect.stringContaining('invalid column for filter no_such_column') }),
     ]);
@@ -258,11 +273,21 @@ describe.each(VSNS)('vsn %s', (vsn) => {
     const joinRef = raw.push('realtime:expiring', 'phx_join', { config: {}, access_token: shortLived }, 'j1');
     expect((await raw.reply(joinRef)).status).toBe('ok');
     const system = await waitFor('expiry shutdown', () => raw.messages('system')[0], 5000);
-    expect(system.payload).toEqual({ extension: 'system', status: 'error', message: expect.stringContaining('Token has expired'), channel: 'expiring' });
+    expect(system.payload).toEqual({
+      extension: 'system',
+      status: 'error',
+      message: expect.stringContaining('Token has expired'),
+      channel: 'expiring',
+    });
     await waitFor('phx_close', () => raw.messages('phx_close')[0]);
 
     // An access_token message with an expired token ends the channel at once.
-    const ref = raw.push('realtime:refreshing', 'phx_join', { config: {}, access_token: token({ role: 'authenticated', exp: inSeconds(600) }) }, 'j2');
+    const ref = raw.push(
+      'realtime:refreshing',
+      'phx_join',
+      { config: {}, access_token: token({ role: 'authenticated', exp: inSeconds(600) }) },
+      'j2',
+    );
     expect((await raw.reply(ref)).status).toBe('ok');
     raw.push('realtime:refreshing', 'access_token', { access_token: token({ role: 'authenticated', exp: inSeconds(-5) }) }, 'j2');
     await waitFor('second shutdown', () => raw.messages('phx_close').find((m) => m.topic === 'realtime:refreshing'));
@@ -308,20 +333,28 @@ describe('which changes reach which subscriber (raw sockets: the ids the server 
   async function join(topic: string, bindings: Array<Record<string, unknown>>, token = user.session.access_token) {
     const socket = await RawSocket.open(server, '2.0.0');
     sockets.push(socket);
-    const reply = await socket.reply(socket.push(`realtime:${topic}`, 'phx_join', { config: { postgres_changes: bindings }, access_token: token }, 'j'));
+    const reply = await socket.reply(
+      socket.push(`realtime:${topic}`, 'phx_join', { config: { postgres_changes: bindings }, access_token: token }, 'j'),
+    );
     expect(reply.status).toBe('ok');
     await waitFor(`${topic} subscribed`, () => socket.messages('system')[0]);
     const ids = (reply.response.postgres_changes as Array<{ id: number }>).map((b) => b.id);
     return { socket, ids };
   }
 
-  type Change = { ids: number[]; data: { schema: string; table: string; type: string; record?: Record<string, unknown>; old_record?: Record<string, unknown> } };
+  type Change = {
+    ids: number[];
+    data: { schema: string; table: string; type: string; record?: Record<string, unknown>; old_record?: Record<string, unknown> };
+  };
   const changes = (socket: RawSocket) => socket.messages('postgres_changes').map((m) => m.payload as Change);
 
   test('a binding gets only its own kind of event; `*` gets all three', async () => {
     const id = 501;
     const filter = `id=eq.${id}`;
-    const kinds = await join('kinds', ['INSERT', 'UPDATE', 'DELETE'].map((event) => ({ event, schema: 'public', table: 'rt_plain', filter })));
+    const kinds = await join(
+      'kinds',
+      ['INSERT', 'UPDATE', 'DELETE'].map((event) => ({ event, schema: 'public', table: 'rt_plain', filter })),
+    );
     const all = await join('all-kinds', [{ event: '*', schema: 'public', table: 'rt_plain', filter }]);
     await superuserQuery(server.dbUrl, `insert into public.rt_plain values (${id}, 'one')`);
     await superuserQuery(server.dbUrl, `update public.rt_plain set label = 'two' where id = ${id}`);
@@ -364,7 +397,9 @@ describe('which changes reach which subscriber (raw sockets: the ids the server 
     const binding = [{ event: 'INSERT', schema: 'public', table: 'rt_columns', filter: 'member_note=eq.members only' }];
     const socket = await RawSocket.open(server, '2.0.0');
     sockets.push(socket);
-    const reply = await socket.reply(socket.push('realtime:probe', 'phx_join', { config: { postgres_changes: binding }, access_token: server.anonKey }, 'j'));
+    const reply = await socket.reply(
+      socket.push('realtime:probe', 'phx_join', { config: { postgres_changes: binding }, access_token: server.anonKey }, 'j'),
+    );
     expect(reply.status).toBe('ok');
     const system = await waitFor('the subscription error', () => socket.messages('system')[0]);
     expect(system.payload).toMatchObject({ status: 'error', message: expect.stringContaining('invalid column for filter member_note') });

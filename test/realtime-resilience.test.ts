@@ -70,22 +70,34 @@ describe('one server', () => {
   });
 
   test('the slot keeps up with the WAL while nobody listens', async () => {
-    await superuserQuery(server.dbUrl, `insert into public.rooms (slug, title) select 'quiet-' || n, 'quiet' from generate_series(1, 500) n`);
+    await superuserQuery(
+      server.dbUrl,
+      `insert into public.rooms (slug, title) select 'quiet-' || n, 'quiet' from generate_series(1, 500) n`,
+    );
     const { rows } = await superuserQuery<{ lsn: string }>(server.dbUrl, 'select pg_current_wal_insert_lsn()::text as lsn');
     const caughtUp = async () =>
-      (await superuserQuery<{ ok: boolean }>(server.dbUrl, 'select confirmed_flush_lsn >= $1::pg_lsn as ok from pg_replication_slots', [rows[0].lsn])).rows[0].ok;
+      (
+        await superuserQuery<{ ok: boolean }>(server.dbUrl, 'select confirmed_flush_lsn >= $1::pg_lsn as ok from pg_replication_slots', [
+          rows[0].lsn,
+        ])
+      ).rows[0].ok;
     await waitFor('the slot to confirm the latest WAL', caughtUp, RECONNECT_MS);
   });
 
   test('a dropped replication connection is re-established with a fresh slot, and clients rejoin to catch up', async () => {
     const reader = await wechatUser(server);
     const sender = await wechatUser(server);
-    const sub = await subscribeChanges(reader.sb, `room:${roomId}`, [{ event: 'INSERT', table: 'messages', filter: `room_id=eq.${roomId}` }]);
+    const sub = await subscribeChanges(reader.sb, `room:${roomId}`, [
+      { event: 'INSERT', table: 'messages', filter: `room_id=eq.${roomId}` },
+    ]);
     expect(await slotCount(server)).toBe(1);
-    const before = (await superuserQuery<{ slot_name: string }>(server.dbUrl, 'select slot_name from pg_replication_slots')).rows[0].slot_name;
+    const before = (await superuserQuery<{ slot_name: string }>(server.dbUrl, 'select slot_name from pg_replication_slots')).rows[0]
+      .slot_name;
     await superuserQuery(server.dbUrl, `select pg_terminate_backend(active_pid) from pg_replication_slots where slot_name = $1`, [before]);
     const activeSlots = async () =>
-      (await superuserQuery<{ slot_name: string }>(server.dbUrl, 'select slot_name from pg_replication_slots where active')).rows.map((r) => r.slot_name);
+      (await superuserQuery<{ slot_name: string }>(server.dbUrl, 'select slot_name from pg_replication_slots where active')).rows.map(
+        (r) => r.slot_name,
+      );
     const after = await waitFor('a new slot', async () => (await activeSlots()).find((name) => name !== before), RECONNECT_MS);
     expect(after).not.toBe(before);
     expect(await slotCount(server)).toBe(1);
@@ -115,7 +127,8 @@ test('a restarted server (same data, same port) serves the clients that stayed c
     server = await startTestServer({ dataDir, port });
     expect(await slotCount(server)).toBe(1);
 
-    for (const sub of subs) await waitFor('the client to rejoin', () => subscribedTimes(sub) >= 2 && sub.channel.state === 'joined', RECONNECT_MS);
+    for (const sub of subs)
+      await waitFor('the client to rejoin', () => subscribedTimes(sub) >= 2 && sub.channel.state === 'joined', RECONNECT_MS);
     await send(sender.sb, roomId, 'after the restart');
     for (const sub of subs) expect((await exactly(sub, 1))[0].new.body).toBe('after the restart');
 

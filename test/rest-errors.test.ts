@@ -63,7 +63,10 @@ describe('SQLSTATE → HTTP status', () => {
   test('23514 check violation, 23502 not-null and 22P02 invalid input are 400', async () => {
     const check = await user.sb.from('conformance').insert({ name: 'bad', note: 'forbidden' });
     expect(check.status).toBe(400);
-    expect(check.error).toMatchObject({ code: '23514', message: 'new row for relation "conformance" violates check constraint "conformance_note_check"' });
+    expect(check.error).toMatchObject({
+      code: '23514',
+      message: 'new row for relation "conformance" violates check constraint "conformance_note_check"',
+    });
     const notNull = await user.sb.from('conformance').insert({ score: 1 });
     expect([notNull.status, notNull.error?.code]).toEqual([400, '23502']);
     const invalid = await anon.from('conformance').select('id').eq('score', 'abc');
@@ -98,8 +101,14 @@ describe('SQLSTATE → HTTP status', () => {
     expect([lost.status, lost.error?.code, lost.error?.message]).toEqual([404, '42P01', 'relation "public.no_such_table" does not exist']);
     // A GET call runs read-only, so a function that writes fails there.
     const sneaky = await user.sb.rpc('record_name', { p_name: 'sneaky' }, { get: true });
-    expect([sneaky.status, sneaky.error?.code, sneaky.error?.message]).toEqual([405, '25006', 'cannot execute INSERT in a read-only transaction']);
-    expect((await superuserQuery(server.dbUrl, `select count(*)::int as n from public.conformance where name = 'sneaky'`)).rows).toEqual([{ n: 0 }]);
+    expect([sneaky.status, sneaky.error?.code, sneaky.error?.message]).toEqual([
+      405,
+      '25006',
+      'cannot execute INSERT in a read-only transaction',
+    ]);
+    expect((await superuserQuery(server.dbUrl, `select count(*)::int as n from public.conformance where name = 'sneaky'`)).rows).toEqual([
+      { n: 0 },
+    ]);
   });
 });
 
@@ -126,10 +135,14 @@ describe('JWT and role', () => {
   });
 
   test('a role that does not exist is 401 (22023); one the authenticator cannot become is 403', async () => {
-    const ghost = await clientWithToken(server, token(server, { role: 'ghost' })).from('conformance').select('id');
+    const ghost = await clientWithToken(server, token(server, { role: 'ghost' }))
+      .from('conformance')
+      .select('id');
     expect(ghost.status).toBe(401);
     expect(ghost.error).toMatchObject({ code: '22023', message: 'role "ghost" does not exist' });
-    const superuser = await clientWithToken(server, token(server, { role: 'postgres' })).from('conformance').select('id');
+    const superuser = await clientWithToken(server, token(server, { role: 'postgres' }))
+      .from('conformance')
+      .select('id');
     expect([superuser.status, superuser.error?.code]).toEqual([403, '42501']);
   });
 
@@ -157,19 +170,35 @@ describe('request errors raised before the database', () => {
     expect([order.status, order.error?.code]).toEqual([400, '42703']);
     const insert = await user.sb.from('conformance').insert({ name: 'x', nope: 1 });
     expect(insert.status).toBe(400);
-    expect(insert.error).toMatchObject({ code: 'PGRST204', message: "Could not find the 'nope' column of 'conformance' in the schema cache" });
+    expect(insert.error).toMatchObject({
+      code: 'PGRST204',
+      message: "Could not find the 'nope' column of 'conformance' in the schema cache",
+    });
   });
 
   test('malformed filter, order, select, limit and logic tree are 400 PGRST100', async () => {
     const filter = await anon.from('conformance').select('id').filter('id', 'noop', 1);
     expect(filter.status).toBe(400);
     expect(filter.error).toMatchObject({ code: 'PGRST100', message: '"failed to parse filter (noop.1)" (line 1, column 1)' });
-    for (const path of ['order=id.sideways', 'select=id,(', 'select=a:b:c', 'limit=ten', 'offset=-1', 'or=(id.eq.1', 'or=id.eq.1', 'id=is.maybe', 'id=in.1,2']) {
+    for (const path of [
+      'order=id.sideways',
+      'select=id,(',
+      'select=a:b:c',
+      'limit=ten',
+      'offset=-1',
+      'or=(id.eq.1',
+      'or=id.eq.1',
+      'id=is.maybe',
+      'id=in.1,2',
+    ]) {
       const res = await rest(`/conformance?${path}`);
       expect([path, res.status, (await res.json()).code]).toEqual([path, 400, 'PGRST100']);
     }
     // A limited DELETE is outside this subset: refused, never widened to every matching row.
-    const limited = await rest('/conformance?id=gt.0&limit=1', { method: 'DELETE', headers: { authorization: `Bearer ${token(server, { role: 'service_role' })}` } });
+    const limited = await rest('/conformance?id=gt.0&limit=1', {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token(server, { role: 'service_role' })}` },
+    });
     expect([limited.status, (await limited.json()).code]).toEqual([400, 'PGRST100']);
     expect((await superuserQuery(server.dbUrl, 'select count(*)::int as n from public.conformance')).rows[0].n).toBeGreaterThan(0);
   });
@@ -177,7 +206,11 @@ describe('request errors raised before the database', () => {
   test('invalid or empty JSON body is 400 PGRST102, mismatched keys too', async () => {
     for (const body of ['{"name":', '', 'null', '"text"', '[1]']) {
       const res = await rest('/conformance', { method: 'POST', body });
-      expect([body, res.status, await res.json()]).toEqual([body, 400, { code: 'PGRST102', details: null, hint: null, message: 'Empty or invalid json' }]);
+      expect([body, res.status, await res.json()]).toEqual([
+        body,
+        400,
+        { code: 'PGRST102', details: null, hint: null, message: 'Empty or invalid json' },
+      ]);
     }
     const keys = await rest('/conformance', { method: 'POST', body: '[{"name":"a"},{"score":1}]' });
     expect([keys.status, (await keys.json()).message]).toEqual([400, 'All object keys must match']);
@@ -193,7 +226,11 @@ describe('request errors raised before the database', () => {
 
   test('unknown function 404 PGRST202, unknown route 404 PGRST125, PUT 405, other schema 406, CSV 406', async () => {
     const fn = await user.sb.rpc('no_such_fn', { x: 1 });
-    expect([fn.status, fn.error?.code, fn.error?.message]).toEqual([404, 'PGRST202', 'Could not find the function public.no_such_fn(x) in the schema cache']);
+    expect([fn.status, fn.error?.code, fn.error?.message]).toEqual([
+      404,
+      'PGRST202',
+      'Could not find the function public.no_such_fn(x) in the schema cache',
+    ]);
     const wrongArgs = await user.sb.rpc('add', { z: 1 });
     expect([wrongArgs.status, wrongArgs.error?.code]).toEqual([404, 'PGRST202']);
     const route = await rest('/conformance/1/extra');

@@ -65,7 +65,10 @@ describe('a JWT has one spelling', () => {
     // A lenient decoder (Node's) reads the same signature bytes: only the spelling differs.
     expect(Buffer.from(jwt.split('.')[2], 'base64url').equals(Buffer.from(valid.split('.')[2], 'base64url'))).toBe(true);
     const res = await clientWithToken(server, jwt).from('conformance').select('id');
-    expect([res.status, res.error]).toEqual([401, { code: 'PGRST301', details: null, hint: null, message: 'JWT cryptographic operation failed' }]);
+    expect([res.status, res.error]).toEqual([
+      401,
+      { code: 'PGRST301', details: null, hint: null, message: 'JWT cryptographic operation failed' },
+    ]);
   });
 
   test.each([
@@ -83,7 +86,9 @@ describe('a JWT has one spelling', () => {
     ['a trailing dot', '', 'Expected 3 parts in JWT; got 4'],
     ['one segment', 'abcdef', 'Expected 3 parts in JWT; got 1'],
   ])('%s is 401 PGRST301', async (_, jwt, message) => {
-    const res = await clientWithToken(server, jwt || `${validToken()}.`).from('conformance').select('id');
+    const res = await clientWithToken(server, jwt || `${validToken()}.`)
+      .from('conformance')
+      .select('id');
     expect([res.status, res.error?.code, res.error?.message]).toEqual([401, 'PGRST301', message]);
   });
 
@@ -138,7 +143,10 @@ describe('claims are checked as PostgREST checks them', () => {
   test('null times and a string or string-array aud are accepted', async () => {
     const accepted: Array<Record<string, unknown>> = [{ exp: null, nbf: null }, { aud: 'authenticated' }, { aud: ['a', 'b'] }, { aud: [] }];
     for (const claims of accepted) {
-      const res = await clientWithToken(server, signJwt({ role: 'service_role', ...claims }, server.jwtSecret)).from('conformance').select('id').eq('id', 1);
+      const res = await clientWithToken(server, signJwt({ role: 'service_role', ...claims }, server.jwtSecret))
+        .from('conformance')
+        .select('id')
+        .eq('id', 1);
       expect([claims, res.status, res.data]).toEqual([claims, 200, [{ id: 1 }]]);
     }
   });
@@ -194,7 +202,10 @@ describe('no recursion answers 500', () => {
     ['an array of rows', '/conformance', `[{"name":"deep","data":${deepArray(50000)}}]`],
   ])('a JSON body nested too deep (%s) is 400 PGRST102', async (_, path, body) => {
     const res = await rest(path, { method: 'POST', body });
-    expect([res.status, await res.json()]).toEqual([400, { code: 'PGRST102', details: null, hint: null, message: 'JSON nests deeper than 10000 levels' }]);
+    expect([res.status, await res.json()]).toEqual([
+      400,
+      { code: 'PGRST102', details: null, hint: null, message: 'JSON nests deeper than 10000 levels' },
+    ]);
   });
 
   test('an update body nested too deep is 400 PGRST102 and changes nothing', async () => {
@@ -212,7 +223,10 @@ describe('no recursion answers 500', () => {
   });
 
   test('brackets inside strings do not count as nesting', async () => {
-    const res = await rest('/conformance', { method: 'POST', body: JSON.stringify({ id: 4, name: '['.repeat(20000), note: '{\\"['.repeat(5000) }) });
+    const res = await rest('/conformance', {
+      method: 'POST',
+      body: JSON.stringify({ id: 4, name: '['.repeat(20000), note: '{\\"['.repeat(5000) }),
+    });
     expect(res.status).toBe(201);
     expect((await sb.from('conformance').select('name').eq('id', 4)).data).toEqual([{ name: '['.repeat(20000) }]);
   });

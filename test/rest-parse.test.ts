@@ -14,12 +14,27 @@ const TREES: Array<[string, Partial<QueryParams>]> = [
   ['select=', {}],
   ['select=id,name', { select: [{ column: 'id' }, { column: 'name' }] }],
   ['select=*,n:name', { select: [{ column: '*' }, { column: 'name', alias: 'n' }] }],
-  ['select=id::text,total:amount::numeric[]', { select: [{ column: 'id', cast: 'text' }, { column: 'amount', alias: 'total', cast: 'numeric[]' }] }],
+  [
+    'select=id::text,total:amount::numeric[]',
+    {
+      select: [
+        { column: 'id', cast: 'text' },
+        { column: 'amount', alias: 'total', cast: 'numeric[]' },
+      ],
+    },
+  ],
   ['select="a,b","x\\"y":"c:d"', { select: [{ column: 'a,b' }, { column: 'c:d', alias: 'x"y' }] }],
   ['order=id.desc', { order: [{ column: 'id', descending: true }] }],
-  ['order=id.desc.nullslast,name,at.asc.nullsfirst', {
-    order: [{ column: 'id', descending: true, nulls: 'last' }, { column: 'name', descending: false }, { column: 'at', descending: false, nulls: 'first' }],
-  }],
+  [
+    'order=id.desc.nullslast,name,at.asc.nullsfirst',
+    {
+      order: [
+        { column: 'id', descending: true, nulls: 'last' },
+        { column: 'name', descending: false },
+        { column: 'at', descending: false, nulls: 'first' },
+      ],
+    },
+  ],
   ['order=', {}],
   ['limit=0&offset=15', { limit: 0, offset: 15 }],
   ['columns=a,"b,c"&on_conflict=a', { columns: ['a', 'b,c'], onConflict: ['a'] }],
@@ -36,9 +51,22 @@ const TREES: Array<[string, Partial<QueryParams>]> = [
   ['flag=is.TRUE&note=is.not_null', { where: [filter('flag', 'is', 'true'), filter('note', 'is', 'not_null')] }],
   ['id=gt.1&id=lt.9', { where: [filter('id', 'gt', '1'), filter('id', 'lt', '9')] }],
   ['or=(id.eq.1,name.eq."a,b")', { where: [group('or', [filter('id', 'eq', '1'), filter('name', 'eq', 'a,b')])] }],
-  ['not.and=(id.gt.1,or(id.lt.0,name.is.null),not.or(a.eq.1))', {
-    where: [group('and', [filter('id', 'gt', '1'), group('or', [filter('id', 'lt', '0'), filter('name', 'is', 'null')]), group('or', [filter('a', 'eq', '1')], true)], true)],
-  }],
+  [
+    'not.and=(id.gt.1,or(id.lt.0,name.is.null),not.or(a.eq.1))',
+    {
+      where: [
+        group(
+          'and',
+          [
+            filter('id', 'gt', '1'),
+            group('or', [filter('id', 'lt', '0'), filter('name', 'is', 'null')]),
+            group('or', [filter('a', 'eq', '1')], true),
+          ],
+          true,
+        ),
+      ],
+    },
+  ],
   ['not.or=(id.eq.1,id.eq.2)', { where: [group('or', [filter('id', 'eq', '1'), filter('id', 'eq', '2')], true)] }],
   ['and=(id.eq.1)&or=(id.eq.2)', { where: [group('and', [filter('id', 'eq', '1')]), group('or', [filter('id', 'eq', '2')])] }],
   ['or=("a.b".eq.1,c.like.*x)', { where: [group('or', [filter('a.b', 'eq', '1'), filter('c', 'like', '%x')])] }],

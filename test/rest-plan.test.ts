@@ -2,7 +2,18 @@
 // becomes one statement whose values are all bound parameters. Integration suites run these
 // statements against Postgres; here the text itself is the contract.
 import { parseQuery } from '../local-supabase/src/rest/parse';
-import { chooseFunction, ident, literal, planCall, planDelete, planInsert, planRead, planUpdate, type Plan, type Preferences } from '../local-supabase/src/rest/plan';
+import {
+  chooseFunction,
+  ident,
+  literal,
+  planCall,
+  planDelete,
+  planInsert,
+  planRead,
+  planUpdate,
+  type Plan,
+  type Preferences,
+} from '../local-supabase/src/rest/plan';
 import type { Relation, RestFunction } from '../local-supabase/src/rest/schema';
 
 const notes: Relation = {
@@ -25,7 +36,12 @@ const ALL_ROWS = `(SELECT coalesce(json_agg(t), '[]')::text FROM (SELECT "id", "
 
 /** [what, plan, expected sql, expected values] */
 const PLANS: Array<[string, () => Plan, string, unknown[]]> = [
-  ['read everything, capped at db-max-rows', () => planRead(notes, q(''), NONE), READ_OUTER(`SELECT pgrst_t.* FROM "public"."notes" pgrst_t LIMIT 1000 OFFSET 0`), []],
+  [
+    'read everything, capped at db-max-rows',
+    () => planRead(notes, q(''), NONE),
+    READ_OUTER(`SELECT pgrst_t.* FROM "public"."notes" pgrst_t LIMIT 1000 OFFSET 0`),
+    [],
+  ],
   [
     'read with every comparison operator',
     () => planRead(notes, q('select=id&id=eq.1&id=neq.2&id=gt.3&id=gte.4&id=lt.5&id=lte.6&title=like.a*&title=ilike.*b'), NONE),
@@ -45,7 +61,9 @@ const PLANS: Array<[string, () => Plan, string, unknown[]]> = [
   [
     'read with alias, cast, order, a limit over the cap and an offset',
     () => planRead(notes, q('select=t:title::text,id&order=id.desc.nullslast,title&limit=5000&offset=2'), NONE),
-    READ_OUTER(`SELECT pgrst_t."title"::text AS "t", pgrst_t."id" AS "id" FROM "public"."notes" pgrst_t ORDER BY pgrst_t."id" DESC NULLS LAST, pgrst_t."title" ASC LIMIT 1000 OFFSET 2`),
+    READ_OUTER(
+      `SELECT pgrst_t."title"::text AS "t", pgrst_t."id" AS "id" FROM "public"."notes" pgrst_t ORDER BY pgrst_t."id" DESC NULLS LAST, pgrst_t."title" ASC LIMIT 1000 OFFSET 2`,
+    ),
     [],
   ],
   [
@@ -60,12 +78,21 @@ const PLANS: Array<[string, () => Plan, string, unknown[]]> = [
   [
     'insert one object, returning nothing',
     () => planInsert(notes, q(''), NONE, { title: 'x' }, '{"title":"x"}'),
-    WRITE_OUTER(`INSERT INTO "public"."notes" AS pgrst_t ("title") SELECT pgrst_body."title" FROM json_to_recordset($1::json) AS pgrst_body("title" text) RETURNING 1`),
+    WRITE_OUTER(
+      `INSERT INTO "public"."notes" AS pgrst_t ("title") SELECT pgrst_body."title" FROM json_to_recordset($1::json) AS pgrst_body("title" text) RETURNING 1`,
+    ),
     ['[{"title":"x"}]'],
   ],
   [
     'insert an array with missing=default and columns=, returning the rows',
-    () => planInsert(notes, q('columns=title,tags'), { ...NONE, missingDefault: true, representation: true }, [{ title: 'x' }], '[{"title":"x"}]'),
+    () =>
+      planInsert(
+        notes,
+        q('columns=title,tags'),
+        { ...NONE, missingDefault: true, representation: true },
+        [{ title: 'x' }],
+        '[{"title":"x"}]',
+      ),
     WRITE_OUTER(
       `INSERT INTO "public"."notes" AS pgrst_t ("title", "tags") SELECT CASE WHEN pgrst_row.obj -> 'title' IS NULL THEN NULL ELSE pgrst_body."title" END, CASE WHEN pgrst_row.obj -> 'tags' IS NULL THEN '{}'::text[] ELSE pgrst_body."tags" END FROM json_array_elements($1::json) AS pgrst_row(obj), json_to_record(pgrst_row.obj) AS pgrst_body("title" text, "tags" text[]) RETURNING pgrst_t.*`,
       ALL_ROWS,
@@ -74,7 +101,8 @@ const PLANS: Array<[string, () => Plan, string, unknown[]]> = [
   ],
   [
     'upsert merging on on_conflict',
-    () => planInsert(notes, q('on_conflict=title'), { ...NONE, resolution: 'merge-duplicates' }, { id: 1, title: 'x' }, '{"id":1,"title":"x"}'),
+    () =>
+      planInsert(notes, q('on_conflict=title'), { ...NONE, resolution: 'merge-duplicates' }, { id: 1, title: 'x' }, '{"id":1,"title":"x"}'),
     WRITE_OUTER(
       `INSERT INTO "public"."notes" AS pgrst_t ("id", "title") SELECT pgrst_body."id", pgrst_body."title" FROM json_to_recordset($1::json) AS pgrst_body("id" bigint, "title" text) ON CONFLICT ("title") DO UPDATE SET "id" = EXCLUDED."id", "title" = EXCLUDED."title" RETURNING 1, (pgrst_t.xmax = 0) AS pgrst_inserted`,
       'NULL::text',
@@ -95,10 +123,17 @@ const PLANS: Array<[string, () => Plan, string, unknown[]]> = [
   [
     'update with a filter',
     () => planUpdate(notes, q('id=eq.1'), NONE, { title: 'y' }, '{"title":"y"}'),
-    WRITE_OUTER(`UPDATE "public"."notes" AS pgrst_t SET "title" = pgrst_body."title" FROM json_to_record($1::json) AS pgrst_body("title" text) WHERE pgrst_t."id" = $2 RETURNING 1`),
+    WRITE_OUTER(
+      `UPDATE "public"."notes" AS pgrst_t SET "title" = pgrst_body."title" FROM json_to_record($1::json) AS pgrst_body("title" text) WHERE pgrst_t."id" = $2 RETURNING 1`,
+    ),
     ['{"title":"y"}', '1'],
   ],
-  ['update with an empty object touches nothing', () => planUpdate(notes, q('id=eq.1'), NONE, {}, '{}'), WRITE_OUTER(`SELECT 1 FROM "public"."notes" AS pgrst_t WHERE false`), []],
+  [
+    'update with an empty object touches nothing',
+    () => planUpdate(notes, q('id=eq.1'), NONE, {}, '{}'),
+    WRITE_OUTER(`SELECT 1 FROM "public"."notes" AS pgrst_t WHERE false`),
+    [],
+  ],
   [
     'delete returning the rows',
     () => planDelete(notes, q('id=gte.1'), { ...NONE, representation: true }),
@@ -120,9 +155,33 @@ describe('tree → SQL', () => {
   });
 });
 
-const add: RestFunction = { name: 'add', args: [{ name: 'a', type: 'integer' }, { name: 'b', type: 'integer' }], required: 1, volatile: false, returnsSet: false, returns: 'scalar' };
-const log: RestFunction = { name: 'log', args: [{ name: 'msg', type: 'text' }], required: 1, volatile: true, returnsSet: false, returns: 'void' };
-const echo: RestFunction = { name: 'echo', args: [{ name: '', type: 'json' }], required: 1, volatile: false, returnsSet: false, returns: 'composite' };
+const add: RestFunction = {
+  name: 'add',
+  args: [
+    { name: 'a', type: 'integer' },
+    { name: 'b', type: 'integer' },
+  ],
+  required: 1,
+  volatile: false,
+  returnsSet: false,
+  returns: 'scalar',
+};
+const log: RestFunction = {
+  name: 'log',
+  args: [{ name: 'msg', type: 'text' }],
+  required: 1,
+  volatile: true,
+  returnsSet: false,
+  returns: 'void',
+};
+const echo: RestFunction = {
+  name: 'echo',
+  args: [{ name: '', type: 'json' }],
+  required: 1,
+  volatile: false,
+  returnsSet: false,
+  returns: 'composite',
+};
 const rows: RestFunction = { name: 'rows', args: [], required: 0, volatile: false, returnsSet: true, returns: 'composite' };
 
 describe('function calls', () => {
@@ -131,7 +190,10 @@ describe('function calls', () => {
       'a scalar with named arguments',
       () => planCall(add, q(''), NONE, { a: 1 }, '{"a":1}', false),
       `WITH pgrst_source AS (SELECT pgrst_t AS pgrst_scalar FROM json_to_record($1::json) AS pgrst_args("a" integer), "public"."add"("a" := pgrst_args."a") pgrst_t) ` +
-        READ_OUTER(`SELECT pgrst_t."pgrst_scalar" AS "pgrst_scalar" FROM pgrst_source pgrst_t LIMIT 1000 OFFSET 0`).replace('json_agg(t)', 'json_agg(t.pgrst_scalar)'),
+        READ_OUTER(`SELECT pgrst_t."pgrst_scalar" AS "pgrst_scalar" FROM pgrst_source pgrst_t LIMIT 1000 OFFSET 0`).replace(
+          'json_agg(t)',
+          'json_agg(t.pgrst_scalar)',
+        ),
       ['{"a":1}'],
       { readOnly: true, result: 'value' },
     ],
@@ -139,7 +201,10 @@ describe('function calls', () => {
       'a volatile void function, by POST',
       () => planCall(log, q(''), NONE, { msg: 'hi' }, '{"msg":"hi"}', false),
       `WITH pgrst_source AS (SELECT NULL::json AS pgrst_scalar FROM json_to_record($1::json) AS pgrst_args("msg" text), "public"."log"("msg" := pgrst_args."msg") pgrst_t) ` +
-        READ_OUTER(`SELECT pgrst_t."pgrst_scalar" AS "pgrst_scalar" FROM pgrst_source pgrst_t LIMIT 1000 OFFSET 0`).replace('json_agg(t)', 'json_agg(t.pgrst_scalar)'),
+        READ_OUTER(`SELECT pgrst_t."pgrst_scalar" AS "pgrst_scalar" FROM pgrst_source pgrst_t LIMIT 1000 OFFSET 0`).replace(
+          'json_agg(t)',
+          'json_agg(t.pgrst_scalar)',
+        ),
       ['{"msg":"hi"}'],
       { readOnly: false, result: 'void' },
     ],
@@ -183,21 +248,99 @@ describe('function calls', () => {
 const REFUSED: Array<[string, () => Plan, number, string, string]> = [
   ['an unknown column in select', () => planRead(notes, q('select=nope'), NONE), 400, '42703', 'column notes.nope does not exist'],
   ['an unknown column in a filter', () => planRead(notes, q('nope=eq.1'), NONE), 400, '42703', 'column notes.nope does not exist'],
-  ['an unknown column in a nested filter', () => planRead(notes, q('or=(id.eq.1,and(nope.eq.2))'), NONE), 400, '42703', 'column notes.nope does not exist'],
+  [
+    'an unknown column in a nested filter',
+    () => planRead(notes, q('or=(id.eq.1,and(nope.eq.2))'), NONE),
+    400,
+    '42703',
+    'column notes.nope does not exist',
+  ],
   ['an unknown column in order', () => planRead(notes, q('order=nope'), NONE), 400, '42703', 'column notes.nope does not exist'],
-  ['an unknown body key', () => planInsert(notes, q(''), NONE, { nope: 1 }, '{"nope":1}'), 400, 'PGRST204', "Could not find the 'nope' column of 'notes' in the schema cache"],
-  ['an unknown columns= name', () => planInsert(notes, q('columns=nope'), NONE, {}, '{}'), 400, 'PGRST204', "Could not find the 'nope' column of 'notes' in the schema cache"],
-  ['an unknown on_conflict column', () => planInsert(notes, q('on_conflict=nope'), { ...NONE, resolution: 'merge-duplicates' }, { id: 1 }, '{"id":1}'), 400, 'PGRST204', "Could not find the 'nope' column of 'notes' in the schema cache"],
-  ['an unknown update key', () => planUpdate(notes, q(''), NONE, { nope: 1 }, '{"nope":1}'), 400, 'PGRST204', "Could not find the 'nope' column of 'notes' in the schema cache"],
-  ['objects with different keys', () => planInsert(notes, q(''), NONE, [{ id: 1 }, { title: 'x' }], '[{"id":1},{"title":"x"}]'), 400, 'PGRST102', 'All object keys must match'],
+  [
+    'an unknown body key',
+    () => planInsert(notes, q(''), NONE, { nope: 1 }, '{"nope":1}'),
+    400,
+    'PGRST204',
+    "Could not find the 'nope' column of 'notes' in the schema cache",
+  ],
+  [
+    'an unknown columns= name',
+    () => planInsert(notes, q('columns=nope'), NONE, {}, '{}'),
+    400,
+    'PGRST204',
+    "Could not find the 'nope' column of 'notes' in the schema cache",
+  ],
+  [
+    'an unknown on_conflict column',
+    () => planInsert(notes, q('on_conflict=nope'), { ...NONE, resolution: 'merge-duplicates' }, { id: 1 }, '{"id":1}'),
+    400,
+    'PGRST204',
+    "Could not find the 'nope' column of 'notes' in the schema cache",
+  ],
+  [
+    'an unknown update key',
+    () => planUpdate(notes, q(''), NONE, { nope: 1 }, '{"nope":1}'),
+    400,
+    'PGRST204',
+    "Could not find the 'nope' column of 'notes' in the schema cache",
+  ],
+  [
+    'objects with different keys',
+    () => planInsert(notes, q(''), NONE, [{ id: 1 }, { title: 'x' }], '[{"id":1},{"title":"x"}]'),
+    400,
+    'PGRST102',
+    'All object keys must match',
+  ],
   ['a body that is not an object', () => planInsert(notes, q(''), NONE, [1], '[1]'), 400, 'PGRST102', 'Empty or invalid json'],
-  ['an update body that is an array', () => planUpdate(notes, q(''), NONE, [{ id: 1 }], '[{"id":1}]'), 400, 'PGRST102', 'Empty or invalid json'],
-  ['a limited update', () => planUpdate(notes, q('limit=1'), NONE, { title: 'x' }, '{"title":"x"}'), 400, 'PGRST100', 'limit and offset are not supported on PATCH and DELETE by local-supabase'],
-  ['a delete with an offset', () => planDelete(notes, q('offset=1'), NONE), 400, 'PGRST100', 'limit and offset are not supported on PATCH and DELETE by local-supabase'],
-  ['a NUL in a column name', () => planRead({ ...notes, columns: new Map([['a\0b', { name: 'a\0b', type: 'text', default: null }]]) }, q('select=a%00b'), NONE), 400, 'PGRST100', 'identifiers may not contain NUL characters'],
-  ['a required argument is missing', () => planCall(chooseFunction('add', [add], ['b'], false), q(''), NONE, {}, '{}', false), 404, 'PGRST202', 'Could not find the function public.add(b) in the schema cache'],
-  ['no overload takes these arguments', () => planCall(chooseFunction('add', [add], ['z'], true), q(''), NONE, {}, '{}', false), 404, 'PGRST202', 'Could not find the function public.add(z) in the schema cache'],
-  ['two overloads take them', () => planCall(chooseFunction('add', [add, { ...add, args: [add.args[0]] }], ['a'], false), q(''), NONE, {}, '{}', false), 300, 'PGRST203', 'Could not choose the best candidate function between: public.add(a => integer, b => integer), public.add(a => integer)'],
+  [
+    'an update body that is an array',
+    () => planUpdate(notes, q(''), NONE, [{ id: 1 }], '[{"id":1}]'),
+    400,
+    'PGRST102',
+    'Empty or invalid json',
+  ],
+  [
+    'a limited update',
+    () => planUpdate(notes, q('limit=1'), NONE, { title: 'x' }, '{"title":"x"}'),
+    400,
+    'PGRST100',
+    'limit and offset are not supported on PATCH and DELETE by local-supabase',
+  ],
+  [
+    'a delete with an offset',
+    () => planDelete(notes, q('offset=1'), NONE),
+    400,
+    'PGRST100',
+    'limit and offset are not supported on PATCH and DELETE by local-supabase',
+  ],
+  [
+    'a NUL in a column name',
+    () => planRead({ ...notes, columns: new Map([['a\0b', { name: 'a\0b', type: 'text', default: null }]]) }, q('select=a%00b'), NONE),
+    400,
+    'PGRST100',
+    'identifiers may not contain NUL characters',
+  ],
+  [
+    'a required argument is missing',
+    () => planCall(chooseFunction('add', [add], ['b'], false), q(''), NONE, {}, '{}', false),
+    404,
+    'PGRST202',
+    'Could not find the function public.add(b) in the schema cache',
+  ],
+  [
+    'no overload takes these arguments',
+    () => planCall(chooseFunction('add', [add], ['z'], true), q(''), NONE, {}, '{}', false),
+    404,
+    'PGRST202',
+    'Could not find the function public.add(z) in the schema cache',
+  ],
+  [
+    'two overloads take them',
+    () => planCall(chooseFunction('add', [add, { ...add, args: [add.args[0]] }], ['a'], false), q(''), NONE, {}, '{}', false),
+    300,
+    'PGRST203',
+    'Could not choose the best candidate function between: public.add(a => integer, b => integer), public.add(a => integer)',
+  ],
 ];
 
 describe('tree → error', () => {
@@ -209,7 +352,8 @@ describe('tree → error', () => {
     expect(() => chooseFunction('f', [], ['b', 'a'], true)).toThrow(
       expect.objectContaining({
         message: 'Could not find the function public.f(a, b) in the schema cache',
-        details: 'Searched for the function public.f with parameters a, b or with a single unnamed json/jsonb parameter, but no matches were found in the schema cache.',
+        details:
+          'Searched for the function public.f with parameters a, b or with a single unnamed json/jsonb parameter, but no matches were found in the schema cache.',
       }),
     );
     expect(() => chooseFunction('f', [], [], false)).toThrow(

@@ -183,5 +183,8 @@ test('Accept-Profile: public is served, any other schema is 406 PGRST106', async
 test('views are served like tables', async () => {
   const { data, error } = await sb.from('conformance_names').select('id, name').lt('id', 3).order('id');
   expect(error).toBeNull();
-  expect(data).toEqual([{ id: 1, name: 'alpha' }, { id: 2, name: 'beta' }]);
+  expect(data).toEqual([
+    { id: 1, name: 'alpha' },
+    { id: 2, name: 'beta' },
+  ]);
 });

@@ -70,11 +70,19 @@ test('a table the cache does not hold is 404 PGRST205, and asking again does not
 });
 
 test('a column the cache does not hold is PGRST204 on write and 42703 on read until NOTIFY pgrst (empty payload)', async () => {
-  await changeSchema(server, `create table public.widened (id integer primary key); grant all on public.widened to service_role`, 'widened?limit=0');
+  await changeSchema(
+    server,
+    `create table public.widened (id integer primary key); grant all on public.widened to service_role`,
+    'widened?limit=0',
+  );
   await unannouncedDdl(`alter table public.widened add column extra text`);
   const service = client(server, { key: server.serviceRoleKey });
   const insert = await service.from('widened').insert({ id: 1, extra: 'x' });
-  expect([insert.status, insert.error?.code, insert.error?.message]).toEqual([400, 'PGRST204', "Could not find the 'extra' column of 'widened' in the schema cache"]);
+  expect([insert.status, insert.error?.code, insert.error?.message]).toEqual([
+    400,
+    'PGRST204',
+    "Could not find the 'extra' column of 'widened' in the schema cache",
+  ]);
   expect((await service.from('widened').select('extra')).error?.code).toBe('42703');
   await sql(`notify pgrst`);
   await waitFor('widened.extra to be served', async () => (await service.from('widened').insert({ id: 1, extra: 'x' })).status === 201);

@@ -101,7 +101,12 @@ describe("RAISE SQLSTATE 'PGRST': the function chooses the whole response", () =
     ['a message without code', '{"message":"m"}', '{"status":400,"headers":{}}', `Invalid JSON value for MESSAGE: '{"message":"m"}'`],
     ['no detail', '{"code":"1","message":"m"}', undefined, 'DETAIL is missing in the RAISE statement'],
     ['a detail without headers', '{"code":"1","message":"m"}', '{"status":400}', `Invalid JSON value for DETAIL: '{"status":400}'`],
-    ['a status that is not a number', '{"code":"1","message":"m"}', '{"status":"400","headers":{}}', `Invalid JSON value for DETAIL: '{"status":"400","headers":{}}'`],
+    [
+      'a status that is not a number',
+      '{"code":"1","message":"m"}',
+      '{"status":"400","headers":{}}',
+      `Invalid JSON value for DETAIL: '{"status":"400","headers":{}}'`,
+    ],
   ])('%s is 500 PGRST121', (_, message, detail, details) => {
     const error = fromPgError({ code: 'PGRST', message, detail }, true);
     expect([error.status, error.code, error.details]).toEqual([500, 'PGRST121', details]);
@@ -134,7 +139,10 @@ describe('end to end: each SQLSTATE raised by a function, read through supabase-
   });
 
   test.each(TABLE)('%s %s → %s', async (code, msg, authedStatus, anonStatus = authedStatus) => {
-    for (const [caller, status] of [[user, authedStatus], [anon, anonStatus]] as const) {
+    for (const [caller, status] of [
+      [user, authedStatus],
+      [anon, anonStatus],
+    ] as const) {
       const res = await caller.rpc('raise_sqlstate', { code, msg });
       expect([res.status, res.error]).toEqual([status, { code, message: msg, details: 'the detail', hint: 'the hint' }]);
     }

@@ -50,7 +50,13 @@ function badRequests(): BadRequest[] {
     { what: 'NUL byte in a value', path: '/conformance?name=eq.%00', status: 400 },
     { what: 'single() without a row', path: '/conformance?id=eq.0', headers: { accept: 'application/vnd.pgrst.object+json' }, status: 406 },
     { what: 'non-JSON body', path: '/conformance', method: 'POST', body: '{"name": nope}', status: 400 },
-    { what: 'body over the limit', path: '/conformance', method: 'POST', body: JSON.stringify({ name: 'x'.repeat(MAX_BODY) }), status: 413 },
+    {
+      what: 'body over the limit',
+      path: '/conformance',
+      method: 'POST',
+      body: JSON.stringify({ name: 'x'.repeat(MAX_BODY) }),
+      status: 413,
+    },
     { what: 'RLS violation as anon', path: '/conformance', method: 'POST', body: '{"name":"x"}', status: 401 },
     { what: 'unknown column in body', path: '/conformance', method: 'POST', body: '{"nope":1}', status: 400 },
     { what: 'write in a read-only call', path: '/rpc/record_name?p_name=x', status: 405 },
@@ -128,7 +134,9 @@ test('hundreds of bad requests get their status and JSON error, and the pool sta
   expect(await busyApiConnections()).toBe(0);
   // ...and a burst three times the pool size is served in full.
   const sb = client(server);
-  const burst = await Promise.all(Array.from({ length: API_POOL_SIZE * 3 }, () => sb.from('conformance').select('id, name').eq('id', 1).single()));
+  const burst = await Promise.all(
+    Array.from({ length: API_POOL_SIZE * 3 }, () => sb.from('conformance').select('id, name').eq('id', 1).single()),
+  );
   expect(burst.filter((r) => r.status !== 200 || r.data?.name !== 'one')).toEqual([]);
   expect(await busyApiConnections()).toBe(0);
 }, 60000);

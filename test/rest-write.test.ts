@@ -21,7 +21,11 @@ afterAll(async () => {
 });
 
 async function namesOwnedBy(owner: string, prefix: string) {
-  const rows = await superuserQuery(server.dbUrl, `select name, score from public.conformance where owner = $1 and name like $2 || '%' order by name`, [owner, prefix]);
+  const rows = await superuserQuery(
+    server.dbUrl,
+    `select name, score from public.conformance where owner = $1 and name like $2 || '%' order by name`,
+    [owner, prefix],
+  );
   return rows.rows;
 }
 
@@ -39,8 +43,17 @@ describe('insert', () => {
   });
 
   test('many rows with columns=: missing keys are NULL, or the default with missing=default', async () => {
-    const nulls = await a.sb.from('conformance').insert([{ name: 'many-1', note: 'given' }, { name: 'many-2' }]).select('name, note');
-    expect([nulls.status, nulls.data]).toEqual([201, [{ name: 'many-1', note: 'given' }, { name: 'many-2', note: null }]]);
+    const nulls = await a.sb
+      .from('conformance')
+      .insert([{ name: 'many-1', note: 'given' }, { name: 'many-2' }])
+      .select('name, note');
+    expect([nulls.status, nulls.data]).toEqual([
+      201,
+      [
+        { name: 'many-1', note: 'given' },
+        { name: 'many-2', note: null },
+      ],
+    ]);
     const defaults = await a.sb
       .from('conformance')
       .insert([{ name: 'many-3', note: 'given' }, { name: 'many-4' }, { name: 'many-5', note: null }], { defaultToNull: false })
@@ -75,7 +88,11 @@ describe('insert', () => {
   });
 
   test('a failed single() rolls the insert back', async () => {
-    const res = await a.sb.from('conformance').insert([{ name: 'rollback-1' }, { name: 'rollback-2' }]).select().single();
+    const res = await a.sb
+      .from('conformance')
+      .insert([{ name: 'rollback-1' }, { name: 'rollback-2' }])
+      .select()
+      .single();
     expect(res.status).toBe(406);
     expect(res.error).toMatchObject({ code: 'PGRST116', details: 'The result contains 2 rows' });
     expect(await namesOwnedBy(a.id, 'rollback-')).toEqual([]);
@@ -88,9 +105,21 @@ describe('upsert', () => {
     expect([first.status, first.data]).toEqual([201, [{ a: 1, b: 1, v: 'one' }]]);
     const again = await a.sb.from('pairs').upsert({ a: 1, b: 1, v: 'uno' }).select();
     expect([again.status, again.data]).toEqual([200, [{ a: 1, b: 1, v: 'uno' }]]);
-    const mixed = await a.sb.from('pairs').upsert([{ a: 1, b: 1, v: 'eins' }, { a: 1, b: 2, v: 'zwei' }], { onConflict: 'a,b' }).select();
+    const mixed = await a.sb
+      .from('pairs')
+      .upsert(
+        [
+          { a: 1, b: 1, v: 'eins' },
+          { a: 1, b: 2, v: 'zwei' },
+        ],
+        { onConflict: 'a,b' },
+      )
+      .select();
     expect(mixed.status).toBe(201);
-    expect(mixed.data).toEqual([{ a: 1, b: 1, v: 'eins' }, { a: 1, b: 2, v: 'zwei' }]);
+    expect(mixed.data).toEqual([
+      { a: 1, b: 1, v: 'eins' },
+      { a: 1, b: 2, v: 'zwei' },
+    ]);
   });
 
   test('ignore-duplicates leaves the existing row alone', async () => {
@@ -149,9 +178,24 @@ describe('rpc', () => {
   });
 
   test('set result: an array of objects, with select, filters, order and count', async () => {
-    await a.sb.from('conformance').insert([{ name: 'fn-b', score: 2 }, { name: 'fn-a', score: 1 }, { name: 'fn-c', score: 3 }]);
-    const res = await a.sb.rpc('named_like', { prefix: 'fn-' }, { count: 'exact' }).select('name, score').gt('score', 1).order('name', { ascending: false });
-    expect([res.status, res.count, res.data]).toEqual([200, 2, [{ name: 'fn-c', score: 3 }, { name: 'fn-b', score: 2 }]]);
+    await a.sb.from('conformance').insert([
+      { name: 'fn-b', score: 2 },
+      { name: 'fn-a', score: 1 },
+      { name: 'fn-c', score: 3 },
+    ]);
+    const res = await a.sb
+      .rpc('named_like', { prefix: 'fn-' }, { count: 'exact' })
+      .select('name, score')
+      .gt('score', 1)
+      .order('name', { ascending: false });
+    expect([res.status, res.count, res.data]).toEqual([
+      200,
+      2,
+      [
+        { name: 'fn-c', score: 3 },
+        { name: 'fn-b', score: 2 },
+      ],
+    ]);
     const none = await a.sb.rpc('named_like', { prefix: 'nothing-' });
     expect(none.data).toEqual([]);
   });
@@ -191,6 +235,13 @@ describe('rpc', () => {
       read_only: 'on',
     });
     const anon = await client(server).rpc('whoami', {}, { get: true });
-    expect(anon.data).toMatchObject({ role: 'anon', uid: null, claims_role: 'anon', method: 'GET', statement_timeout: '3s', read_only: 'on' });
+    expect(anon.data).toMatchObject({
+      role: 'anon',
+      uid: null,
+      claims_role: 'anon',
+      method: 'GET',
+      statement_timeout: '3s',
+      read_only: 'on',
+    });
   });
 });

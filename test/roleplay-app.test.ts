@@ -241,7 +241,12 @@ test('presence: one entry per person whatever their devices, counted per scene, 
   await new Promise((resolve) => setTimeout(resolve, 500));
   expect(watcher.presence.count(scene)).toBe(2);
   expect(Math.max(...counts)).toBe(2);
-  expect(watcher.presence.people(scene).map((person) => person.name).sort()).toEqual(['乙', '甲']);
+  expect(
+    watcher.presence
+      .people(scene)
+      .map((person) => person.name)
+      .sort(),
+  ).toEqual(['乙', '甲']);
   a1.presence.leave(scene);
   await new Promise((resolve) => setTimeout(resolve, 500));
   expect(watcher.presence.count(scene)).toBe(2);

@@ -5,6 +5,7 @@ import { DICE_CASES } from './support/dice-cases';
 import { subscribeChanges } from './support/realtime';
 import { startTestServer, superuserQuery, textMessage, wechatUser, type TestServer } from './support/server';
 import { sleep, waitFor } from './support/wait';
+import type { Row } from './support/row';
 
 jest.setTimeout(60000);
 
@@ -12,7 +13,7 @@ let server: TestServer;
 let lobby: number;
 let people = 0;
 
-const sql = <T extends Record<string, unknown> = Record<string, any>>(text: string, params: unknown[] = []) =>
+const sql = <T extends Record<string, unknown> = Row>(text: string, params: unknown[] = []) =>
   superuserQuery<T>(server.dbUrl, text, params).then((r) => r.rows);
 
 /** A new person with one character, as first launch leaves them. */
@@ -20,12 +21,16 @@ async function player(name = `玩家${++people}`) {
   const person = await wechatUser(server, { person: `${name}-${randomUUID().slice(0, 6)}` });
   const { data, error } = await person.sb.rpc('save_character', { character_id: null, name, avatar_color: '#e4572e', note: '' });
   if (error) throw new Error(error.message);
-  return { ...person, character: data as Record<string, any> };
+  return { ...person, character: data as Row };
 }
 type Player = Awaited<ReturnType<typeof player>>;
 
 async function say(who: Player, room: number, fields: Record<string, unknown> = {}) {
-  return who.sb.from('messages').insert(textMessage(room, { character_id: who.character.id, ...fields })).select().single();
+  return who.sb
+    .from('messages')
+    .insert(textMessage(room, { character_id: who.character.id, ...fields }))
+    .select()
+    .single();
 }
 
 async function roll(who: Player, room: number, expression: string, hidden = false) {
@@ -51,10 +56,17 @@ describe('characters', () => {
     const other = await player('旁人');
     const spoof = await other.sb.from('characters').insert({ owner: owner.id, name: '冒充', avatar_color: '#123456' });
     expect(spoof.error).toMatchObject({ code: '42501' });
-    const edit = await other.sb.rpc('save_character', { character_id: owner.character.id, name: '改名', avatar_color: '#123456', note: '' });
+    const edit = await other.sb.rpc('save_character', {
+      character_id: owner.character.id,
+      name: '改名',
+      avatar_color: '#123456',
+      note: '',
+    });
     expect(edit.error).toMatchObject({ code: '42501' });
     expect((await say(other, lobby, { character_id: owner.character.id })).error).toMatchObject({ code: '42501' });
-    expect((await other.sb.from('characters').update({ name: '改名' }).eq('id', owner.character.id)).error).toMatchObject({ code: '42501' });
+    expect((await other.sb.from('characters').update({ name: '改名' }).eq('id', owner.character.id)).error).toMatchObject({
+      code: '42501',
+    });
     await other.sb.from('characters').delete().eq('id', owner.character.id);
     expect(await sql('select name from public.characters where id = $1', [owner.character.id])).toEqual([{ name: '主人' }]);
   });
@@ -62,11 +74,18 @@ describe('characters', () => {
   test('the tenth character is the last; the owner edits and deletes their own', async () => {
     const me = await player('多面人');
     for (let i = 2; i <= 10; i++) {
-      expect((await me.sb.rpc('save_character', { character_id: null, name: `化身${i}`, avatar_color: '#1f618d', note: '' })).error).toBeNull();
+      expect(
+        (await me.sb.rpc('save_character', { character_id: null, name: `化身${i}`, avatar_color: '#1f618d', note: '' })).error,
+      ).toBeNull();
     }
     const eleventh = await me.sb.rpc('save_character', { character_id: null, name: '第十一个', avatar_color: '#1f618d', note: '' });
     expect(eleventh.error).toMatchObject({ code: 'RCCHR', message: expect.stringContaining('at most 10') });
-    const edited = await me.sb.rpc('save_character', { character_id: me.character.id, name: '改过名', avatar_color: '#117a65', note: '人设：沉默寡言' });
+    const edited = await me.sb.rpc('save_character', {
+      character_id: me.character.id,
+      name: '改过名',
+      avatar_color: '#117a65',
+      note: '人设：沉默寡言',
+    });
     expect(edited.data).toMatchObject({ name: '改过名', avatar_color: '#117a65', note: '人设：沉默寡言' });
     expect((await me.sb.from('characters').delete().eq('id', me.character.id)).error).toBeNull();
     expect((await me.sb.from('characters').select('id').eq('owner', me.id)).data).toHaveLength(9);
@@ -94,13 +113,19 @@ describe('dice', () => {
     expect(all).toHaveLength(dice);
     if (check) expect(['success', 'failure', 'critical_success', 'critical_failure']).toContain(r.check.outcome);
     // Every die and the total agree.
-    const sum = r.terms.reduce((acc: number, t: { sign: number; dice?: number[]; value?: number }) =>
-      acc + t.sign * (t.dice ? t.dice.reduce((a, b) => a + b, 0) : t.value!), 0);
+    const sum = r.terms.reduce(
+      (acc: number, t: { sign: number; dice?: number[]; value?: number }) =>
+        acc + t.sign * (t.dice ? t.dice.reduce((a, b) => a + b, 0) : t.value!),
+      0,
+    );
     expect(r.total).toBe(sum);
   });
 
   test.each(DICE_CASES.invalid)('%s is refused, naming what is wrong', async (expression, message) => {
-    await expect(sql('select private.roll_dice($1)', [expression])).rejects.toMatchObject({ code: 'RCDIC', message: expect.stringContaining(message) });
+    await expect(sql('select private.roll_dice($1)', [expression])).rejects.toMatchObject({
+      code: 'RCDIC',
+      message: expect.stringContaining(message),
+    });
   });
 
   test('a roll message: the database rolls; whatever result the client sends is overwritten; nobody can change it', async () => {
@@ -141,7 +166,7 @@ describe('scenes and hidden rolls', () => {
   async function openScene(host: Player, title = '夜探蝙蝠岛', topic = '月黑风高，众人登岛。') {
     const { data, error } = await host.sb.from('rooms').insert({ title, topic }).select().single();
     if (error) throw new Error(`${error.code}: ${error.message}`);
-    return data as Record<string, any>;
+    return data as Row;
   }
 
   test('anyone opens a scene and hosts it; at most 3 a day', async () => {
@@ -172,7 +197,10 @@ describe('scenes and hidden rolls', () => {
     expect(await sql('select title, pinned_message_id, archived from public.rooms where id = $1', [scene.id])).toEqual([
       { title: '改标题', pinned_message_id: line!.id, archived: true },
     ]);
-    expect((await say(guest, scene.id, { body: '还能说吗' })).error).toMatchObject({ code: 'RCSCN', message: expect.stringContaining('archived') });
+    expect((await say(guest, scene.id, { body: '还能说吗' })).error).toMatchObject({
+      code: 'RCSCN',
+      message: expect.stringContaining('archived'),
+    });
     expect((await guest.sb.from('messages').select('body').eq('room_id', scene.id)).data).toEqual([{ body: '有人吗' }]);
   });
 
@@ -182,13 +210,16 @@ describe('scenes and hidden rolls', () => {
     const bystander = await player('旁观者');
     const scene = await openScene(host);
     const watchers = await Promise.all(
-      [host, roller, bystander].map((p) => subscribeChanges(p.sb, `hidden-${randomUUID()}`, [{ event: 'INSERT', table: 'hidden_rolls', filter: `room_id=eq.${scene.id}` }])),
+      [host, roller, bystander].map((p) =>
+        subscribeChanges(p.sb, `hidden-${randomUUID()}`, [{ event: 'INSERT', table: 'hidden_rolls', filter: `room_id=eq.${scene.id}` }]),
+      ),
     );
     const { data: message, error } = await roll(roller, scene.id, 'd100<=40', true);
     expect(error).toBeNull();
     expect(message).toMatchObject({ kind: 'roll', hidden: true, roll: null });
     const result = (p: Player) => p.sb.from('hidden_rolls').select('message_id, roll').eq('message_id', message!.id);
-    for (const p of [host, roller]) expect((await result(p)).data).toEqual([{ message_id: message!.id, roll: expect.objectContaining({ expression: 'd100<=40' }) }]);
+    for (const p of [host, roller])
+      expect((await result(p)).data).toEqual([{ message_id: message!.id, roll: expect.objectContaining({ expression: 'd100<=40' }) }]);
     expect((await result(bystander)).data).toEqual([]);
     expect((await bystander.sb.from('messages').select('hidden, roll').eq('id', message!.id)).data).toEqual([{ hidden: true, roll: null }]);
     await waitFor('host and roller hear the result', () => watchers[0].changes.length > 0 && watchers[1].changes.length > 0);
@@ -197,24 +228,24 @@ describe('scenes and hidden rolls', () => {
     expect(watchers[0].changes[0].new).toMatchObject({ message_id: message!.id, roller: roller.id });
   });
 
-  test('unread counts: others\' visible messages after one\'s marker, in one request for the whole list', async () => {
+  test("unread counts: others' visible messages after one's marker, in one request for the whole list", async () => {
     const host = await player('列表主持');
     const reader = await player('列表读者');
     const scene = await openScene(host, '计数场');
     const ids = [];
     for (let i = 0; i < 4; i++) ids.push((await say(host, scene.id, { body: `第${i}句` })).data!.id);
     await say(reader, scene.id, { body: '我自己的不算' });
-    const unread = async () => ((await reader.sb.rpc('scene_list')).data as Array<Record<string, any>>).find((s) => s.id === scene.id)!;
+    const unread = async () => ((await reader.sb.rpc('scene_list')).data as Array<Row>).find((s) => s.id === scene.id)!;
     expect(await unread()).toMatchObject({ unread: 4, title: '计数场', last_message: expect.objectContaining({ body: '我自己的不算' }) });
     expect((await reader.sb.rpc('mark_read', { scene: scene.id, message: ids[1] })).error).toBeNull();
     expect((await unread()).unread).toBe(2);
     // The marker never moves back.
     await reader.sb.rpc('mark_read', { scene: scene.id, message: ids[0] });
     expect((await unread()).unread).toBe(2);
-    const first = (await reader.sb.rpc('scene_list', { page_size: 1 })).data as Array<Record<string, any>>;
+    const first = (await reader.sb.rpc('scene_list', { page_size: 1 })).data as Array<Row>;
     expect(first[0].id).toBe(scene.id);
     const next = (await reader.sb.rpc('scene_list', { before_activity: first[0].last_activity_at, before_id: first[0].id, page_size: 50 }))
-      .data as Array<Record<string, any>>;
+      .data as Array<Row>;
     expect(next.map((s) => s.id)).not.toContain(scene.id);
     expect(next.map((s) => s.slug)).toContain('lobby');
   });
@@ -224,7 +255,11 @@ describe('scenes and hidden rolls', () => {
     const b = await player('回复乙');
     const scene = await openScene(a, '回复场');
     const { data: original } = await say(a, scene.id, { body: '第一行\n第二行' });
-    const { data: reply, error } = await say(b, scene.id, { body: '回你', reply_to: original!.id, reply_preview: { username: '假', text: '假' } });
+    const { data: reply, error } = await say(b, scene.id, {
+      body: '回你',
+      reply_to: original!.id,
+      reply_preview: { username: '假', text: '假' },
+    });
     expect(error).toBeNull();
     expect(reply!.reply_preview).toEqual({ username: '回复甲', text: '第一行', kind: 'text', status: 'visible' });
     const otherScene = await openScene(b, '别处');

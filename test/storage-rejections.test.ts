@@ -125,9 +125,7 @@ describe('bucket limits', () => {
       expect(clientError(error)).toEqual({ status: 400, statusCode: '415', code: 'InvalidMimeType' });
       expect(error!.message).toBe('mime type text/plain is not supported');
 
-      const form = multipart([
-        { name: 'file', filename: 'doc.pdf', contentType: 'application/pdf', data: Buffer.from('%PDF-1.4') },
-      ]);
+      const form = multipart([{ name: 'file', filename: 'doc.pdf', contentType: 'application/pdf', data: Buffer.from('%PDF-1.4') }]);
       const res = await rawRequest(server, {
         method: 'POST',
         path: `/storage/v1/object/images/${imagePath(alice.id)}`,

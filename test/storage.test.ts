@@ -264,7 +264,7 @@ describe('signed URLs', () => {
     });
   });
 
-  test("a token signed for one object does not open another; a tampered token is refused", async () => {
+  test('a token signed for one object does not open another; a tampered token is refused', async () => {
     const [first, second] = [imagePath(alice.id), imagePath(alice.id)];
     for (const name of [first, second]) {
       expect((await alice.sb.storage.from('images').upload(name, bytes(name), { contentType: 'image/png' })).error).toBeNull();
@@ -363,7 +363,11 @@ describe('list', () => {
     for (const name of [`${base}/x_1.png`, `${base}/xy1.png`]) {
       expect((await alice.sb.storage.from('images').upload(name, bytes(name), { contentType: 'image/png' })).error).toBeNull();
     }
-    for (const [search, names] of [['x_', ['x_1.png']], ['x%', []], ['x', ['x_1.png', 'xy1.png']]] as const) {
+    for (const [search, names] of [
+      ['x_', ['x_1.png']],
+      ['x%', []],
+      ['x', ['x_1.png', 'xy1.png']],
+    ] as const) {
       const found = await alice.sb.storage.from('images').list(base, { search });
       expect([search, found.data!.map((e) => e.name)]).toEqual([search, names]);
     }
@@ -410,9 +414,7 @@ describe('remove', () => {
     expect(error).toBeNull();
     expect(data!.map((r) => r.name)).toEqual([first]);
     expect(await row('open', first)).toBeUndefined();
-    expect(filesUnder(path.join(server.storageDir, 'open', alice.id))).toEqual(
-      files.filter((f) => !f.startsWith(first.split('/')[1])),
-    );
+    expect(filesUnder(path.join(server.storageDir, 'open', alice.id))).toEqual(files.filter((f) => !f.startsWith(first.split('/')[1])));
     const gone = await alice.sb.storage.from('open').download(first);
     expect(gone.error).toMatchObject({ statusCode: '404' });
 
@@ -424,9 +426,7 @@ describe('remove', () => {
     expect(single.status).toBe(200);
     expect(json(single)).toEqual({ message: 'Successfully deleted' });
     expect(await row('open', second)).toBeUndefined();
-    expect(filesUnder(path.join(server.storageDir, 'open', alice.id)).some((f) => f.startsWith(second.split('/')[1]))).toBe(
-      false,
-    );
+    expect(filesUnder(path.join(server.storageDir, 'open', alice.id)).some((f) => f.startsWith(second.split('/')[1]))).toBe(false);
 
     const again = await rawRequest(server, {
       method: 'DELETE',

@@ -52,7 +52,11 @@ let project: string;
 let dataDir: string;
 let server: TestServer;
 const migrationsDir = () => path.join(project, 'supabase', 'migrations');
-const versions = () => fs.readdirSync(migrationsDir()).map((f) => f.split('_')[0]).sort();
+const versions = () =>
+  fs
+    .readdirSync(migrationsDir())
+    .map((f) => f.split('_')[0])
+    .sort();
 const query = async <T extends object>(sql: string) => (await superuserQuery<T & Record<string, unknown>>(server.dbUrl, sql)).rows;
 
 beforeAll(async () => {
@@ -106,7 +110,10 @@ test("npm start's banner gives, on the --db-port asked for, a database URL the C
 
 test.each(['abc', '-1', '70000', ''])('--db-port %p is refused with the usage line', async (port) => {
   const started = await startCli(['--db-port', port]);
-  expect([started.code, started.output]).toEqual([2, expect.stringContaining(`--db-port must be a port number from 0 to 65535, not "${port}"`)]);
+  expect([started.code, started.output]).toEqual([
+    2,
+    expect.stringContaining(`--db-port must be a port number from 0 to 65535, not "${port}"`),
+  ]);
 });
 
 test('migration list: every migration the runner applied is in the history the CLI reads', async () => {
@@ -119,7 +126,9 @@ test('the seed is recorded as the CLI records it: db push --include-seed finds n
   expect(await query('select path, hash from supabase_migrations.seed_files')).toEqual([
     { path: 'supabase/seed.sql', hash: createHash('sha256').update(seed).digest('hex') },
   ]);
-  const push = await json<{ upToDate: boolean; seeds: unknown[] }>(script('db:push', ['--db-url', server.dbUrl, '--include-seed', '--yes', '--output-format', 'json']));
+  const push = await json<{ upToDate: boolean; seeds: unknown[] }>(
+    script('db:push', ['--db-url', server.dbUrl, '--include-seed', '--yes', '--output-format', 'json']),
+  );
   expect(push).toMatchObject({ upToDate: true, seeds: [] });
   expect(await query('select slug from public.rooms')).toEqual([{ slug: 'lobby' }]);
 });
@@ -143,28 +152,34 @@ test('db push applies a new migration: REST serves it at once, and the runner ap
   expect((await sb.from('rooms').select('slug, note')).data).toEqual([{ slug: 'lobby', note: null }]);
 
   // A migration only local-supabase applies, next to the one only the CLI applied.
-  fs.writeFileSync(path.join(migrationsDir(), '29990101000000_index_room_titles.sql'), 'create index rooms_title_idx on public.rooms (title);\n');
+  fs.writeFileSync(
+    path.join(migrationsDir(), '29990101000000_index_room_titles.sql'),
+    'create index rooms_title_idx on public.rooms (title);\n',
+  );
   await server.stop();
   server = await startTestServer({ dataDir, supabaseDir: path.join(project, 'supabase') });
   expect(server.migrations).toEqual({ applied: ['29990101000000_index_room_titles.sql'], seeded: false, bootstrapped: false });
 
   const listed = await json<MigrationList>(supabase(['migration', 'list', '--db-url', server.dbUrl, '--output-format', 'json']));
   expect(listed.migrations.map((m) => [m.local, m.remote])).toEqual(versions().map((v) => [v, v]));
-  expect(await json(supabase(['db', 'push', '--db-url', server.dbUrl, '--include-seed', '--dry-run', '--yes', '--output-format', 'json']))).toMatchObject({
+  expect(
+    await json(supabase(['db', 'push', '--db-url', server.dbUrl, '--include-seed', '--dry-run', '--yes', '--output-format', 'json'])),
+  ).toMatchObject({
     upToDate: true,
   });
 }, 60000);
 
 test("extensions has what a Supabase project's has (and the pg_net the app's migrations add), pg_stat_statements loaded", async () => {
-  expect(await query(`select e.extname from pg_extension e join pg_namespace n on n.oid = e.extnamespace where n.nspname = 'extensions' order by 1`)).toEqual([
-    { extname: 'pg_net' },
-    { extname: 'pg_stat_statements' },
-    { extname: 'pgcrypto' },
-    { extname: 'uuid-ossp' },
-  ]);
-  expect(await query(`select extensions.uuid_generate_v4() is not null as uuid, (select count(*) from extensions.pg_stat_statements) > 0 as stats`)).toEqual([
-    { uuid: true, stats: true },
-  ]);
+  expect(
+    await query(
+      `select e.extname from pg_extension e join pg_namespace n on n.oid = e.extnamespace where n.nspname = 'extensions' order by 1`,
+    ),
+  ).toEqual([{ extname: 'pg_net' }, { extname: 'pg_stat_statements' }, { extname: 'pgcrypto' }, { extname: 'uuid-ossp' }]);
+  expect(
+    await query(
+      `select extensions.uuid_generate_v4() is not null as uuid, (select count(*) from extensions.pg_stat_statements) > 0 as stats`,
+    ),
+  ).toEqual([{ uuid: true, stats: true }]);
 });
 
 describe('db advisors', () => {

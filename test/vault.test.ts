@@ -3,12 +3,13 @@
 // and postgres and by nobody else, through SQL roles or the REST API.
 import pg from 'pg';
 import { wechatUser, client, startTestServer, superuserQuery, type TestServer } from './support/server';
+import type { Row } from './support/row';
 
 jest.setTimeout(60000);
 
 let server: TestServer;
 
-async function sql<T extends pg.QueryResultRow = Record<string, any>>(text: string, params: unknown[] = []): Promise<T[]> {
+async function sql<T extends pg.QueryResultRow = Row>(text: string, params: unknown[] = []): Promise<T[]> {
   return (await superuserQuery<T>(server.dbUrl, text, params)).rows;
 }
 
@@ -33,10 +34,12 @@ beforeAll(async () => {
 afterAll(() => server?.stop());
 
 test('Vault is there before any migration, with the project URL and service role key an operator stores', async () => {
-  expect(await sql(`select extversion, extnamespace::regnamespace::text as schema from pg_extension where extname = 'supabase_vault'`)).toEqual([
-    { extversion: '0.3.1', schema: 'vault' },
-  ]);
-  const secrets = await sql(`select name, decrypted_secret from vault.decrypted_secrets where name in ('project_url', 'service_role_key') order by name`);
+  expect(
+    await sql(`select extversion, extnamespace::regnamespace::text as schema from pg_extension where extname = 'supabase_vault'`),
+  ).toEqual([{ extversion: '0.3.1', schema: 'vault' }]);
+  const secrets = await sql(
+    `select name, decrypted_secret from vault.decrypted_secrets where name in ('project_url', 'service_role_key') order by name`,
+  );
   expect(secrets).toEqual([
     { name: 'project_url', decrypted_secret: server.url },
     { name: 'service_role_key', decrypted_secret: server.serviceRoleKey },
@@ -68,7 +71,9 @@ test('service_role reads and manages secrets; anon and authenticated reach nothi
   const [{ id }] = await asRole('service_role', `select vault.create_secret('by service role', 'service_made') as id`);
   await asRole('service_role', `select vault.update_secret($1, 'changed')`, [id]);
   for (const role of ['anon', 'authenticated']) {
-    await expect(asRole(role, 'select decrypted_secret from vault.decrypted_secrets')).rejects.toThrow('permission denied for schema vault');
+    await expect(asRole(role, 'select decrypted_secret from vault.decrypted_secrets')).rejects.toThrow(
+      'permission denied for schema vault',
+    );
     await expect(asRole(role, 'select secret from vault.secrets')).rejects.toThrow('permission denied for schema vault');
     await expect(asRole(role, `select vault.create_secret('mine')`)).rejects.toThrow('permission denied for schema vault');
     await expect(asRole(role, `select vault.update_secret($1, 'mine')`, [id])).rejects.toThrow('permission denied for schema vault');

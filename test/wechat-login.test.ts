@@ -97,7 +97,10 @@ describe('the wechat-login function', () => {
     const code = server.wechat!.issueCode('李寻欢');
     expect((await callLogin({ code })).status).toBe(200);
     const before = await sessionCount();
-    expect(await callLogin({ code })).toEqual({ status: 400, body: { code: 'invalid_code', message: expect.stringContaining('already used') } });
+    expect(await callLogin({ code })).toEqual({
+      status: 400,
+      body: { code: 'invalid_code', message: expect.stringContaining('already used') },
+    });
 
     const stale = server.wechat!.issueCode('李寻欢');
     server.wechat!.advanceClock(5 * 60 * 1000 + 1000);
@@ -163,7 +166,9 @@ describe('the wechat-login function', () => {
     const fake: FakeWechat = await startFakeWechat({ appid: 'wx00000000000000b2', secret: 'the-right-secret' });
     const misconfigured = await startTestServer({ wechat: { appid: fake.appid, secret: 'a-wrong-secret', apiBase: fake.url } });
     try {
-      await expect(signInWithWechat(client(misconfigured), localWechatLogin(misconfigured.url, misconfigured.anonKey, '某人'))).rejects.toMatchObject({
+      await expect(
+        signInWithWechat(client(misconfigured), localWechatLogin(misconfigured.url, misconfigured.anonKey, '某人')),
+      ).rejects.toMatchObject({
         status: 500,
         code: 'wechat_misconfigured',
       });

@@ -2,7 +2,7 @@
 // /realtime/v1 like Supabase's gateway, over an embedded PostgreSQL it starts and stops itself.
 import fs from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import type { WechatApp } from '../../supabase/functions/_shared/wechat';
@@ -108,11 +108,17 @@ export async function startLocalSupabase(options: LocalSupabaseOptions): Promise
     const api = new pg.Pool({ connectionString: postgres.connectionString('authenticator'), max: 20 });
     // A connection that dies (Postgres restarted, a backend terminated) must not crash the server.
     // The pools listen only while a client is idle; a checked-out client needs its own listener.
-    for (const [name, pool] of [['admin', admin], ['api', api]] as const) {
+    for (const [name, pool] of [
+      ['admin', admin],
+      ['api', api],
+    ] as const) {
       pool.on('error', (err) => log(`${name} pool: ${err.message}`));
       pool.on('connect', (client) => client.on('error', (err) => log(`${name} connection: ${err.message}`)));
     }
-    stops.push(() => admin.end(), () => api.end());
+    stops.push(
+      () => admin.end(),
+      () => api.end(),
+    );
 
     const storageDir = path.join(dataDir, 'storage');
     fs.mkdirSync(storageDir, { recursive: true });
@@ -181,7 +187,10 @@ export async function startLocalSupabase(options: LocalSupabaseOptions): Promise
     await storeProjectSecrets(admin, url, keys.serviceRoleKey);
     const netWorker = startNetWorker(ctx.adminConnectionString, log);
     const cronScheduler = startCronScheduler(ctx.adminConnectionString, log);
-    stops.push(() => netWorker.stop(), () => cronScheduler.stop());
+    stops.push(
+      () => netWorker.stop(),
+      () => cronScheduler.stop(),
+    );
     for (const product of Object.values(products)) if (product.close) stops.push(() => product.close!());
 
     server.on('request', (req, res) => {

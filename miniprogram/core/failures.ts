@@ -61,7 +61,14 @@ export function classifyFailure({ status, code }: BackendFailure): Verdict {
 /** WeChat or Auth asked the app to slow down or try again. */
 const BUSY_LOGIN_CODES = ['wechat_busy', 'wechat_unreachable', 'wechat_rate_limited', 'over_request_rate_limit'];
 /** Login went wrong in a way a fresh wx.login code may fix. */
-const FAILED_LOGIN_CODES = ['invalid_code', 'otp_expired', 'bad_login_answer', 'identity_conflict', 'wechat_misconfigured', 'auth_unavailable'];
+const FAILED_LOGIN_CODES = [
+  'invalid_code',
+  'otp_expired',
+  'bad_login_answer',
+  'identity_conflict',
+  'wechat_misconfigured',
+  'auth_unavailable',
+];
 
 /**
  * WeChat refused a privacy API (platform/wx-failure.ts): the person declined the 隐私保护指引

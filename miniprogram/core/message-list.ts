@@ -56,9 +56,7 @@ export class MessageList {
 
   /** The newest `count` server rows, oldest first (what the device cache keeps). */
   newestRows(count: number): MessageRow[] {
-    return this.entries
-      .slice(Math.max(0, this.serverCount - count), this.serverCount)
-      .map((entry) => entry.row as MessageRow);
+    return this.entries.slice(Math.max(0, this.serverCount - count), this.serverCount).map((entry) => entry.row as MessageRow);
   }
 
   /**

@@ -207,7 +207,7 @@ export class Outbox {
   /** Sends a failed message again, with a fresh set of attempts. */
   retry(key: string): boolean {
     const item = this.find(key);
-    if (!item || item.status !== 'failed') return false;
+    if (item?.status !== 'failed') return false;
     item.status = 'sending';
     item.attempts = 0;
     item.error = null;
@@ -272,7 +272,7 @@ export class Outbox {
 
   private async attempt(item: OutboxItem, destination: Destination): Promise<Outcome> {
     const image = item.image;
-    if (image && image.storagePath && image.storagePath.indexOf(`${destination.userId}/`) !== 0) {
+    if (image?.storagePath && image.storagePath.indexOf(`${destination.userId}/`) !== 0) {
       // Chosen under an earlier anonymous user (the session was lost): that folder is not ours any
       // more, so the insert's CHECK would refuse it. Upload again into the current user's folder.
       image.storagePath = null;

@@ -37,8 +37,18 @@ export function asBackendFailure(error: unknown): BackendFailure {
 /** A message row as the client inserts it; the database fills the rest (id, user, state, roll, quote…). */
 export type NewMessage = Pick<
   MessageRow,
-  'room_id' | 'username' | 'avatar_color' | 'kind' | 'body' | 'image_path' | 'image_width' | 'image_height' | 'client_id'
-  | 'character_id' | 'reply_to' | 'hidden'
+  | 'room_id'
+  | 'username'
+  | 'avatar_color'
+  | 'kind'
+  | 'body'
+  | 'image_path'
+  | 'image_width'
+  | 'image_height'
+  | 'client_id'
+  | 'character_id'
+  | 'reply_to'
+  | 'hidden'
 >;
 
 /** What a room's channel hears. */

@@ -24,8 +24,20 @@ const GIVEN_NAMES = [
  * test/core-profile.test.ts checks every one.
  */
 export const PALETTE = [
-  '#c0392b', '#a04000', '#9a5b00', '#7d6608', '#2e7d32', '#117a65', '#00695c',
-  '#1f618d', '#283593', '#6a1b9a', '#884ea0', '#ad1457', '#5d4037', '#455a64',
+  '#c0392b',
+  '#a04000',
+  '#9a5b00',
+  '#7d6608',
+  '#2e7d32',
+  '#117a65',
+  '#00695c',
+  '#1f618d',
+  '#283593',
+  '#6a1b9a',
+  '#884ea0',
+  '#ad1457',
+  '#5d4037',
+  '#455a64',
 ];
 
 function pick<T>(items: readonly T[], random: () => number): T {
@@ -45,7 +57,7 @@ export function randomProfile(random: () => number = Math.random): Profile {
 export function contrastWithWhite(color: string): number {
   const channel = (offset: number) => {
     const value = parseInt(color.slice(offset, offset + 2), 16) / 255;
-    return value <= 0.03928 ? value / 12.92 : Math.pow((value + 0.055) / 1.055, 2.4);
+    return value <= 0.03928 ? value / 12.92 : ((value + 0.055) / 1.055) ** 2.4;
   };
   const luminance = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
   return 1.05 / (luminance + 0.05);

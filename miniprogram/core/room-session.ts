@@ -244,7 +244,10 @@ export class RoomSession implements RoomView {
   async loadOlder(): Promise<boolean> {
     if (!this.loadingOlder) {
       this.loadingOlder = this.fetchOlder();
-      this.loadingOlder.then(() => (this.loadingOlder = null), () => (this.loadingOlder = null));
+      this.loadingOlder.then(
+        () => (this.loadingOlder = null),
+        () => (this.loadingOlder = null),
+      );
     }
     return this.loadingOlder;
   }
@@ -396,14 +399,14 @@ export class RoomSession implements RoomView {
     const cache = await this.store.get<RoomCache>(this.cacheKey());
     await restoring;
     if (cache) this.userId = cache.userId;
-    this.cachedRoomId = cache && cache.room ? cache.room.id : null;
+    this.cachedRoomId = cache?.room ? cache.room.id : null;
     const rows = cache ? cache.rows : [];
     this.syncedId = cache && cache.syncedId !== undefined ? cache.syncedId : null;
-    this.changedSince = cache && cache.changedSince ? cache.changedSince : null;
+    this.changedSince = cache?.changedSince ? cache.changedSince : null;
     // fromServer first: what the cache shows as ours was delivered just before the app was killed.
     const server = this.fromServer(rows);
     this.list.reset(server, this.pendingMessages(), rows.length >= PAGE_SIZE);
-    if (cache && cache.room) this.showScene(cache.room);
+    if (cache?.room) this.showScene(cache.room);
   }
 
   private connectNow(): void {
@@ -415,8 +418,12 @@ export class RoomSession implements RoomView {
   private connect(): Promise<void> {
     if (!this.connecting) {
       this.connecting = this.tryConnect().then(
-        () => void (this.connecting = null),
-        () => void (this.connecting = null),
+        () => {
+          this.connecting = null;
+        },
+        () => {
+          this.connecting = null;
+        },
       );
     }
     return this.connecting;
@@ -510,7 +517,15 @@ export class RoomSession implements RoomView {
       room: (row) => {
         if (channelOf(this.phase) !== channel || row.id !== room.id) return;
         // Realtime sends the whole row; only the columns the scene shows are kept.
-        this.room = { id: row.id, slug: row.slug, title: row.title, topic: row.topic, host: row.host, archived: row.archived, pinned_message_id: row.pinned_message_id };
+        this.room = {
+          id: row.id,
+          slug: row.slug,
+          title: row.title,
+          topic: row.topic,
+          host: row.host,
+          archived: row.archived,
+          pinned_message_id: row.pinned_message_id,
+        };
         this.scheduleCacheSave();
         void this.findPinned(this.room);
       },
@@ -873,7 +888,10 @@ export class RoomSession implements RoomView {
   private quoteOf(id: number | null): ChatMessage['replyPreview'] {
     const replied = id === null ? undefined : this.list.byId(id);
     if (!replied) return null;
-    const text = replied.state === 'hidden' || replied.state === 'recalled' || replied.kind === 'image' || replied.hidden ? null : (replied.body || '').split('\n')[0].slice(0, 60);
+    const text =
+      replied.state === 'hidden' || replied.state === 'recalled' || replied.kind === 'image' || replied.hidden
+        ? null
+        : (replied.body || '').split('\n')[0].slice(0, 60);
     return { username: replied.username, text, kind: replied.kind, status: replied.state || 'visible' };
   }
 

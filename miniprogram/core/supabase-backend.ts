@@ -34,7 +34,7 @@ export interface RestQuery extends PromiseLike<{ data: unknown; error: ErrorAnsw
 
 export function failureOf({ error, status }: ErrorAnswer): BackendFailure {
   const message = error ? error.message : 'no data';
-  return new BackendFailure(status || 0, (error && error.code) || '', message);
+  return new BackendFailure(status || 0, error?.code || '', message);
 }
 
 /** Storage errors carry Storage's own statusCode; a 409 means the object already exists. */
@@ -78,9 +78,7 @@ export class SupabaseBackend implements Backend {
   }
 
   async messagesBefore(roomId: number, beforeId: number, limit: number): Promise<MessageRow[]> {
-    const rows = await this.rows<MessageRow>(
-      this.messages(roomId).lt('id', beforeId).order('id', { ascending: false }).limit(limit),
-    );
+    const rows = await this.rows<MessageRow>(this.messages(roomId).lt('id', beforeId).order('id', { ascending: false }).limit(limit));
     return rows.reverse();
   }
 
@@ -222,9 +220,7 @@ export function storageUploader(
             throw new BackendFailure(400, 'file_unreadable', `${image.path}: ${(error as Error).message}`);
           }
           onProgress(0);
-          const { error } = await client.storage
-            .from(IMAGES_BUCKET)
-            .upload(storagePath, bytes, { contentType: image.mime, upsert: false });
+          const { error } = await client.storage.from(IMAGES_BUCKET).upload(storagePath, bytes, { contentType: image.mime, upsert: false });
           if (error) throw storageFailure(error as never);
           onProgress(100);
         })(),

@@ -120,7 +120,9 @@ export function supabaseTypingPort(client: SupabaseClient<Database>): TypingPort
       const channel = client
         .channel(`typing:${sceneId}`, { config: { broadcast: { self: false } } })
         .on('broadcast', { event: 'typing' }, (message) => heard(message.payload as TypingSignal))
-        .subscribe((status) => void (joined = status === 'SUBSCRIBED'));
+        .subscribe((status) => {
+          joined = status === 'SUBSCRIBED';
+        });
       return {
         send(signal) {
           if (joined) void channel.send({ type: 'broadcast', event: 'typing', payload: signal });

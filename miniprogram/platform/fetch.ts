@@ -100,7 +100,8 @@ function headerRecord(headers: WxRequestInit['headers']): Record<string, string>
   const record: Record<string, string> = {};
   if (!headers) return record;
   if (Array.isArray(headers)) for (const [name, value] of headers) record[name] = String(value);
-  else if (typeof (headers as HeaderSource).forEach === 'function') (headers as HeaderSource).forEach((value, name) => (record[name] = value));
+  else if (typeof (headers as HeaderSource).forEach === 'function')
+    (headers as HeaderSource).forEach((value, name) => (record[name] = value));
   else for (const name of Object.keys(headers)) record[name] = String((headers as Record<string, string>)[name]);
   return record;
 }
@@ -134,7 +135,7 @@ export function createWxFetch(options: WxFetchOptions = {}) {
       const method = (init.method ?? 'GET').toUpperCase() as WxMethod;
       if (METHODS.indexOf(method) < 0) throw new TypeError(`wx.request does not support the ${method} method`);
       const { signal } = init;
-      if (signal && signal.aborted) throw signal.reason ?? abortError();
+      if (signal?.aborted) throw signal.reason ?? abortError();
       const header = headerRecord(init.headers);
       const data = requestBody(init.body);
 

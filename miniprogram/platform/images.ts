@@ -124,7 +124,12 @@ function uploadFailure(httpStatus: number, body: string): BackendFailure {
   } catch {
     // Not Storage's JSON (a proxy's error page): the HTTP status and the text are all there is.
   }
-  return storageFailure({ message: parsed.message || body || `HTTP ${httpStatus}`, status: httpStatus, statusCode: parsed.statusCode, code: parsed.code || parsed.error });
+  return storageFailure({
+    message: parsed.message || body || `HTTP ${httpStatus}`,
+    status: httpStatus,
+    statusCode: parsed.statusCode,
+    code: parsed.code || parsed.error,
+  });
 }
 
 /**

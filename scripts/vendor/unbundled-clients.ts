@@ -3,8 +3,7 @@
 // same exports that fail loudly if ever used, so nothing breaks silently.
 import type { Plugin } from 'esbuild';
 
-const NOT_BUNDLED = (what: string) =>
-  `new Error('${what} is not part of the mini program bundle (scripts/vendor/unbundled-clients.ts)')`;
+const NOT_BUNDLED = (what: string) => `new Error('${what} is not part of the mini program bundle (scripts/vendor/unbundled-clients.ts)')`;
 
 const STAND_INS: Record<string, string> = {
   '@supabase/functions-js': `
@@ -27,7 +26,11 @@ const STAND_INS: Record<string, string> = {
 export const unbundledClients: Plugin = {
   name: 'unbundled-clients',
   setup(build) {
-    const filter = new RegExp(`^(${Object.keys(STAND_INS).map((k) => k.replace(/[/.]/g, '\\$&')).join('|')})$`);
+    const filter = new RegExp(
+      `^(${Object.keys(STAND_INS)
+        .map((k) => k.replace(/[/.]/g, '\\$&'))
+        .join('|')})$`,
+    );
     build.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'unbundled' }));
     build.onLoad({ filter: /.*/, namespace: 'unbundled' }, (args) => ({ contents: STAND_INS[args.path], loader: 'js' }));
   },

@@ -84,7 +84,14 @@ function utf8Decode(bytes: number[]): string {
 
 /** Decodes %XX runs as UTF-8 and leaves a '%' that starts no escape as it is, like the standard. */
 function percentDecode(text: string): string {
-  return text.replace(/(%[0-9a-fA-F]{2})+/g, (run) => utf8Decode(run.slice(1).split('%').map((hex) => parseInt(hex, 16))));
+  return text.replace(/(%[0-9a-fA-F]{2})+/g, (run) =>
+    utf8Decode(
+      run
+        .slice(1)
+        .split('%')
+        .map((hex) => parseInt(hex, 16)),
+    ),
+  );
 }
 
 /** application/x-www-form-urlencoded serialization of one name or value. */
@@ -266,7 +273,7 @@ function parseAuthority(authority: string, input: string): Pick<Parts, 'username
   const userinfo = at < 0 ? '' : authority.slice(0, at);
   const hostPort = authority.slice(at + 1);
   const match = /^(\[[0-9a-fA-F:.]+\]|[^:]*)(?::(\d*))?$/.exec(hostPort);
-  if (!match || !match[1] || /[\s#%/<>?@[\\\]^|]/.test(match[1].replace(/^\[.*\]$/, 'ipv6'))) throw invalid(input);
+  if (!match?.[1] || /[\s#%/<>?@[\\\]^|]/.test(match[1].replace(/^\[.*\]$/, 'ipv6'))) throw invalid(input);
   if (/[^\x21-\x7e]/.test(match[1])) throw invalid(input);
   const port = match[2] ? String(parseInt(match[2], 10)) : '';
   if (port && Number(port) > 65535) throw invalid(input);
@@ -317,7 +324,9 @@ export class URL {
 
   constructor(url: string | URL, base?: string | URL) {
     // Tabs and newlines are stripped and C0/space trimmed before parsing, as the standard says.
-    const input = String(url).replace(/[\t\n\r]/g, '').replace(C0_OR_SPACE_AT_ENDS, '');
+    const input = String(url)
+      .replace(/[\t\n\r]/g, '')
+      .replace(C0_OR_SPACE_AT_ENDS, '');
     const baseParts = base === undefined ? null : base instanceof URL ? base.parts : new URL(base).parts;
     const scheme = ABSOLUTE.exec(input);
     // `http:foo` against an http base is a relative reference (the standard's special-scheme rule).

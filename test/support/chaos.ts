@@ -268,7 +268,7 @@ export async function runChaos(target: ChaosTarget, size: ChaosSize, log: (line:
    * device storage, so the outbox must carry pending messages over.
    */
   const hideAndShow = async (person: Person, ms: number, relaunch: boolean) => {
-    let show = () => undefined as void;
+    let show: () => void = () => undefined;
     person.hidden = new Promise((resolve) => (show = resolve));
     hides++;
     const app = person.app;

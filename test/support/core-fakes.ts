@@ -105,8 +105,21 @@ export async function settle(): Promise<void> {
 }
 
 type Method =
-  | 'userId' | 'findRoom' | 'newest' | 'before' | 'after' | 'byClientId' | 'insert' | 'upload'
-  | 'changed' | 'hiddenRolls' | 'recall' | 'report' | 'markRead' | 'messageById' | 'pin';
+  | 'userId'
+  | 'findRoom'
+  | 'newest'
+  | 'before'
+  | 'after'
+  | 'byClientId'
+  | 'insert'
+  | 'upload'
+  | 'changed'
+  | 'hiddenRolls'
+  | 'recall'
+  | 'report'
+  | 'markRead'
+  | 'messageById'
+  | 'pin';
 
 interface FakeSubscription extends RoomChannelHandlers {
   roomId: number;
@@ -166,7 +179,7 @@ export class FakeBackend implements Backend {
 
   /** Uploads report 50% and then wait until the returned function is called. */
   holdUploads(): () => void {
-    let release = () => undefined as void;
+    let release: () => void = () => undefined;
     this.uploadGate = new Promise<void>((resolve) => (release = resolve));
     return () => {
       this.uploadGate = null;
@@ -234,12 +247,16 @@ export class FakeBackend implements Backend {
 
   async messagesBefore(roomId: number, beforeId: number, limit: number): Promise<MessageRow[]> {
     await this.enter('before');
-    return this.room(roomId).filter((row) => row.id < beforeId).slice(-limit);
+    return this.room(roomId)
+      .filter((row) => row.id < beforeId)
+      .slice(-limit);
   }
 
   async messagesAfter(roomId: number, afterId: number, limit: number): Promise<MessageRow[]> {
     await this.enter('after');
-    return this.room(roomId).filter((row) => row.id > afterId).slice(0, limit);
+    return this.room(roomId)
+      .filter((row) => row.id > afterId)
+      .slice(0, limit);
   }
 
   async messageByClientId(clientId: string): Promise<MessageRow | null> {
@@ -301,13 +318,25 @@ export class FakeBackend implements Backend {
     await this.enter('hiddenRolls');
     return this.rows
       .filter((row) => messageIds.indexOf(row.id) >= 0 && this.hiddenResults.has(row.id) && (row.user_id === this.me || this.hosting))
-      .map((row) => ({ message_id: row.id, room_id: row.room_id, roller: row.user_id, roll: this.hiddenResults.get(row.id)!, created_at: row.created_at }));
+      .map((row) => ({
+        message_id: row.id,
+        room_id: row.room_id,
+        roller: row.user_id,
+        roll: this.hiddenResults.get(row.id)!,
+        created_at: row.created_at,
+      }));
   }
 
   /** The hidden roll's result reaches the roller and the host as its own INSERT. */
   deliverHiddenRoll(id: number): void {
     const row = this.rows.find((candidate) => candidate.id === id)!;
-    const result = { message_id: id, room_id: row.room_id, roller: row.user_id, roll: this.hiddenResults.get(id)!, created_at: row.created_at };
+    const result = {
+      message_id: id,
+      room_id: row.room_id,
+      roller: row.user_id,
+      roll: this.hiddenResults.get(id)!,
+      created_at: row.created_at,
+    };
     for (const sub of this.subscriptions) if (sub.active && sub.roomId === row.room_id) sub.hiddenRoll(result);
   }
 
@@ -320,7 +349,8 @@ export class FakeBackend implements Backend {
 
   async reportMessage(id: number, reason: ReportReason): Promise<void> {
     await this.enter('report');
-    if (this.reports.some((report) => report.id === id)) throw new BackendFailure(409, '23505', 'duplicate key value violates unique constraint "reports_pkey"');
+    if (this.reports.some((report) => report.id === id))
+      throw new BackendFailure(409, '23505', 'duplicate key value violates unique constraint "reports_pkey"');
     this.reports.push({ id, reason });
   }
 
@@ -333,14 +363,16 @@ export class FakeBackend implements Backend {
     await this.enter('pin');
     if (this.scene.host !== this.me) throw new BackendFailure(403, '42501', 'only the host may do this');
     const row = this.rows.find((candidate) => candidate.id === messageId);
-    if (messageId !== null && (!row || row.status !== 'visible')) throw new BackendFailure(400, 'RCSCN', 'only a visible message of this scene can be pinned');
+    if (messageId !== null && row?.status !== 'visible')
+      throw new BackendFailure(400, 'RCSCN', 'only a visible message of this scene can be pinned');
     this.setScene({ pinned_message_id: messageId }, { deliver: false });
   }
 
   /** The host edits, pins or archives: the row reaches subscribers as Realtime's UPDATE. */
   setScene(changes: Partial<RoomRow>, options: { deliver?: boolean } = {}): void {
     this.scene = { ...this.scene, ...changes };
-    if (options.deliver ?? this.deliverLive) for (const sub of this.subscriptions) if (sub.active && sub.roomId === this.scene.id) sub.room(this.scene);
+    if (options.deliver ?? this.deliverLive)
+      for (const sub of this.subscriptions) if (sub.active && sub.roomId === this.scene.id) sub.room(this.scene);
   }
 
   async markRead(_roomId: number, messageId: number): Promise<void> {
@@ -353,7 +385,11 @@ export class FakeBackend implements Backend {
     const sub: FakeSubscription = { ...handlers, roomId, active: true };
     this.subscriptions.push(sub);
     if (this.autoSubscribe) void Promise.resolve().then(() => sub.active && handlers.status('subscribed'));
-    return { unsubscribe: () => void (sub.active = false) };
+    return {
+      unsubscribe: () => {
+        sub.active = false;
+      },
+    };
   }
 
   /** Images the core said it no longer needs (the platform removes their saved files). */
@@ -377,7 +413,7 @@ export class FakeBackend implements Backend {
     this.calls.push(method);
     if (this.offline) throw new BackendFailure(0, '', 'TypeError: fetch failed');
     const queued = this.failures[method];
-    if (queued && queued.length) throw queued.shift();
+    if (queued?.length) throw queued.shift();
   }
 }
 

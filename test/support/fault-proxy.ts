@@ -116,8 +116,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   let cutNext: string | null = null;
 
   const record = (fault: FaultRecord) => records.push(fault);
-  const stallDuration = (random: () => number) =>
-    Math.round(settings.stallMs[0] + random() * (settings.stallMs[1] - settings.stallMs[0]));
+  const stallDuration = (random: () => number) => Math.round(settings.stallMs[0] + random() * (settings.stallMs[1] - settings.stallMs[0]));
 
   const close = (conn: Connection, reset: boolean) => {
     if (conn.closed) return;
@@ -213,7 +212,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       record({ kind: 'cut-response', traffic: conn.traffic, request: conn.requestLine, status: status ? Number(status[1]) : undefined });
       // Half the time nothing of the answer arrives, half the time a torn piece of it does.
       const partial = httpRandom() < 0.5 ? chunk.subarray(0, chunk.length >> 1) : null;
-      if (partial && partial.length) conn.client.write(partial, () => close(conn, true));
+      if (partial?.length) conn.client.write(partial, () => close(conn, true));
       else close(conn, true);
       return;
     }

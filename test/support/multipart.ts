@@ -1,8 +1,6 @@
 // multipart/form-data bodies for the storage suites and for wx-node's uploadFile.
 
-export type FormPart =
-  | { name: string; value: string }
-  | { name: string; filename: string; contentType: string; data: Buffer };
+export type FormPart = { name: string; value: string } | { name: string; filename: string; contentType: string; data: Buffer };
 
 /** A multipart/form-data body built by hand, shaped like the ones wx.uploadFile sends (wx-node
  * sends its uploads with it; the storage suites hand-craft odd forms with it). */

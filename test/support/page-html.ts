@@ -61,7 +61,10 @@ function restoreBuiltIns(node: VirtualNode, element: Element): void {
   if (element.tagName.startsWith('WX-')) {
     for (const [name, value] of attributes) {
       if (name === 'class' || name === 'style' || value === false || typeof value === 'object') continue;
-      element.setAttribute(name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), value === true ? '' : String(value));
+      element.setAttribute(
+        name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`),
+        value === true ? '' : String(value),
+      );
     }
   }
   // The native control inside an input draws its text or placeholder vertically centred.
@@ -70,7 +73,10 @@ function restoreBuiltIns(node: VirtualNode, element: Element): void {
     control.setAttribute('value', String(attributes.get('value') ?? ''));
     control.textContent = String(attributes.get('value') ?? '');
     control.setAttribute('placeholder', String(attributes.get('placeholder') ?? ''));
-    control.setAttribute('style', 'display:block;box-sizing:border-box;width:100%;height:100%;margin:0;padding:0;border:0;outline:0;background:transparent;font:inherit;color:inherit;text-align:inherit;resize:none;');
+    control.setAttribute(
+      'style',
+      'display:block;box-sizing:border-box;width:100%;height:100%;margin:0;padding:0;border:0;outline:0;background:transparent;font:inherit;color:inherit;text-align:inherit;resize:none;',
+    );
     element.appendChild(control);
   }
   if (element.tagName === 'WX-IMAGE' && attributes.get('src')) {

@@ -70,7 +70,11 @@ export function message(roomId: number, body = `hello ${randomUUID()}`) {
 }
 
 export async function createRoom(server: TestServer, slug: string): Promise<number> {
-  const { rows } = await superuserQuery<{ id: number }>(server.dbUrl, `insert into public.rooms (slug, title) values ($1, $1) returning id`, [slug]);
+  const { rows } = await superuserQuery<{ id: number }>(
+    server.dbUrl,
+    `insert into public.rooms (slug, title) values ($1, $1) returning id`,
+    [slug],
+  );
   return Number(rows[0].id);
 }
 

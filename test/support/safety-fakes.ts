@@ -3,7 +3,13 @@
 // core relies on: the queue is newest first below before_id; moderate answers the new status;
 // a second block is a 23505; only moderators may act (42501, HTTP 403).
 import { BlockList, type BlockPort, type BlockRow } from '../../miniprogram/core/blocks';
-import { ModerationDesk, type BanRow, type MessageStatus, type ModerationPort, type QueueRow } from '../../miniprogram/core/moderation-desk';
+import {
+  ModerationDesk,
+  type BanRow,
+  type MessageStatus,
+  type ModerationPort,
+  type QueueRow,
+} from '../../miniprogram/core/moderation-desk';
 import { BackendFailure } from '../../miniprogram/core/ports';
 import { ConsentRequests, type PrivacyGate } from '../../miniprogram/core/privacy';
 import type { SafetyServices } from '../../miniprogram/services';

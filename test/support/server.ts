@@ -39,7 +39,10 @@ export interface TestServerOptions extends Partial<LocalSupabaseOptions> {
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const { moderation = false, ...serverOptions } = options;
   const dataDir = options.dataDir ?? tempDir();
-  const config = { ...options.config, auth: { ...options.config?.auth, rateLimits: { ...MANY_PHONES, ...options.config?.auth?.rateLimits } } };
+  const config = {
+    ...options.config,
+    auth: { ...options.config?.auth, rateLimits: { ...MANY_PHONES, ...options.config?.auth?.rateLimits } },
+  };
   const server = await startLocalSupabase({ port: 0, fast: true, ...serverOptions, config, dataDir });
   await superuserQuery(
     server.dbUrl,
@@ -70,7 +73,10 @@ export interface ClientOptions {
   /** Extra headers on every request, e.g. a chosen `Authorization` (the apikey stays valid). */
   headers?: Record<string, string>;
   /** The WebSocket class realtime uses (a test may pass a subclass it can reach into). */
-  transport?: new (url: string, protocols?: string | string[]) => WebSocket;
+  transport?: new (
+    url: string,
+    protocols?: string | string[],
+  ) => WebSocket;
   /** The fetch every request goes through (e.g. fetchFrom: a phone with an address of its own). */
   fetch?: typeof fetch;
 }
@@ -120,17 +126,21 @@ export function fetchFrom(localAddress: string): typeof fetch {
     const url = new URL(input instanceof Request ? input.url : String(input));
     const body = init.body == null ? undefined : Buffer.from(await new Response(init.body).arrayBuffer());
     return new Promise<Response>((resolve, reject) => {
-      const request = http.request(url, { method: init.method ?? 'GET', headers: Object.fromEntries(new Headers(init.headers)), localAddress }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          const content = Buffer.concat(chunks);
-          const headers = new Headers();
-          for (const [name, value] of Object.entries(res.headers)) if (typeof value === 'string') headers.set(name, value);
-          resolve(new Response(content.length ? content : null, { status: res.statusCode, headers }));
-        });
-        res.on('error', reject);
-      });
+      const request = http.request(
+        url,
+        { method: init.method ?? 'GET', headers: Object.fromEntries(new Headers(init.headers)), localAddress },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => {
+            const content = Buffer.concat(chunks);
+            const headers = new Headers();
+            for (const [name, value] of Object.entries(res.headers)) if (typeof value === 'string') headers.set(name, value);
+            resolve(new Response(content.length ? content : null, { status: res.statusCode, headers }));
+          });
+          res.on('error', reject);
+        },
+      );
       request.on('error', reject);
       request.end(body);
     });
@@ -169,5 +179,13 @@ export async function changeSchema(server: TestServer, sql: string, probe: strin
 
 /** A valid text message row for the room, as the app inserts it; override any column. */
 export function textMessage(roomId: number, overrides: Record<string, unknown> = {}) {
-  return { room_id: roomId, username: '楚留香', avatar_color: '#e4572e', kind: 'text', body: '你好', client_id: randomUUID(), ...overrides };
+  return {
+    room_id: roomId,
+    username: '楚留香',
+    avatar_color: '#e4572e',
+    kind: 'text',
+    body: '你好',
+    client_id: randomUUID(),
+    ...overrides,
+  };
 }

@@ -17,7 +17,18 @@ export function installDom(): () => void {
   // biome-ignore lint/style/noCommonJs: loaded only when there is no DOM yet (jest's jsdom environment brings its own)
   const { JSDOM } = require('jsdom') as typeof import('jsdom');
   const dom = new JSDOM('<!doctype html><html><head></head><body></body></html>', { pretendToBeVisual: true });
-  const names = ['window', 'document', 'navigator', 'Node', 'HTMLElement', 'Element', 'Event', 'CustomEvent', 'MutationObserver', 'getComputedStyle'];
+  const names = [
+    'window',
+    'document',
+    'navigator',
+    'Node',
+    'HTMLElement',
+    'Element',
+    'Event',
+    'CustomEvent',
+    'MutationObserver',
+    'getComputedStyle',
+  ];
   const before = names.map((name) => Object.getOwnPropertyDescriptor(globalThis, name));
   const globals = globalThis as unknown as Record<string, unknown>;
   for (const name of names) {
@@ -98,7 +109,9 @@ function replayDefinitions(): void {
 export type PageWrapper = ReturnType<Simulate['render']>;
 
 /** Registers a page (once per path per module registry) and returns a function that renders it. */
-export function loadPage(name: 'room' | 'role' | 'scenes' | 'characters' | 'scene-settings' | 'privacy' | 'manage' | 'blocked'): () => PageWrapper {
+export function loadPage(
+  name: 'room' | 'role' | 'scenes' | 'characters' | 'scene-settings' | 'privacy' | 'manage' | 'blocked',
+): () => PageWrapper {
   return loadFolder(path.join('pages', name));
 }
 
@@ -121,7 +134,9 @@ function loadFolder(folder: string): () => PageWrapper {
 type Untyped = any;
 
 /** The page's own methods (onLoad, onScroll …), which simulate's typings do not know. */
-export function pageInstance<T = Record<string, (...args: Untyped[]) => Untyped>>(page: PageWrapper): T & { data: Record<string, Untyped> } {
+export function pageInstance<T = Record<string, (...args: Untyped[]) => Untyped>>(
+  page: PageWrapper,
+): T & { data: Record<string, Untyped> } {
   return page.instance as unknown as T & { data: Record<string, Untyped> };
 }
 

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { superuserQuery, type TestServer } from './server';
 
 export interface RawResponse {
@@ -26,15 +26,12 @@ export function rawRequest(server: TestServer, request: RawRequest): Promise<Raw
   // Node frames a DELETE body only when told its length.
   if (Buffer.isBuffer(request.body)) headers['content-length'] = String(request.body.length);
   return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port: server.port, method: request.method, path: request.path, headers },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on('error', reject);
-      },
-    );
+    const req = http.request({ host: '127.0.0.1', port: server.port, method: request.method, path: request.path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
     req.on('error', reject);
     if (Array.isArray(request.body)) {
       for (const chunk of request.body) req.write(chunk);
@@ -95,17 +92,14 @@ export async function createOpenBucket(
   id: string,
   limits: { fileSizeLimit?: number; allowedMimeTypes?: string[] } = {},
 ): Promise<void> {
-  await sql(
-    server,
-    'insert into storage.buckets (id, name, public, file_size_limit, allowed_mime_types) values ($1, $1, false, $2, $3)',
-    [id, limits.fileSizeLimit ?? null, limits.allowedMimeTypes ?? null],
-  );
+  await sql(server, 'insert into storage.buckets (id, name, public, file_size_limit, allowed_mime_types) values ($1, $1, false, $2, $3)', [
+    id,
+    limits.fileSizeLimit ?? null,
+    limits.allowedMimeTypes ?? null,
+  ]);
   for (const command of ['select', 'insert', 'update', 'delete']) {
     const check = command === 'insert' ? 'with check' : 'using';
-    await sql(
-      server,
-      `create policy "${id} ${command}" on storage.objects for ${command} to authenticated ${check} (bucket_id = '${id}')`,
-    );
+    await sql(server, `create policy "${id} ${command}" on storage.objects for ${command} to authenticated ${check} (bucket_id = '${id}')`);
   }
 }
 

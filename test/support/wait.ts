@@ -6,12 +6,7 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * Resolves with the probe's first truthy value; throws "timed out waiting for <what>" after
  * `timeoutMs`. The probe may be async.
  */
-export async function waitFor<T>(
-  what: string,
-  probe: () => T | Promise<T>,
-  timeoutMs = 5000,
-  intervalMs = 10,
-): Promise<NonNullable<T>> {
+export async function waitFor<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 5000, intervalMs = 10): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

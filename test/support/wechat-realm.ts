@@ -76,15 +76,17 @@ export function createWechatRealm(wx: unknown): WechatRealm {
   const timers = new Map<number, NodeJS.Timeout>();
   let nextTimer = 1;
   // WeChat's timers return numbers; so do these, and they are all tracked for dispose().
-  const startTimer = (repeat: boolean) => (callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
-    const id = nextTimer++;
-    const run = () => {
-      if (!repeat) timers.delete(id);
-      callback(...args);
+  const startTimer =
+    (repeat: boolean) =>
+    (callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+      const id = nextTimer++;
+      const run = () => {
+        if (!repeat) timers.delete(id);
+        callback(...args);
+      };
+      timers.set(id, repeat ? setInterval(run, ms) : setTimeout(run, ms));
+      return id;
     };
-    timers.set(id, repeat ? setInterval(run, ms) : setTimeout(run, ms));
-    return id;
-  };
   const stopTimer = (id: number) => {
     const handle = timers.get(id);
     if (handle) clearTimeout(handle);

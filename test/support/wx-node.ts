@@ -385,8 +385,10 @@ export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
     };
     const task = {
       abort: () => finish(`uploadFile:fail ${ERR.abort}`),
-      onProgressUpdate: (listener: (r: WechatMiniprogram.UploadTaskOnProgressUpdateListenerResult) => void) => progressListeners.add(listener),
-      offProgressUpdate: (listener: (r: WechatMiniprogram.UploadTaskOnProgressUpdateListenerResult) => void) => progressListeners.delete(listener),
+      onProgressUpdate: (listener: (r: WechatMiniprogram.UploadTaskOnProgressUpdateListenerResult) => void) =>
+        progressListeners.add(listener),
+      offProgressUpdate: (listener: (r: WechatMiniprogram.UploadTaskOnProgressUpdateListenerResult) => void) =>
+        progressListeners.delete(listener),
       onHeadersReceived: () => undefined,
       offHeadersReceived: () => undefined,
     } as unknown as WechatMiniprogram.UploadTask;
@@ -420,7 +422,11 @@ export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () =>
-        finish(null, { data: Buffer.concat(chunks).toString('utf8'), statusCode: res.statusCode ?? 0, errMsg: 'uploadFile:ok' } as WechatMiniprogram.UploadFileSuccessCallbackResult),
+        finish(null, {
+          data: Buffer.concat(chunks).toString('utf8'),
+          statusCode: res.statusCode ?? 0,
+          errMsg: 'uploadFile:ok',
+        } as WechatMiniprogram.UploadFileSuccessCallbackResult),
       );
     });
     req.on('error', (err) => finish(`uploadFile:fail ${err.message}`));
@@ -480,7 +486,9 @@ export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
       },
       send(o: WechatMiniprogram.SocketTaskSendOption) {
         if (!ws || ws.readyState !== WebSocket.OPEN) return failWith(o, 'sendSocketMessage:fail WebSocket is not connected');
-        ws.send(typeof o.data === 'string' ? o.data : toBuffer(o.data), (err) => (err ? failWith(o, `sendSocketMessage:fail ${err.message}`) : succeed(o, { errMsg: 'sendSocketMessage:ok' })));
+        ws.send(typeof o.data === 'string' ? o.data : toBuffer(o.data), (err) =>
+          err ? failWith(o, `sendSocketMessage:fail ${err.message}`) : succeed(o, { errMsg: 'sendSocketMessage:ok' }),
+        );
       },
       close(o: WechatMiniprogram.SocketTaskCloseOption = {}) {
         const code = o.code ?? 1000;
@@ -532,7 +540,8 @@ export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
   }
 
   function checkStorageKey(key: string, api: string) {
-    if (typeof key !== 'string' || key === '') throw new Error(`${api}:fail parameter error: parameter.key should be String instead of ${typeof key};`);
+    if (typeof key !== 'string' || key === '')
+      throw new Error(`${api}:fail parameter error: parameter.key should be String instead of ${typeof key};`);
   }
 
   /** What the stored keys and values take, leaving out `except` (a key about to be replaced). */
@@ -548,7 +557,8 @@ export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
       // WeChat stores values serialized: what comes back is a copy, and undefined is not storable.
       const text = JSON.stringify(data === undefined ? null : data);
       if (text.length > MAX_STORAGE_ITEM) throw new Error('setStorageSync:fail exceed storage item max length');
-      if (storageSize(key) + key.length + text.length > MAX_STORAGE_TOTAL) throw new Error('setStorageSync:fail exceed storage max size 10M');
+      if (storageSize(key) + key.length + text.length > MAX_STORAGE_TOTAL)
+        throw new Error('setStorageSync:fail exceed storage max size 10M');
       store.set(key, text);
       persist();
     },
@@ -585,7 +595,15 @@ export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
       const tempFilePath = newTempPath(path.extname(file).toLowerCase());
       fs.copyFileSync(file, realPath(tempFilePath));
       const { bytes, header } = readImage(tempFilePath);
-      return { tempFilePath, size: bytes.length, width: header.width, height: header.height, duration: 0, thumbTempFilePath: '', fileType: 'image' };
+      return {
+        tempFilePath,
+        size: bytes.length,
+        width: header.width,
+        height: header.height,
+        duration: 0,
+        thumbTempFilePath: '',
+        fileType: 'image',
+      };
     });
     showListeners.forEach((l) => l({ path: 'pages/room/index', query: {}, scene: 1001 }));
     succeed(opts, { tempFiles, type: 'image', errMsg: 'chooseMedia:ok' } as unknown as WechatMiniprogram.ChooseMediaSuccessCallbackResult);
@@ -599,7 +617,14 @@ export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
       try {
         const { header } = readImage(opts.src);
         if (header.type === 'unknown') return failWith(opts, 'getImageInfo:fail invalid image');
-        succeed(opts, { width: header.width, height: header.height, type: header.type, path: opts.src, orientation: 'up', errMsg: 'getImageInfo:ok' } as unknown as WechatMiniprogram.GetImageInfoSuccessCallbackResult);
+        succeed(opts, {
+          width: header.width,
+          height: header.height,
+          type: header.type,
+          path: opts.src,
+          orientation: 'up',
+          errMsg: 'getImageInfo:ok',
+        } as unknown as WechatMiniprogram.GetImageInfoSuccessCallbackResult);
       } catch {
         failWith(opts, `getImageInfo:fail file not found: ${opts.src}`);
       }
@@ -645,7 +670,8 @@ export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
         return failWith(opts, `compressImage:fail file not found: ${opts.src}`);
       }
       const { header, bytes } = image;
-      const width = opts.compressedWidth ?? (opts.compressedHeight ? Math.round((header.width * opts.compressedHeight) / header.height) : header.width);
+      const width =
+        opts.compressedWidth ?? (opts.compressedHeight ? Math.round((header.width * opts.compressedHeight) / header.height) : header.width);
       const height = opts.compressedHeight ?? Math.round((header.height * width) / header.width);
       let output: Buffer;
       if (width === header.width && height === header.height) output = bytes;
@@ -662,7 +688,10 @@ export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
     readFile(opts: WechatMiniprogram.ReadFileOption & CallbackOptions<{ data: string | ArrayBuffer; errMsg: string }>) {
       fs.readFile(realPath(opts.filePath), (err, bytes) => {
         if (err) return failWith(opts, `readFile:fail no such file or directory, open ${opts.filePath}`);
-        succeed(opts, { data: opts.encoding ? bytes.toString(opts.encoding as BufferEncoding) : toArrayBuffer(bytes), errMsg: 'readFile:ok' });
+        succeed(opts, {
+          data: opts.encoding ? bytes.toString(opts.encoding as BufferEncoding) : toArrayBuffer(bytes),
+          errMsg: 'readFile:ok',
+        });
       });
     },
     readFileSync(filePath: string, encoding?: string) {
@@ -746,7 +775,12 @@ export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
     onNetworkStatusChange: (l: (r: WechatMiniprogram.OnNetworkStatusChangeListenerResult) => void) => networkListeners.add(l),
     offNetworkStatusChange: (l: (r: WechatMiniprogram.OnNetworkStatusChangeListenerResult) => void) => networkListeners.delete(l),
     getNetworkType(opts: WechatMiniprogram.GetNetworkTypeOption) {
-      succeed(opts, { networkType: offline ? 'none' : 'wifi', signalStrength: 0, hasSystemProxy: false, errMsg: 'getNetworkType:ok' } as WechatMiniprogram.GetNetworkTypeSuccessCallbackResult);
+      succeed(opts, {
+        networkType: offline ? 'none' : 'wifi',
+        signalStrength: 0,
+        hasSystemProxy: false,
+        errMsg: 'getNetworkType:ok',
+      } as WechatMiniprogram.GetNetworkTypeSuccessCallbackResult);
     },
   };
 
@@ -806,7 +840,10 @@ export function createNodeWx(options: NodeWxOptions = {}): NodeWx {
       if (value === offline) return;
       offline = value;
       if (offline) interruptAll('offline');
-      const status = { isConnected: !offline, networkType: offline ? 'none' : 'wifi' } as WechatMiniprogram.OnNetworkStatusChangeListenerResult;
+      const status = {
+        isConnected: !offline,
+        networkType: offline ? 'none' : 'wifi',
+      } as WechatMiniprogram.OnNetworkStatusChangeListenerResult;
       networkListeners.forEach((l) => l(status));
     },
     chooseNext(files) {

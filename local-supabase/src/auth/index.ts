@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Context, Product } from '../context';
 import { inTransaction } from '../db';
 import { bearer, BodyTooLarge, parseJson, readBody, sendJson } from '../http';
-import { JwtError, verifyJwt, type Claims } from '../jwt';
+import { type JwtError, verifyJwt, type Claims } from '../jwt';
 import { generateLink, verifyOneTimeToken } from './one-time-tokens';
 import { createRateLimiter, type LimitedAction } from './rate-limit';
 import { refreshSession, startSession } from './sessions';
@@ -93,7 +93,10 @@ export async function createAuth(ctx: Context): Promise<Product> {
     const email = normalizeEmail(body.email);
     const given = objectOr(body.app_metadata, 'app_metadata');
     const userMetadata = objectOr(body.user_metadata, 'user_metadata');
-    if (body.id !== undefined && (typeof body.id !== 'string' || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(body.id))) {
+    if (
+      body.id !== undefined &&
+      (typeof body.id !== 'string' || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(body.id))
+    ) {
       throw new AuthError(400, 'validation_failed', 'ID must conform to the uuid v4 format');
     }
     const exists = new AuthError(422, 'email_exists', 'A user with this email address has already been registered');

@@ -17,7 +17,9 @@ const TOKEN_COLUMN: Record<string, Array<'recovery_token' | 'confirmation_token'
 };
 
 function tokenHash(email: string, otp: string): string {
-  return createHash('sha224').update(email + otp).digest('hex');
+  return createHash('sha224')
+    .update(email + otp)
+    .digest('hex');
 }
 
 export async function generateLink(ctx: Context, db: Db, body: Record<string, unknown>) {

@@ -85,7 +85,7 @@ export async function refreshSession(ctx: Context, db: Db, presented: unknown): 
   }
   const notFound = new AuthError(400, 'refresh_token_not_found', 'Invalid Refresh Token: Refresh Token Not Found');
   const found = (await db.query<TokenRow>('select * from auth.refresh_tokens where token = $1 for update', [presented])).rows[0];
-  if (!found || !found.session_id) return notFound;
+  if (!found?.session_id) return notFound;
   let issued = found.token;
   if (found.revoked) {
     const active = (

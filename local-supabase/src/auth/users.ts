@@ -89,7 +89,11 @@ export interface NewUser {
   isAnonymous: boolean;
   emailConfirmed: boolean;
   /** An identity to link: GoTrue creates one per provider the user signs in with. */
-  identity?: { provider: string; /** Default: the user's id (the email provider's rule). */ providerId?: string; data: Record<string, unknown> };
+  identity?: {
+    provider: string /** Default: the user's id (the email provider's rule). */;
+    providerId?: string;
+    data: Record<string, unknown>;
+  };
   id?: string;
 }
 
@@ -100,7 +104,14 @@ export async function insertUser(db: Db, user: NewUser): Promise<UserRow> {
                                is_anonymous, created_at, updated_at)
        values ($1, 'authenticated', 'authenticated', $2, case when $3 then now() end, $4, $5, $6, now(), now())
        returning *`,
-      [user.id ?? randomUUID(), user.email ?? null, user.emailConfirmed, JSON.stringify(user.appMetadata), JSON.stringify(user.userMetadata), user.isAnonymous],
+      [
+        user.id ?? randomUUID(),
+        user.email ?? null,
+        user.emailConfirmed,
+        JSON.stringify(user.appMetadata),
+        JSON.stringify(user.userMetadata),
+        user.isAnonymous,
+      ],
     )
   ).rows[0];
   if (user.identity) {

@@ -82,7 +82,9 @@ export function startCronScheduler(connectionString: string, log: (line: string)
       // What a previous server left starting or running never finished (MarkPendingRunsAsFailed).
       if (firstConnection) {
         await client
-          .query(`update cron.job_run_details set status = 'failed', return_message = 'server restarted' where status in ('starting', 'running')`)
+          .query(
+            `update cron.job_run_details set status = 'failed', return_message = 'server restarted' where status in ('starting', 'running')`,
+          )
           .catch(ignoreMissingExtension);
       }
     } catch (err) {
@@ -139,7 +141,10 @@ export function startCronScheduler(connectionString: string, log: (line: string)
     let delay = Math.min(TICK_MS, minute + 60000 - now);
     for (const job of jobs) {
       let task = tasks.get(job.jobid);
-      if (!task) tasks.set(job.jobid, (task = { lastStart: 0, pending: 0 }));
+      if (!task) {
+        task = { lastStart: 0, pending: 0 };
+        tasks.set(job.jobid, task);
+      }
       const s = job.schedule;
       if (!s) continue;
       if ('seconds' in s) {
@@ -208,10 +213,10 @@ export function startCronScheduler(connectionString: string, log: (line: string)
         return ['failed', 'connection failed'];
       }
       if (task.canceled) return ['failed', task.canceled];
-      await (await connection()).query(`update cron.job_run_details set job_pid = $2, status = 'running', start_time = now() where runid = $1`, [
-        runid,
-        task.pid,
-      ]);
+      await (await connection()).query(
+        `update cron.job_run_details set job_pid = $2, status = 'running', start_time = now() where runid = $1`,
+        [runid, task.pid],
+      );
       try {
         return ['succeeded', outcome(await session.query(job.command))];
       } catch (err) {

@@ -191,7 +191,8 @@ export function startNetWorker(connectionString: string, log: (line: string) => 
           body = null;
         }
         // …and does not send credentials given as headers to another host.
-        if (next.host !== url.host) for (const name of Object.keys(headers)) if (/^(authorization|cookie)$/i.test(name)) delete headers[name];
+        if (next.host !== url.host)
+          for (const name of Object.keys(headers)) if (/^(authorization|cookie)$/i.test(name)) delete headers[name];
         url = next;
       }
     } catch (err) {
@@ -214,12 +215,18 @@ export function startNetWorker(connectionString: string, log: (line: string) => 
       const secure = url.protocol === 'https:';
       const sent = { ...headers };
       if (body || method === 'POST') sent['Content-Length'] = String(body?.length ?? 0);
-      const request = (secure ? https : http).request(url, { method, headers: sent, agent: secure ? agents.https : agents.http, signal }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', (err) => reject(new ReceiveError(err.message)));
-        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, rawHeaders: res.rawHeaders, content: Buffer.concat(chunks) }));
-      });
+      const request = (secure ? https : http).request(
+        url,
+        { method, headers: sent, agent: secure ? agents.https : agents.http, signal },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('error', (err) => reject(new ReceiveError(err.message)));
+          res.on('end', () =>
+            resolve({ status: res.statusCode!, headers: res.headers, rawHeaders: res.rawHeaders, content: Buffer.concat(chunks) }),
+          );
+        },
+      );
       request.on('socket', (socket) => {
         const elapsed = () => performance.now() - started;
         if (!socket.connecting) {

@@ -74,7 +74,7 @@ export function createFunctions(ctx: Context, options: FunctionsOptions): Produc
 
   function workerFor(name: string, entrypoint: string): Worker {
     const running = workers.get(name);
-    if (running && running.alive()) return running;
+    if (running?.alive()) return running;
     const worker = startWorker(name, {
       entrypoint,
       env: environment(),

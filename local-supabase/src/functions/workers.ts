@@ -15,8 +15,17 @@ const READY = 'local-supabase: function ready';
  * through the same proxy and registry, trusting the same certificate authorities.
  */
 const PASSED_THROUGH = [
-  'PATH', 'HOME', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'NPM_CONFIG_REGISTRY',
-  'SSL_CERT_FILE', 'SSL_CERT_DIR', 'NODE_EXTRA_CA_CERTS', 'DENO_CERT', 'DENO_TLS_CA_STORE',
+  'PATH',
+  'HOME',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'NPM_CONFIG_REGISTRY',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'NODE_EXTRA_CA_CERTS',
+  'DENO_CERT',
+  'DENO_TLS_CA_STORE',
 ];
 const STOP_GRACE_MS = 2000;
 
@@ -56,7 +65,17 @@ export function startWorker(name: string, options: WorkerOptions): Worker {
     const inherited = Object.fromEntries(PASSED_THROUGH.filter((k) => process.env[k]).map((k) => [k, process.env[k]!]));
     const deno = spawn(
       denoPath(),
-      ['run', '--allow-net', '--allow-env', '--allow-read', '--no-prompt', ...DENO_RUN_FLAGS, FUNCTION_HOST, options.entrypoint, String(port)],
+      [
+        'run',
+        '--allow-net',
+        '--allow-env',
+        '--allow-read',
+        '--no-prompt',
+        ...DENO_RUN_FLAGS,
+        FUNCTION_HOST,
+        options.entrypoint,
+        String(port),
+      ],
       {
         cwd: path.dirname(options.entrypoint),
         env: { ...inherited, DENO_DIR: options.denoDir, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', ...options.env },

@@ -38,7 +38,9 @@ export class ClientSocket {
   }
 
   reply(to: Message, status: 'ok' | 'error', response: unknown): void {
-    this.send(encodeMessage(this.vsn, { joinRef: to.joinRef, ref: to.ref, topic: to.topic, event: 'phx_reply', payload: { status, response } }));
+    this.send(
+      encodeMessage(this.vsn, { joinRef: to.joinRef, ref: to.ref, topic: to.topic, event: 'phx_reply', payload: { status, response } }),
+    );
   }
 }
 

@@ -60,8 +60,7 @@ function compareNumeric(a: string, b: string): number {
   const width = Math.max(aFraction.length, bFraction.length);
   // Whole parts have no leading zeros: a longer one is larger; equal lengths order as digits do.
   const magnitude =
-    aWhole.length - bWhole.length ||
-    compareText(aWhole + aFraction.padEnd(width, '0'), bWhole + bFraction.padEnd(width, '0'));
+    aWhole.length - bWhole.length || compareText(aWhole + aFraction.padEnd(width, '0'), bWhole + bFraction.padEnd(width, '0'));
   return negative ? -magnitude : magnitude;
 }
 

@@ -3,17 +3,12 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import WebSocket, { WebSocketServer } from 'ws';
+import type WebSocket from 'ws';
+import { WebSocketServer } from 'ws';
 import type { Context } from '../context';
 import { endSocket } from '../http';
 import { Channel, ClientSocket } from './channel';
-import {
-  MAX_CHANNELS_PER_SOCKET,
-  MAX_CONCURRENT_USERS,
-  MAX_FRAME_BYTES,
-  MAX_PAYLOAD_BYTES,
-  MAX_PENDING_BYTES,
-} from './limits';
+import { MAX_CHANNELS_PER_SOCKET, MAX_CONCURRENT_USERS, MAX_FRAME_BYTES, MAX_PAYLOAD_BYTES, MAX_PENDING_BYTES } from './limits';
 import { PostgresChanges, PUBLICATION, SubscribeError, bindingId } from './postgres-changes';
 import { Presence, type PresenceDiff } from './presence';
 import {
@@ -28,7 +23,7 @@ import {
   type Vsn,
 } from './protocol';
 import { ReplicationFeed } from './replication';
-import { confirmToken, TokenError } from './token';
+import { confirmToken, TokenError, type VerifiedClaims } from './token';
 
 export interface Realtime {
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void;
@@ -201,7 +196,7 @@ class RealtimeServer {
     const given = typeof payload.access_token === 'string' ? payload.access_token : payload.user_token;
     // Publishable keys (sb_…) are not JWTs: such a join runs with the socket's key.
     const token = typeof given === 'string' && !given.startsWith('sb_') ? given : socket.apikey;
-    let claims;
+    let claims: VerifiedClaims;
     try {
       claims = confirmToken(token, this.ctx.jwtSecret);
     } catch (err) {

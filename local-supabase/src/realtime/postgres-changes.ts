@@ -41,7 +41,9 @@ export class SubscribeError extends Error {}
 
 /** Like upstream's phash2 of the params: identical bindings share an id, so their frames are shared too. */
 export function bindingId(params: Record<string, unknown>): number {
-  const digest = createHash('sha1').update(JSON.stringify([params.event, params.schema, params.table, params.filter])).digest();
+  const digest = createHash('sha1')
+    .update(JSON.stringify([params.event, params.schema, params.table, params.filter]))
+    .digest();
   return digest.readUInt32BE(0) % 0x7ffffff || 1;
 }
 

@@ -27,7 +27,10 @@ export class Presence<Member> {
   state(topic: string): PresenceState {
     // No prototype: a presence key is client-chosen, and "__proto__" must be just another key.
     const state: PresenceState = Object.create(null);
-    for (const { key, meta } of this.topics.get(topic)?.values() ?? []) (state[key] ??= { metas: [] }).metas.push(meta);
+    for (const { key, meta } of this.topics.get(topic)?.values() ?? []) {
+      state[key] ??= { metas: [] };
+      state[key].metas.push(meta);
+    }
     return state;
   }
 

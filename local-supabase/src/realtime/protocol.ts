@@ -102,9 +102,21 @@ export function encodeBroadcast(vsn: Vsn, topic: string, event: string, content:
   const topicBytes = Buffer.from(topic);
   const eventBytes = Buffer.from(event);
   if (vsn === '2.0.0' && topicBytes.length <= 255 && eventBytes.length <= 255) {
-    const header = Buffer.from([USER_BROADCAST, topicBytes.length, eventBytes.length, 0, 'bytes' in content ? BINARY_ENCODING : JSON_ENCODING]);
+    const header = Buffer.from([
+      USER_BROADCAST,
+      topicBytes.length,
+      eventBytes.length,
+      0,
+      'bytes' in content ? BINARY_ENCODING : JSON_ENCODING,
+    ]);
     return Buffer.concat([header, topicBytes, eventBytes, bytes]);
   }
   if ('bytes' in content) return undefined;
-  return encodeMessage(vsn, { joinRef: null, ref: null, topic, event: 'broadcast', payload: { type: 'broadcast', event, payload: content.json } });
+  return encodeMessage(vsn, {
+    joinRef: null,
+    ref: null,
+    topic,
+    event: 'broadcast',
+    payload: { type: 'broadcast', event, payload: content.json },
+  });
 }

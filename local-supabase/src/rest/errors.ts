@@ -37,7 +37,12 @@ export const ERRORS = {
   unsupported: (message: string) => new RestError(400, 'PGRST100', message),
   invalidBody: (message = 'Empty or invalid json') => new RestError(400, 'PGRST102', message),
   rangeNotSatisfiable: (offset: number, total: number) =>
-    new RestError(416, 'PGRST103', 'Requested range not satisfiable', `An offset of ${offset} was requested, but there are only ${total} rows.`),
+    new RestError(
+      416,
+      'PGRST103',
+      'Requested range not satisfiable',
+      `An offset of ${offset} was requested, but there are only ${total} rows.`,
+    ),
   unacceptableSchema: (schema: string, exposed: string) =>
     new RestError(406, 'PGRST106', `Invalid schema: ${schema}`, null, `Only the following schemas are exposed: ${exposed}`),
   mediaType: (accept: string) => new RestError(406, 'PGRST107', `None of these media types are available: ${accept}`),
@@ -59,8 +64,13 @@ export const ERRORS = {
         `${viaPost ? ' or with a single unnamed json/jsonb parameter' : ''}, but no matches were found in the schema cache.`,
     ),
   ambiguousFunction: (candidates: string[]) =>
-    new RestError(300, 'PGRST203', `Could not choose the best candidate function between: ${candidates.join(', ')}`, null,
-      'Try renaming the parameters or the function itself in the database so function overloading can be resolved'),
+    new RestError(
+      300,
+      'PGRST203',
+      `Could not choose the best candidate function between: ${candidates.join(', ')}`,
+      null,
+      'Try renaming the parameters or the function itself in the database so function overloading can be resolved',
+    ),
   columnNotFound: (relation: string, column: string) =>
     new RestError(400, 'PGRST204', `Could not find the '${column}' column of '${relation}' in the schema cache`),
   tableNotFound: (schema: string, name: string) =>
@@ -162,19 +172,35 @@ const optionalText = (v: unknown) => v === undefined || v === null || typeof v =
  */
 function fromRaisePgrst(err: PgError): RestError {
   const message = jsonObject(err.message);
-  if (!message || typeof message.code !== 'string' || typeof message.message !== 'string' || !optionalText(message.details) || !optionalText(message.hint)) {
+  if (
+    !message ||
+    typeof message.code !== 'string' ||
+    typeof message.message !== 'string' ||
+    !optionalText(message.details) ||
+    !optionalText(message.hint)
+  ) {
     return ERRORS.raiseNotParsed(`Invalid JSON value for MESSAGE: '${err.message}'`, RAISE_MESSAGE_HINT);
   }
   if (err.detail === undefined) return ERRORS.raiseNotParsed('DETAIL is missing in the RAISE statement', RAISE_DETAIL_HINT);
   const detail = jsonObject(err.detail);
   const headers = detail?.headers;
   const headersValid =
-    typeof headers === 'object' && headers !== null && !Array.isArray(headers) && Object.values(headers).every((v) => typeof v === 'string');
+    typeof headers === 'object' &&
+    headers !== null &&
+    !Array.isArray(headers) &&
+    Object.values(headers).every((v) => typeof v === 'string');
   if (!detail || !Number.isInteger(detail.status) || !headersValid || !optionalText(detail.status_text)) {
     return ERRORS.raiseNotParsed(`Invalid JSON value for DETAIL: '${err.detail}'`, RAISE_DETAIL_HINT);
   }
   const lowerCased = Object.fromEntries(Object.entries(headers as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v]));
-  return new RestError(detail.status as number, message.code, message.message, (message.details as string) ?? null, (message.hint as string) ?? null, lowerCased);
+  return new RestError(
+    detail.status as number,
+    message.code,
+    message.message,
+    (message.details as string) ?? null,
+    (message.hint as string) ?? null,
+    lowerCased,
+  );
 }
 
 export function fromPgError(err: PgError, authed: boolean): RestError {

@@ -170,7 +170,8 @@ function parseLogicTree(key: string, text: string, negate: boolean, joiner: 'and
     joiner,
     items: items.map((item) => {
       const nested = /^(not\.)?(and|or)(\(.*\))$/s.exec(item);
-      if (nested) return parseLogicTree(`${nested[1] ?? ''}${nested[2]}`, nested[3], Boolean(nested[1]), nested[2] as 'and' | 'or', depth + 1);
+      if (nested)
+        return parseLogicTree(`${nested[1] ?? ''}${nested[2]}`, nested[3], Boolean(nested[1]), nested[2] as 'and' | 'or', depth + 1);
       const column = item.startsWith('"') ? /^"(?:[^"\\]|\\.)*"/.exec(item)?.[0] : item.slice(0, item.indexOf('.'));
       if (!column || item[column.length] !== '.') throw ERRORS.parse('logic tree', item, 'expected column.operator.value');
       return parseFilter(unquote(column), item.slice(column.length + 1), true);

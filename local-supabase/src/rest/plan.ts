@@ -104,7 +104,9 @@ function orderSql(order: OrderTerm[], col: ColumnRef): string {
 function projectionSql(select: SelectItem[], col: ColumnRef): string {
   return select
     .map((item) =>
-      item.column === '*' ? `${TARGET}.*` : `${col(item.column)}${item.cast ? `::${item.cast}` : ''} AS ${ident(item.alias ?? item.column)}`,
+      item.column === '*'
+        ? `${TARGET}.*`
+        : `${col(item.column)}${item.cast ? `::${item.cast}` : ''} AS ${ident(item.alias ?? item.column)}`,
     )
     .join(', ');
 }
@@ -155,9 +157,17 @@ function bodyColumn(relation: Relation, name: string): Column {
  * The outer SELECT of a write. `statement` receives the RETURNING list: `1` unless the caller wants
  * the rows back, because returning columns also makes RLS apply the SELECT policies to them.
  */
-function mutationPlan(relation: Relation, statement: (returning: string) => string, query: QueryParams, prefs: Preferences, params: Params, upsert: boolean): Plan {
+function mutationPlan(
+  relation: Relation,
+  statement: (returning: string) => string,
+  query: QueryParams,
+  prefs: Preferences,
+  params: Params,
+  upsert: boolean,
+): Plan {
   const col = columnsOf(relation);
-  const returning = (prefs.representation ? projectionSql(query.select, col) : '1') + (upsert ? `, (${TARGET}.xmax = 0) AS pgrst_inserted` : '');
+  const returning =
+    (prefs.representation ? projectionSql(query.select, col) : '1') + (upsert ? `, (${TARGET}.xmax = 0) AS pgrst_inserted` : '');
   const names = query.select.flatMap((item) => (item.column === '*' ? [...relation.columns.keys()] : [item.alias ?? item.column]));
   const body = prefs.representation
     ? `(SELECT coalesce(json_agg(t), '[]')::text FROM (SELECT ${names.map(ident).join(', ')} FROM pgrst_source) t)`
@@ -185,7 +195,14 @@ export function planInsert(relation: Relation, query: QueryParams, prefs: Prefer
   if (!names) {
     names = Object.keys(rows[0] ?? {});
     const key = names.slice().sort().join('\u0000');
-    if (rows.some((r) => Object.keys(r as object).sort().join('\u0000') !== key)) {
+    if (
+      rows.some(
+        (r) =>
+          Object.keys(r as object)
+            .sort()
+            .join('\u0000') !== key,
+      )
+    ) {
       throw ERRORS.invalidBody('All object keys must match');
     }
   }
@@ -195,7 +212,9 @@ export function planInsert(relation: Relation, query: QueryParams, prefs: Prefer
   const values = columns.map((c) => {
     const value = `pgrst_body.${ident(c.name)}`;
     // A key absent from this object (not one set to null) takes the column default.
-    return prefs.missingDefault ? `CASE WHEN pgrst_row.obj -> ${literal(c.name)} IS NULL THEN ${c.default ?? 'NULL'} ELSE ${value} END` : value;
+    return prefs.missingDefault
+      ? `CASE WHEN pgrst_row.obj -> ${literal(c.name)} IS NULL THEN ${c.default ?? 'NULL'} ELSE ${value} END`
+      : value;
   });
   // json_to_recordset plans several times faster; missing=default needs each object to see its keys.
   const source = !columns.length
@@ -286,13 +305,27 @@ export function planCall(fn: RestFunction, query: QueryParams, prefs: Preference
     call = `${name}(${given.map((a) => `${ident(a.name)} := pgrst_args.${ident(a.name)}`).join(', ')})`;
   }
   // The call runs once, in a CTE; the page, the filters and the count all read its rows.
-  const output = fn.returns === 'composite' ? `${TARGET}.*` : fn.returns === 'void' ? 'NULL::json AS pgrst_scalar' : `${TARGET} AS pgrst_scalar`;
+  const output =
+    fn.returns === 'composite' ? `${TARGET}.*` : fn.returns === 'void' ? 'NULL::json AS pgrst_scalar' : `${TARGET} AS pgrst_scalar`;
   const prefix = `WITH pgrst_source AS (SELECT ${output} FROM ${argsFrom}${call} ${TARGET}) `;
   const from = `pgrst_source ${TARGET}`;
   // A scalar result is a JSON array of the values themselves, not of {pgrst_scalar: value} objects.
   const read =
     fn.returns === 'composite'
       ? readPlan(from, prefix, query, anyColumn, prefs, params)
-      : readPlan(from, prefix, { ...query, select: [{ column: 'pgrst_scalar' }], where: [], order: [] }, anyColumn, prefs, params, 't.pgrst_scalar');
-  return { ...read, values: params.values, readOnly: viaGet || !fn.volatile, result: fn.returns === 'void' ? 'void' : fn.returnsSet ? 'rows' : 'value' };
+      : readPlan(
+          from,
+          prefix,
+          { ...query, select: [{ column: 'pgrst_scalar' }], where: [], order: [] },
+          anyColumn,
+          prefs,
+          params,
+          't.pgrst_scalar',
+        );
+  return {
+    ...read,
+    values: params.values,
+    readOnly: viaGet || !fn.volatile,
+    result: fn.returns === 'void' ? 'void' : fn.returnsSet ? 'rows' : 'value',
+  };
 }

@@ -211,10 +211,14 @@ export class SchemaCache {
 
   private async loadSchema(db: pg.PoolClient): Promise<Pick<Snapshot, 'relations' | 'functions'>> {
     const relations = await db.query<{ name: string; columns: Column[]; primary_key: string[] }>(RELATIONS_SQL, [EXPOSED_SCHEMA]);
-    const functions = await db.query<{ name: string; volatile: boolean; returns_set: boolean; returns: RestFunction['returns']; defaults: number; args: FunctionArg[] }>(
-      FUNCTIONS_SQL,
-      [EXPOSED_SCHEMA],
-    );
+    const functions = await db.query<{
+      name: string;
+      volatile: boolean;
+      returns_set: boolean;
+      returns: RestFunction['returns'];
+      defaults: number;
+      args: FunctionArg[];
+    }>(FUNCTIONS_SQL, [EXPOSED_SCHEMA]);
     const snapshot: Pick<Snapshot, 'relations' | 'functions'> = { relations: new Map(), functions: new Map() };
     for (const r of relations.rows) {
       snapshot.relations.set(r.name, {

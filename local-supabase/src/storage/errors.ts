@@ -27,13 +27,10 @@ export const entityTooLarge = () =>
   new StorageError('413', 'EntityTooLarge', 'Payload too large', 'The object exceeded the maximum allowed size');
 export const invalidMimeType = (mimeType: string) =>
   new StorageError('415', 'InvalidMimeType', 'invalid_mime_type', `mime type ${mimeType} is not supported`);
-export const keyAlreadyExists = () =>
-  new StorageError('409', 'KeyAlreadyExists', 'Duplicate', 'The resource already exists');
+export const keyAlreadyExists = () => new StorageError('409', 'KeyAlreadyExists', 'Duplicate', 'The resource already exists');
 export const invalidJwt = (message: string) => new StorageError('400', 'InvalidJWT', 'Unauthorized', message);
-export const invalidSignature = () =>
-  new StorageError('400', 'InvalidSignature', 'Unauthorized', 'The url do not match the signature');
+export const invalidSignature = () => new StorageError('400', 'InvalidSignature', 'Unauthorized', 'The url do not match the signature');
 export const invalidRequest = (message: string) => new StorageError('400', 'InvalidRequest', 'Bad Request', message);
 export const routeNotFound = (method: string, path: string) =>
   new StorageError('404', 'NotFound', 'Not Found', `Route ${method}:${path} not found`, 404);
-export const internalError = () =>
-  new StorageError('500', 'InternalError', 'Internal Server Error', 'Internal Server Error', 500);
+export const internalError = () => new StorageError('500', 'InternalError', 'Internal Server Error', 'Internal Server Error', 500);

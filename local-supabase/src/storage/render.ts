@@ -16,12 +16,7 @@ export interface ObjectMetadata {
   httpStatusCode?: number;
 }
 
-export async function render(
-  req: IncomingMessage,
-  res: ServerResponse,
-  file: string,
-  metadata: ObjectMetadata | null,
-): Promise<void> {
+export async function render(req: IncomingMessage, res: ServerResponse, file: string, metadata: ObjectMetadata | null): Promise<void> {
   let handle: fs.promises.FileHandle;
   try {
     handle = await fs.promises.open(file, 'r');

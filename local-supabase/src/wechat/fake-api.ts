@@ -181,7 +181,7 @@ export async function startFakeWechat(options: FakeWechatOptions): Promise<FakeW
   const injected = (api: WechatApi): number | undefined => {
     callCounts.set(api, (callCounts.get(api) ?? 0) + 1);
     const queue = failures.get(api);
-    return queue && queue.length ? queue.shift() : undefined;
+    return queue?.length ? queue.shift() : undefined;
   };
 
   const checkApp = (givenAppid: unknown, givenSecret: unknown) => {
@@ -325,7 +325,9 @@ export async function startFakeWechat(options: FakeWechatOptions): Promise<FakeW
       answerDelayMs = ms;
     },
     flagHighRisk: (name) => void highRisk.add(name),
-    advanceClock: (ms) => void (clockOffset += ms),
+    advanceClock: (ms) => {
+      clockOffset += ms;
+    },
     calls: (api) => callCounts.get(api) ?? 0,
     pushes: security.pushes,
     holdPushes: security.holdPushes,

@@ -169,7 +169,9 @@ export function createContentSecurity(deps: ContentSecurityDeps) {
       }
       record.attempts.push(status);
     }
-    deps.log(`fake wechat: media push ${record.traceId} ${record.delivered ? 'acknowledged' : `not acknowledged (${record.attempts.join(', ')})`}`);
+    deps.log(
+      `fake wechat: media push ${record.traceId} ${record.delivered ? 'acknowledged' : `not acknowledged (${record.attempts.join(', ')})`}`,
+    );
   }
 
   function mediaCheckAsync(body: Record<string, unknown>): Record<string, unknown> {
@@ -183,7 +185,12 @@ export function createContentSecurity(deps: ContentSecurityDeps) {
       timers.delete(timer);
       const run = async () => {
         const bytes = await download(mediaUrl);
-        record.verdict = bytes === null ? null : bytes.includes(RISKY_IMAGE) ? { suggest: 'risky', label: LABEL_PORN } : { suggest: 'pass', label: LABEL_PASS };
+        record.verdict =
+          bytes === null
+            ? null
+            : bytes.includes(RISKY_IMAGE)
+              ? { suggest: 'risky', label: LABEL_PORN }
+              : { suggest: 'pass', label: LABEL_PASS };
         if (!deps.push) return deps.log('fake wechat: no message-push URL configured; the verdict is never delivered');
         await deliver(record, deps.push);
       };

@@ -116,7 +116,9 @@ export function toItem(message: ChatMessage, previous: ChatMessage | undefined, 
   const before = previous ? new Date(previous.createdAt) : null;
   const newDay = !before || !sameDay(before, at);
   const sameSender =
-    !!previous && previous.userId === message.userId && previous.username === message.username &&
+    !!previous &&
+    previous.userId === message.userId &&
+    previous.username === message.username &&
     previous.avatarColor === message.avatarColor;
   const box = message.kind === 'image' ? imageBox(message.imageWidth, message.imageHeight) : { width: 0, height: 0 };
   const roll = message.roll;
@@ -129,7 +131,7 @@ export function toItem(message: ChatMessage, previous: ChatMessage | undefined, 
     initial: initialOf(message.username),
     kind: message.kind,
     // A roll shows its expression; a hidden one, to everyone but the roller and the host, only that it happened.
-    text: message.kind === 'roll' && message.hidden && !roll ? t('rolledHidden') : message.body ?? '',
+    text: message.kind === 'roll' && message.hidden && !roll ? t('rolledHidden') : (message.body ?? ''),
     url: message.imageUrl ?? '',
     imageLabel: message.kind === 'image' ? t('imageLabel', { name: message.username }) : '',
     width: box.width,
@@ -143,10 +145,10 @@ export function toItem(message: ChatMessage, previous: ChatMessage | undefined, 
     placeholder: placeholder(message),
     rollDice: roll ? rollDice(roll) : '',
     rollTotal: roll ? String(roll.total) : '',
-    rollOutcome: roll && roll.check ? outcomeText(roll.check.outcome) : '',
+    rollOutcome: roll?.check ? outcomeText(roll.check.outcome) : '',
     kindLabel: message.kind === 'ooc' ? t('ooc') : '',
     quoteName: quote ? quote.username : '',
-    quoteText: quote ? quote.text ?? t(quote.kind === 'image' ? 'quoteImage' : 'quoteWithheld') : '',
+    quoteText: quote ? (quote.text ?? t(quote.kind === 'image' ? 'quoteImage' : 'quoteWithheld')) : '',
     replyTo: message.replyTo ?? 0,
     retryLabel: message.status === 'failed' ? t('retryLabel') : '',
     progress: message.progress ?? 0,

@@ -9,7 +9,6 @@ import { AGREE_BUTTON_ID, type PrivacyGate } from '../../core/privacy';
 import { PRIVACY_PAGE } from '../../core/scene-links';
 import { getSafetyServices } from '../../services';
 
-
 /** Each attached sheet's removal from the gate (kept off `data`, which goes to the view). */
 const releases = new WeakMap<object, () => void>();
 

@@ -19,7 +19,6 @@ const SECTIONS: Array<[MessageId, MessageId[]]> = [
   ['privacyContactTitle', ['privacyContact']],
 ];
 
-
 Component({
   data: {
     t: pickTexts('privacyConsentAsk', 'privacyOpenContract', 'privacyBlockedLink'),

@@ -52,7 +52,7 @@ function menuActions(message: ChatMessage, now: number, scene: SceneState | null
   const pinned = !!scene && !!scene.pinned && scene.pinned.id === message.id;
   if (visible) actions.push('reply');
   if (message.body && (message.kind === 'text' || message.kind === 'action' || message.kind === 'ooc') && shown) actions.push('copy');
-  if (scene && scene.isHost && !scene.archived && visible) actions.push(pinned ? 'unpin' : 'pin');
+  if (scene?.isHost && !scene.archived && visible) actions.push(pinned ? 'unpin' : 'pin');
   if (message.mine && stored && shown && now - Date.parse(message.createdAt) < RECALL_WINDOW_MS) actions.push('recall');
   if (!message.mine && visible) actions.push('report');
   if (!message.mine && stored) actions.push('block');
@@ -115,10 +115,29 @@ function toast(title: string): void {
 Component({
   data: {
     t: pickTexts(
-      'connectionRetry', 'connectionRetryLabel', 'changeRole', 'loadingOlder', 'noOlder', 'loadErrorRetry', 'loadingRoom',
-      'emptyRoom', 'newMessagesLabel', 'sendImageLabel', 'composerPlaceholder', 'composerLabel', 'send', 'sendLabel',
-      'voiceLabel', 'replyCancelLabel', 'pinnedLabel', 'more', 'moreLabel', 'presenceTitle', 'presenceEmpty',
-      'sceneArchivedNote', 'cardClose',
+      'connectionRetry',
+      'connectionRetryLabel',
+      'changeRole',
+      'loadingOlder',
+      'noOlder',
+      'loadErrorRetry',
+      'loadingRoom',
+      'emptyRoom',
+      'newMessagesLabel',
+      'sendImageLabel',
+      'composerPlaceholder',
+      'composerLabel',
+      'send',
+      'sendLabel',
+      'voiceLabel',
+      'replyCancelLabel',
+      'pinnedLabel',
+      'more',
+      'moreLabel',
+      'presenceTitle',
+      'presenceEmpty',
+      'sceneArchivedNote',
+      'cardClose',
     ),
     connection: 'connecting' as ConnectionState,
     connectionText: connectionText('connecting'),
@@ -199,7 +218,9 @@ Component({
       safety
         .desk()
         .isModerator()
-        .then((yes) => void (state.isModerator = yes));
+        .then((yes) => {
+          state.isModerator = yes;
+        });
       await this.startRoom();
     },
 
@@ -208,7 +229,11 @@ Component({
       const state = pageStates.get(this);
       if (!state) return;
       const speaker = state.services.characters.current();
-      if (!speaker || (speaker.characterId === state.speaker.characterId && speaker.name === state.speaker.name && speaker.color === state.speaker.color)) return;
+      if (
+        !speaker ||
+        (speaker.characterId === state.speaker.characterId && speaker.name === state.speaker.name && speaker.color === state.speaker.color)
+      )
+        return;
       state.speaker = speaker;
       this.showSpeaker(speaker);
       if (state.scene) state.services.presence.enter(state.scene.id, speaker);
@@ -234,13 +259,13 @@ Component({
     /** 转发: the card opens this scene directly (after login). */
     onShareAppMessage() {
       const state = pageStates.get(this);
-      return state && state.scene ? shareScene(state.scene) : shareApp();
+      return state?.scene ? shareScene(state.scene) : shareApp();
     },
 
     /** 分享到朋友圈: the same page with the scene in its query. */
     onShareTimeline() {
       const state = pageStates.get(this);
-      return state && state.scene ? shareSceneToTimeline(state.scene) : { title: shareApp().title, query: '' };
+      return state?.scene ? shareSceneToTimeline(state.scene) : { title: shareApp().title, query: '' };
     },
 
     showSpeaker(speaker: SpeakingCharacter) {
@@ -275,7 +300,7 @@ Component({
     /** The header's count: one per person in this scene, whatever their devices. */
     showHere() {
       const state = pageStates.get(this);
-      if (!state || !state.scene) return;
+      if (!state?.scene) return;
       const count = state.services.presence.count(state.scene.id);
       const hereText = count > 0 ? t('herePeople', { count }) : '';
       if (hereText !== this.data.hereText) this.setData({ hereText, hereLabel: t('presenceLabel', { count }) });
@@ -493,7 +518,7 @@ Component({
     onMore() {
       const state = stateOf(this);
       const actions: MoreAction[] = [];
-      if (state.scene && state.scene.isHost) actions.push('settings');
+      if (state.scene?.isHost) actions.push('settings');
       if (state.isModerator) actions.push('manage');
       actions.push('blocked', 'privacy');
       wx.showActionSheet({
@@ -502,7 +527,13 @@ Component({
           const action = actions[result.tapIndex];
           const scene = state.scene;
           const url =
-            action === 'settings' && scene ? sceneSettingsPath(scene.slug) : action === 'manage' ? MANAGE_PAGE : action === 'blocked' ? BLOCKED_PAGE : PRIVACY_PAGE;
+            action === 'settings' && scene
+              ? sceneSettingsPath(scene.slug)
+              : action === 'manage'
+                ? MANAGE_PAGE
+                : action === 'blocked'
+                  ? BLOCKED_PAGE
+                  : PRIVACY_PAGE;
           wx.navigateTo({ url });
         },
       });

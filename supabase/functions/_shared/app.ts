@@ -4,7 +4,11 @@ import { requiredEnv } from './http.ts';
 import { WECHAT_API, type WechatApp } from './wechat.ts';
 
 export function wechatApp(): WechatApp {
-  return { appid: requiredEnv('WECHAT_APPID'), secret: requiredEnv('WECHAT_SECRET'), apiBase: Deno.env.get('WECHAT_API_BASE') || WECHAT_API };
+  return {
+    appid: requiredEnv('WECHAT_APPID'),
+    secret: requiredEnv('WECHAT_SECRET'),
+    apiBase: Deno.env.get('WECHAT_API_BASE') || WECHAT_API,
+  };
 }
 
 /** A client with the service-role key: it bypasses RLS, so it stays inside the functions. */

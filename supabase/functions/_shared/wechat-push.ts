@@ -8,7 +8,9 @@ import { Buffer } from 'node:buffer';
 import { createDecipheriv, createHash, timingSafeEqual } from 'node:crypto';
 
 export function pushSignature(parts: string[]): string {
-  return createHash('sha1').update([...parts].sort().join('')).digest('hex');
+  return createHash('sha1')
+    .update([...parts].sort().join(''))
+    .digest('hex');
 }
 
 /** Whether `given` is the signature of `parts` under the push Token, compared in constant time. */
