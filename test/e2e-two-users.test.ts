@@ -10,7 +10,7 @@ import type * as ServicesModule from '../miniprogram/services';
 import type { MessageItem } from '../miniprogram/components/message-item/format';
 import { setSafetyServicesForTest, setServicesForTest } from '../miniprogram/services';
 import { gradientPng } from './support/png';
-import { startTestServer, type TestServer } from './support/server';
+import { startTestServer, superuserQuery, type TestServer } from './support/server';
 import { installDom, loadPage, pageInstance, simulator, type PageWrapper } from './support/simulate';
 import { launchWechatApp, type WechatApp } from './support/wechat-realm';
 import { waitFor } from './support/wait';
@@ -71,7 +71,8 @@ beforeAll(async () => {
   installDom();
   renderRoom = loadPage('room');
   fs.writeFileSync(photo, gradientPng(640, 480));
-  server = await startTestServer();
+  // Content security on, as the app ships: every message waits for WeChat's verdict (the fake's).
+  server = await startTestServer({ moderation: true });
 }, 60000);
 
 afterAll(async () => {
@@ -132,4 +133,70 @@ test('two users chat: text and image, an offline reader catches up, an offline s
   const keysOf = (phone: Phone) => shown(phone).map((item) => item.key);
   expect(new Set(keysOf(a)).size).toBe(keysOf(a).length);
   expect(keysOf(b)).toEqual(keysOf(a));
+}, 60000);
+
+/** Long-presses a message and taps these labels in the sheets that follow (the menu, then a reason). */
+async function longPressAndChoose(phone: Phone, text: string, ...labels: string[]): Promise<string[][]> {
+  const offered: string[][] = [];
+  const sheet = jest.spyOn(wx, 'showActionSheet').mockImplementation((options: WechatMiniprogram.ShowActionSheetOption) => {
+    offered.push(options.itemList);
+    const tapIndex = options.itemList.indexOf(labels[offered.length - 1]);
+    if (tapIndex < 0) options.fail?.({ errMsg: 'showActionSheet:fail cancel' });
+    else options.success?.({ tapIndex, errMsg: 'showActionSheet:ok' });
+  });
+  const items = phone.page.querySelectorAll('.item');
+  const index = shown(phone).findIndex((item) => item.text === text);
+  items[index].querySelector('.bubble')!.dispatchEvent('longpress');
+  await waitFor('the menu to run', () => offered.length >= labels.length, 5000);
+  await simulator().sleep(50);
+  sheet.mockRestore();
+  return offered;
+}
+
+test('content security: 审核中 for the author until WeChat passes it; a refused line stays with its author; recall and report', async () => {
+  const [a, b] = phones.length >= 2 ? phones : [await openPhone(A), await openPhone(B)];
+  await waitFor('both rooms connected', () => connection(a) === 'connected' && connection(b) === 'connected', 15000);
+
+  // The author sees 审核中 at once; the reader gets the line only when it has passed.
+  const waiting: string[] = [];
+  const watch = setInterval(() => {
+    const item = shownWithText(a, '今夜子时，城南破庙。')[0];
+    if (item?.stateText) waiting.push(item.stateText);
+  }, 5);
+  await type(a, '今夜子时，城南破庙。');
+  await waitFor('the line passing on B', () => shownWithText(b, '今夜子时，城南破庙。')[0], 15000);
+  clearInterval(watch);
+  // 发送中… while the insert is on its way, then 审核中 until the verdict.
+  expect(waiting).toContain('审核中');
+  await waitFor('the author’s mark going', () => shownWithText(a, '今夜子时，城南破庙。')[0]?.stateText === '', 5000);
+
+  // WeChat finds it risky: only the author ever sees it, with the verdict; B never does.
+  await type(a, '这句含违禁测试词');
+  await waitFor('the verdict for A', () => shownWithText(a, '这句含违禁测试词')[0]?.stateText.startsWith('未通过审核'), 15000);
+  await type(a, '之后的一句');
+  await waitFor('the next line on B', () => shownWithText(b, '之后的一句')[0], 15000);
+  expect(shownWithText(b, '这句含违禁测试词')).toEqual([]);
+
+  // A recalls within 2 minutes: both screens show the notice in its place.
+  await longPressAndChoose(a, '之后的一句', '撤回');
+  await waitFor('the recall on B', () => shown(b).some((item) => item.placeholder === `${A.name}撤回了一条消息`), 15000);
+  expect(shown(a).some((item) => item.placeholder === '你撤回了一条消息')).toBe(true);
+  expect(shownWithText(b, '之后的一句')).toEqual([]);
+
+  // B reports A's first line with a reason; the database holds one report by B.
+  const offered = await longPressAndChoose(b, '今夜子时，城南破庙。', '举报', '辱骂或人身攻击');
+  expect(offered[0]).toEqual(['回复', '复制', '举报', '屏蔽此人']);
+  const reports = await waitFor(
+    'the report stored',
+    async () => {
+      const { rows } = await superuserQuery<{ reason: string }>(
+        server.dbUrl,
+        `select r.reason from public.reports r join public.messages m on m.id = r.message_id where m.body = $1`,
+        ['今夜子时，城南破庙。'],
+      );
+      return rows.length ? rows : undefined;
+    },
+    5000,
+  );
+  expect(reports).toEqual([{ reason: 'abuse' }]);
 }, 60000);

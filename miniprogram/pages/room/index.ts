@@ -23,7 +23,7 @@ import {
 } from '../../core/scene-links';
 import type { ChatMessage, ConnectionState, ReportReason, RoomPatch, RoomView, SceneState, Voice } from '../../core/types';
 import type { Typing } from '../../core/typing';
-import { getSafetyServices, getServices, type Services } from '../../services';
+import { getSafetyServices, getServices, type SafetyServices, type Services } from '../../services';
 import { MessageWindow } from './message-window';
 
 /** Distance from the bottom, in px, within which the reader counts as following new messages. */
@@ -96,6 +96,8 @@ interface RoomPageState {
   scene: SceneState | null;
   typing: Typing | null;
   isModerator: boolean;
+  /** Taken at load like `services`: the block list and clipboard of this page's person. */
+  safety: SafetyServices;
   stop: Array<() => void>;
   viewportHeight: number;
 }
@@ -204,6 +206,7 @@ Component({
         scene: null,
         typing: null,
         isModerator: false,
+        safety,
         stop: [
           view.onPatch((patch) => this.applyPatch(patch)),
           services.presence.watch(() => this.showHere()),
@@ -423,8 +426,8 @@ Component({
           return;
         case 'copy':
           // Through the privacy gate: without consent WeChat refuses, and the sentence says what to do.
-          getSafetyServices()
-            .copyText(message.body || '')
+          stateOf(this)
+            .safety.copyText(message.body || '')
             .catch((error) => toast(featureProblem('clipboard', error)));
           return;
         case 'pin':
@@ -441,7 +444,7 @@ Component({
             success: async (answer) => {
               if (!answer.confirm) return;
               // The list drops their messages through blocks.onChange (see onLoad).
-              toast((await getSafetyServices().blocks.block(message.userId, message.username)).message);
+              toast((await stateOf(this).safety.blocks.block(message.userId, message.username)).message);
             },
           });
           return;
