@@ -23,7 +23,8 @@ import { nameProblemMessage, randomProfile } from '../miniprogram/core/profile';
 import { checkColor } from '../miniprogram/core/rules';
 import { RoomSession } from '../miniprogram/core/room-session';
 import { SupabaseRoleplay } from '../miniprogram/core/supabase-roleplay';
-import type { ChatMessage, RoomPatch } from '../miniprogram/core/types';
+import type { RoomPatch } from '../miniprogram/core/types';
+import { describeMessage } from './chat-lines';
 import { localWechatLogin, nodeBackend, nodeClient } from './node-client';
 
 const USAGE = `usage: npm run chat -- --as PERSON [--name NAME] [--color #rrggbb] [--url URL] [--key ANON_KEY] [--room SLUG] [--store FILE]
@@ -104,28 +105,15 @@ function fileStore(file: string): KeyValueStore {
   };
 }
 
-function time(iso: string): string {
-  return new Date(iso).toTimeString().slice(0, 8);
-}
-
-function describe(message: ChatMessage): string {
-  const content =
-    message.kind === 'image'
-      ? t('cliImage', { width: message.imageWidth ?? 0, height: message.imageHeight ?? 0, url: message.imageUrl ?? '' })
-      : message.body;
-  const status = message.status === 'sending' ? ` (${t('statusSending')})` : message.status === 'failed' ? ` (${message.error})` : '';
-  return `[${time(message.createdAt)}] ${message.username}: ${content}${status}`;
-}
-
 function render(patch: RoomPatch, print: (line: string) => void): void {
   switch (patch.type) {
     case 'reset':
     case 'append':
     case 'prepend':
-      for (const message of patch.messages) print(describe(message));
+      for (const message of patch.messages) print(describeMessage(message));
       return;
     case 'insert':
-      print(describe(patch.message));
+      print(describeMessage(patch.message));
       return;
     case 'update': {
       const { status, progress, error, errorDetail } = patch.changes;
@@ -143,7 +131,7 @@ function render(patch: RoomPatch, print: (line: string) => void): void {
     case 'scene': {
       const { title, topic, archived, pinned } = patch.scene;
       print(`== ${title}${archived ? `（${t('sceneBadgeArchived')}）` : ''} ==${topic ? ` ${topic}` : ''}`);
-      if (pinned) print(t('cliPinned', { line: describe(pinned) }));
+      if (pinned) print(t('cliPinned', { line: describeMessage(pinned) }));
       return;
     }
     case 'error':

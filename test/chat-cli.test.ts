@@ -102,7 +102,7 @@ describe('against local-supabase', () => {
       async () => (await db.query(`select 1 from public.messages where body = '来自终端的问候'`)).rowCount === 1,
       30000,
     );
-    await waitFor('line in the second client', () => listener.output().includes('楚留香: 来自终端的问候'), 30000);
+    await waitFor('line in the second client', () => listener.output().includes('楚留香：来自终端的问候'), 30000);
     await waitFor('writer sees it sent', () => writer.output().includes('✓ 已发送'), 30000);
 
     const photo = path.join(dir, 'photo.png');
@@ -116,9 +116,19 @@ describe('against local-supabase', () => {
     );
     await waitFor(
       'image in listener',
-      () => /楚留香: \[图片 16×16\] http:\/\/\S+\/storage\/v1\/object\/public\/images\/\S+\.png/.test(listener.output()),
+      () => /楚留香：\[图片 16×16\] http:\/\/\S+\/storage\/v1\/object\/public\/images\/\S+\.png/.test(listener.output()),
       30000,
     );
+    // The role-play kinds, typed as in the room: an action, an aside, a roll the database makes.
+    writer.child.stdin.write('/me 拔剑而起\n((先去吃饭))\n.r 2d6+3\n');
+    await waitFor('the action in the listener', () => listener.output().includes('楚留香 拔剑而起'), 30000);
+    await waitFor('the aside in the listener', () => listener.output().includes('楚留香（场外）：先去吃饭'), 30000);
+    const roll = await waitFor(
+      'the roll in the listener',
+      () => /楚留香 掷骰 2d6\+3：(\d) (\d) \+ 3 = (\d+)/.exec(listener.output()),
+      30000,
+    );
+    expect(Number(roll[1]) + Number(roll[2]) + 3).toBe(Number(roll[3]));
     writer.child.stdin.write('/quit\n');
     expect((await writer.exited).code).toBe(0);
 
@@ -131,9 +141,9 @@ describe('against local-supabase', () => {
     expect((await again.exited).code).toBe(0);
     const { rows: second } = await db.query(`select user_id, username from public.messages where body = '再来一句'`);
     expect(second).toEqual([{ user_id: first[0].user_id, username: '楚留香' }]);
-    expect(again.output()).toContain('楚留香: 来自终端的问候');
+    expect(again.output()).toContain('楚留香：来自终端的问候');
 
-    await waitFor('second line in the listener', () => listener.output().includes('楚留香: 再来一句'), 30000);
+    await waitFor('second line in the listener', () => listener.output().includes('楚留香：再来一句'), 30000);
     listener.child.stdin.write('/quit\n');
     expect((await listener.exited).code).toBe(0);
 

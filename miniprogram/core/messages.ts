@@ -131,6 +131,8 @@ export const zh = {
   // Terminal client (scripts/chat.ts)
   cliJoined: '{name}（{color}）进入 {room}：{url}',
   cliPinned: '公告：{line}',
+  cliRoll: '{name} 掷骰 {expression}：{dice} = {total}{outcome}',
+  cliQuote: '↩ 回复 {name}：{text}',
   cliSent: '✓ 已发送',
   cliFailed: '✗ {reason}（{detail}），输入 /retry 重发',
   cliUploading: '上传 {percent}%',
