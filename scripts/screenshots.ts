@@ -2,7 +2,7 @@
 // code, fed by a scripted room) and photographs each as a phone shows it (test/support/page-html.ts:
 // WeChat's default styles of the built-in components, rpx for a 375-wide screen) with headless
 // Chromium at 375×667. Output: docs/screenshots/*.png. Needs `chromium` and a CJK font (Debian:
-// fonts-wqy-microhei).
+// fonts-wqy-microhei, and fonts-noto-color-emoji for the roll card).
 process.env.TZ = 'Asia/Shanghai';
 
 import fs from 'node:fs';
@@ -48,6 +48,34 @@ function conversation(): ChatMessage[] {
     message(at(0, 9, 16), { ...yingying, body: 'https://example.com/a-very-long-link-that-should-wrap-inside-the-bubble' }),
   ];
 }
+
+/** A scene in play: 对白, 动作, 场外, a check, a hidden roll, a reply, a recall, and our own lines under review. */
+function rolePlay(): ChatMessage[] {
+  const today = new Date();
+  const at = (minute: number) => new Date(today.getFullYear(), today.getMonth(), today.getDate(), 21, minute).toISOString();
+  let n = 100;
+  const hu = { userId: 'hu', username: '胡铁花', avatarColor: '#229954' };
+  const ji = { userId: 'ji', username: '姬冰雁', avatarColor: '#6c3483' };
+  const message = (minute: number, fields: Partial<ChatMessage>): ChatMessage => chatMessage(++n, { createdAt: at(minute), ...fields });
+  const check = (faces: number, die: number, target: number, outcome: 'success' | 'failure'): ChatMessage['roll'] => ({
+    expression: `d${faces}<=${target}`,
+    terms: [{ sign: 1 as const, count: 1, faces, dice: [die] }],
+    total: die,
+    check: { op: '<=' as const, target, outcome },
+  });
+  return [
+    message(0, { ...hu, body: '今夜子时，蝙蝠岛东岸登船。谁带了火折子？' }),
+    message(1, { ...ji, kind: 'ooc', body: '我十点前得下线，先跟着走' }),
+    message(2, { ...hu, kind: 'roll', body: 'd100<=60', roll: check(100, 37, 60, 'success') }),
+    message(3, { ...ME, kind: 'action', body: '摸了摸怀中的火折子，微微一笑' }),
+    message(3, { ...ji, kind: 'roll', body: 'd100', hidden: true, roll: null }),
+    message(4, { ...ME, body: '跟紧我，别出声。', replyTo: 101, replyPreview: { username: '胡铁花', text: '今夜子时，蝙蝠岛东岸登船。谁带了火折子？', kind: 'text', status: 'visible' } }),
+    message(5, { ...hu, state: 'recalled', body: null }),
+    message(6, { ...ME, body: '船舱里有人！', state: 'pending' }),
+  ];
+}
+
+const SCENE_IN_PLAY = { id: 2, slug: 's-2', title: '夜探蝙蝠岛', topic: '月黑风高，众人登岛。', archived: false, isHost: true };
 
 /** The scene list a returning player sees: every kind of last message, unread counts, who is here. */
 // biome-ignore format: a table of scenes, one a row
@@ -173,6 +201,11 @@ async function main(): Promise<void> {
     },
   ];
   const connected: RoomPatch = { type: 'connection', state: 'connected' };
+  const inPlay: RoomPatch[] = [
+    { type: 'reset', messages: rolePlay(), hasOlder: false },
+    { type: 'scene', scene: { ...SCENE_IN_PLAY, pinned: rolePlay()[0] } },
+    connected,
+  ];
   const editCharacter = (name: string, swatch: number) => async (page: PageWrapper) => {
     page.querySelector('.name-input')!.dispatchEvent('input', { detail: { value: name } });
     page.querySelectorAll('.swatch')[swatch].dispatchEvent('tap');
@@ -196,6 +229,18 @@ async function main(): Promise<void> {
     },
     { name: 'room-empty', page: 'room', patches: [{ type: 'reset', messages: [], hasOlder: false }, connected] },
     { name: 'room-dark', page: 'room', dark: true, patches: [{ type: 'reset', messages: conversation(), hasOlder: false }, connected] },
+    { name: 'room-scene', page: 'room', presence: { 2: 3 }, patches: inPlay },
+    { name: 'room-scene-dark', page: 'room', dark: true, presence: { 2: 3 }, patches: inPlay },
+    {
+      name: 'room-presence',
+      page: 'room',
+      presence: { 2: 3 },
+      patches: inPlay,
+      act: async (page) => {
+        page.querySelector('.here')!.dispatchEvent('tap');
+        await sleep();
+      },
+    },
     { name: 'manage', page: 'manage' },
     { name: 'privacy-sheet', page: 'manage', consent: true },
     { name: 'privacy', page: 'privacy' },
@@ -221,17 +266,24 @@ async function main(): Promise<void> {
     const page = renderers[shot.page]();
     await pageInstance(page).onLoad(shot.query ?? {});
     for (const patch of shot.patches ?? []) room.emit(patch);
-    // `people` different people in each scene.
+    // `people` different people in each scene, each as one of these characters.
+    const cast = [ME, { username: '胡铁花', avatarColor: '#229954' }, { username: '姬冰雁', avatarColor: '#6c3483' }, { username: '任盈盈', avatarColor: '#884ea0' }];
     const here = Object.entries(shot.presence ?? {}).flatMap(([scene, people]) =>
-      Array.from({ length: people }, (_, n) => [`${scene}-${n}`, [{ scene_id: Number(scene) }]]),
+      Array.from({ length: people }, (_, n) => {
+        const who = cast[n % cast.length];
+        return [`${scene}-${n}`, [{ scene_id: Number(scene), name: who.username, color: who.avatarColor }]];
+      }),
     );
     presence.emitSync(Object.fromEntries(here));
     await sleep();
     if (shot.act) await shot.act(page);
     if (shot.consent) safety.requests.request(() => undefined);
     await sleep();
+    // The room names the page after its scene, as wx.setNavigationBarTitle does on a phone.
+    const scenePatch = (shot.patches ?? []).find((patch) => patch.type === 'scene');
+    const sceneTitle = scenePatch && scenePatch.type === 'scene' ? scenePatch.scene.title : undefined;
     const html = path.join(WORK_DIR, `${shot.name}.html`);
-    fs.writeFileSync(html, pageHtml(page, { page: shot.page, title: TITLES[shot.page](), dark: !!shot.dark }));
+    fs.writeFileSync(html, pageHtml(page, { page: shot.page, title: sceneTitle ?? TITLES[shot.page](), dark: !!shot.dark }));
     const png = path.join(OUT_DIR, `${shot.name}.png`);
     photograph(html, png);
     console.log(`${path.relative(process.cwd(), png)}`);
