@@ -69,7 +69,12 @@ function rolePlay(): ChatMessage[] {
     message(2, { ...hu, kind: 'roll', body: 'd100<=60', roll: check(100, 37, 60, 'success') }),
     message(3, { ...ME, kind: 'action', body: '摸了摸怀中的火折子，微微一笑' }),
     message(3, { ...ji, kind: 'roll', body: 'd100', hidden: true, roll: null }),
-    message(4, { ...ME, body: '跟紧我，别出声。', replyTo: 101, replyPreview: { username: '胡铁花', text: '今夜子时，蝙蝠岛东岸登船。谁带了火折子？', kind: 'text', status: 'visible' } }),
+    message(4, {
+      ...ME,
+      body: '跟紧我，别出声。',
+      replyTo: 101,
+      replyPreview: { username: '胡铁花', text: '今夜子时，蝙蝠岛东岸登船。谁带了火折子？', kind: 'text', status: 'visible' },
+    }),
     message(5, { ...hu, state: 'recalled', body: null }),
     message(6, { ...ME, body: '船舱里有人！', state: 'pending' }),
   ];
@@ -267,7 +272,12 @@ async function main(): Promise<void> {
     await pageInstance(page).onLoad(shot.query ?? {});
     for (const patch of shot.patches ?? []) room.emit(patch);
     // `people` different people in each scene, each as one of these characters.
-    const cast = [ME, { username: '胡铁花', avatarColor: '#229954' }, { username: '姬冰雁', avatarColor: '#6c3483' }, { username: '任盈盈', avatarColor: '#884ea0' }];
+    const cast = [
+      ME,
+      { username: '胡铁花', avatarColor: '#229954' },
+      { username: '姬冰雁', avatarColor: '#6c3483' },
+      { username: '任盈盈', avatarColor: '#884ea0' },
+    ];
     const here = Object.entries(shot.presence ?? {}).flatMap(([scene, people]) =>
       Array.from({ length: people }, (_, n) => {
         const who = cast[n % cast.length];

@@ -17,6 +17,15 @@ async function query<T extends pg.QueryResultRow>(dbUrl: string, sql: string): P
   return (await superuserQuery<T>(dbUrl, sql)).rows;
 }
 
+test('every migration is named for a moment already past, so `supabase migration new` sorts after it', () => {
+  // A future-dated file makes every migration created before that date "inserted before the last
+  // migration on remote", which `supabase db push` refuses without --include-all.
+  const now = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
+  const files = fs.readdirSync(path.join(REPO_SUPABASE_DIR, 'migrations')).filter((file) => file.endsWith('.sql'));
+  expect(files.length).toBeGreaterThan(0);
+  expect(files.filter((file) => !/^\d{14}_\w+\.sql$/.test(file) || file.slice(0, 14) > now)).toEqual([]);
+});
+
 test('a second start on the same data directory applies nothing new and keeps the data', async () => {
   const dataDir = tempDir();
   try {
