@@ -18,7 +18,8 @@ import pg from 'pg';
 import { DEFAULT_JWT_SECRET } from '../local-supabase/src/config';
 import { signJwt, type Claims } from '../local-supabase/src/jwt';
 import { parseQuery } from '../local-supabase/src/rest/parse';
-import { planInsert, planRead, type Plan, type Preferences } from '../local-supabase/src/rest/plan';
+import { planInsert, planRead, type Preferences } from '../local-supabase/src/rest/plan';
+import { render, type Statement } from '../local-supabase/src/rest/render';
 import { type Relation, SchemaCache } from '../local-supabase/src/rest/schema';
 import { runIfMain } from './report';
 import { cpuSeconds, descendantsCpuSeconds, startServerProcess, type ServerProcess } from './server-process';
@@ -74,9 +75,8 @@ async function createUsers(db: pg.Client, count: number): Promise<string[]> {
  */
 async function seedMessages(db: pg.Client, count: number): Promise<number> {
   const authors = await createUsers(db, 1000);
-  const smallRoom = (
-    await db.query<{ id: number }>(`insert into public.rooms (slug, title) values ('backroom', '后院') returning id`)
-  ).rows[0].id;
+  const smallRoom = (await db.query<{ id: number }>(`insert into public.rooms (slug, title) values ('backroom', '后院') returning id`))
+    .rows[0].id;
   // Replica mode skips the per-row rate-limit trigger and the FK checks: a bulk load, not traffic,
   // of messages that passed moderation.
   await db.query('set session_replication_role = replica');
@@ -97,7 +97,15 @@ async function seedMessages(db: pg.Client, count: number): Promise<number> {
 /** The claims of an access token as GoTrue issues them. */
 function claimsOf(userId: string): Claims {
   const now = Math.floor(Date.now() / 1000);
-  return { sub: userId, role: 'authenticated', aud: 'authenticated', iat: now, exp: now + 3600, is_anonymous: false, session_id: randomUUID() };
+  return {
+    sub: userId,
+    role: 'authenticated',
+    aud: 'authenticated',
+    iat: now,
+    exp: now + 3600,
+    is_anonymous: false,
+    session_id: randomUUID(),
+  };
 }
 
 /** The app's insert: a text message as core/outbox.ts builds it. */
@@ -268,9 +276,11 @@ async function compare(
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /** The statement /rest/v1 plans for a request of the app, from a schema cache of the database. */
-function statementFor(relation: Relation, pathAndQuery: string, prefs: Preferences, body?: string): Plan {
+function statementFor(relation: Relation, pathAndQuery: string, prefs: Preferences, body?: string): Statement {
   const query = parseQuery(new URL(pathAndQuery, 'http://localhost').searchParams);
-  return body === undefined ? planRead(relation, query, prefs) : planInsert(relation, query, prefs, JSON.parse(body), body);
+  return render(
+    (body === undefined ? planRead(relation, query, prefs) : planInsert(relation, query, prefs, JSON.parse(body), body)).action,
+  );
 }
 
 async function messagesRelation(dbUrl: string): Promise<Relation> {
@@ -293,7 +303,7 @@ async function explainNewestPage(db: pg.Client, relation: Relation, userId: stri
     await db.query(`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true)`, [
       JSON.stringify({ sub: userId, role: 'authenticated' }),
     ]);
-    const { rows } = await db.query<{ 'QUERY PLAN': string }>(`explain (analyze, costs off, timing off) ${planned.sql}`, planned.values);
+    const { rows } = await db.query<{ 'QUERY PLAN': string }>(`explain (analyze, costs off, timing off) ${planned.text}`, planned.values);
     return rows.map((r) => r['QUERY PLAN']).join('\n');
   } finally {
     await db.query('rollback');
@@ -347,8 +357,7 @@ export const run: Bench = async ({ quick }) => {
       { metric: 'newest 50, server+Postgres CPU per request (c=1)', value: singleCpu, unit: 'ms' },
     );
     const readLoad = new HttpLoad(server.url, server.anonKey, COMPARED_CONCURRENCY);
-    const readDirect = (_: number, worker: number) =>
-      direct!.transaction(worker, claims[reader], { name: 'bench_read', text: read.sql, values: read.values }, true);
+    const readDirect = (_: number, worker: number) => direct!.transaction(worker, claims[reader], { name: 'bench_read', ...read }, true);
     await measure(COMPARED_CONCURRENCY, 200, () => readLoad.send('GET', NEWEST_PAGE, tokens[reader], 200));
     await measure(COMPARED_CONCURRENCY, 200, readDirect);
     const reads = await compare(server, sizes.reads, () => readLoad.send('GET', NEWEST_PAGE, tokens[reader], 200), readDirect);
@@ -375,7 +384,7 @@ export const run: Bench = async ({ quick }) => {
     const insertDirect = (_: number, worker: number) => {
       const { sender, body } = nextInsert();
       const insert = statementFor(relation, INSERT, REPRESENTATION, body);
-      return direct!.transaction(worker, claims[sender], { name: 'bench_insert', text: insert.sql, values: insert.values }, false);
+      return direct!.transaction(worker, claims[sender], { name: 'bench_insert', ...insert }, false);
     };
     const insertSingle = new HttpLoad(server.url, server.anonKey, 1);
     const insertCpuBefore = serverCpuSeconds(server);
@@ -406,7 +415,13 @@ export const run: Bench = async ({ quick }) => {
     const smallPass = indexScan(smallRoomPlan, 'messages_room_id_id_idx');
     figures.push(
       { metric: 'newest page of the room: index scan, no sort', value: roomPass ? 1 : 0, unit: 'bool', target: '= 1', pass: roomPass },
-      { metric: 'newest page of the small room: Index Scan on messages_room_id_id_idx', value: smallPass ? 1 : 0, unit: 'bool', target: '= 1', pass: smallPass },
+      {
+        metric: 'newest page of the small room: Index Scan on messages_room_id_id_idx',
+        value: smallPass ? 1 : 0,
+        unit: 'bool',
+        target: '= 1',
+        pass: smallPass,
+      },
     );
     const section: BenchSection = {
       name: 'REST (/rest/v1)',

@@ -9,7 +9,8 @@ import { bearer, BodyTooLarge, CORS_HEADERS, readBody, sendJson, utf8 } from '..
 import { checkTimes, decodeJwt, JwtError, roleOf, type Claims } from '../jwt';
 import { ERRORS, fromPgError, isPgError, RestError } from './errors';
 import { parseQuery, RESERVED_PARAMS } from './parse';
-import { chooseFunction, literal, planCall, planDelete, planInsert, planRead, planUpdate, type Plan, type Preferences } from './plan';
+import { chooseFunction, planCall, planDelete, planInsert, planRead, planUpdate, type Plan, type Preferences } from './plan';
+import { literal, render } from './render';
 import { EXPOSED_SCHEMA, SchemaCache } from './schema';
 
 const ANON_ROLE = 'anon';
@@ -181,7 +182,8 @@ export async function createRest(ctx: Context): Promise<Product> {
 
   /** Runs the plan in one transaction; `keep` decides between COMMIT and ROLLBACK. */
   function transact(beginStatement: string, planned: Plan, keep: (row: ResultRow) => boolean): Promise<ResultRow> {
-    return inTransaction(ctx.api, beginStatement, async (db) => (await db.query<ResultRow>(planned.sql, planned.values)).rows[0], keep);
+    const statement = render(planned.action);
+    return inTransaction(ctx.api, beginStatement, async (db) => (await db.query<ResultRow>(statement.text, statement.values)).rows[0], keep);
   }
 
   async function serve(req: IncomingMessage, res: ServerResponse, path: string, url: URL, caller: Caller): Promise<void> {
