@@ -67,7 +67,19 @@ const STATEMENTS: Array<[string, Action, string, unknown[]]> = [
     READ_OUTER(
       `SELECT pgrst_t."id" AS "id" FROM "public"."notes" pgrst_t WHERE pgrst_t."tags" IS NULL AND NOT (pgrst_t."title" IS TRUE) AND (pgrst_t."id" < $1 OR NOT ((pgrst_t."tags" IS NOT NULL AND pgrst_t."id" = ANY($2)))) LIMIT 1000 OFFSET 0`,
     ),
-    ['3', ['7', '8']],
+    ['3', '{"7","8"}'],
+  ],
+  [
+    'an in list is one text[] literal with every element quoted',
+    {
+      kind: 'read',
+      table: notes,
+      page: page({ where: [filter('title', 'in', ['a"b', 'c\\d', 'e,f', '', 'NULL']), filter('id', 'in', [])] }),
+    },
+    READ_OUTER(
+      `SELECT pgrst_t.* FROM "public"."notes" pgrst_t WHERE pgrst_t."title" = ANY($1) AND pgrst_t."id" = ANY($2) LIMIT 1000 OFFSET 0`,
+    ),
+    ['{"a\\"b","c\\\\d","e,f","","NULL"}', '{}'],
   ],
   [
     'read with alias, cast, order with nulls, limit and offset',

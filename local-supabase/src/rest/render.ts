@@ -4,16 +4,11 @@
 // (upserts) and the JSON body built by Postgres itself (json_agg), so bigint, numeric and
 // timestamptz are rendered exactly as PostgREST renders them. Every value is a bound parameter and
 // every identifier is quoted; the page's limit and offset are numbers the plan has checked.
+import type { Statement } from '../batch';
 import { ERRORS } from './errors';
 import type { Condition, OrderTerm, SelectItem } from './parse';
 import { type Action, type Page, type QualifiedName, type Returning, SCALAR_COLUMN } from './plan';
 import type { Column, FunctionArg } from './schema';
-
-/** SQL text and its parameters. Every rendered statement returns one row: page_total, total (or null), inserted (or null), body (or null). */
-export interface Statement {
-  text: string;
-  values: unknown[];
-}
 
 export function ident(name: string): string {
   // Postgres rejects NUL anywhere in a statement with a protocol error; refuse it as bad syntax.
@@ -31,11 +26,16 @@ export function literal(value: string): string {
 const TARGET = 'pgrst_t';
 
 class Params {
-  readonly values: unknown[] = [];
-  add(value: unknown): string {
+  readonly values: string[] = [];
+  add(value: string): string {
     this.values.push(value);
     return `$${this.values.length}`;
   }
+}
+
+/** A text[] literal of `items`, every element quoted (PostgreSQL docs, arrays.html, "Array Value Input"). */
+function arrayLiteral(items: string[]): string {
+  return `{${items.map((item) => `"${item.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
 }
 
 const column = (name: string) => `${TARGET}.${ident(name)}`;
@@ -52,7 +52,7 @@ function conditionSql(c: Condition, params: Params): string {
     sql = `${column(c.column)} ${IS_SQL[c.value]}`;
   } else if (c.op === 'in') {
     // An untyped array parameter takes the column's array type, like PostgREST's = ANY($n).
-    sql = `${column(c.column)} = ANY(${params.add(c.value)})`;
+    sql = `${column(c.column)} = ANY(${params.add(arrayLiteral(c.value))})`;
   } else {
     sql = `${column(c.column)} ${COMPARISONS[c.op]} ${params.add(c.value)}`;
   }
@@ -189,6 +189,7 @@ function actionSql(action: Action, params: Params): string {
   }
 }
 
+/** One statement for the action; it returns one row: page_total, total (or null), inserted (or null), body (or null). */
 export function render(action: Action): Statement {
   const params = new Params();
   const text = actionSql(action, params);
