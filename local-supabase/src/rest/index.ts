@@ -39,18 +39,33 @@ function resultRow([pageTotal, total, inserted, body]: Array<string | null>): Re
 
 type Target = { kind: 'table'; name: string } | { kind: 'rpc'; name: string };
 
-/** PostgREST's Auth/Jwt.hs: no token means the anon role; a bad one is 401. */
-function authenticate(req: IncomingMessage, secret: string): Caller {
-  const token = bearer(req);
-  if (token === undefined) return { role: ANON_ROLE, claims: {} };
-  try {
-    const claims = decodeJwt(token, secret);
-    checkTimes(claims);
-    return { role: roleOf(claims), claims };
-  } catch (err) {
-    if (!(err instanceof JwtError)) throw err;
-    throw err.claims ? ERRORS.jwtClaims(err.message) : ERRORS.jwtDecode(err.message);
-  }
+/** How many verified tokens are remembered: a signature costs more than the rest of a small request. */
+const VERIFIED_TOKENS = 1000;
+
+/**
+ * PostgREST's Auth/Jwt.hs: no token means the anon role; a bad one is 401. A token whose signature
+ * was verified is remembered, as PostgREST's JWT cache does (src/PostgREST/Auth/JwtCache.hs); its
+ * time claims are checked on every use.
+ */
+function authenticator(secret: string): (req: IncomingMessage) => Caller {
+  const verified = new Map<string, Claims>();
+  return (req) => {
+    const token = bearer(req);
+    if (token === undefined) return { role: ANON_ROLE, claims: {} };
+    try {
+      let claims = verified.get(token);
+      if (!claims) {
+        claims = decodeJwt(token, secret);
+        if (verified.size >= VERIFIED_TOKENS) verified.delete(verified.keys().next().value!);
+        verified.set(token, claims);
+      }
+      checkTimes(claims);
+      return { role: roleOf(claims), claims };
+    } catch (err) {
+      if (!(err instanceof JwtError)) throw err;
+      throw err.claims ? ERRORS.jwtClaims(err.message) : ERRORS.jwtDecode(err.message);
+    }
+  };
 }
 
 function route(path: string): Target {
@@ -125,6 +140,7 @@ function settingsStatement(settings: Array<[string, string]>): Statement {
 export async function createRest(ctx: Context): Promise<Product> {
   const cache = new SchemaCache(ctx.admin, ctx.log);
   await cache.start(ctx.adminConnectionString);
+  const authenticate = authenticator(ctx.jwtSecret);
 
   /** PostgREST's transaction-local settings, in its order (PostgREST src/library/PostgREST/Query/PreQuery.hs). */
   async function settingsFor(req: IncomingMessage, caller: Caller, path: string): Promise<Statement> {
@@ -253,7 +269,7 @@ export async function createRest(ctx: Context): Promise<Product> {
     async handle(req, res, path, url) {
       let caller: Caller | undefined;
       try {
-        caller = authenticate(req, ctx.jwtSecret);
+        caller = authenticate(req);
         await serve(req, res, path, url, caller);
       } catch (err) {
         let error: RestError;
