@@ -122,6 +122,16 @@ describe('JWT and role', () => {
     expect(raw.headers.get('www-authenticate')).toBe('Bearer error="invalid_token", error_description="JWT expired"');
   });
 
+  test('a token accepted before is refused once it expires: its time claims are checked on every request', async () => {
+    // Expires 1 s from now, past PostgREST's 30 s allowance for clock skew.
+    const soon = signJwt({ role: 'authenticated', exp: Math.ceil(Date.now() / 1000) - 30 + 1 }, server.jwtSecret);
+    const before = await clientWithToken(server, soon).from('conformance').select('id').limit(1);
+    expect([before.status, before.error]).toEqual([200, null]);
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const after = await clientWithToken(server, soon).from('conformance').select('id').limit(1);
+    expect([after.status, after.error?.code, after.error?.message]).toEqual([401, 'PGRST303', 'JWT expired']);
+  });
+
   test('a wrong signature, a malformed token and alg=none are 401 PGRST301', async () => {
     const forged = signJwt({ role: 'service_role' }, 'not-the-secret-not-the-secret-not-the-secret');
     const wrong = await clientWithToken(server, forged).from('conformance').select('id');

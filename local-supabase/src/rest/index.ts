@@ -1,15 +1,18 @@
 // /rest/v1: the PostgREST subset the official client generates. Each request is one
-// transaction on the `authenticator` pool: BEGIN and PostgREST's transaction-local settings in one
-// round trip (the caller's role, request.jwt.claims, …), the single statement built by ./plan, then
-// COMMIT — or ROLLBACK on an error or a failed singular check — so RLS decides as in production.
+// transaction on the `authenticator` pool, sent in one round trip: BEGIN, PostgREST's
+// transaction-local settings (the caller's role, request.jwt.claims, …), the single statement
+// ./plan and ./render build, then COMMIT — or ROLLBACK on an error or a failed singular check — so
+// RLS decides as in production. Every statement is prepared once per connection (../batch).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { runBatch, type Statement } from '../batch';
 import type { Context, Product } from '../context';
-import { inTransaction } from '../db';
+import { withConnection } from '../db';
 import { bearer, BodyTooLarge, CORS_HEADERS, readBody, sendJson, utf8 } from '../http';
 import { checkTimes, decodeJwt, JwtError, roleOf, type Claims } from '../jwt';
 import { ERRORS, fromPgError, isPgError, RestError } from './errors';
 import { parseQuery, RESERVED_PARAMS } from './parse';
-import { chooseFunction, literal, planCall, planDelete, planInsert, planRead, planUpdate, type Plan, type Preferences } from './plan';
+import { chooseFunction, planCall, planDelete, planInsert, planRead, planUpdate, type Plan, type Preferences } from './plan';
+import { render } from './render';
 import { EXPOSED_SCHEMA, SchemaCache } from './schema';
 
 const ANON_ROLE = 'anon';
@@ -21,27 +24,48 @@ interface Caller {
   claims: Claims;
 }
 
+/** The one row every rendered statement returns. */
 interface ResultRow {
-  page_total: number;
+  pageTotal: number;
   total: number | null;
   inserted: number | null;
   body: string | null;
 }
 
+function resultRow([pageTotal, total, inserted, body]: Array<string | null>): ResultRow {
+  const count = (field: string | null) => (field === null ? null : Number(field));
+  return { pageTotal: Number(pageTotal), total: count(total), inserted: count(inserted), body };
+}
+
 type Target = { kind: 'table'; name: string } | { kind: 'rpc'; name: string };
 
-/** PostgREST's Auth/Jwt.hs: no token means the anon role; a bad one is 401. */
-function authenticate(req: IncomingMessage, secret: string): Caller {
-  const token = bearer(req);
-  if (token === undefined) return { role: ANON_ROLE, claims: {} };
-  try {
-    const claims = decodeJwt(token, secret);
-    checkTimes(claims);
-    return { role: roleOf(claims), claims };
-  } catch (err) {
-    if (!(err instanceof JwtError)) throw err;
-    throw err.claims ? ERRORS.jwtClaims(err.message) : ERRORS.jwtDecode(err.message);
-  }
+/** How many verified tokens are remembered: a signature costs more than the rest of a small request. */
+const VERIFIED_TOKENS = 1000;
+
+/**
+ * PostgREST's Auth/Jwt.hs: no token means the anon role; a bad one is 401. A token whose signature
+ * was verified is remembered, as PostgREST's JWT cache does (src/PostgREST/Auth/JwtCache.hs); its
+ * time claims are checked on every use.
+ */
+function authenticator(secret: string): (req: IncomingMessage) => Caller {
+  const verified = new Map<string, Claims>();
+  return (req) => {
+    const token = bearer(req);
+    if (token === undefined) return { role: ANON_ROLE, claims: {} };
+    try {
+      let claims = verified.get(token);
+      if (!claims) {
+        claims = decodeJwt(token, secret);
+        if (verified.size >= VERIFIED_TOKENS) verified.delete(verified.keys().next().value!);
+        verified.set(token, claims);
+      }
+      checkTimes(claims);
+      return { role: roleOf(claims), claims };
+    } catch (err) {
+      if (!(err instanceof JwtError)) throw err;
+      throw err.claims ? ERRORS.jwtClaims(err.message) : ERRORS.jwtDecode(err.message);
+    }
+  };
 }
 
 function route(path: string): Target {
@@ -100,18 +124,32 @@ function cookies(header: string | undefined): Record<string, string> {
   return jar;
 }
 
+const COMMIT: Statement = { text: 'COMMIT', values: [] };
+const ROLLBACK: Statement = { text: 'ROLLBACK', values: [] };
+
+/** How PostgREST opens a request's transaction (src/library/PostgREST/Query.hs). */
+function begin(readOnly: boolean): Statement {
+  return { text: `BEGIN ISOLATION LEVEL READ COMMITTED ${readOnly ? 'READ ONLY' : 'READ WRITE'}`, values: [] };
+}
+
+/** Transaction-local settings as parameters, so the text (and its prepared statement) depends only on how many there are. */
+function settingsStatement(settings: Array<[string, string]>): Statement {
+  return { text: `SELECT ${settings.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`).join(', ')}`, values: settings.flat() };
+}
+
 export async function createRest(ctx: Context): Promise<Product> {
   const cache = new SchemaCache(ctx.admin, ctx.log);
   await cache.start(ctx.adminConnectionString);
+  const authenticate = authenticator(ctx.jwtSecret);
 
-  /** BEGIN plus PostgREST's transaction-local settings, in its order (PostgREST Query/PreQuery.hs). */
-  async function beginSql(req: IncomingMessage, caller: Caller, path: string, readOnly: boolean): Promise<string> {
+  /** PostgREST's transaction-local settings, in its order (PostgREST src/library/PostgREST/Query/PreQuery.hs). */
+  async function settingsFor(req: IncomingMessage, caller: Caller, path: string): Promise<Statement> {
     const roleSettings = (await cache.current()).roleSettings.get(caller.role) ?? [];
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
     }
-    const settings: Array<[string, string]> = [
+    return settingsStatement([
       ['search_path', `"${EXPOSED_SCHEMA}", "${EXTRA_SEARCH_PATH}"`],
       ...roleSettings,
       ['role', caller.role],
@@ -120,9 +158,7 @@ export async function createRest(ctx: Context): Promise<Product> {
       ['request.path', path],
       ['request.headers', JSON.stringify(headers)],
       ['request.cookies', JSON.stringify(cookies(req.headers.cookie))],
-    ];
-    const calls = settings.map(([name, value]) => `set_config(${literal(name)}, ${literal(value)}, true)`);
-    return `BEGIN ISOLATION LEVEL READ COMMITTED ${readOnly ? 'READ ONLY' : 'READ WRITE'}; SELECT ${calls.join(', ')}`;
+    ]);
   }
 
   /** The JSON body and its text; undefined when the body is empty. */
@@ -179,9 +215,17 @@ export async function createRest(ctx: Context): Promise<Product> {
     return planRead(relation, query, prefs);
   }
 
-  /** Runs the plan in one transaction; `keep` decides between COMMIT and ROLLBACK. */
-  function transact(beginStatement: string, planned: Plan, keep: (row: ResultRow) => boolean): Promise<ResultRow> {
-    return inTransaction(ctx.api, beginStatement, async (db) => (await db.query<ResultRow>(planned.sql, planned.values)).rows[0], keep);
+  /**
+   * The request's transaction: BEGIN, the settings, the statement and COMMIT in one round trip. A
+   * singular request sees its row before choosing COMMIT or ROLLBACK, as PostgREST does.
+   */
+  function transact(settings: Statement, planned: Plan, singular: boolean): Promise<ResultRow> {
+    const statements = [begin(planned.readOnly), settings, render(planned.action)];
+    return withConnection(ctx.api, async (db) => {
+      const row = resultRow((await runBatch(db, singular ? statements : [...statements, COMMIT]))[2][0]);
+      if (singular) await runBatch(db, [row.pageTotal === 1 ? COMMIT : ROLLBACK]);
+      return row;
+    });
   }
 
   async function serve(req: IncomingMessage, res: ServerResponse, path: string, url: URL, caller: Caller): Promise<void> {
@@ -193,26 +237,25 @@ export async function createRest(ctx: Context): Promise<Product> {
     const singular = wantsSingular(req);
     const { prefs, applied } = preferences(req);
     const planned = await planFor(req, target, url, prefs);
-    const begin = await beginSql(req, caller, path, planned.readOnly);
-    const row = await transact(begin, planned, (r) => !singular || r.page_total === 1);
-    if (singular && row.page_total !== 1) throw ERRORS.singularity(row.page_total);
+    const row = await transact(await settingsFor(req, caller, path), planned, singular);
+    if (singular && row.pageTotal !== 1) throw ERRORS.singularity(row.pageTotal);
 
     const headers: Record<string, string> = { ...CORS_HEADERS };
     if (applied.length) headers['preference-applied'] = applied.join(', ');
     let status: number;
     let body: string | null = row.body;
     if (target.kind === 'table' && !reading) {
-      const total = prefs.count ? row.page_total : '*';
+      const total = prefs.count ? row.pageTotal : '*';
       if (method === 'POST') status = prefs.resolution && row.inserted === 0 ? 200 : 201;
       else status = prefs.representation ? 200 : 204;
-      headers['content-range'] = method === 'PATCH' && row.page_total > 0 ? `0-${row.page_total - 1}/${total}` : `*/${total}`;
+      headers['content-range'] = method === 'PATCH' && row.pageTotal > 0 ? `0-${row.pageTotal - 1}/${total}` : `*/${total}`;
     } else {
       // RangeQuery.hs: 416 past the end, 206 for a partial page of a counted result.
       const lower = planned.offset;
-      const upper = lower + row.page_total - 1;
+      const upper = lower + row.pageTotal - 1;
       if (row.total !== null && lower > row.total) throw ERRORS.rangeNotSatisfiable(lower, row.total);
       status = planned.result === 'void' ? 204 : row.total !== null && upper - lower + 1 < row.total ? 206 : 200;
-      headers['content-range'] = `${row.page_total > 0 ? `${lower}-${upper}` : '*'}/${row.total ?? '*'}`;
+      headers['content-range'] = `${row.pageTotal > 0 ? `${lower}-${upper}` : '*'}/${row.total ?? '*'}`;
     }
     if (status === 204) body = null;
     else if (body !== null && (singular || planned.result === 'value')) body = firstElement(body);
@@ -226,7 +269,7 @@ export async function createRest(ctx: Context): Promise<Product> {
     async handle(req, res, path, url) {
       let caller: Caller | undefined;
       try {
-        caller = authenticate(req, ctx.jwtSecret);
+        caller = authenticate(req);
         await serve(req, res, path, url, caller);
       } catch (err) {
         let error: RestError;
