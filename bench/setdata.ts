@@ -13,8 +13,9 @@ import { RoomSession } from '../miniprogram/core/room-session';
 import { SupabaseBackend, storageUploader } from '../miniprogram/core/supabase-backend';
 import { localWechatLogin } from '../scripts/node-client';
 import type { ChatMessage, RoomPatch } from '../miniprogram/core/types';
-import { setServicesForTest } from '../miniprogram/services';
-import { FakePresencePort, FakeScenePort, testServices } from '../test/support/roleplay-fakes';
+import { setSafetyServicesForTest, setServicesForTest } from '../miniprogram/services';
+import { FakePresencePort, FakeScenePort, FakeTypingPort, testServices } from '../test/support/roleplay-fakes';
+import { fakeSafetyServices } from '../test/support/safety-fakes';
 import { startTestServer } from '../test/support/server';
 import {
   chatMessage,
@@ -67,6 +68,7 @@ async function measureView(loaded: number): Promise<Figure[]> {
   const openPage = async () => {
     const room = new FakeRoom();
     setServicesForTest(testServices({ room: () => room, character: { name: '楚留香', color: '#c0392b' } }));
+    setSafetyServicesForTest(fakeSafetyServices());
     const page = renderRoom();
     await pageInstance(page).onLoad({});
     let setDataBytes = 0;
@@ -123,6 +125,57 @@ async function measureView(loaded: number): Promise<Figure[]> {
     figures.push(atMost(`status update, ${loaded} loaded (max of ${updates.length})`, largest(updates), 'B', APPEND_TARGET));
   }
 
+  // Receiving each role-play kind from someone else: what a kind adds stays within the same budget.
+  {
+    const { room, traffic } = await openPage();
+    room.emit({ type: 'reset', messages: history, hasOlder: true });
+    await sleep();
+    const die = (faces: number, dice: number[]) => ({ sign: 1 as const, count: dice.length, faces, dice });
+    const kinds: Array<Partial<ChatMessage>> = [
+      { kind: 'action', body: '拔剑而起，剑尖斜指，衣袂在夜风里猎猎作响，一步步逼近船舱' },
+      { kind: 'ooc', body: '我十点前得下线，先跟着大家走，有事私聊' },
+      { kind: 'roll', body: '4d6+2', roll: { expression: '4d6+2', terms: [die(6, [6, 3, 5, 1]), { sign: 1, value: 2 }], total: 17 } },
+      {
+        kind: 'roll',
+        body: 'd100<=60',
+        roll: { expression: 'd100<=60', terms: [die(100, [97])], total: 97, check: { op: '<=', target: 60, outcome: 'critical_failure' } },
+      },
+      { kind: 'roll', body: 'd100', hidden: true, roll: null },
+      {
+        kind: 'image',
+        body: null,
+        imageUrl:
+          'https://abcdefghijklmnopqrst.supabase.co/storage/v1/object/public/images/5b1f7a2c-0d3e-4f56-8a9b-000000000001/2026-11/7f3c2a10-4b1d-4e8a-9c3b-000000000001.jpg',
+        imageWidth: 1280,
+        imageHeight: 960,
+      },
+      {
+        replyTo: 5,
+        replyPreview: {
+          username: '任盈盈',
+          text: '今夜月色正好，诸位不妨移步后山，共饮一杯，再论剑法高低。',
+          kind: 'text',
+          status: 'visible',
+        },
+      },
+    ];
+    const receives: number[] = [];
+    for (let i = 0; i < kinds.length * 2; i++) {
+      traffic.reset();
+      room.emit({ type: 'append', messages: [benchMessage(loaded + 100 + i, kinds[i % kinds.length])] });
+      receives.push(traffic.bytes());
+    }
+    await sleep();
+    figures.push(
+      atMost(
+        `receive any kind (动作, 场外, rolls, 暗骰, image, reply), ${loaded} loaded (max of ${receives.length})`,
+        largest(receives),
+        'B',
+        APPEND_TARGET,
+      ),
+    );
+  }
+
   // A page of 50 from the core, prepended while the reader is at the top of what is rendered.
   {
     const { room, page, traffic } = await openPage();
@@ -165,6 +218,7 @@ async function measureView(loaded: number): Promise<Figure[]> {
     );
   }
   setServicesForTest(null);
+  setSafetyServicesForTest(null);
   return figures;
 }
 
@@ -282,6 +336,54 @@ async function presenceChanges(renderScenes: () => PageWrapper): Promise<Figure>
   return atMost(`scene list, 100 scenes shown: one presence change (max of ${sizes.length})`, Math.max(...sizes), 'B', PRESENCE_TARGET);
 }
 
+/**
+ * The room while people come, go and type: each presence change (the header's count) and each
+ * typing signal (the line above the composer) is measured as the setData it causes.
+ */
+async function roomPresenceAndTyping(): Promise<Figure[]> {
+  const room = new FakeRoom();
+  const presence = new FakePresencePort();
+  const typing = new FakeTypingPort();
+  setServicesForTest(testServices({ room: () => room, presence, typing, character: { name: '楚留香', color: '#c0392b' } }));
+  setSafetyServicesForTest(fakeSafetyServices());
+  const page = renderRoom();
+  await pageInstance(page).onLoad({});
+  room.emit({ type: 'reset', messages: Array.from({ length: PAGE }, (_, i) => benchMessage(i + 1)), hasOlder: true });
+  const scene = { id: 7, slug: 's-7', title: '夜探蝙蝠岛', topic: '', archived: false, isHost: false, pinned: null };
+  room.emit({ type: 'scene', scene });
+  presence.emitStatus('subscribed');
+  await simulator().sleep(0);
+  let bytes = 0;
+  const instance = page.instance as unknown as { setData: (data: object, callback?: () => void) => void };
+  const setData = instance.setData.bind(instance);
+  instance.setData = (data, callback) => {
+    bytes += utf8Bytes(data);
+    setData(data, callback);
+  };
+  const names = ['胡铁花', '姬冰雁', '任盈盈', '东方不败', '令狐冲', '花满楼', '陆小凤'];
+  const state: Record<string, Array<{ scene_id: number; name: string; color: string }>> = {};
+  const presenceSizes: number[] = [];
+  const typingSizes: number[] = [];
+  for (let change = 0; change < SAMPLES * 3; change++) {
+    const person = `person-${change % names.length}`;
+    if (change % 5 === 4) delete state[person];
+    else state[person] = [{ scene_id: change % 3 ? scene.id : 8, name: names[change % names.length], color: '#229954' }];
+    bytes = 0;
+    presence.emitSync({ ...state });
+    presenceSizes.push(bytes);
+    bytes = 0;
+    typing.emit(scene.id, { userId: person, name: names[change % names.length] });
+    typingSizes.push(bytes);
+  }
+  pageInstance(page).onUnload();
+  setServicesForTest(null);
+  setSafetyServicesForTest(null);
+  return [
+    atMost(`room: one presence change (max of ${presenceSizes.length})`, Math.max(...presenceSizes), 'B', PRESENCE_TARGET),
+    atMost(`room: one typing signal (max of ${typingSizes.length})`, Math.max(...typingSizes), 'B', PRESENCE_TARGET),
+  ];
+}
+
 export const run: Bench = async ({ quick }) => {
   // bench/run.ts runs the other sections in this process next: they must not find a browser there.
   const removeDom = installDom();
@@ -290,6 +392,7 @@ export const run: Bench = async ({ quick }) => {
     const figures: Figure[] = [];
     for (const loaded of quick ? [1000] : [1000, 10000]) figures.push(...(await measureView(loaded)));
     figures.push(await presenceChanges(loadPage('scenes')));
+    figures.push(...(await roomPresenceAndTyping()));
     const received = await requestsPerReceivedMessage();
     figures.push(received.figure);
     const section: BenchSection = {

@@ -29,9 +29,22 @@ export type RenderData = Record<string, unknown>;
 /** The page's setData; the callback runs once the view has applied the data. */
 export type SetData = (data: RenderData, callback?: () => void) => void;
 
+/**
+ * A message as the view receives it: MessageItem without its empty fields ('', false, null). Most
+ * messages use few of the fields a roll, a quote or a state needs, and every byte of a rendered
+ * message is sent to the view; the template reads an absent field as empty.
+ */
+export type ViewItem = Partial<MessageItem> & Pick<MessageItem, 'key'>;
+
+export function viewItem(item: MessageItem): ViewItem {
+  const shown: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(item)) if (value !== '' && value !== false && value !== null) shown[field] = value;
+  return shown as ViewItem;
+}
+
 interface Chunk {
   id: string;
-  items: MessageItem[];
+  items: ViewItem[];
 }
 
 export interface MessageWindowOptions {
@@ -317,8 +330,8 @@ export class MessageWindow {
     return -1;
   }
 
-  private itemAt(index: number): MessageItem {
-    return toItem(this.model[index], this.model[index - 1], this.now());
+  private itemAt(index: number): ViewItem {
+    return viewItem(toItem(this.model[index], this.model[index - 1], this.now()));
   }
 
   private locate(key: string): { chunk: Chunk; slot: number } | null {
@@ -336,12 +349,16 @@ export class MessageWindow {
     const before = place.chunk.items[place.slot];
     const after = this.itemAt(index);
     place.chunk.items[place.slot] = after;
-    for (const field of Object.keys(after) as (keyof MessageItem)[]) {
-      if (after[field] !== before[field]) data[`chunks.${place.chunk.id}[${place.slot}].${field}`] = after[field];
-    }
+    // A field left out of `after` is empty now: the view is told so, or it would keep the old value.
+    const fields = new Set([...Object.keys(before), ...Object.keys(after)] as (keyof MessageItem)[]);
+    fields.forEach((field) => {
+      if (after[field] === before[field]) return;
+      const emptied = typeof before[field] === 'boolean' ? false : '';
+      data[`chunks.${place.chunk.id}[${place.slot}].${field}`] = after[field] ?? emptied;
+    });
   }
 
-  private newChunk(items: MessageItem[]): Chunk {
+  private newChunk(items: ViewItem[]): Chunk {
     return { id: `c${this.nextChunkId++}`, items };
   }
 
@@ -353,7 +370,7 @@ export class MessageWindow {
     const chunks: Chunk[] = [];
     const count = to - from;
     let cut = from + (short === 'fill-first' ? count % CHUNK_SIZE || CHUNK_SIZE : CHUNK_SIZE);
-    let items: MessageItem[] = [];
+    let items: ViewItem[] = [];
     for (let i = from; i < to; i++) {
       if (i === cut) {
         chunks.push(this.newChunk(items));
