@@ -4,7 +4,7 @@
 // WeChat API itself takes to answer code2Session.
 import '../scripts/quiet-node-warning';
 import { signInWithWechat } from '../miniprogram/core/wechat-login';
-import { localWechatLogin } from '../scripts/node-client';
+import { localWechatLogin } from '../lib/node-client';
 import { client, startTestServer, type TestServer } from '../test/support/server';
 import { runIfMain } from './report';
 import { atMost, percentile, type Bench, type BenchSection } from './types';

@@ -11,7 +11,7 @@ import { ROOM_SLUG } from '../miniprogram/config';
 import { memoryStore } from '../miniprogram/core/ports';
 import { RoomSession } from '../miniprogram/core/room-session';
 import { SupabaseBackend, storageUploader } from '../miniprogram/core/supabase-backend';
-import { localWechatLogin } from '../scripts/node-client';
+import { localWechatLogin } from '../lib/node-client';
 import type { ChatMessage, RoomPatch } from '../miniprogram/core/types';
 import { setSafetyServicesForTest, setServicesForTest } from '../miniprogram/services';
 import { FakePresencePort, FakeScenePort, FakeTypingPort, testServices } from '../test/support/roleplay-fakes';

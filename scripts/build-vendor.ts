@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { build } from 'esbuild';
-import { unbundledClients } from './vendor/unbundled-clients';
+import { unbundledClients } from '../vendor-src/unbundled-clients';
 
 const ROOT = path.join(__dirname, '..');
 export const VENDOR_DIR = path.join(ROOT, 'miniprogram', 'vendor');
@@ -64,7 +64,7 @@ export async function buildVendor(): Promise<VendorBuild> {
     minify: true,
     // The licence headers of the bundled packages stay in the file, gathered at its end.
     legalComments: 'eof',
-    inject: [path.join(__dirname, 'vendor', 'inject.ts')],
+    inject: [path.join(ROOT, 'vendor-src', 'inject.ts')],
     plugins: [unbundledClients],
     // WeChat has no `process`. Saying so at build time keeps the bundle from taking a Node host
     // (jest, the vm test's parent) for Node: supabase-js would print its Node-version warning.

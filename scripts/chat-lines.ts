@@ -1,7 +1,7 @@
 // How the terminal client prints a message: the same words the room draws (toItem in
 // components/message-item/format.ts), laid out as one line of text per message.
 import { toItem } from '../miniprogram/components/message-item/format';
-import { t } from '../miniprogram/core/messages';
+import { t } from '../miniprogram/core/strings';
 import type { ChatMessage } from '../miniprogram/core/types';
 
 function time(iso: string): string {

@@ -16,7 +16,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { SUPABASE_ANON_KEY, SUPABASE_URL, ROOM_SLUG } from '../miniprogram/config';
 import { readImageInfo } from '../miniprogram/core/image-info';
-import { connectionText, t } from '../miniprogram/core/messages';
+import { connectionText, t } from '../miniprogram/core/strings';
 import { asBackendFailure, type KeyValueStore } from '../miniprogram/core/ports';
 import { CharacterStore, type SpeakingCharacter } from '../miniprogram/core/characters';
 import { nameProblemMessage, randomProfile } from '../miniprogram/core/profile';
@@ -25,7 +25,7 @@ import { RoomSession } from '../miniprogram/core/room-session';
 import { SupabaseRoleplay } from '../miniprogram/core/supabase-roleplay';
 import type { RoomPatch } from '../miniprogram/core/types';
 import { describeMessage } from './chat-lines';
-import { localWechatLogin, nodeBackend, nodeClient } from './node-client';
+import { localWechatLogin, nodeBackend, nodeClient } from '../lib/node-client';
 
 const USAGE = `usage: npm run chat -- --as PERSON [--name NAME] [--color #rrggbb] [--url URL] [--key ANON_KEY] [--room SLUG] [--store FILE]
 commands: /image <file>  /name <name>  /color <#rrggbb>  /retry  /help  /quit`;

@@ -7,7 +7,7 @@ process.env.TZ = 'Asia/Shanghai';
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { t } from '../miniprogram/core/messages';
+import { t } from '../miniprogram/core/strings';
 import type { LastMessage } from '../miniprogram/core/scenes';
 import type { ChatMessage, RoomPatch } from '../miniprogram/core/types';
 import { setSafetyServicesForTest, setServicesForTest } from '../miniprogram/services';

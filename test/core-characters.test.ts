@@ -3,7 +3,7 @@
 // own folder first, who speaks remembered per person on the device, the list kept for offline
 // launches, deletion, character cards, and every refusal as a sentence.
 import { CHARACTERS_KEY, CharacterStore, speakingKey, type CharacterDraft } from '../miniprogram/core/characters';
-import { zh } from '../miniprogram/core/messages';
+import { zh } from '../miniprogram/core/strings';
 import { BackendFailure, memoryStore } from '../miniprogram/core/ports';
 import { checkNote, NOTE_MAX } from '../miniprogram/core/rules';
 import type { PickedImage } from '../miniprogram/core/types';

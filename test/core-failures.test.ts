@@ -3,7 +3,7 @@
 // sentence the user reads). The statuses and codes are those PostgREST (Error.hs), Supabase
 // Storage and the messages trigger answer with.
 import { classifyFailure, type Verdict } from '../miniprogram/core/failures';
-import { zh } from '../miniprogram/core/messages';
+import { zh } from '../miniprogram/core/strings';
 import { BackendFailure } from '../miniprogram/core/ports';
 
 const transient: Verdict = { kind: 'transient' };

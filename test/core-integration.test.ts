@@ -7,13 +7,13 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import pg from 'pg';
 import { memoryStore } from '../miniprogram/core/ports';
 import { RoomSession } from '../miniprogram/core/room-session';
-import { zh } from '../miniprogram/core/messages';
+import { zh } from '../miniprogram/core/strings';
 import type { ConnectionState, RoomPatch } from '../miniprogram/core/types';
 import { IMAGE_FIXTURES, RenderedList } from './support/core-fakes';
 import { startFaultProxy } from './support/fault-proxy';
 import { startTestServer, tempDir, type TestServer } from './support/server';
 import { sleep, waitFor } from './support/wait';
-import { localWechatLogin, nodeBackend, nodeClient } from '../scripts/node-client';
+import { localWechatLogin, nodeBackend, nodeClient } from '../lib/node-client';
 import { signInWithWechat, type WechatLogin } from '../miniprogram/core/wechat-login';
 
 jest.setTimeout(60000);

@@ -14,7 +14,7 @@ import {
 } from '../miniprogram/core/outbox';
 import { RATE_LIMIT, RATE_WINDOW_SECONDS, TEXT_MAX } from '../miniprogram/core/rules';
 import { uuidV4 } from '../miniprogram/core/ids';
-import { zh } from '../miniprogram/core/messages';
+import { zh } from '../miniprogram/core/strings';
 import { FakeBackend, ManualClock, ME, OTHER, openRoom, picked, ROOM, settle } from './support/core-fakes';
 import { UNREACHABLE_FAIL_MS } from '../miniprogram/core/room-session';
 

@@ -1,7 +1,7 @@
 // Role rules at every boundary (the same rules.ts the SQL tests use), random 江湖 names, the
 // avatar palette's contrast with white initials; and the client_id generator.
 import { uuidV4 } from '../miniprogram/core/ids';
-import { zh } from '../miniprogram/core/messages';
+import { zh } from '../miniprogram/core/strings';
 import { contrastWithWhite, nameProblemMessage, PALETTE, profileProblem, randomName, randomProfile } from '../miniprogram/core/profile';
 import { charLength, checkColor, checkName, checkText, NAME_MAX, TEXT_MAX } from '../miniprogram/core/rules';
 

@@ -4,7 +4,7 @@ import { BackendFailure, memoryStore } from '../miniprogram/core/ports';
 import { MAX_RETRY_MS, retryDelay } from '../miniprogram/core/backoff';
 import { CACHE_SAVE_DELAY_MS, GAP_OVERLAP_IDS, MAX_GAP_PAGES, RoomSession, UNREACHABLE_FAIL_MS } from '../miniprogram/core/room-session';
 import { PAGE_SIZE } from '../miniprogram/core/message-list';
-import { zh } from '../miniprogram/core/messages';
+import { zh } from '../miniprogram/core/strings';
 import { FakeBackend, ME, messageRow, openRoom, OTHER, RenderedList, ROOM, settle } from './support/core-fakes';
 
 function range(from: number, to: number): number[] {

@@ -3,7 +3,7 @@
 // list (duplicates, self, events), WeChat's consent requests, and what privacy refusals tell people.
 import { BlockList } from '../miniprogram/core/blocks';
 import { connectProblem, featureProblem, PRIVACY_DENIED, PRIVACY_UNDECLARED } from '../miniprogram/core/failures';
-import { zh } from '../miniprogram/core/messages';
+import { zh } from '../miniprogram/core/strings';
 import { BAN_REASON_MAX, ModerationDesk, banReasonProblem, deskProblem } from '../miniprogram/core/moderation-desk';
 import { BackendFailure } from '../miniprogram/core/ports';
 import { AGREE_BUTTON_ID, ConsentRequests, type PrivacyAnswer } from '../miniprogram/core/privacy';

@@ -2,7 +2,7 @@
 // and Realtime do): one request per page with the cursor of the last scene, the rules of a title and
 // 背景 before anything is sent, three scenes a day, host-only edits, read markers; presence counted
 // once per person, tracked again after every rejoin, and retried when there is no session yet.
-import { zh } from '../miniprogram/core/messages';
+import { zh } from '../miniprogram/core/strings';
 import { BackendFailure } from '../miniprogram/core/ports';
 import { countPeople, PresenceDirectory, type PresenceCounts } from '../miniprogram/core/presence-directory';
 import { checkTitle, checkTopic, TITLE_MAX, TOPIC_MAX } from '../miniprogram/core/rules';

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { featureProblem, PRIVACY_DENIED, PRIVACY_UNDECLARED } from '../miniprogram/core/failures';
-import { zh } from '../miniprogram/core/messages';
+import { zh } from '../miniprogram/core/strings';
 import type * as ServicesModule from '../miniprogram/services';
 import { setSafetyServicesForTest } from '../miniprogram/services';
 import { OPERATOR } from '../miniprogram/config';

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CharacterStore } from '../miniprogram/core/characters';
-import { zh } from '../miniprogram/core/messages';
+import { zh } from '../miniprogram/core/strings';
 import { memoryStore } from '../miniprogram/core/ports';
 import { PALETTE } from '../miniprogram/core/profile';
 import { pickPortrait } from '../miniprogram/platform/images';

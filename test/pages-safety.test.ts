@@ -4,7 +4,7 @@
 // is checked is what the page shows and what the database then holds.
 import type * as ServicesModule from '../miniprogram/services';
 import { setSafetyServicesForTest } from '../miniprogram/services';
-import { zh } from '../miniprogram/core/messages';
+import { zh } from '../miniprogram/core/strings';
 import { QUEUE_PAGE_SIZE } from '../miniprogram/core/moderation-desk';
 import { startTestServer, superuserQuery, textMessage, wechatUser, type TestServer } from './support/server';
 import { installDom, loadPage, pageInstance, simulator, texts, type PageWrapper } from './support/simulate';

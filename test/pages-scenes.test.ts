@@ -9,7 +9,7 @@
 import path from 'node:path';
 import type { CharacterCard } from '../miniprogram/core/characters';
 import { CharacterStore } from '../miniprogram/core/characters';
-import { zh } from '../miniprogram/core/messages';
+import { zh } from '../miniprogram/core/strings';
 import { memoryStore } from '../miniprogram/core/ports';
 import type { LastMessage } from '../miniprogram/core/scenes';
 import { setServicesForTest } from '../miniprogram/services';

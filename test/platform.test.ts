@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import busboy from 'busboy';
 import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
-import { zh } from '../miniprogram/core/messages';
+import { zh } from '../miniprogram/core/strings';
 import { BackendFailure } from '../miniprogram/core/ports';
 import { RoomSession } from '../miniprogram/core/room-session';
 import { TEXT_MAX } from '../miniprogram/core/rules';
@@ -16,7 +16,7 @@ import { createImageUploader, IMAGE_MAX_WIDTH, pickImage } from '../miniprogram/
 import { supabaseAuthStorage } from '../miniprogram/core/supabase-backend';
 import { deviceStore } from '../miniprogram/platform/storage';
 import { WxWebSocket } from '../miniprogram/platform/websocket';
-import { AbortController as PolyfillAbortController } from '../scripts/vendor/abort';
+import { AbortController as PolyfillAbortController } from '../vendor-src/abort';
 import { FakeBackend } from './support/core-fakes';
 import { gradientPng, readImageHeader } from './support/png';
 import { createNodeWx, installWx, type NodeWx } from './support/wx-node';

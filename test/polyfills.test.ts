@@ -2,8 +2,8 @@
 // shapes supabase-js builds (supabase/supabase-js: packages/core/supabase-js/src/SupabaseClient.ts and
 // packages/core/realtime-js/src/RealtimeClient.ts), plus the Headers package we bind.
 import { Headers as PolyfillHeaders } from 'headers-polyfill';
-import { AbortController as PolyfillAbortController, AbortSignal as PolyfillAbortSignal } from '../scripts/vendor/abort';
-import { URL as PolyfillURL, URLSearchParams as PolyfillURLSearchParams } from '../scripts/vendor/url';
+import { AbortController as PolyfillAbortController, AbortSignal as PolyfillAbortSignal } from '../vendor-src/abort';
+import { URL as PolyfillURL, URLSearchParams as PolyfillURLSearchParams } from '../vendor-src/url';
 
 /** Every readable part of a URL, so a comparison shows which one differs. */
 function describe_(url: {

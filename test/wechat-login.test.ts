@@ -6,7 +6,7 @@ import { memoryStore } from '../miniprogram/core/ports';
 import { RoomSession } from '../miniprogram/core/room-session';
 import { signInWithWechat } from '../miniprogram/core/wechat-login';
 import { startFakeWechat, type FakeWechat } from '../local-supabase/src/wechat/fake-api';
-import { localWechatLogin, nodeBackend, nodeClient } from '../scripts/node-client';
+import { localWechatLogin, nodeBackend, nodeClient } from '../lib/node-client';
 import { createClient as createMemfireClient } from 'supabase-wechat-stable-v2';
 import { IMAGE_FIXTURES, RenderedList } from './support/core-fakes';
 import {

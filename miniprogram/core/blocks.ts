@@ -3,7 +3,7 @@
 // (supabase/migrations/20261206140000_moderation.sql). The room blocks from a message's long-press
 // menu; the 屏蔽名单 page lists and unblocks. Listeners hear of each change, so a room on screen can
 // drop or fetch that person's messages.
-import { t } from './messages';
+import { t } from './strings';
 import { asBackendFailure } from './ports';
 import { NAME_MAX } from './rules';
 

@@ -4,7 +4,7 @@
 // and keeps the last list it read there, so the app knows who speaks before the network answers.
 import { requestProblem } from './failures';
 import { randomId } from './ids';
-import { t } from './messages';
+import { t } from './strings';
 import { settle, type IdGenerator, type KeyValueStore } from './ports';
 import { initialOf, profileProblem } from './profile';
 import { CHARACTERS_MAX, checkNote, NOTE_MAX } from './rules';

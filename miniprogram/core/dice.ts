@@ -3,7 +3,7 @@
 // at most 20 dice in all, an optional check (<=, <, >=, >) against a target up to 10000. The
 // database rolls and decides; this answers at once, in the person's language, before sending.
 // test/support/dice-cases.ts holds one table both must agree with.
-import { t, type MessageId } from './messages';
+import { t, type MessageId } from './strings';
 
 export const MAX_DICE = 20;
 export const MAX_FACES = 1000;

@@ -2,7 +2,7 @@
 // server trouble), must wait for the rate limit, already succeeded (duplicate client_id), or was
 // refused for good. Codes decide first, since one HTTP status carries many meanings; the status
 // decides the rest.
-import { t, type MessageId } from './messages';
+import { t, type MessageId } from './strings';
 import { asBackendFailure, type BackendFailure } from './ports';
 
 export type Verdict =

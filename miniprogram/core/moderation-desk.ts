@@ -4,7 +4,7 @@
 // (supabase/migrations/20261206140000_moderation.sql), so a non-moderator gets a 403 whatever the
 // app shows; the desk only turns that into a sentence.
 import { loginProblem } from './failures';
-import { t, type MessageId } from './messages';
+import { t, type MessageId } from './strings';
 import { asBackendFailure, type BackendFailure } from './ports';
 import { charLength } from './rules';
 

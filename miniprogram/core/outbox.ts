@@ -9,7 +9,7 @@
 import { retryDelay } from './backoff';
 import { extensionOf } from './image-info';
 import { classifyFailure } from './failures';
-import { t } from './messages';
+import { t } from './strings';
 import {
   settle,
   asBackendFailure,

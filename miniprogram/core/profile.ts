@@ -1,7 +1,7 @@
 // A role's name and avatar colour: the rules the database's CHECKs also hold (rules.ts), random 江湖
 // names, a palette whose colours keep white initials readable, and the avatar's initial. Characters
 // (characters.ts) are built from them; messages carry the name and colour at send time.
-import { t } from './messages';
+import { t } from './strings';
 import { checkColor, checkName, NAME_MAX, type NameProblem } from './rules';
 import type { Profile } from './types';
 

@@ -4,7 +4,7 @@
 // (plus our own outbox) into one list in the server's id order. A message others see only once
 // content security passed it arrives as an UPDATE; our own show their state (审核中, 未通过审核…).
 import { MessageList, PAGE_SIZE, type ServerMessage } from './message-list';
-import { t, type MessageId } from './messages';
+import { t, type MessageId } from './strings';
 import { Retry } from './backoff';
 import { Outbox, OUTBOX_MAX_BYTES, outboxKey, type OutboxEvent, type OutboxItem } from './outbox';
 import {

@@ -3,7 +3,7 @@
 // were going. A value holding ? or & (a path) travels encoded, since WeChat splits the query at
 // them; it is decoded here, which leaves an already decoded path as it is (it holds no %).
 import { ROOM_SLUG } from '../config';
-import { t } from './messages';
+import { t } from './strings';
 
 export const SCENES_PAGE = '/pages/scenes/index';
 export const ROOM_PAGE = '/pages/room/index';

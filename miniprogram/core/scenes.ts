@@ -3,7 +3,7 @@
 // its last message and the person's unread count); the opener hosts the scene and alone edits or
 // archives it; a read marker per person and scene moves forward as they read.
 import { requestProblem } from './failures';
-import { t } from './messages';
+import { t } from './strings';
 import { checkTitle, checkTopic, SCENES_PER_DAY, TITLE_MAX, TOPIC_MAX } from './rules';
 import { moderationStatus, type ModerationStatus } from './verdicts';
 import type { Tables } from '../../typings/database.types';

@@ -2,7 +2,7 @@
 // Nothing is stored. A typist sends at most one signal per SIGNAL_INTERVAL_MS however fast they
 // type; a reader drops a name SILENCE_MS after its last signal, or at once when that person's
 // message arrives.
-import { t } from './messages';
+import { t } from './strings';
 import { systemClock, type Clock, type TimerHandle } from './ports';
 
 export const SIGNAL_INTERVAL_MS = 2000;

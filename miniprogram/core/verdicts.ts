@@ -2,7 +2,7 @@
 // it. The database sets the state and WeChat's label (supabase/migrations/20261206140000_moderation.sql):
 // pending until WeChat answers, visible, blocked with the label of what WeChat found, or held for a
 // moderator.
-import { t, type MessageId } from './messages';
+import { t, type MessageId } from './strings';
 
 export type ModerationStatus = 'pending' | 'visible' | 'blocked' | 'held';
 

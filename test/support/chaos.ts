@@ -18,14 +18,14 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import pg from 'pg';
 import type { FakeWechat } from '../../local-supabase/src/wechat/fake-api';
 import { ROOM_SLUG } from '../../miniprogram/config';
-import { zh } from '../../miniprogram/core/messages';
+import { zh } from '../../miniprogram/core/strings';
 import { memoryStore, type KeyValueStore } from '../../miniprogram/core/ports';
 import { RoomSession } from '../../miniprogram/core/room-session';
 import { pauseClient, resumeClient } from '../../miniprogram/platform/lifecycle';
 import type { ChatMessage, ConnectionState, Profile, RoomPatch } from '../../miniprogram/core/types';
 import { seededRandom, startFaultProxy, type FaultRecord, type Traffic } from './fault-proxy';
 import { sleep, waitFor } from './wait';
-import { localWechatLogin, nodeBackend, nodeClient } from '../../scripts/node-client';
+import { localWechatLogin, nodeBackend, nodeClient } from '../../lib/node-client';
 
 export interface ChaosSize {
   clients: number;
@@ -228,7 +228,7 @@ export async function runChaos(target: ChaosTarget, size: ChaosSize, log: (line:
   const people: Person[] = [];
 
   const launch = (person: Person): App => {
-    // The terminal client's wiring (scripts/node-client.ts), its session in the device store.
+    // The terminal client's wiring (lib/node-client.ts), its session in the device store.
     const { store, kill } = processStore(person.store);
     const sb = nodeClient(proxy.url, target.anonKey, store, { storageKey: `sb-chaos-${person.index}` });
     const backend = nodeBackend(sb, localWechatLogin(proxy.url, target.anonKey, `chaos-${person.index}`));

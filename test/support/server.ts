@@ -10,7 +10,7 @@ import pg from 'pg';
 import WebSocket from 'ws';
 import { startLocalSupabase, type LocalSupabase, type LocalSupabaseOptions } from '../../local-supabase/src/server';
 import { signInWithWechat } from '../../miniprogram/core/wechat-login';
-import { localWechatLogin } from '../../scripts/node-client';
+import { localWechatLogin } from '../../lib/node-client';
 import { waitFor } from './wait';
 import { trackClient } from './open-clients';
 

@@ -1,7 +1,7 @@
 // A character's card (人设卡), over the page: portrait or initial on the character's colour, the
 // name and the 人设 note. The room shows it when someone taps an avatar, with the CharacterCard
 // from characters.characterCard(id); a tap outside the card or on 关闭 fires `close`.
-import { pickTexts } from '../../core/messages';
+import { pickTexts } from '../../core/strings';
 
 Component({
   properties: {

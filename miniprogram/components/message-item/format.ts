@@ -4,7 +4,7 @@
 import { initialOf } from '../../core/profile';
 import type { ChatMessage, DeliveryStatus, MessageKind, ModerationState, Roll, RollTerm } from '../../core/types';
 import { outcomeText } from '../../core/dice';
-import { t } from '../../core/messages';
+import { t } from '../../core/strings';
 import { verdictText } from '../../core/verdicts';
 
 /** Consecutive messages from one sender closer than this share one avatar and name. */

@@ -1,6 +1,6 @@
 // One message of the room, drawn from a MessageItem (format.ts). It only reports the reader's
 // intents upward (retry, preview, the long-press menu, a quote, an avatar); the page talks to the core.
-import { t } from '../../core/messages';
+import { t } from '../../core/strings';
 import { imageSource, type MessageItem } from './format';
 
 Component({

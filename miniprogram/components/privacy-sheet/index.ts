@@ -4,7 +4,7 @@
 // answers agree naming it (developers.weixin.qq.com/miniprogram/dev/api/open-api/privacy/
 // wx.onNeedPrivacyAuthorization.html). On the policy page the sheet sits under the text instead of
 // over it. On base libraries without the privacy APIs it never shows.
-import { pickTexts, t } from '../../core/messages';
+import { pickTexts, t } from '../../core/strings';
 import { AGREE_BUTTON_ID, type PrivacyGate } from '../../core/privacy';
 import { PRIVACY_PAGE } from '../../core/scene-links';
 import { getSafetyServices } from '../../services';

@@ -1,7 +1,7 @@
 // 屏蔽名单: the people this person blocked, newest first, each with 解除屏蔽. Unblocking reaches the
 // room through the shared BlockList, so that person's messages can show again.
 import { blockListProblem, type BlockedPerson } from '../../core/blocks';
-import { pickTexts, t } from '../../core/messages';
+import { pickTexts, t } from '../../core/strings';
 import { dayLabel } from '../../components/message-item/format';
 import { getSafetyServices } from '../../services';
 

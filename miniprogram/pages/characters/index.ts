@@ -2,7 +2,7 @@
 // speaks is remembered on this device; the list is read again each time the page shows, so a
 // character content security has just passed loses its notice.
 import type { Character } from '../../core/characters';
-import { pickTexts, t } from '../../core/messages';
+import { pickTexts, t } from '../../core/strings';
 import { initialOf } from '../../core/profile';
 import { CHARACTERS_MAX } from '../../core/rules';
 import { characterEditorPath } from '../../core/scene-links';

@@ -5,7 +5,7 @@
 // anyone else who opens it reads why not, as the database refuses them anyway.
 import { dayLabel, imageBox } from '../../components/message-item/format';
 import { featureProblem } from '../../core/failures';
-import { pickTexts, t, type MessageId } from '../../core/messages';
+import { pickTexts, t, type MessageId } from '../../core/strings';
 import { reasonText, type BanRow, type DeskEntry, type MessageStatus, type ModerationDesk, type Outcome } from '../../core/moderation-desk';
 import { initialOf } from '../../core/profile';
 import { getSafetyServices } from '../../services';

@@ -3,7 +3,7 @@
 // Under the text: whether the person has agreed to the mini program's 隐私保护指引 in WeChat, and a
 // way to agree (the consent sheet, inline) or to read WeChat's own page of the guide.
 import { OPERATOR } from '../../config';
-import { pickTexts, t, type MessageId } from '../../core/messages';
+import { pickTexts, t, type MessageId } from '../../core/strings';
 import { BLOCKED_PAGE } from '../../core/scene-links';
 import { getSafetyServices } from '../../services';
 

@@ -3,7 +3,7 @@
 // goes on to where they were going; the character list opens it to add or edit one. After saving,
 // a character content security has not passed yet shows its state until the person goes on.
 import { draftProblem, type CharacterDraft } from '../../core/characters';
-import { pickTexts, t } from '../../core/messages';
+import { pickTexts, t } from '../../core/strings';
 import { PALETTE, initialOf, nameProblemMessage, randomProfile, randomName } from '../../core/profile';
 import { charLength, checkNote, NOTE_MAX } from '../../core/rules';
 import { nextPathOf, type PageQuery } from '../../core/scene-links';

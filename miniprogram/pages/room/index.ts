@@ -4,7 +4,7 @@
 // character, and the long-press menu.
 import type { CharacterCard, SpeakingCharacter } from '../../core/characters';
 import { featureProblem } from '../../core/failures';
-import { connectionText, pickTexts, t, type MessageId } from '../../core/messages';
+import { connectionText, pickTexts, t, type MessageId } from '../../core/strings';
 import { initialOf } from '../../core/profile';
 import { TEXT_MAX, checkText } from '../../core/rules';
 import {

@@ -9,7 +9,7 @@
 // chunk never renames the ones below it; their order lives in the small chunkOrder array.
 // How one message looks (its MessageItem) is the message-item component's business (format.ts).
 import type { ChatMessage } from '../../core/types';
-import { t } from '../../core/messages';
+import { t } from '../../core/strings';
 import { toItem, type MessageItem } from '../../components/message-item/format';
 
 export const CHUNK_SIZE = 20;

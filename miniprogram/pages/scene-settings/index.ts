@@ -1,7 +1,7 @@
 // A scene's title and 背景: without a `scene` query the form that opens a new scene (the opener
 // hosts it; 3 a day), with one the host's settings of that scene (edit, archive, share). The room
 // links here with sceneSettingsPath(slug).
-import { pickTexts, t } from '../../core/messages';
+import { pickTexts, t } from '../../core/strings';
 import { charLength, SCENES_PER_DAY, TITLE_MAX, TOPIC_MAX } from '../../core/rules';
 import { roomPath, sceneSlugOf, shareApp, shareScene, type PageQuery } from '../../core/scene-links';
 import { sceneDraftProblem, type SceneDetails } from '../../core/scenes';

@@ -2,7 +2,7 @@
 // the page only decides what to render and when.
 import { dayLabel } from '../../components/message-item/format';
 import { outcomeText } from '../../core/dice';
-import { t, type MessageId } from '../../core/messages';
+import { t, type MessageId } from '../../core/strings';
 import type { LastMessage, SceneSummary } from '../../core/scenes';
 
 /** The list shows "99+" beyond this; the database counts up to 100 for that reason. */

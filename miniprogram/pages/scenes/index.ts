@@ -3,7 +3,7 @@
 // request per page (pull down for the first page again, scroll down for the next); presence
 // changes are path-keyed setData of the rows they change. First launch goes to the character
 // editor before anything else.
-import { pickTexts, t } from '../../core/messages';
+import { pickTexts, t } from '../../core/strings';
 import type { PresenceCounts } from '../../core/presence-directory';
 import { initialOf } from '../../core/profile';
 import { characterEditorPath, CHARACTERS_PAGE, roomPath, sceneSettingsPath, shareApp, shareScene } from '../../core/scene-links';

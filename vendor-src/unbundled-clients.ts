@@ -3,7 +3,7 @@
 // same exports that fail loudly if ever used, so nothing breaks silently.
 import type { Plugin } from 'esbuild';
 
-const NOT_BUNDLED = (what: string) => `new Error('${what} is not part of the mini program bundle (scripts/vendor/unbundled-clients.ts)')`;
+const NOT_BUNDLED = (what: string) => `new Error('${what} is not part of the mini program bundle (vendor-src/unbundled-clients.ts)')`;
 
 const STAND_INS: Record<string, string> = {
   '@supabase/functions-js': `
