@@ -61,6 +61,24 @@ function utf8Bytes(data: unknown): number {
   return Buffer.byteLength(JSON.stringify(data), 'utf8');
 }
 
+/** Counts the bytes of every setData the page makes from now on; `take` reads and restarts the count. */
+function countSetData(page: PageWrapper): { take(): number } {
+  let bytes = 0;
+  const instance = page.instance as unknown as { setData: (data: object, callback?: () => void) => void };
+  const setData = instance.setData.bind(instance);
+  instance.setData = (data, callback) => {
+    bytes += utf8Bytes(data);
+    setData(data, callback);
+  };
+  return {
+    take() {
+      const taken = bytes;
+      bytes = 0;
+      return taken;
+    },
+  };
+}
+
 /** Figures for one size of loaded list. */
 async function measureView(loaded: number): Promise<Figure[]> {
   const sleep = () => simulator().sleep(0);
@@ -71,13 +89,7 @@ async function measureView(loaded: number): Promise<Figure[]> {
     setSafetyServicesForTest(fakeSafetyServices());
     const page = renderRoom();
     await pageInstance(page).onLoad({});
-    let setDataBytes = 0;
-    const instance = page.instance as unknown as { setData: (data: object, callback?: () => void) => void };
-    const setData = instance.setData.bind(instance);
-    instance.setData = (data, callback) => {
-      setDataBytes += utf8Bytes(data);
-      setData(data, callback);
-    };
+    const setData = countSetData(page);
     // Each message-item the view creates also receives the component's own initial data.
     const seen = new WeakSet<object>();
     const newComponentBytes = () => {
@@ -92,9 +104,9 @@ async function measureView(loaded: number): Promise<Figure[]> {
     const traffic: ViewTraffic = {
       reset: () => {
         newComponentBytes();
-        setDataBytes = 0;
+        setData.take();
       },
-      bytes: () => setDataBytes + newComponentBytes(),
+      bytes: () => setData.take() + newComponentBytes(),
     };
     return { room, page, traffic };
   };
@@ -315,22 +327,16 @@ async function presenceChanges(renderScenes: () => PageWrapper): Promise<Figure>
   const page = renderScenes();
   await pageInstance(page).onLoad({});
   for (let i = 0; i < 4; i++) await pageInstance(page).onReachBottom();
-  let bytes = 0;
-  const instance = page.instance as unknown as { setData: (data: object, callback?: () => void) => void };
-  const setData = instance.setData.bind(instance);
-  instance.setData = (data, callback) => {
-    bytes += utf8Bytes(data);
-    setData(data, callback);
-  };
+  const setData = countSetData(page);
   const state: Record<string, Array<{ scene_id: number }>> = {};
   const sizes: number[] = [];
   for (let change = 0; change < SAMPLES * 3; change++) {
     const person = `person-${change % 7}`;
     if (change % 5 === 4) delete state[person];
     else state[person] = [{ scene_id: 1 + ((change * 37) % 100) }];
-    bytes = 0;
+    setData.take();
     presence.emitSync({ ...state });
-    sizes.push(bytes);
+    sizes.push(setData.take());
   }
   setServicesForTest(null);
   return atMost(`scene list, 100 scenes shown: one presence change (max of ${sizes.length})`, Math.max(...sizes), 'B', PRESENCE_TARGET);
@@ -353,13 +359,7 @@ async function roomPresenceAndTyping(): Promise<Figure[]> {
   room.emit({ type: 'scene', scene });
   presence.emitStatus('subscribed');
   await simulator().sleep(0);
-  let bytes = 0;
-  const instance = page.instance as unknown as { setData: (data: object, callback?: () => void) => void };
-  const setData = instance.setData.bind(instance);
-  instance.setData = (data, callback) => {
-    bytes += utf8Bytes(data);
-    setData(data, callback);
-  };
+  const setData = countSetData(page);
   const names = ['胡铁花', '姬冰雁', '任盈盈', '东方不败', '令狐冲', '花满楼', '陆小凤'];
   const state: Record<string, Array<{ scene_id: number; name: string; color: string }>> = {};
   const presenceSizes: number[] = [];
@@ -368,12 +368,11 @@ async function roomPresenceAndTyping(): Promise<Figure[]> {
     const person = `person-${change % names.length}`;
     if (change % 5 === 4) delete state[person];
     else state[person] = [{ scene_id: change % 3 ? scene.id : 8, name: names[change % names.length], color: '#229954' }];
-    bytes = 0;
+    setData.take();
     presence.emitSync({ ...state });
-    presenceSizes.push(bytes);
-    bytes = 0;
+    presenceSizes.push(setData.take());
     typing.emit(scene.id, { userId: person, name: names[change % names.length] });
-    typingSizes.push(bytes);
+    typingSizes.push(setData.take());
   }
   pageInstance(page).onUnload();
   setServicesForTest(null);
