@@ -24,7 +24,8 @@ function content(message: ChatMessage): string {
     case 'ooc':
       return t('previewOoc', { name, text: item.text });
     case 'roll':
-      if (!item.rollTotal) return t('previewHiddenRoll', { name });
+      // No result yet: the database rolls as it stores the message (a hidden one stays hidden to others).
+      if (!item.rollTotal) return message.hidden ? t('previewHiddenRoll', { name }) : t('cliRollPending', { name, expression: item.text });
       return t('cliRoll', {
         name,
         expression: item.text,

@@ -23,7 +23,7 @@ import { nameProblemMessage, randomProfile } from '../miniprogram/core/profile';
 import { checkColor } from '../miniprogram/core/rules';
 import { RoomSession } from '../miniprogram/core/room-session';
 import { SupabaseRoleplay } from '../miniprogram/core/supabase-roleplay';
-import type { RoomPatch } from '../miniprogram/core/types';
+import type { ChatMessage, RoomPatch } from '../miniprogram/core/types';
 import { describeMessage } from './chat-lines';
 import { localWechatLogin, nodeBackend, nodeClient } from '../lib/node-client';
 
@@ -105,7 +105,8 @@ function fileStore(file: string): KeyValueStore {
   };
 }
 
-function render(patch: RoomPatch, print: (line: string) => void): void {
+/** Prints a patch; `messageOf` finds a message an update changed, to print it as it now reads. */
+function render(patch: RoomPatch, print: (line: string) => void, messageOf: (key: string) => ChatMessage | undefined): void {
   switch (patch.type) {
     case 'reset':
     case 'append':
@@ -120,6 +121,10 @@ function render(patch: RoomPatch, print: (line: string) => void): void {
       if (status === 'sent') print(`  ${t('cliSent')}`);
       else if (status === 'failed') print(`  ${t('cliFailed', { reason: error ?? '', detail: errorDetail ?? '' })}`);
       else if (progress !== undefined && progress < 100) print(`  ${t('cliUploading', { percent: progress })}`);
+      // What the message says changed: a verdict, a recall, the roll's result.
+      const changed = patch.changes.state !== undefined || patch.changes.roll !== undefined;
+      const message = changed ? messageOf(patch.key) : undefined;
+      if (message) print(t('cliChanged', { line: describeMessage(message) }));
       return;
     }
     case 'remove':
@@ -240,7 +245,7 @@ async function main(): Promise<void> {
     roomSlug: options.room,
     speaker: () => characters.current() ?? profile,
   });
-  session.onPatch((patch) => render(patch, print));
+  session.onPatch((patch) => render(patch, print, (key) => session.messages().find((message) => message.key === key)));
   print(t('cliJoined', { name: profile.name, color: profile.color, room: options.room, url: options.url }));
   await session.start();
 

@@ -40,6 +40,7 @@ test.each([
     `${AT} 令狐冲 掷骰 d100<=60：1 = 1 大成功`,
   ],
   ['暗骰', { kind: 'roll', body: 'd100', hidden: true, roll: null }, `${AT} 令狐冲 掷了一次暗骰`],
+  ['掷骰，结果未到', { kind: 'roll', body: '2d6', roll: null }, `${AT} 令狐冲 掷骰 2d6…`],
   ['撤回', { state: 'recalled', body: null }, `${AT} 令狐冲撤回了一条消息`],
   [
     '回复',

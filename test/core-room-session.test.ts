@@ -5,6 +5,7 @@ import { MAX_RETRY_MS, retryDelay } from '../miniprogram/core/backoff';
 import { CACHE_SAVE_DELAY_MS, GAP_OVERLAP_IDS, MAX_GAP_PAGES, RoomSession, UNREACHABLE_FAIL_MS } from '../miniprogram/core/room-session';
 import { PAGE_SIZE } from '../miniprogram/core/message-list';
 import { zh } from '../miniprogram/core/strings';
+import type { RoomRow } from '../miniprogram/core/types';
 import { FakeBackend, ME, messageRow, openRoom, OTHER, RenderedList, ROOM, settle } from './support/core-fakes';
 
 function range(from: number, to: number): number[] {
@@ -898,6 +899,11 @@ describe('the scene: title, host, 公告, archive', () => {
     guest.setScene({ archived: true });
     await settle();
     expect(scenes(reader).pop()).toMatchObject({ archived: true });
+    // A message moves the scene's last activity: an UPDATE of the row that changes nothing shown.
+    const shown = scenes(reader).length;
+    guest.setScene({ last_activity_at: '2026-12-06T21:00:00Z' } as Partial<RoomRow>);
+    await settle();
+    expect(scenes(reader)).toHaveLength(shown);
   });
 
   test('pinning is refused with a sentence: not the host, a message not public, the network', async () => {

@@ -517,7 +517,7 @@ export class RoomSession implements RoomView {
       room: (row) => {
         if (channelOf(this.phase) !== channel || row.id !== room.id) return;
         // Realtime sends the whole row; only the columns the scene shows are kept.
-        this.room = {
+        const scene: RoomRow = {
           id: row.id,
           slug: row.slug,
           title: row.title,
@@ -526,8 +526,12 @@ export class RoomSession implements RoomView {
           archived: row.archived,
           pinned_message_id: row.pinned_message_id,
         };
+        // Every message moves the scene's last activity, an UPDATE the room does not show.
+        const known = this.room;
+        if (known && (Object.keys(scene) as Array<keyof RoomRow>).every((column) => scene[column] === known[column])) return;
+        this.room = scene;
         this.scheduleCacheSave();
-        void this.findPinned(this.room);
+        void this.findPinned(scene);
       },
       status: (status, detail) => {
         if (channelOf(this.phase) !== channel) return;

@@ -132,6 +132,8 @@ export const zh = {
   cliJoined: '{name}（{color}）进入 {room}：{url}',
   cliPinned: '公告：{line}',
   cliRoll: '{name} 掷骰 {expression}：{dice} = {total}{outcome}',
+  cliRollPending: '{name} 掷骰 {expression}…',
+  cliChanged: '  → {line}',
   cliQuote: '↩ 回复 {name}：{text}',
   cliSent: '✓ 已发送',
   cliFailed: '✗ {reason}（{detail}），输入 /retry 重发',
