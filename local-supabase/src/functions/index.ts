@@ -16,6 +16,8 @@ import { BootError, startWorker, type Worker } from './workers';
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 /** Headers that describe one hop, not the request (RFC 9110 §7.6.1). */
+/** How long a broken request waits for its worker's exit to be reported before answering. */
+const CRASH_SETTLE_MS = 1000;
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host']);
 
 export interface FunctionsOptions {
@@ -86,7 +88,7 @@ export function createFunctions(ctx: Context, options: FunctionsOptions): Produc
     return worker;
   }
 
-  function forward(req: IncomingMessage, res: ServerResponse, port: number, target: string): Promise<void> {
+  function forward(req: IncomingMessage, res: ServerResponse, worker: Worker, port: number, target: string): Promise<void> {
     const headers: Record<string, string | string[]> = {};
     for (const [key, value] of Object.entries(req.headers)) if (value !== undefined && !HOP_BY_HOP.has(key)) headers[key] = value;
     const client = req.socket.remoteAddress ?? '';
@@ -105,6 +107,15 @@ export function createFunctions(ctx: Context, options: FunctionsOptions): Produc
         else res.destroy();
         resolve();
       };
+      // The socket usually breaks before the process's exit is reported: the answer waits for the
+      // exit (briefly), so the caller's next request finds the worker gone and gets a fresh one.
+      const crashed = () => {
+        clearTimeout(timer);
+        const settled = new Promise((done) => setTimeout(done, CRASH_SETTLE_MS).unref());
+        void Promise.race([worker.exited, settled]).then(() =>
+          fail(500, 'WORKER_ERROR', 'Function exited due to an error (please check logs)'),
+        );
+      };
       upstream.on('response', (answer) => {
         clearTimeout(timer);
         const out: Record<string, string | string[]> = {};
@@ -112,9 +123,9 @@ export function createFunctions(ctx: Context, options: FunctionsOptions): Produc
         res.writeHead(answer.statusCode ?? 502, out);
         answer.pipe(res);
         answer.on('end', () => resolve());
-        answer.on('error', () => fail(500, 'WORKER_ERROR', 'Function exited due to an error (please check logs)'));
+        answer.on('error', crashed);
       });
-      upstream.on('error', () => fail(500, 'WORKER_ERROR', 'Function exited due to an error (please check logs)'));
+      upstream.on('error', crashed);
       // The caller went away before the answer ended: the function's request is aborted too
       // (its body ends in an error) instead of holding a worker until the timeout.
       res.on('close', () => {
@@ -157,7 +168,7 @@ export function createFunctions(ctx: Context, options: FunctionsOptions): Produc
       if (workers.get(name) === worker) workers.delete(name);
       return sendJson(res, 503, { code: 'BOOT_ERROR', message: 'Function failed to start (please check logs)' });
     }
-    await forward(req, res, port, `${rest}${url.search}`);
+    await forward(req, res, worker, port, `${rest}${url.search}`);
   }
 
   return {

@@ -45,6 +45,8 @@ export interface Worker {
   /** Resolves with the port once the function listens; rejects with a BootError. */
   ready: Promise<number>;
   alive(): boolean;
+  /** Resolves once the process has exited. */
+  exited: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -106,6 +108,7 @@ export function startWorker(name: string, options: WorkerOptions): Worker {
   return {
     ready,
     alive: () => !exited,
+    exited: exit,
     async stop() {
       const deno = child;
       if (!deno || exited) return;
