@@ -12,7 +12,7 @@
 import type { SupabaseClient } from '@supabase/supabase-js';
 import pg from 'pg';
 import type { LocalSupabase } from '../local-supabase/src/server';
-import { client, startTestServer } from '../test/support/server';
+import { startTestServer, wechatUser } from '../test/support/server';
 import { runIfMain } from './report';
 import { atLeast, atMost, percentile, type Bench, type Figure } from './types';
 
@@ -66,9 +66,8 @@ type Arrivals = Map<number, number[]>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function subscribe(server: LocalSupabase, target: Target, roomId: number, arrivals: Arrivals): Promise<Subscriber> {
-  const sb = client(server, { vsn: '1.0.0' });
-  const { data, error } = await sb.auth.signInAnonymously();
-  if (error || !data.user) throw error ?? new Error('no user');
+  // A WeChat person each, as every signed-in reader of the room is.
+  const { sb, user } = await wechatUser(server, { vsn: '1.0.0' });
   await new Promise<void>((resolve, reject) => {
     sb.channel(`room:${roomId}`)
       .on('postgres_changes', { event: 'INSERT', schema: 'public', table: target.table, filter: `room_id=eq.${roomId}` }, (p) => {
@@ -83,7 +82,7 @@ async function subscribe(server: LocalSupabase, target: Target, roomId: number, 
         else if (status === 'CHANNEL_ERROR' || status === 'TIMED_OUT') reject(err ?? new Error(status));
       });
   });
-  return { sb, userId: data.user.id };
+  return { sb, userId: user.id };
 }
 
 /** A superuser pool that inserts rows numbered by `seq`, recording when each insert was sent. */

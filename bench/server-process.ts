@@ -2,6 +2,7 @@
 // memory), and what the benchmarks read about that process from /proc (Linux).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 const REPO = path.join(__dirname, '..');
@@ -17,13 +18,27 @@ export interface ServerProcess {
 }
 
 /**
+ * A copy of the project (supabase/) whose per-address Auth limits let one machine sign in hundreds
+ * of people, as an operator raises them for a load test (`[auth.rate_limit]` in config.toml).
+ */
+export function manyPhonesWorkdir(): string {
+  const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-project-'));
+  fs.cpSync(path.join(REPO, 'supabase'), path.join(workdir, 'supabase'), { recursive: true });
+  const config = path.join(workdir, 'supabase', 'config.toml');
+  const raised = fs.readFileSync(config, 'utf8').replace(/^(sign_in_sign_ups|token_verifications|token_refresh) = \d+$/gm, '$1 = 100000');
+  fs.writeFileSync(config, raised);
+  return workdir;
+}
+
+/**
  * `local-supabase start` in a child process; resolves once it prints its URL and keys. `nodeOptions`
  * go to Node itself (e.g. `--inspect`).
  */
-export async function startServerProcess(dataDir: string, nodeOptions: string[] = []): Promise<ServerProcess> {
+export async function startServerProcess(dataDir: string, nodeOptions: string[] = [], workdir?: string): Promise<ServerProcess> {
   // Node itself with tsx's loader, so signals reach the server rather than a wrapper; port 0 picks
   // a free one, which the banner then names.
   const args = [...nodeOptions, '--import', 'tsx', 'local-supabase/src/cli.ts', 'start', '--data', dataDir, '--port', '0'];
+  if (workdir) args.push('--workdir', workdir);
   const child = spawn(process.execPath, args, {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],

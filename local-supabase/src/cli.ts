@@ -8,7 +8,7 @@ import { startLocalSupabase } from './server';
 
 const REPO = path.join(__dirname, '..', '..');
 
-const USAGE = 'usage: cli.ts start|reset [--port N] [--db-port N] [--data DIR]';
+const USAGE = 'usage: cli.ts start|reset [--port N] [--db-port N] [--data DIR] [--workdir DIR]';
 
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -34,6 +34,13 @@ async function main() {
     process.exit(2);
   }
   const dataDir = path.resolve(option('data') ?? path.join(REPO, '.local'));
+  // As the Supabase CLI's --workdir: the folder whose supabase/ holds config.toml, migrations and functions.
+  const workdir = option('workdir');
+  const supabaseDir = workdir === undefined ? undefined : path.join(path.resolve(workdir), 'supabase');
+  if (supabaseDir && !fs.existsSync(path.join(supabaseDir, 'config.toml'))) {
+    console.error(`--workdir ${workdir} has no supabase/config.toml\n${USAGE}`);
+    process.exit(2);
+  }
   const port = portOption('port', process.env.PORT ?? String(DEFAULT_PORT))!;
   const askedDbPort = portOption('db-port', undefined);
   if (command === 'reset') {
@@ -47,6 +54,7 @@ async function main() {
   const wechatPort = (await portIsFree(DEFAULT_WECHAT_PORT)) ? DEFAULT_WECHAT_PORT : 0;
   const server = await startLocalSupabase({
     dataDir,
+    supabaseDir,
     port,
     dbPort,
     wechatPort,
