@@ -7,6 +7,12 @@ import { runIfMain } from './report';
 import { atMost, type Bench } from './types';
 
 const KB = 1024;
+/**
+ * A quarter of WeChat's 2 MB main package (MAIN_PACKAGE_LIMIT), which every first launch downloads.
+ * It was 400 KB for the two-page room of 0.1.0 (347 KB then); scenes, characters, moderation and
+ * WeChat's privacy pages brought the app to eight pages.
+ */
+const MAIN_PACKAGE_TARGET_KB = 512;
 const kb = (bytes: number) => Math.round((bytes / KB) * 10) / 10;
 
 export const run: Bench = async () => {
@@ -22,7 +28,7 @@ export const run: Bench = async () => {
     figures: [
       atMost('vendor bundle (raw)', kb(vendor.raw), 'KB', 250),
       { metric: 'vendor bundle (gzip -9)', value: kb(vendor.gzip), unit: 'KB' },
-      atMost('main package (compiled)', kb(compiled.total), 'KB', 400),
+      atMost('main package (compiled)', kb(compiled.total), 'KB', MAIN_PACKAGE_TARGET_KB),
       { metric: 'vendor bundle as compiled', value: kb(compiled.files['vendor/supabase.js'] ?? 0), unit: 'KB' },
       { metric: 'main package share of WeChat limit', value: Math.round((compiled.total / MAIN_PACKAGE_LIMIT) * 1000) / 10, unit: '%' },
     ],
