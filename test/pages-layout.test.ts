@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { setServicesForTest } from '../miniprogram/services';
 import { testServices } from './support/roleplay-fakes';
-import { SCREEN, convertInlineRpx, measure, pageHtml, type Box } from './support/page-html';
+import type { ChatMessage } from '../miniprogram/core/types';
+import { SCREEN, convertInlineRpx, measure, pageHtml, textContrast, type Box } from './support/page-html';
 import { FakeRoom, chatMessage, loadPage, pageInstance, simulator, type PageWrapper } from './support/simulate';
 
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pages-layout-'));
@@ -30,17 +31,25 @@ afterAll(() => {
   fs.rmSync(workDir, { recursive: true, force: true });
 });
 
-async function layout(name: 'room' | 'role', selectors: string[], act?: (page: PageWrapper) => void): Promise<Record<string, Box[]>> {
+/** The page rendered to an HTML file as a phone shows it, light or dark. */
+async function render(
+  name: 'room' | 'role',
+  options: { act?: (page: PageWrapper) => void; messages?: ChatMessage[]; dark?: boolean } = {},
+): Promise<string> {
   const room = new FakeRoom();
   setServicesForTest(testServices({ room: () => room, character: name === 'room' ? { name: '楚留香', color: '#c0392b' } : undefined }));
   const page = name === 'room' ? renderRoom() : renderRole();
   await pageInstance(page).onLoad(name === 'role' ? { first: '1' } : {});
-  room.emit({ type: 'reset', hasOlder: false, messages: [chatMessage(1), chatMessage(2)] });
-  act?.(page);
+  room.emit({ type: 'reset', hasOlder: false, messages: options.messages ?? [chatMessage(1), chatMessage(2)] });
+  options.act?.(page);
   await simulator().sleep(0);
   const file = path.join(workDir, `${name}-${++rendered}.html`);
-  fs.writeFileSync(file, pageHtml(page, { page: name, title: name, dark: false }));
-  return measure(file, selectors);
+  fs.writeFileSync(file, pageHtml(page, { page: name, title: name, dark: !!options.dark }));
+  return file;
+}
+
+async function layout(name: 'room' | 'role', selectors: string[], act?: (page: PageWrapper) => void): Promise<Record<string, Box[]>> {
+  return measure(await render(name, { act }), selectors);
 }
 
 test('the composer: the send button keeps its own width and the input takes the rest of the row', async () => {
@@ -91,4 +100,60 @@ test('进入聊天室 spans the role page, edge to edge of its padding', async (
   const [random] = boxes['.main--random'];
   expect(random.left + random.width).toBe(SCREEN.width - 20);
   expect(input.left + input.width + 8).toBe(random.left);
+});
+
+/** One message of every kind and state a reader meets in a scene. */
+function everyKind(): ChatMessage[] {
+  const me = { userId: 'me', username: '楚留香', avatarColor: '#c0392b', mine: true };
+  const die = (faces: number, dice: number[]) => ({ sign: 1 as const, count: dice.length, faces, dice });
+  return [
+    chatMessage(1, { body: '今夜子时，东岸登船。' }),
+    chatMessage(2, { kind: 'action', body: '拔剑而起，剑尖斜指' }),
+    chatMessage(3, { kind: 'ooc', body: '我十点前得下线' }),
+    chatMessage(4, {
+      kind: 'roll',
+      body: 'd100<=60',
+      roll: { expression: 'd100<=60', terms: [die(100, [37])], total: 37, check: { op: '<=', target: 60, outcome: 'success' } },
+    }),
+    chatMessage(5, { kind: 'roll', body: 'd20', hidden: true, roll: null }),
+    chatMessage(6, {
+      body: '同去',
+      replyTo: 1,
+      replyPreview: { username: '胡铁花', text: '今夜子时，东岸登船。', kind: 'text', status: 'visible' },
+    }),
+    chatMessage(7, { state: 'recalled', body: null }),
+    chatMessage(8, { ...me, body: '等一等', state: 'pending' }),
+    chatMessage(9, { ...me, body: '……', state: 'blocked', label: 20003 }),
+    chatMessage(10, { ...me, kind: 'action', body: '摸了摸怀中的火折子' }),
+  ];
+}
+
+/** What each kind's reader must read: its text at WCAG AA (4.5:1), the notes beside it at 3:1. */
+const READABLE: Array<[string, number]> = [
+  ['.message-item--text', 4.5],
+  ['.message-item--action-text', 4.5],
+  ['.message-item--ooc-text', 4.5],
+  ['.message-item--roll-expression', 4.5],
+  ['.message-item--roll-total', 4.5],
+  ['.message-item--roll-outcome', 3],
+  ['.message-item--quote', 3],
+  ['.message-item--system-text', 3],
+  ['.message-item--state', 3],
+  ['.message-item--ooc-tag', 3],
+];
+
+test.each([
+  ['light', false],
+  ['dark', true],
+])('every kind and state is drawn and readable, %s', async (_mode, dark) => {
+  const ratios = textContrast(
+    await render('room', { messages: everyKind(), dark }),
+    READABLE.map(([selector]) => selector),
+  );
+  const unreadable = READABLE.flatMap(([selector, least]) => {
+    const found = ratios[selector];
+    if (!found.length) return [`${selector}: not drawn`];
+    return found.filter((ratio) => ratio < least).map((ratio) => `${selector}: ${ratio} < ${least}`);
+  });
+  expect(unreadable).toEqual([]);
 });

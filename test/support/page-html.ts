@@ -209,3 +209,49 @@ export function measure(htmlFile: string, selectors: string[]): Record<string, B
   const text = found[1].replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
   return JSON.parse(text) as Record<string, Box[]>;
 }
+
+/**
+ * The lowest WCAG contrast ratio between text and what is behind it, per selector, as Chromium
+ * computes the styles: the text colour against the element's backgrounds blended up to the first
+ * opaque one (the page's). An empty list when nothing matches.
+ */
+export function textContrast(htmlFile: string, selectors: string[]): Record<string, number[]> {
+  const probe = `${htmlFile.replace(/\.html$/, '')}.contrast.html`;
+  const script = `<script>
+    const rgba = (css) => { const [r, g, b, a = 1] = css.match(/[\\d.]+/g).map(Number); return { r, g, b, a }; };
+    const over = (top, below) => ({
+      r: top.r * top.a + below.r * (1 - top.a), g: top.g * top.a + below.g * (1 - top.a), b: top.b * top.a + below.b * (1 - top.a), a: 1,
+    });
+    const luminance = ({ r, g, b }) => {
+      const channel = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+      return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+    };
+    const behind = (element) => {
+      const layers = [];
+      for (let node = element; node && node.nodeType === 1; node = node.parentElement) {
+        const layer = rgba(getComputedStyle(node).backgroundColor);
+        if (layer.a > 0) layers.push(layer);
+        if (layer.a >= 1) break;
+      }
+      return layers.reverse().reduce((below, top) => over(top, below), { r: 255, g: 255, b: 255, a: 1 });
+    };
+    const ratios = {};
+    for (const selector of ${JSON.stringify(selectors)}) {
+      ratios[selector] = Array.from(document.querySelectorAll(selector), (element) => {
+        const background = behind(element);
+        const text = over(rgba(getComputedStyle(element).color), background);
+        const [light, dark] = [luminance(text), luminance(background)].sort((a, b) => b - a);
+        return Math.round(((light + 0.05) / (dark + 0.05)) * 100) / 100;
+      });
+    }
+    const out = document.createElement('pre');
+    out.id = 'ratios';
+    out.textContent = JSON.stringify(ratios);
+    document.body.appendChild(out);
+  </script>`;
+  fs.writeFileSync(probe, fs.readFileSync(htmlFile, 'utf8').replace('</body>', `${script}</body>`));
+  const dom = runChromium(probe, ['--dump-dom']);
+  const found = /<pre id="ratios">([^<]*)<\/pre>/.exec(dom);
+  if (!found) throw new Error(`Chromium measured nothing in ${probe}`);
+  return JSON.parse(found[1]) as Record<string, number[]>;
+}
