@@ -81,6 +81,32 @@ describe('the database, through REST', () => {
   });
 });
 
+describe('what is one person’s own', () => {
+  test("A reads none of B's blocks, reports or read markers, nor who is a moderator or banned, and cannot lift B's block", async () => {
+    const c = await wechatUser(server);
+    const banned = await wechatUser(server);
+    expect((await b.sb.from('blocks').insert({ blocked: c.id, blocked_name: '丙' })).error).toBeNull();
+    // B reports A's message: A, its author, must not learn who reported it.
+    expect((await b.sb.from('reports').insert({ message_id: aMessageId, reason: 'spam' })).error).toBeNull();
+    expect((await b.sb.rpc('mark_read', { scene: 1, message: bMessageId })).error).toBeNull();
+    await superuserQuery(server.dbUrl, 'insert into public.moderators (user_id) values ($1)', [c.id]);
+    await superuserQuery(server.dbUrl, `insert into public.bans (openid, reason) values ($1, '测试封禁')`, [
+      server.wechat!.openidOf(banned.person),
+    ]);
+    for (const table of ['blocks', 'reports', 'read_markers', 'moderators', 'bans'] as const) {
+      const { data, error } = await a.sb.from(table).select('*');
+      expect([table, error, data]).toEqual([table, null, []]);
+    }
+    // Each sees their own: the rows above exist.
+    expect((await b.sb.from('blocks').select('blocked')).data).toEqual([{ blocked: c.id }]);
+    expect((await c.sb.from('moderators').select('user_id')).data).toEqual([{ user_id: c.id }]);
+    expect((await banned.sb.from('bans').select('reason')).data).toEqual([{ reason: '测试封禁' }]);
+
+    await a.sb.from('blocks').delete().eq('blocker', b.id);
+    expect((await b.sb.from('blocks').select('blocked')).data).toEqual([{ blocked: c.id }]);
+  });
+});
+
 describe('storage', () => {
   test("A cannot write into B's folder", async () => {
     const { error } = await a.sb.storage.from('images').upload(`${b.id}/2026-11/${randomUUID()}.jpg`, JPEG, { contentType: 'image/jpeg' });
