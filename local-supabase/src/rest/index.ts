@@ -21,8 +21,11 @@ const SINGULAR = 'application/vnd.pgrst.object+json';
 
 interface Caller {
   role: string;
-  claims: Claims;
+  /** request.jwt.claims: the token's claims with the role they resolved to. */
+  claimsJson: string;
 }
+
+const ANON_CALLER: Caller = { role: ANON_ROLE, claimsJson: JSON.stringify({ role: ANON_ROLE }) };
 
 /** The one row every rendered statement returns. */
 interface ResultRow {
@@ -48,19 +51,21 @@ const VERIFIED_TOKENS = 1000;
  * time claims are checked on every use.
  */
 function authenticator(secret: string): (req: IncomingMessage) => Caller {
-  const verified = new Map<string, Claims>();
+  const verified = new Map<string, { claims: Claims; caller: Caller }>();
   return (req) => {
     const token = bearer(req);
-    if (token === undefined) return { role: ANON_ROLE, claims: {} };
+    if (token === undefined) return ANON_CALLER;
     try {
-      let claims = verified.get(token);
-      if (!claims) {
-        claims = decodeJwt(token, secret);
+      let entry = verified.get(token);
+      if (!entry) {
+        const claims = decodeJwt(token, secret);
+        const role = roleOf(claims);
+        entry = { claims, caller: { role, claimsJson: JSON.stringify({ ...claims, role }) } };
         if (verified.size >= VERIFIED_TOKENS) verified.delete(verified.keys().next().value!);
-        verified.set(token, claims);
+        verified.set(token, entry);
       }
-      checkTimes(claims);
-      return { role: roleOf(claims), claims };
+      checkTimes(entry.claims);
+      return entry.caller;
     } catch (err) {
       if (!(err instanceof JwtError)) throw err;
       throw err.claims ? ERRORS.jwtClaims(err.message) : ERRORS.jwtDecode(err.message);
@@ -132,9 +137,15 @@ function begin(readOnly: boolean): Statement {
   return { text: `BEGIN ISOLATION LEVEL READ COMMITTED ${readOnly ? 'READ ONLY' : 'READ WRITE'}`, values: [] };
 }
 
+/** The texts of settingsStatement, by how many settings: built once, not per request. */
+const settingsTexts: string[] = [];
+
 /** Transaction-local settings as parameters, so the text (and its prepared statement) depends only on how many there are. */
 function settingsStatement(settings: Array<[string, string]>): Statement {
-  return { text: `SELECT ${settings.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`).join(', ')}`, values: settings.flat() };
+  const values: string[] = [];
+  for (const [name, value] of settings) values.push(name, value);
+  settingsTexts[settings.length] ??= `SELECT ${settings.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`).join(', ')}`;
+  return { text: settingsTexts[settings.length], values };
 }
 
 export async function createRest(ctx: Context): Promise<Product> {
@@ -153,7 +164,7 @@ export async function createRest(ctx: Context): Promise<Product> {
       ['search_path', `"${EXPOSED_SCHEMA}", "${EXTRA_SEARCH_PATH}"`],
       ...roleSettings,
       ['role', caller.role],
-      ['request.jwt.claims', JSON.stringify({ ...caller.claims, role: caller.role })],
+      ['request.jwt.claims', caller.claimsJson],
       ['request.method', req.method ?? ''],
       ['request.path', path],
       ['request.headers', JSON.stringify(headers)],
