@@ -3,7 +3,8 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-import { DEFAULT_DENO_DIR, DENO_RUN_FLAGS, denoPath, FUNCTION_HOST } from '../local-supabase/src/functions/deno';
+import { DEFAULT_DENO_DIR, denoPath } from '../local-supabase/src/functions/deno';
+import { workerArgs } from '../local-supabase/src/functions/workers';
 import { startTestServer, type TestServer } from './support/server';
 import { waitFor } from './support/wait';
 import type { Row } from './support/row';
@@ -156,20 +157,10 @@ test('workers stop with the server', async () => {
 
 test('a worker whose server is gone exits on its own (its stdin closes, as when the server is SIGKILLed)', async () => {
   // The kernel closes the pipe when the server process dies, however it dies.
-  const deno = spawn(
-    denoPath(),
-    [
-      'run',
-      '--allow-net',
-      '--allow-env',
-      '--allow-read',
-      ...DENO_RUN_FLAGS,
-      FUNCTION_HOST,
-      path.join(PROJECT, 'functions', 'echo', 'index.ts'),
-      '0',
-    ],
-    { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, DENO_DIR: DEFAULT_DENO_DIR } },
-  );
+  const deno = spawn(denoPath(), workerArgs(path.join(PROJECT, 'functions', 'echo', 'index.ts'), 0), {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, DENO_DIR: DEFAULT_DENO_DIR },
+  });
   let output = '';
   deno.stdout.on('data', (chunk: Buffer) => (output += chunk));
   await waitFor('listening', () => output.includes('function ready'), 20000);

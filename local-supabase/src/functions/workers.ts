@@ -50,6 +50,11 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
+/** `deno run` of the function host serving one function's entrypoint on a loopback port. */
+export function workerArgs(entrypoint: string, port: number): string[] {
+  return ['run', '--allow-net', '--allow-env', '--allow-read', '--no-prompt', ...DENO_RUN_FLAGS, FUNCTION_HOST, entrypoint, String(port)];
+}
+
 export function startWorker(name: string, options: WorkerOptions): Worker {
   const log = (line: string) => options.log(`[functions/${name}] ${line}`);
   let child: ChildProcess | null = null;
@@ -65,25 +70,11 @@ export function startWorker(name: string, options: WorkerOptions): Worker {
 
   const ready = freePort().then((port) => {
     const inherited = Object.fromEntries(PASSED_THROUGH.filter((k) => process.env[k]).map((k) => [k, process.env[k]!]));
-    const deno = spawn(
-      denoPath(),
-      [
-        'run',
-        '--allow-net',
-        '--allow-env',
-        '--allow-read',
-        '--no-prompt',
-        ...DENO_RUN_FLAGS,
-        FUNCTION_HOST,
-        options.entrypoint,
-        String(port),
-      ],
-      {
-        cwd: path.dirname(options.entrypoint),
-        env: { ...inherited, DENO_DIR: options.denoDir, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', ...options.env },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      },
-    );
+    const deno = spawn(denoPath(), workerArgs(options.entrypoint, port), {
+      cwd: path.dirname(options.entrypoint),
+      env: { ...inherited, DENO_DIR: options.denoDir, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     child = deno;
     deno.on('exit', (code, signal) => onExit(`exited (${signal ?? `code ${code}`})`));
     deno.on('error', (err) => onExit(`could not start Deno: ${err.message}`));
