@@ -11,7 +11,7 @@ import type { ViewItem } from '../miniprogram/pages/room/message-window';
 import { setSafetyServicesForTest, setServicesForTest } from '../miniprogram/services';
 import { gradientPng } from './support/png';
 import { startTestServer, superuserQuery, type TestServer } from './support/server';
-import { installDom, loadPage, pageInstance, simulator, type PageWrapper } from './support/simulate';
+import { chooseFromSheet, installDom, loadPage, pageInstance, simulator, type PageWrapper } from './support/simulate';
 import { launchWechatApp, type WechatApp } from './support/wechat-realm';
 import { waitFor } from './support/wait';
 
@@ -141,20 +141,14 @@ test('two users chat: text and image, an offline reader catches up, an offline s
 
 /** Long-presses a message and taps these labels in the sheets that follow (the menu, then a reason). */
 async function longPressAndChoose(phone: Phone, text: string, ...labels: string[]): Promise<string[][]> {
-  const offered: string[][] = [];
-  const sheet = jest.spyOn(wx, 'showActionSheet').mockImplementation((options: WechatMiniprogram.ShowActionSheetOption) => {
-    offered.push(options.itemList);
-    const tapIndex = options.itemList.indexOf(labels[offered.length - 1]);
-    if (tapIndex < 0) options.fail?.({ errMsg: 'showActionSheet:fail cancel' });
-    else options.success?.({ tapIndex, errMsg: 'showActionSheet:ok' });
-  });
+  const sheet = chooseFromSheet(...labels);
   const items = phone.page.querySelectorAll('.item');
   const index = shown(phone).findIndex((item) => item.text === text);
   items[index].querySelector('.bubble')!.dispatchEvent('longpress');
-  await waitFor('the menu to run', () => offered.length >= labels.length, 5000);
+  await waitFor('the menu to run', () => sheet.offered().length >= labels.length, 5000);
   await simulator().sleep(50);
-  sheet.mockRestore();
-  return offered;
+  sheet.restore();
+  return sheet.offered();
 }
 
 test('content security: 审核中 for the author until WeChat passes it; a refused line stays with its author; recall and report', async () => {

@@ -18,6 +18,7 @@ import {
   simulator,
   textIdsShownBy,
   texts,
+  chooseFromSheet,
   type PageWrapper,
 } from './support/simulate';
 
@@ -58,21 +59,6 @@ async function openRoom(...patches: RoomPatch[]): Promise<PageWrapper> {
 /** The rendered message-item components, top to bottom. */
 function messages(page: PageWrapper) {
   return page.querySelectorAll('.item');
-}
-
-/**
- * Answers every wx.showActionSheet by tapping the item with the given label (the next label for
- * the next sheet); `offered` lists what each sheet showed.
- */
-function chooseFromSheet(...labels: string[]) {
-  const lists: string[][] = [];
-  jest.spyOn(wx, 'showActionSheet').mockImplementation((options: WechatMiniprogram.ShowActionSheetOption) => {
-    lists.push(options.itemList);
-    const tapIndex = options.itemList.indexOf(labels[lists.length - 1]);
-    if (tapIndex < 0) options.fail?.({ errMsg: 'showActionSheet:fail cancel' });
-    else options.success?.({ tapIndex, errMsg: 'showActionSheet:ok' });
-  });
-  return { offered: () => lists };
 }
 
 /** Tracks the page's setData calls from now on. */

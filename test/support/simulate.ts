@@ -170,6 +170,21 @@ export function recordSetData(page: PageWrapper): Array<Record<string, unknown>>
 }
 
 /** Text of every element matching the selector, trimmed. */
+/**
+ * Answers every wx.showActionSheet by tapping the item with the given label (the next label for
+ * the next sheet); `offered` lists what each sheet showed.
+ */
+export function chooseFromSheet(...labels: string[]) {
+  const lists: string[][] = [];
+  const spy = jest.spyOn(wx, 'showActionSheet').mockImplementation((options: WechatMiniprogram.ShowActionSheetOption) => {
+    lists.push(options.itemList);
+    const tapIndex = options.itemList.indexOf(labels[lists.length - 1]);
+    if (tapIndex < 0) options.fail?.({ errMsg: 'showActionSheet:fail cancel' });
+    else options.success?.({ tapIndex, errMsg: 'showActionSheet:ok' });
+  });
+  return { offered: () => lists, restore: () => spy.mockRestore() };
+}
+
 export function texts(page: PageWrapper, selector: string): string[] {
   return page.querySelectorAll(selector).map((element) => (element.dom?.textContent ?? '').trim());
 }

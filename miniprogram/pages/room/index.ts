@@ -470,15 +470,20 @@ Component({
     },
 
     /** A reply's quote: the replied message, loading older pages until it is there. */
-    async onQuote(event: WechatMiniprogram.CustomEvent<{ id: number }>) {
-      const { view, list } = stateOf(this);
-      const found = (await view.loadUntil(event.detail.id)) && list.reveal(event.detail.id);
-      if (!found) toast(t('quoteNotFound'));
+    onQuote(event: WechatMiniprogram.CustomEvent<{ id: number }>) {
+      return this.showMessage(event.detail.id);
     },
 
-    /** The 公告 bar: the pinned message in the list, loading older pages until it is there. */
+    /** The 公告 bar: the pinned message, as a quote shows its message. */
     onPinned() {
-      if (this.data.pinnedId) void this.onQuote({ detail: { id: this.data.pinnedId } } as WechatMiniprogram.CustomEvent<{ id: number }>);
+      if (this.data.pinnedId) void this.showMessage(this.data.pinnedId);
+    },
+
+    /** Scrolls to a message, loading older pages until it is in the list. */
+    async showMessage(id: number) {
+      const { view, list } = stateOf(this);
+      const found = (await view.loadUntil(id)) && list.reveal(id);
+      if (!found) toast(t('quoteNotFound'));
     },
 
     onPresence() {
