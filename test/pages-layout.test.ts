@@ -11,7 +11,7 @@ import { setServicesForTest } from '../miniprogram/services';
 import { testServices } from './support/roleplay-fakes';
 import type { ChatMessage } from '../miniprogram/core/types';
 import { SCREEN, convertInlineRpx, measure, pageHtml, textContrast, type Box } from './support/page-html';
-import { FakeRoom, chatMessage, loadPage, pageInstance, simulator, type PageWrapper } from './support/simulate';
+import { EVERY_KIND, FakeRoom, chatMessage, loadPage, pageInstance, simulator, type PageWrapper } from './support/simulate';
 
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pages-layout-'));
 /** WeChat's navigation bar above the page. */
@@ -102,29 +102,16 @@ test('进入聊天室 spans the role page, edge to edge of its padding', async (
   expect(input.left + input.width + 8).toBe(random.left);
 });
 
-/** One message of every kind and state a reader meets in a scene. */
+/** One message of every kind and state a reader meets in a scene (its image left out: Chromium would fetch it). */
 function everyKind(): ChatMessage[] {
   const me = { userId: 'me', username: '楚留香', avatarColor: '#c0392b', mine: true };
-  const die = (faces: number, dice: number[]) => ({ sign: 1 as const, count: dice.length, faces, dice });
+  const others = [{}, ...EVERY_KIND.filter((fields) => fields.kind !== 'image')];
   return [
-    chatMessage(1, { body: '今夜子时，东岸登船。' }),
-    chatMessage(2, { kind: 'action', body: '拔剑而起，剑尖斜指' }),
-    chatMessage(3, { kind: 'ooc', body: '我十点前得下线' }),
-    chatMessage(4, {
-      kind: 'roll',
-      body: 'd100<=60',
-      roll: { expression: 'd100<=60', terms: [die(100, [37])], total: 37, check: { op: '<=', target: 60, outcome: 'success' } },
-    }),
-    chatMessage(5, { kind: 'roll', body: 'd20', hidden: true, roll: null }),
-    chatMessage(6, {
-      body: '同去',
-      replyTo: 1,
-      replyPreview: { username: '胡铁花', text: '今夜子时，东岸登船。', kind: 'text', status: 'visible' },
-    }),
-    chatMessage(7, { state: 'recalled', body: null }),
-    chatMessage(8, { ...me, body: '等一等', state: 'pending' }),
-    chatMessage(9, { ...me, body: '……', state: 'blocked', label: 20003 }),
-    chatMessage(10, { ...me, kind: 'action', body: '摸了摸怀中的火折子' }),
+    ...others.map((fields, i) => chatMessage(i + 1, fields)),
+    chatMessage(20, { state: 'recalled', body: null }),
+    chatMessage(21, { ...me, body: '等一等', state: 'pending' }),
+    chatMessage(22, { ...me, body: '……', state: 'blocked', label: 20003 }),
+    chatMessage(23, { ...me, kind: 'action', body: '摸了摸怀中的火折子' }),
   ];
 }
 

@@ -276,6 +276,36 @@ export class FakeRoom implements RoomView {
   }
 }
 
+const die = (faces: number, dice: number[]) => ({ sign: 1 as const, count: dice.length, faces, dice });
+
+/**
+ * What someone else may send, one of each kind: 动作, 场外, a roll with a modifier, a check, a hidden
+ * roll, an image and a reply (the fields over chatMessage's 对白 of 令狐冲).
+ */
+export const EVERY_KIND: Array<Partial<ChatMessage>> = [
+  { kind: 'action', body: '拔剑而起，剑尖斜指，衣袂在夜风里猎猎作响，一步步逼近船舱' },
+  { kind: 'ooc', body: '我十点前得下线，先跟着大家走，有事私聊' },
+  { kind: 'roll', body: '4d6+2', roll: { expression: '4d6+2', terms: [die(6, [6, 3, 5, 1]), { sign: 1, value: 2 }], total: 17 } },
+  {
+    kind: 'roll',
+    body: 'd100<=60',
+    roll: { expression: 'd100<=60', terms: [die(100, [97])], total: 97, check: { op: '<=', target: 60, outcome: 'critical_failure' } },
+  },
+  { kind: 'roll', body: 'd100', hidden: true, roll: null },
+  {
+    kind: 'image',
+    body: null,
+    imageUrl:
+      'https://abcdefghijklmnopqrst.supabase.co/storage/v1/object/public/images/5b1f7a2c-0d3e-4f56-8a9b-000000000001/2026-11/7f3c2a10-4b1d-4e8a-9c3b-000000000001.jpg',
+    imageWidth: 1280,
+    imageHeight: 960,
+  },
+  {
+    replyTo: 5,
+    replyPreview: { username: '任盈盈', text: '今夜月色正好，诸位不妨移步后山，共饮一杯，再论剑法高低。', kind: 'text', status: 'visible' },
+  },
+];
+
 const BASE_TIME = Date.parse('2026-11-20T12:00:00+08:00');
 
 /** A sent text message from someone else, `n` minutes after a fixed base time; override any field. */
