@@ -38,6 +38,7 @@ import type {
   Speaker,
   Voice,
 } from './types';
+import { ROOM_COLUMNS } from './types';
 
 /**
  * How far below the newest known id a gap-fill re-reads. Ids are taken at insert but rows become
@@ -516,19 +517,10 @@ export class RoomSession implements RoomView {
       },
       room: (row) => {
         if (channelOf(this.phase) !== channel || row.id !== room.id) return;
-        // Realtime sends the whole row; only the columns the scene shows are kept.
-        const scene: RoomRow = {
-          id: row.id,
-          slug: row.slug,
-          title: row.title,
-          topic: row.topic,
-          host: row.host,
-          archived: row.archived,
-          pinned_message_id: row.pinned_message_id,
-        };
-        // Every message moves the scene's last activity, an UPDATE the room does not show.
+        // Every message moves the scene's last activity, an UPDATE that changes nothing the room shows.
+        const scene = row;
         const known = this.room;
-        if (known && (Object.keys(scene) as Array<keyof RoomRow>).every((column) => scene[column] === known[column])) return;
+        if (known && ROOM_COLUMNS.every((column) => scene[column] === known[column])) return;
         this.room = scene;
         this.scheduleCacheSave();
         void this.findPinned(scene);

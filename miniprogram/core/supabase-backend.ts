@@ -16,7 +16,8 @@ import {
   type Subscription,
   type UploadTask,
 } from './ports';
-import type { HiddenRollRow, MessageRow, PickedImage, ReportReason, RoomRow } from './types';
+import { ROOM_COLUMNS, type HiddenRollRow, type MessageRow, type PickedImage, type ReportReason, type RoomRow } from './types';
+import type { Tables } from '../../typings/database.types';
 import { authFailure, signInWithWechat, type WechatLogin } from './wechat-login';
 
 export const IMAGES_BUCKET = 'images';
@@ -65,9 +66,7 @@ export class SupabaseBackend implements Backend {
   }
 
   async findRoom(slug: string): Promise<RoomRow> {
-    const rows = await this.rows<RoomRow>(
-      this.client.from('rooms').select('id,slug,title,topic,host,archived,pinned_message_id').eq('slug', slug).limit(1),
-    );
+    const rows = await this.rows<RoomRow>(this.client.from('rooms').select(ROOM_COLUMNS.join(',')).eq('slug', slug).limit(1));
     if (!rows.length) throw new BackendFailure(404, 'room_not_found', `no room with slug ${slug}`);
     return rows[0];
   }
@@ -151,7 +150,8 @@ export class SupabaseBackend implements Backend {
         handlers.hiddenRoll(payload.new as HiddenRollRow),
       )
       .on('postgres_changes', { event: 'UPDATE', schema: 'public', table: 'rooms', filter: `id=eq.${roomId}` }, (payload) =>
-        handlers.room(payload.new as RoomRow),
+        // Realtime sends the whole row; the room keeps the columns it shows.
+        handlers.room(roomRowOf(payload.new as Tables<'rooms'>)),
       )
       .subscribe(channelStatus(handlers.status));
     return {
@@ -181,6 +181,13 @@ export class SupabaseBackend implements Backend {
 }
 
 /** A channel's subscribe callback that reports realtime-js's states as the core's ChannelStatus. */
+/** A scene's row narrowed to what the room shows. */
+export function roomRowOf(row: Pick<Tables<'rooms'>, (typeof ROOM_COLUMNS)[number]>): RoomRow {
+  const shown: Partial<Record<(typeof ROOM_COLUMNS)[number], unknown>> = {};
+  for (const column of ROOM_COLUMNS) shown[column] = row[column];
+  return shown as RoomRow;
+}
+
 export function channelStatus(onStatus: (status: ChannelStatus, detail?: string) => void) {
   return (status: string, error?: Error) => {
     const detail = error ? error.message : undefined;

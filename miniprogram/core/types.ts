@@ -48,7 +48,9 @@ export type MessageRow = Omit<Tables<'messages'>, 'kind' | 'status' | 'roll' | '
 export type HiddenRollRow = Omit<Tables<'hidden_rolls'>, 'roll'> & { roll: Roll };
 
 /** The columns of public.rooms the app reads. */
-export type RoomRow = Pick<Tables<'rooms'>, 'id' | 'slug' | 'title' | 'topic' | 'host' | 'archived' | 'pinned_message_id'>;
+/** The columns of a scene the room shows (RoomRow), in the order REST is asked for them. */
+export const ROOM_COLUMNS = ['id', 'slug', 'title', 'topic', 'host', 'archived', 'pinned_message_id'] as const;
+export type RoomRow = Pick<Tables<'rooms'>, (typeof ROOM_COLUMNS)[number]>;
 
 export type DeliveryStatus = 'sending' | 'failed' | 'sent';
 
