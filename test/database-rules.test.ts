@@ -287,3 +287,20 @@ test('concurrent inserts cannot slip past the rate limit together', async () => 
   expect(results.filter((r) => r.error === null)).toHaveLength(RATE_LIMIT);
   expect(results.filter((r) => r.status === 429)).toHaveLength(RATE_LIMIT);
 });
+
+test('no policy calls a function that PostgreSQL must plan again on every call', async () => {
+  // A SQL function that is SECURITY DEFINER or has a SET clause is never inlined, and its query is
+  // planned on each call; Realtime evaluates the messages policy once per subscriber per change.
+  const { rows } = await superuserQuery<{ call: string }>(
+    server.dbUrl,
+    `select distinct format('%s on %s calls %s', calls.polname, calls.polrelid::regclass, f.oid::regprocedure) as call
+       from (select p.polname, p.polrelid,
+                    (regexp_matches(concat(p.polqual::text, p.polwithcheck::text), ':funcid (\\d+)', 'g'))[1]::oid as fn
+               from pg_policy p) calls
+       join pg_proc f on f.oid = calls.fn
+       join pg_language l on l.oid = f.prolang
+      where l.lanname = 'sql' and (f.prosecdef or f.proconfig is not null)
+      order by 1`,
+  );
+  expect(rows.map((r) => r.call)).toEqual([]);
+});
