@@ -29,6 +29,11 @@ create table public.rt_unpublished (id int primary key);
 -- No RLS, default replica identity: old rows are the key alone.
 create table public.rt_plain (id int primary key, label text);
 alter publication supabase_realtime add table public.rt_plain;
+-- A key of two columns, one of them text: the RLS check finds rows by every key column.
+create table public.rt_pairs (shelf text, slot int, owner uuid not null, primary key (shelf, slot));
+alter table public.rt_pairs enable row level security;
+create policy "owners read their pairs" on public.rt_pairs for select to authenticated using (owner = auth.uid());
+alter publication supabase_realtime add table public.rt_pairs;
 `;
 
 beforeAll(async () => {
@@ -112,6 +117,31 @@ describe.each(VSNS)('vsn %s', (vsn) => {
       at: '2026-11-21T22:41:19.31513+00:00',
     });
     expect(theirs.changes).toEqual([]);
+    await owner.sb.removeAllChannels();
+    await stranger.sb.removeAllChannels();
+  });
+
+  test('a key of two columns: each row is checked by its whole key, whatever characters the text holds', async () => {
+    const owner = await wechatUser(server, { vsn });
+    const stranger = await wechatUser(server, { vsn });
+    const mine = await subscribeChanges(owner.sb, 'pairs', [{ event: 'INSERT', table: 'rt_pairs' }]);
+    const theirs = await subscribeChanges(stranger.sb, 'pairs', [{ event: 'INSERT', table: 'rt_pairs' }]);
+    // Two rows in one transaction (one check for both), keys that an array literal must quote, and
+    // the stranger's row shares the owner's shelf: matching on one column alone would leak it.
+    const shelf = `a,"b'{c}\\ ${vsn}`;
+    const slot = 10 * VSNS.indexOf(vsn);
+    await superuserQuery(
+      server.dbUrl,
+      `insert into public.rt_pairs (shelf, slot, owner) values ($1, $4, $2), ($1, $4 + 1, $3), ('NULL', $4, $2)`,
+      [shelf, owner.id, stranger.id, slot],
+    );
+    const received = await exactly(mine, 2);
+    expect(received.map((c) => c.new)).toEqual([
+      { shelf, slot, owner: owner.id },
+      { shelf: 'NULL', slot, owner: owner.id },
+    ]);
+    const [theirsOnly] = await exactly(theirs, 1);
+    expect(theirsOnly.new).toEqual({ shelf, slot: slot + 1, owner: stranger.id });
     await owner.sb.removeAllChannels();
     await stranger.sb.removeAllChannels();
   });

@@ -29,6 +29,11 @@ declare
   rls boolean;
   rendered jsonb;
   statement_name text;
+  key_signature text;
+  key_types text;
+  key_params text;
+  key_aliases text;
+  key_match text;
   check_command text;
   all_checks int[];
   columns_by_role jsonb := '{}';
@@ -101,21 +106,31 @@ begin
 
   if cardinality(primary_key) > 0 and jsonb_array_length(checks) > 0 and rls then
     -- A session-level prepared statement keeps its plan across batches on this pooled connection;
-    -- its name follows the key, so a changed key gets a new statement.
-    statement_name := format('local_realtime_check_%s_%s', tbl::oid, left(md5(primary_key::text), 8));
+    -- its name follows the key's columns and types, so a changed key gets a new statement. It
+    -- takes one array per key column, typed as the column: a check then costs the policy and an
+    -- index probe, not the unpacking of JSON.
+    select string_agg(format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)), ', ' order by k.ord),
+           string_agg(format_type(a.atttypid, a.atttypmod) || '[]', ', ' order by k.ord),
+           string_agg(format('$%s', k.ord), ', ' order by k.ord),
+           string_agg(format('k%s', k.ord), ', ' order by k.ord),
+           string_agg(format('r.%I = k.k%s', a.attname, k.ord), ' and ' order by k.ord)
+      into key_signature, key_types, key_params, key_aliases, key_match
+      from unnest(primary_key) with ordinality k(name, ord)
+      join pg_attribute a on a.attrelid = tbl and a.attname = k.name;
+    statement_name := format('local_realtime_check_%s_%s', tbl::oid, left(md5(key_signature), 8));
     if not exists (select 1 from pg_prepared_statements p where p.name = statement_name) then
       execute format(
-        'prepare %I(jsonb) as select coalesce(array_agg(x.n::int), ''{}'')
-           from jsonb_array_elements($1) with ordinality x(t, n)
+        'prepare %I(%s) as select coalesce(array_agg(k.n::int), ''{}'')
+           from unnest(%s) with ordinality k(%s, n)
           where exists (select 1 from %s r where %s)',
-        statement_name, tbl,
-        (select string_agg(format('r.%1$I = (jsonb_populate_record(null::%2$s, x.t)).%1$I', c, tbl), ' and ')
-           from unnest(primary_key) c));
+        statement_name, key_types, key_params, key_aliases, tbl, key_match);
     end if;
-    -- Only the primary key is needed to find a row.
-    check_command := format('execute %I(%L)', statement_name, (
-      select jsonb_agg((select jsonb_object_agg(k, x.t -> k) from unnest(primary_key) k) order by x.n)
-        from jsonb_array_elements(checks) with ordinality x(t, n)));
+    -- Only the primary key is needed to find a row: its values, column by column, as array literals.
+    check_command := format('execute %I(%s)', statement_name, (
+      select string_agg(quote_literal(array(
+               select x.t ->> k.name from jsonb_array_elements(checks) with ordinality x(t, n) order by x.n)::text),
+             ', ' order by k.ord)
+        from unnest(primary_key) with ordinality k(name, ord)));
   end if;
   all_checks := array(select generate_series(1, jsonb_array_length(checks)));
 
