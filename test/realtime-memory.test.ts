@@ -3,12 +3,12 @@
 // track presence. Then as much again and more: another 200 sockets, 50 more joins on every socket,
 // and every entry tracked again. What the limits admit is the most the server keeps: the second
 // round must add next to nothing. (Oversized payloads keep nothing either: realtime-limits tests
-// that they are refused.)
+// that they are refused.) Before that, a bulk load into a published table nobody listens to.
 import fs from 'node:fs';
 import WebSocket from 'ws';
-import { rssMiB, startServerProcess, type ServerProcess } from '../bench/server-process';
+import { peakRssMiB, rssMiB, startServerProcess, type ServerProcess } from '../bench/server-process';
 import { RawSocket, sleep } from './support/realtime';
-import { tempDir, type TestServer } from './support/server';
+import { superuserQuery, tempDir, type TestServer } from './support/server';
 
 const USERS = 200;
 const CHANNELS = 100;
@@ -89,6 +89,29 @@ function track(socket: RawSocket, n: number, channels: number) {
     `j${c}`,
   ]);
 }
+
+test('a bulk load of 300,000 rows into a published table nobody listens to is not held in the server', async () => {
+  await superuserQuery(
+    server.dbUrl,
+    `create table public.bulk_rows (id bigint generated always as identity primary key, note text not null);
+     alter publication supabase_realtime add table public.bulk_rows;`,
+  );
+  const before = peakRssMiB(server.child.pid!);
+  // One transaction of 300,000 rows of about 200 bytes: pgoutput sends them all at its commit.
+  await superuserQuery(server.dbUrl, `insert into public.bulk_rows (note) select repeat('载', 60) || g from generate_series(1, 300000) g`);
+  const { rows } = await superuserQuery<{ lsn: string }>(server.dbUrl, 'select pg_current_wal_lsn()::text as lsn');
+  // The server has read the whole transaction once its slot confirms the WAL past it.
+  for (let caughtUp = false; !caughtUp; await sleep(100)) {
+    const slot = await superuserQuery<{ done: boolean }>(
+      server.dbUrl,
+      `select confirmed_flush_lsn >= $1::pg_lsn as done from pg_replication_slots where slot_name like 'local_realtime_%'`,
+      [rows[0].lsn],
+    );
+    caughtUp = slot.rows[0]?.done === true;
+  }
+  // Decoded and kept until the commit, those rows took about 200 MiB.
+  expect(peakRssMiB(server.child.pid!) - before).toBeLessThan(40);
+}, 120_000);
 
 test('what the limits admit is the most Realtime keeps, however much more a client tries', async () => {
   // Warm up the code paths, so the first round measures state rather than compiled code.

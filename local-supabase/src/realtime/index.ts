@@ -44,6 +44,7 @@ export async function createRealtime(ctx: Context): Promise<Realtime> {
   const feed = new ReplicationFeed({
     connectionString: ctx.adminConnectionString,
     publication: PUBLICATION,
+    wants: (relation) => changes.listensTo(relation),
     onTransaction: (rows) => changes.push(rows),
     // Changes committed while the feed was down are gone from the new slot. Closing every socket
     // makes each client rejoin, and a rejoin is when an app catches up on what it missed.

@@ -67,31 +67,18 @@ class Reader {
 export class PgoutputDecoder {
   private readonly relations = new Map<number, Relation>();
 
-  decode(buf: Buffer): PgoutputMessage {
+  /** A change of a relation `wanted` refuses is not read further: its row is never decoded. */
+  decode(buf: Buffer, wanted: (relation: Relation) => boolean = () => true): PgoutputMessage {
     const r = new Reader(buf);
-    switch (String.fromCharCode(r.byte())) {
+    const tag = String.fromCharCode(r.byte());
+    if (tag === 'I' || tag === 'U' || tag === 'D') {
+      const relation = this.relation(r.int32());
+      return wanted(relation) ? readChange(tag, relation, r) : { tag: 'ignored' };
+    }
+    switch (tag) {
       case 'R':
         this.readRelation(r);
         return { tag: 'ignored' };
-      case 'I': {
-        const relation = this.relation(r.int32());
-        r.byte(); // 'N'
-        return { tag: 'insert', relation, new: readTuple(r, relation) };
-      }
-      case 'U': {
-        const relation = this.relation(r.int32());
-        const kind = String.fromCharCode(r.byte());
-        let old: Tuple | null = null;
-        if (kind === 'K' || kind === 'O') {
-          old = readOldTuple(r, relation, kind);
-          r.byte(); // 'N'
-        }
-        return { tag: 'update', relation, old, new: readTuple(r, relation, old) };
-      }
-      case 'D': {
-        const relation = this.relation(r.int32());
-        return { tag: 'delete', relation, old: readOldTuple(r, relation, String.fromCharCode(r.byte())) };
-      }
       case 'B':
         r.int64(); // final LSN
         r.int64(); // commit time (the Commit message carries it too)
@@ -132,6 +119,23 @@ export class PgoutputDecoder {
     if (!relation) throw new Error(`pgoutput: change for unknown relation ${oid}`);
     return relation;
   }
+}
+
+function readChange(tag: 'I' | 'U' | 'D', relation: Relation, r: Reader): PgoutputMessage {
+  if (tag === 'I') {
+    r.byte(); // 'N'
+    return { tag: 'insert', relation, new: readTuple(r, relation) };
+  }
+  if (tag === 'U') {
+    const kind = String.fromCharCode(r.byte());
+    let old: Tuple | null = null;
+    if (kind === 'K' || kind === 'O') {
+      old = readOldTuple(r, relation, kind);
+      r.byte(); // 'N'
+    }
+    return { tag: 'update', relation, old, new: readTuple(r, relation, old) };
+  }
+  return { tag: 'delete', relation, old: readOldTuple(r, relation, String.fromCharCode(r.byte())) };
 }
 
 /** 'O': the whole old row (REPLICA IDENTITY FULL); 'K': the key, other columns sent as nulls. */

@@ -165,6 +165,14 @@ export class PostgresChanges {
     this.bindings.delete(listener);
   }
 
+  /** Whether any channel listens to some change of this table (its events and filters aside). */
+  listensTo(relation: { schema: string; table: string }): boolean {
+    for (const bindings of this.bindings.values()) {
+      for (const b of bindings) if (b.schema === relation.schema && (b.table === null || b.table === relation.table)) return true;
+    }
+    return false;
+  }
+
   /** Takes one committed transaction; changes nobody listens to are dropped at once. */
   push(changes: RowChange[]): void {
     for (const change of changes) {

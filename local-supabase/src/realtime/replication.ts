@@ -1,7 +1,8 @@
 // Streams the supabase_realtime publication from a temporary logical replication slot (pgoutput).
 // The slot is TEMPORARY: Postgres drops it when our connection ends, so a crash or a kill can never
 // leave a slot pinning WAL. Every received position is acknowledged at once, so no WAL piles up
-// whether or not anyone listens.
+// whether or not anyone listens. Rows of tables nobody listens to are not decoded: a bulk load of a
+// million rows into a published table costs the server next to nothing.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { PgoutputDecoder, POSTGRES_EPOCH_MS, type Relation, type Tuple } from './pgoutput';
@@ -22,7 +23,12 @@ export interface RowChange {
 export interface ReplicationOptions {
   connectionString: string;
   publication: string;
-  /** Called once per committed transaction that changed published tables, in commit order. */
+  /**
+   * Whether anyone may want changes of this table. pgoutput sends a transaction's changes only
+   * once it has committed, so asking as each change arrives is asking at commit.
+   */
+  wants: (relation: Relation) => boolean;
+  /** Called once per committed transaction that changed wanted tables, in commit order. */
   onTransaction: (changes: RowChange[]) => void;
   /** Called after the feed reconnected following a loss: what committed in between was not seen. */
   onResumed: () => void;
@@ -107,7 +113,7 @@ export class ReplicationFeed {
       }
       if (kind !== 'w') return;
       // XLogData: 1 + start LSN (8) + WAL end (8) + send time (8), then one pgoutput message.
-      const message = decoder.decode(chunk.subarray(25));
+      const message = decoder.decode(chunk.subarray(25), this.options.wants);
       switch (message.tag) {
         case 'begin':
           xid = message.xid;
