@@ -29,8 +29,8 @@ create table public.rt_unpublished (id int primary key);
 -- No RLS, default replica identity: old rows are the key alone.
 create table public.rt_plain (id int primary key, label text);
 alter publication supabase_realtime add table public.rt_plain;
--- A key of two columns, one of them text: the RLS check finds rows by every key column.
-create table public.rt_pairs (shelf text, slot int, owner uuid not null, primary key (shelf, slot));
+-- A key of two columns, text and an array: the RLS check finds rows by every key column.
+create table public.rt_pairs (shelf text, slots int[], owner uuid not null, primary key (shelf, slots));
 alter table public.rt_pairs enable row level security;
 create policy "owners read their pairs" on public.rt_pairs for select to authenticated using (owner = auth.uid());
 alter publication supabase_realtime add table public.rt_pairs;
@@ -121,7 +121,7 @@ describe.each(VSNS)('vsn %s', (vsn) => {
     await stranger.sb.removeAllChannels();
   });
 
-  test('a key of two columns: each row is checked by its whole key, whatever characters the text holds', async () => {
+  test('a key of two columns, text and an array: each row is checked by its whole key, whatever the text holds', async () => {
     const owner = await wechatUser(server, { vsn });
     const stranger = await wechatUser(server, { vsn });
     const mine = await subscribeChanges(owner.sb, 'pairs', [{ event: 'INSERT', table: 'rt_pairs' }]);
@@ -132,16 +132,16 @@ describe.each(VSNS)('vsn %s', (vsn) => {
     const slot = 10 * VSNS.indexOf(vsn);
     await superuserQuery(
       server.dbUrl,
-      `insert into public.rt_pairs (shelf, slot, owner) values ($1, $4, $2), ($1, $4 + 1, $3), ('NULL', $4, $2)`,
+      `insert into public.rt_pairs (shelf, slots, owner) values ($1, array[$4, 7], $2), ($1, array[$4 + 1], $3), ('NULL', array[$4, 7], $2)`,
       [shelf, owner.id, stranger.id, slot],
     );
     const received = await exactly(mine, 2);
     expect(received.map((c) => c.new)).toEqual([
-      { shelf, slot, owner: owner.id },
-      { shelf: 'NULL', slot, owner: owner.id },
+      { shelf, slots: [slot, 7], owner: owner.id },
+      { shelf: 'NULL', slots: [slot, 7], owner: owner.id },
     ]);
     const [theirsOnly] = await exactly(theirs, 1);
-    expect(theirsOnly.new).toEqual({ shelf, slot: slot + 1, owner: stranger.id });
+    expect(theirsOnly.new).toEqual({ shelf, slots: [slot + 1], owner: stranger.id });
     await owner.sb.removeAllChannels();
     await stranger.sb.removeAllChannels();
   });

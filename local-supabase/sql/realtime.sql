@@ -107,13 +107,14 @@ begin
   if cardinality(primary_key) > 0 and jsonb_array_length(checks) > 0 and rls then
     -- A session-level prepared statement keeps its plan across batches on this pooled connection;
     -- its name follows the key's columns and types, so a changed key gets a new statement. It
-    -- takes one array per key column, typed as the column: a check then costs the policy and an
-    -- index probe, not the unpacking of JSON.
+    -- takes one text array per key column, each value cast to its column's type after unnesting
+    -- (a key column may itself be an array): a check then costs the policy and an index probe, not
+    -- the unpacking of JSON.
     select string_agg(format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)), ', ' order by k.ord),
-           string_agg(format_type(a.atttypid, a.atttypmod) || '[]', ', ' order by k.ord),
+           string_agg('text[]', ', ' order by k.ord),
            string_agg(format('$%s', k.ord), ', ' order by k.ord),
            string_agg(format('k%s', k.ord), ', ' order by k.ord),
-           string_agg(format('r.%I = k.k%s', a.attname, k.ord), ' and ' order by k.ord)
+           string_agg(format('r.%I = k.k%s::%s', a.attname, k.ord, format_type(a.atttypid, a.atttypmod)), ' and ' order by k.ord)
       into key_signature, key_types, key_params, key_aliases, key_match
       from unnest(primary_key) with ordinality k(name, ord)
       join pg_attribute a on a.attrelid = tbl and a.attname = k.name;
