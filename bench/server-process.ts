@@ -125,9 +125,14 @@ export function rssMiB(pid: number): number {
   return statusMiB(pid, 'VmRSS');
 }
 
-/** The most the process's resident set has been (VmHWM), in MiB. */
+/** The most the process's resident set has been (VmHWM) since it started or since resetPeakRss, in MiB. */
 export function peakRssMiB(pid: number): number {
   return statusMiB(pid, 'VmHWM');
+}
+
+/** Starts VmHWM again from the current resident set (proc(5), /proc/pid/clear_refs). */
+export function resetPeakRss(pid: number): void {
+  fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
 }
 
 function statusMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
