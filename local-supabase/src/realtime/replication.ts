@@ -1,8 +1,8 @@
 // Streams the supabase_realtime publication from a temporary logical replication slot (pgoutput).
 // The slot is TEMPORARY: Postgres drops it when our connection ends, so a crash or a kill can never
 // leave a slot pinning WAL. Every received position is acknowledged at once, so no WAL piles up
-// whether or not anyone listens. Rows of tables nobody listens to are not decoded: a bulk load of a
-// million rows into a published table costs the server next to nothing.
+// whether or not anyone listens. Rows of tables nobody listens to are not decoded, so a bulk load
+// into a published table holds none of its rows in the server.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { PgoutputDecoder, POSTGRES_EPOCH_MS, type Relation, type Tuple } from './pgoutput';
@@ -24,8 +24,9 @@ export interface ReplicationOptions {
   connectionString: string;
   publication: string;
   /**
-   * Whether anyone may want changes of this table. pgoutput sends a transaction's changes only
-   * once it has committed, so asking as each change arrives is asking at commit.
+   * Whether anyone may want changes of this table, asked as each change arrives. pgoutput sends a
+   * transaction only once it has committed, so a channel that joins while one streams in had
+   * joined after its commit, and gets what is left of it.
    */
   wants: (relation: Relation) => boolean;
   /** Called once per committed transaction that changed wanted tables, in commit order. */
