@@ -33,6 +33,7 @@ declare
   key_types text;
   key_params text;
   key_aliases text;
+  key_casts text;
   key_match text;
   check_command text;
   all_checks int[];
@@ -107,24 +108,27 @@ begin
   if cardinality(primary_key) > 0 and jsonb_array_length(checks) > 0 and rls then
     -- A session-level prepared statement keeps its plan across batches on this pooled connection;
     -- its name follows the key's columns and types, so a changed key gets a new statement. It
-    -- takes one text array per key column, each value cast to its column's type after unnesting
-    -- (a key column may itself be an array): a check then costs the policy and an index probe, not
-    -- the unpacking of JSON.
+    -- takes one text array per key column (a key column may itself be an array, which an array of
+    -- its type could not hold) and casts each value in a subquery kept apart by OFFSET 0: the
+    -- comparison with the row is then a plain, leakproof equality, which PostgreSQL pushes into
+    -- the RLS-protected scan as an index probe. (A cast inside it is not leakproof, and PostgreSQL
+    -- would test the policy on every row of the table first.)
     select string_agg(format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)), ', ' order by k.ord),
            string_agg('text[]', ', ' order by k.ord),
            string_agg(format('$%s', k.ord), ', ' order by k.ord),
            string_agg(format('k%s', k.ord), ', ' order by k.ord),
-           string_agg(format('r.%I = k.k%s::%s', a.attname, k.ord, format_type(a.atttypid, a.atttypmod)), ' and ' order by k.ord)
-      into key_signature, key_types, key_params, key_aliases, key_match
+           string_agg(format('u.k%s::%s as k%1$s', k.ord, format_type(a.atttypid, a.atttypmod)), ', ' order by k.ord),
+           string_agg(format('r.%I = k.k%s', a.attname, k.ord), ' and ' order by k.ord)
+      into key_signature, key_types, key_params, key_aliases, key_casts, key_match
       from unnest(primary_key) with ordinality k(name, ord)
       join pg_attribute a on a.attrelid = tbl and a.attname = k.name;
     statement_name := format('local_realtime_check_%s_%s', tbl::oid, left(md5(key_signature), 8));
     if not exists (select 1 from pg_prepared_statements p where p.name = statement_name) then
       execute format(
         'prepare %I(%s) as select coalesce(array_agg(k.n::int), ''{}'')
-           from unnest(%s) with ordinality k(%s, n)
+           from (select %s, u.n from unnest(%s) with ordinality u(%s, n) offset 0) k
           where exists (select 1 from %s r where %s)',
-        statement_name, key_types, key_params, key_aliases, tbl, key_match);
+        statement_name, key_types, key_casts, key_params, key_aliases, tbl, key_match);
     end if;
     -- Only the primary key is needed to find a row: its values, column by column, as array literals.
     check_command := format('execute %I(%s)', statement_name, (
