@@ -168,7 +168,7 @@ export class PostgresChanges {
   /** Whether any channel listens to some change of this table (its events and filters aside). */
   listensTo(relation: { schema: string; table: string }): boolean {
     for (const bindings of this.bindings.values()) {
-      for (const b of bindings) if (b.schema === relation.schema && (b.table === null || b.table === relation.table)) return true;
+      if (bindings.some((b) => coversTable(b, relation))) return true;
     }
     return false;
   }
@@ -188,13 +188,13 @@ export class PostgresChanges {
   }
 
   private listenersOf(change: RowChange): Pending['matches'] {
-    const { schema, table, columns } = change.relation;
+    const { columns } = change.relation;
     const row = change.type === 'DELETE' ? change.old : change.new;
     const typeOf = (column: string) => columns.find((c) => c.name === column)?.typeOid ?? 0;
     const matches: Pending['matches'] = [];
     for (const [listener, bindings] of this.bindings) {
       for (const b of bindings) {
-        if (b.schema !== schema || (b.table !== null && b.table !== table)) continue;
+        if (!coversTable(b, change.relation)) continue;
         if (b.event !== '*' && b.event !== change.type) continue;
         if (row && matchesFilters(b.filters, row, typeOf)) matches.push({ ...b, listener });
       }
@@ -293,6 +293,11 @@ export class PostgresChanges {
     });
     return frames;
   }
+}
+
+/** Whether a binding names this table, or every table of its schema. */
+function coversTable(binding: PreparedBinding, relation: { schema: string; table: string }): boolean {
+  return binding.schema === relation.schema && (binding.table === null || binding.table === relation.table);
 }
 
 /** pgoutput sends json/jsonb as text; jsonb_populate_record must receive them as JSON values. */
