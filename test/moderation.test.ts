@@ -69,6 +69,11 @@ async function uploadImage(person: Person, bytes: Buffer): Promise<string> {
 
 const png = () => Buffer.from(IMAGE_FIXTURES.png, 'base64');
 
+/** Uploads `bytes` into the person's folder and sends them as a 16×16 image message. */
+async function sendImage(person: Person, bytes: Buffer) {
+  return send(person, { kind: 'image', body: null, image_path: await uploadImage(person, bytes), image_width: 16, image_height: 16 });
+}
+
 describe('nothing reaches others before a verdict', () => {
   test('a message lands pending for its author only; it turns visible and reaches others by Realtime', async () => {
     const watching = await subscribeChanges(reader.sb, `room-${randomUUID()}`, [
@@ -116,20 +121,8 @@ describe('nothing reaches others before a verdict', () => {
   });
 
   test('images: the verdict arrives by WeChat push, signed and encrypted; a marked image is blocked', async () => {
-    const clean = await send(author, {
-      kind: 'image',
-      body: null,
-      image_path: await uploadImage(author, png()),
-      image_width: 16,
-      image_height: 16,
-    });
-    const risky = await send(author, {
-      kind: 'image',
-      body: null,
-      image_path: await uploadImage(author, Buffer.concat([png(), Buffer.from('RISKY-IMAGE')])),
-      image_width: 16,
-      image_height: 16,
-    });
+    const clean = await sendImage(author, png());
+    const risky = await sendImage(author, Buffer.concat([png(), Buffer.from('RISKY-IMAGE')]));
     await waitFor(
       'image verdicts',
       async () => (await statusOf(clean.id)) !== 'pending' && (await statusOf(risky.id)) !== 'pending',
@@ -143,13 +136,7 @@ describe('nothing reaches others before a verdict', () => {
   test('an image whose verdict never comes goes to the moderators after 10 minutes', async () => {
     server.wechat!.holdPushes();
     try {
-      const row = await send(author, {
-        kind: 'image',
-        body: null,
-        image_path: await uploadImage(author, png()),
-        image_width: 16,
-        image_height: 16,
-      });
+      const row = await sendImage(author, png());
       await waitFor('awaiting the push', async () => (await checkOf(row.id))?.trace_id);
       await sql('select private.sweep_moderation()');
       expect(await statusOf(row.id)).toBe('pending');
@@ -299,13 +286,7 @@ describe('the message-push URL', () => {
   test('a push with a bad signature, a tampered body, another app or plaintext mode is refused and changes nothing', async () => {
     server.wechat!.holdPushes();
     try {
-      const row = await send(author, {
-        kind: 'image',
-        body: null,
-        image_path: await uploadImage(author, png()),
-        image_width: 16,
-        image_height: 16,
-      });
+      const row = await sendImage(author, png());
       const trace = await waitFor('trace', async () => (await checkOf(row.id))?.trace_id as string | undefined);
       const event = JSON.stringify({ Event: 'wxa_media_check', trace_id: trace, result: { suggest: 'pass', label: 100 }, version: 2 });
       const post = (query: Record<string, string>, encrypt: string) =>
