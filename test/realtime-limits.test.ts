@@ -5,7 +5,7 @@
 import pg from 'pg';
 import WebSocket from 'ws';
 import { PresenceWindow, RateCounter } from '../local-supabase/src/realtime/limits';
-import { RawSocket, sleep, waitFor } from './support/realtime';
+import { pushAll, RawSocket, sleep, waitFor } from './support/realtime';
 import { startTestServer, type TestServer } from './support/server';
 
 let server: TestServer;
@@ -133,7 +133,7 @@ describe('payload size', () => {
 describe('channels and presence', () => {
   test('a socket holds at most 100 channels; the 101st join is refused as upstream refuses it; a rejoin replaces', async () => {
     const socket = await open();
-    const refs = Array.from({ length: 101 }, (_, i) => socket.push(`realtime:many-${i}`, 'phx_join', { config: {} }, `j${i}`));
+    const refs = await pushAll(socket, 101, (i) => [`realtime:many-${i}`, 'phx_join', { config: {} }, `j${i}`]);
     const replies = await Promise.all(refs.map((ref) => socket.reply(ref)));
     expect(replies.filter((r) => r.status === 'ok')).toHaveLength(100);
     expect(replies[100]).toEqual({ status: 'error', response: { reason: 'ChannelRateLimitReached: Too many channels' } });

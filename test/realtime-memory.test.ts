@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import WebSocket from 'ws';
 import { peakRssMiB, resetPeakRss, rssMiB, startServerProcess, type ServerProcess } from '../bench/server-process';
-import { RawSocket, sleep } from './support/realtime';
+import { pushAll, RawSocket, sleep } from './support/realtime';
 import { superuserQuery, tempDir, type TestServer } from './support/server';
 
 const USERS = 200;
@@ -51,22 +51,6 @@ async function settledRss(): Promise<number> {
     previous = current;
   }
   return previous;
-}
-
-/**
- * Pushes one frame per item, waiting for a reply every 50: a socket may have at most 100 frames
- * waiting to be handled.
- */
-async function pushAll(
-  socket: RawSocket,
-  count: number,
-  frame: (i: number) => [topic: string, event: string, payload: unknown, joinRef: string],
-) {
-  let last = '';
-  for (let i = 0; i < count; i++) {
-    last = socket.push(...frame(i));
-    if (i % 50 === 49 || i === count - 1) await socket.reply(last);
-  }
 }
 
 /** Socket `n` joins `channels` channels and tracks presence on each; undefined if refused at the handshake. */

@@ -130,3 +130,20 @@ export class RawSocket {
     return f as { join_ref: unknown; ref: unknown; topic: string; event: string; payload: unknown };
   }
 }
+
+/**
+ * Pushes one frame per item, waiting for a reply every 50: local-supabase closes a socket with more
+ * than 100 frames waiting to be handled, and frames sent at once may all be waiting. Returns the refs.
+ */
+export async function pushAll(
+  socket: RawSocket,
+  count: number,
+  frame: (i: number) => [topic: string, event: string, payload: unknown, joinRef: string],
+): Promise<string[]> {
+  const refs: string[] = [];
+  for (let i = 0; i < count; i++) {
+    refs.push(socket.push(...frame(i)));
+    if (i % 50 === 49 || i === count - 1) await socket.reply(refs[i]);
+  }
+  return refs;
+}
