@@ -373,7 +373,13 @@ export async function runChaos(target: ChaosTarget, size: ChaosSize, log: (line:
     while (Date.now() < deadline && !problems.length) {
       rows = await roomRows();
       const stored = new Set(rows.map((row) => row.body));
-      if ([...expected].every((body) => stored.has(body)) && people.every((person) => isNewestOf(person.app.session.messages(), rows))) {
+      // Every message sent, every verdict in (a pending row may be far above the newest page), and
+      // every list's newest page as the database has it.
+      if (
+        [...expected].every((body) => stored.has(body)) &&
+        rows.every((row) => row.status === 'visible') &&
+        people.every((person) => isNewestOf(person.app.session.messages(), rows))
+      ) {
         converged = true;
         break;
       }
