@@ -243,7 +243,9 @@ describe('signed URLs', () => {
     const data = bytes('signed bytes');
     expect((await alice.sb.storage.from('images').upload(name, data, { contentType: 'image/png' })).error).toBeNull();
 
-    const { data: signed, error } = await alice.sb.storage.from('images').createSignedUrl(name, 1);
+    // exp is in whole seconds, so a 1 s URL may have only milliseconds left by the first fetch on a
+    // busy machine; 3 s leaves at least 2. The test then waits for the token's own exp.
+    const { data: signed, error } = await alice.sb.storage.from('images').createSignedUrl(name, 3);
     expect(error).toBeNull();
     expect(signed!.signedUrl).toMatch(new RegExp(`^${server.url}/storage/v1/object/sign/images/${name}\\?token=`));
     const live = await fetch(signed!.signedUrl);
