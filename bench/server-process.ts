@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 
 const REPO = path.join(__dirname, '..');
 
@@ -142,4 +143,28 @@ function statusMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status);
   if (!match) throw new Error(`no ${field} for process ${pid}`);
   return Number(match[1]) / 1024;
+}
+
+/**
+ * Resolves once Realtime's replication slot has confirmed all the WAL written so far, that is once
+ * Postgres has decoded and the server has read every change up to now (a bulk load's too).
+ */
+export async function slotCaughtUp(dbUrl: string, timeoutMs: number): Promise<void> {
+  const db = new pg.Client({ connectionString: dbUrl });
+  await db.connect();
+  try {
+    const lsn = (await db.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn')).rows[0].lsn;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { rows } = await db.query<{ done: boolean }>(
+        `select confirmed_flush_lsn >= $1::pg_lsn as done from pg_replication_slots where slot_name like 'local_realtime_%'`,
+        [lsn],
+      );
+      if (rows[0]?.done) return;
+      if (Date.now() > deadline) throw new Error(`the replication slot did not confirm ${lsn} in ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    await db.end();
+  }
 }

@@ -6,7 +6,7 @@
 // that they are refused.) Before that, a bulk load into a published table nobody listens to.
 import fs from 'node:fs';
 import WebSocket from 'ws';
-import { peakRssMiB, resetPeakRss, rssMiB, startServerProcess, type ServerProcess } from '../bench/server-process';
+import { peakRssMiB, resetPeakRss, rssMiB, slotCaughtUp, startServerProcess, type ServerProcess } from '../bench/server-process';
 import { pushAll, RawSocket, sleep } from './support/realtime';
 import { superuserQuery, tempDir, type TestServer } from './support/server';
 
@@ -85,18 +85,8 @@ test('a bulk load of 300,000 rows into a published table nobody listens to is no
   const before = rssMiB(pid);
   // One transaction of 300,000 rows of about 200 bytes: pgoutput sends them all at its commit.
   await superuserQuery(server.dbUrl, `insert into public.bulk_rows (note) select repeat('载', 60) || g from generate_series(1, 300000) g`);
-  const { rows } = await superuserQuery<{ lsn: string }>(server.dbUrl, 'select pg_current_wal_lsn()::text as lsn');
   // The server has read the whole transaction once its slot confirms the WAL past it.
-  const deadline = Date.now() + 60_000;
-  for (let caughtUp = false; !caughtUp; await sleep(100)) {
-    if (Date.now() > deadline) throw new Error(`the replication slot did not confirm ${rows[0].lsn} in 60 s`);
-    const slot = await superuserQuery<{ done: boolean }>(
-      server.dbUrl,
-      `select confirmed_flush_lsn >= $1::pg_lsn as done from pg_replication_slots where slot_name like 'local_realtime_%'`,
-      [rows[0].lsn],
-    );
-    caughtUp = slot.rows[0]?.done === true;
-  }
+  await slotCaughtUp(server.dbUrl, 60_000);
   // Decoded and kept until the commit, those rows took 262 MiB more at the peak.
   expect(peakRssMiB(pid) - before).toBeLessThan(40);
 }, 120_000);

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
+import { slotCaughtUp } from '../bench/server-process';
 import { createRoom, exactly, message, subscribeChanges, VSNS, waitFor, type Subscription, type Vsn } from './support/realtime';
 import { wechatUser, startTestServer, superuserQuery, tempDir, type TestServer } from './support/server';
 
@@ -74,14 +75,7 @@ describe('one server', () => {
       server.dbUrl,
       `insert into public.rooms (slug, title) select 'quiet-' || n, 'quiet' from generate_series(1, 500) n`,
     );
-    const { rows } = await superuserQuery<{ lsn: string }>(server.dbUrl, 'select pg_current_wal_insert_lsn()::text as lsn');
-    const caughtUp = async () =>
-      (
-        await superuserQuery<{ ok: boolean }>(server.dbUrl, 'select confirmed_flush_lsn >= $1::pg_lsn as ok from pg_replication_slots', [
-          rows[0].lsn,
-        ])
-      ).rows[0].ok;
-    await waitFor('the slot to confirm the latest WAL', caughtUp, RECONNECT_MS);
+    await slotCaughtUp(server.dbUrl, RECONNECT_MS);
   });
 
   test('a dropped replication connection is re-established with a fresh slot, and clients rejoin to catch up', async () => {
