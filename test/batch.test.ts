@@ -2,21 +2,24 @@
 // against a real PostgreSQL: what Postgres runs, what it skips after an error, and which prepared
 // statements the connection holds afterwards (pg_prepared_statements).
 import pg from 'pg';
-import { PREPARED_PER_CONNECTION, runBatch, type Statement } from '../local-supabase/src/batch';
+import { BatchClient, PREPARED_PER_CONNECTION, runBatch, type Statement } from '../local-supabase/src/batch';
 import { startTestServer, type TestServer } from './support/server';
 
 let server: TestServer;
 let db: pg.Client;
+/** A connection whose batches can take their rows as bytes, as /rest/v1's pool does. */
+let bytesDb: BatchClient;
 
 beforeAll(async () => {
   server = await startTestServer();
   db = new pg.Client({ connectionString: server.dbUrl });
-  await db.connect();
+  bytesDb = new BatchClient({ connectionString: server.dbUrl });
+  await Promise.all([db.connect(), bytesDb.connect()]);
   await db.query('create table public.batch_log (n integer)');
 });
 
 afterAll(async () => {
-  await db?.end();
+  await Promise.all([db?.end(), bytesDb?.end()]);
   await server?.stop();
 });
 
@@ -99,4 +102,54 @@ test(`a connection keeps at most ${PREPARED_PER_CONNECTION} statements, closing 
   expect(texts).not.toContain(shape(1).text);
   // An evicted shape is simply prepared again.
   expect(await runBatch(db, [shape(1)])).toEqual([[['1', 'v']]]);
+});
+
+describe('rows as bytes, on a BatchClient', () => {
+  const utf8 = (text: string) => Buffer.from(text, 'utf8');
+
+  test('each field is the UTF-8 Postgres sent, NULL as null, empty as empty; the next query gets text again', async () => {
+    const results = await runBatch(
+      bytesDb,
+      [sql(`SELECT $1::text, NULL::text, ''::text, json_build_array($1::text, 7)`, '龍 🎲 "quoted"'), sql('SELECT 1 WHERE false')],
+      'bytes',
+    );
+    expect(results).toEqual([[[utf8('龍 🎲 "quoted"'), null, utf8(''), utf8('["龍 🎲 \\"quoted\\"", 7]')]], []]);
+    expect((await bytesDb.query('SELECT $1::text AS t', ['龍'])).rows).toEqual([{ t: '龍' }]);
+    expect(await runBatch(bytesDb, [sql('SELECT $1::text', '龍')])).toEqual([[['龍']]]);
+  });
+
+  test('a field of several megabytes, read in many pieces, arrives whole, and so do the rows after it', async () => {
+    const piece = '龍🎲x\n';
+    const [rows] = await runBatch(bytesDb, [sql(`SELECT repeat($1::text, 400000), g FROM generate_series(1, 3) g`, piece)], 'bytes');
+    expect(rows).toHaveLength(3);
+    rows.forEach(([big, g], i) => {
+      expect(big!.equals(utf8(piece.repeat(400000)))).toBe(true);
+      expect(g).toEqual(utf8(String(i + 1)));
+    });
+  });
+
+  test('after an error in a batch of bytes, the connection answers text again', async () => {
+    await expect(runBatch(bytesDb, [sql('SELECT $1::text', 'a'), sql('SELECT 1 / $1::int', '0')], 'bytes')).rejects.toMatchObject({
+      code: '22012',
+    });
+    expect((await bytesDb.query(`SELECT 'text again' AS t`)).rows).toEqual([{ t: 'text again' }]);
+  });
+
+  test('notifications still arrive on a BatchClient, between batches of bytes', async () => {
+    const notified = new Promise<string | undefined>((resolve) => bytesDb.once('notification', (n) => resolve(n.payload)));
+    await bytesDb.query('LISTEN batch_bytes');
+    const [, [[payload]]] = await runBatch(
+      bytesDb,
+      [sql(`SELECT pg_notify('batch_bytes', $1)`, '通知'), sql('SELECT $1::text', 'after')],
+      'bytes',
+    );
+    expect(payload).toEqual(utf8('after'));
+    expect(await notified).toBe('通知');
+    await bytesDb.query('UNLISTEN batch_bytes');
+  });
+
+  test('a plain node-postgres client cannot take rows as bytes, and says so; it stays usable', async () => {
+    await expect(runBatch(db, [sql('SELECT 1')], 'bytes')).rejects.toThrow('rows as bytes need a BatchClient connection');
+    expect((await db.query('SELECT 2 AS n')).rows).toEqual([{ n: 2 }]);
+  });
 });

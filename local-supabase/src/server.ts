@@ -7,6 +7,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type { WechatApp } from '../../supabase/functions/_shared/wechat';
 import { createAuth } from './auth';
+import { BatchClient } from './batch';
 import { apiKeys, DEFAULT_JWT_SECRET } from './config';
 import type { Context, Product } from './context';
 import { createFunctions } from './functions';
@@ -105,7 +106,7 @@ export async function startLocalSupabase(options: LocalSupabaseOptions): Promise
     }
 
     const admin = new pg.Pool({ connectionString: postgres.connectionString(), max: 10 });
-    const api = new pg.Pool({ connectionString: postgres.connectionString('authenticator'), max: 20 });
+    const api = new pg.Pool({ connectionString: postgres.connectionString('authenticator'), max: 20, Client: BatchClient });
     // A connection that dies (Postgres restarted, a backend terminated) must not crash the server.
     // The pools listen only while a client is idle; a checked-out client needs its own listener.
     for (const [name, pool] of [

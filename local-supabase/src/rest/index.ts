@@ -27,17 +27,17 @@ interface Caller {
 
 const ANON_CALLER: Caller = { role: ANON_ROLE, claimsJson: JSON.stringify({ role: ANON_ROLE }) };
 
-/** The one row every rendered statement returns. */
+/** The one row every rendered statement returns; the body stays the bytes Postgres sent (UTF-8 JSON). */
 interface ResultRow {
   pageTotal: number;
   total: number | null;
   inserted: number | null;
-  body: string | null;
+  body: Buffer | null;
 }
 
-function resultRow([pageTotal, total, inserted, body]: Array<string | null>): ResultRow {
-  const count = (field: string | null) => (field === null ? null : Number(field));
-  return { pageTotal: Number(pageTotal), total: count(total), inserted: count(inserted), body };
+function resultRow([pageTotal, total, inserted, body]: Array<Buffer | null>): ResultRow {
+  const count = (field: Buffer | null) => (field === null ? null : Number(field.toString('latin1')));
+  return { pageTotal: count(pageTotal)!, total: count(total), inserted: count(inserted), body };
 }
 
 type Target = { kind: 'table'; name: string } | { kind: 'rpc'; name: string };
@@ -233,7 +233,7 @@ export async function createRest(ctx: Context): Promise<Product> {
   function transact(settings: Statement, planned: Plan, singular: boolean): Promise<ResultRow> {
     const statements = [begin(planned.readOnly), settings, render(planned.action)];
     return withConnection(ctx.api, async (db) => {
-      const row = resultRow((await runBatch(db, singular ? statements : [...statements, COMMIT]))[2][0]);
+      const row = resultRow((await runBatch(db, singular ? statements : [...statements, COMMIT], 'bytes'))[2][0]);
       if (singular) await runBatch(db, [row.pageTotal === 1 ? COMMIT : ROLLBACK]);
       return row;
     });
@@ -254,7 +254,7 @@ export async function createRest(ctx: Context): Promise<Product> {
     const headers: Record<string, string> = { ...CORS_HEADERS };
     if (applied.length) headers['preference-applied'] = applied.join(', ');
     let status: number;
-    let body: string | null = row.body;
+    let body: Buffer | null = row.body;
     if (target.kind === 'table' && !reading) {
       const total = prefs.count ? row.pageTotal : '*';
       if (method === 'POST') status = prefs.resolution && row.inserted === 0 ? 200 : 201;
@@ -271,7 +271,7 @@ export async function createRest(ctx: Context): Promise<Product> {
     if (status === 204) body = null;
     else if (body !== null && (singular || planned.result === 'value')) body = firstElement(body);
     if (body !== null) headers['content-type'] = `${singular ? SINGULAR : 'application/json'}; charset=utf-8`;
-    headers['content-length'] = String(body === null ? 0 : Buffer.byteLength(body));
+    headers['content-length'] = String(body === null ? 0 : body.length);
     res.writeHead(status, headers);
     res.end(body ?? undefined);
   }
@@ -319,7 +319,9 @@ function nestingDepth(text: string): number {
   return deepest;
 }
 
+const JSON_NULL = Buffer.from('null');
+
 /** The one element of a JSON array as json_agg prints it: `[` element `]`. */
-function firstElement(jsonArray: string): string {
-  return jsonArray === '[]' ? 'null' : jsonArray.slice(1, -1);
+function firstElement(jsonArray: Buffer): Buffer {
+  return jsonArray.length === 2 ? JSON_NULL : jsonArray.subarray(1, -1);
 }
