@@ -2,7 +2,18 @@
 // to the right subscribers only (room filter, RLS, column privileges), payload shapes of INSERT,
 // UPDATE and DELETE, filters, subscription errors, and tokens changing under a subscription.
 import { signJwt } from '../local-supabase/src/jwt';
-import { createRoom, exactly, message, QUIET_MS, RawSocket, sleep, subscribeChanges, VSNS, waitFor } from './support/realtime';
+import {
+  type Binding,
+  createRoom,
+  exactly,
+  message,
+  QUIET_MS,
+  RawSocket,
+  sleep,
+  subscribeChanges,
+  VSNS,
+  waitFor,
+} from './support/realtime';
 import { wechatUser, client, startTestServer, superuserQuery, type TestServer } from './support/server';
 
 let server: TestServer;
@@ -93,6 +104,18 @@ describe.each(VSNS)('vsn %s', (vsn) => {
     expect(elsewhere.changes).toEqual([]);
     expect(anonymous.changes).toEqual([]);
     for (const sb of [reader.sb, otherRoom.sb, sender.sb, anon]) await sb.removeAllChannels();
+  });
+
+  test('one change reaches channels of different topics with the same binding, each on its own topic', async () => {
+    const readers = [await wechatUser(server, { vsn }), await wechatUser(server, { vsn })];
+    const sender = await wechatUser(server, { vsn });
+    const binding: Binding = { event: 'INSERT', table: 'messages', filter: `room_id=eq.${roomA}` };
+    const subs = await Promise.all(
+      [`room:${roomA}`, `scene "${roomA}" 场景`].map((topic, i) => subscribeChanges(readers[i].sb, topic, [binding])),
+    );
+    const { data: row } = await sender.sb.from('messages').insert(message(roomA, '两个频道')).select().single();
+    for (const sub of subs) expect((await exactly(sub, 1))[0].new).toEqual(row);
+    for (const sb of [...readers.map((r) => r.sb), sender.sb]) await sb.removeAllChannels();
   });
 
   test('RLS and column privileges decide delivery: only the owner gets the row, without the secret column', async () => {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Pool } from 'pg';
 import { matchesFilters, MAX_IN_VALUES, parseFilters, FilterError, type Filter } from './filters';
 import type { Tuple } from './pgoutput';
-import { encodeMessage, type Vsn } from './protocol';
+import { encodeForTopics, type Vsn } from './protocol';
 import type { ChangeType, RowChange } from './replication';
 import type { VerifiedClaims } from './token';
 
@@ -278,15 +278,23 @@ export class PostgresChanges {
         if (!list.includes(m.id)) list.push(m.id);
         ids.set(m.listener, list);
       }
-      const shared = new Map<string, string>();
+      // Listeners with the same bindings and role get the same payload, encoded once, and those on
+      // the same topic the same frame.
+      const encoded = new Map<string, (topic: string) => string>();
+      const sharedFrames = new Map<string, string>();
       for (const [listener, listenerIds] of ids) {
-        const key = `${listener.vsn}|${listener.topic}|${listenerIds.join(',')}|${listener.claims.role}`;
-        let frame = shared.get(key);
+        const payloadKey = `${listener.vsn}|${listenerIds.join(',')}|${listener.claims.role}`;
+        const frameKey = `${payloadKey}|${listener.topic}`;
+        let frame = sharedFrames.get(frameKey);
         if (frame === undefined) {
-          const data = changeData(change, v.columns[listener.claims.role], v, position);
-          const payload = { ids: listenerIds, data };
-          frame = encodeMessage(listener.vsn, { joinRef: null, ref: null, topic: listener.topic, event: 'postgres_changes', payload });
-          shared.set(key, frame);
+          let frameFor = encoded.get(payloadKey);
+          if (frameFor === undefined) {
+            const payload = { ids: listenerIds, data: changeData(change, v.columns[listener.claims.role], v, position) };
+            frameFor = encodeForTopics(listener.vsn, { joinRef: null, ref: null, event: 'postgres_changes', payload });
+            encoded.set(payloadKey, frameFor);
+          }
+          frame = frameFor(listener.topic);
+          sharedFrames.set(frameKey, frame);
         }
         frames.push({ order, listener, frame });
       }

@@ -94,6 +94,19 @@ export function encodeMessage(vsn: Vsn, m: Message): string {
 }
 
 /**
+ * encodeMessage's text for any topic, the rest encoded once: a change sent to many channels costs
+ * one encoding of its payload, not one per channel. The payload must be JSON (not undefined).
+ */
+export function encodeForTopics(vsn: Vsn, m: Omit<Message, 'topic'>): (topic: string) => string {
+  const json = JSON.stringify;
+  const [head, tail] =
+    vsn === '2.0.0'
+      ? [`[${json(m.joinRef)},${json(m.ref)},`, `,${json(m.event)},${json(m.payload)}]`]
+      : [`{"join_ref":${json(m.joinRef)},"ref":${json(m.ref)},"topic":`, `,"event":${json(m.event)},"payload":${json(m.payload)}}`];
+  return (topic) => head + json(topic) + tail;
+}
+
+/**
  * A broadcast as a subscriber of `vsn` receives it: binary kind 4 for vsn 2 (what Supabase sends),
  * the JSON `broadcast` message otherwise. Raw bytes cannot be expressed in vsn 1: undefined.
  */
