@@ -1,6 +1,7 @@
 // postgres_changes through the official client, for both protocol versions: delivery from the WAL
 // to the right subscribers only (room filter, RLS, column privileges), payload shapes of INSERT,
 // UPDATE and DELETE, filters, subscription errors, and tokens changing under a subscription.
+import net from 'node:net';
 import { signJwt } from '../local-supabase/src/jwt';
 import {
   type Binding,
@@ -471,5 +472,22 @@ describe('which changes reach which subscriber (raw sockets: the ids the server 
     await sleep(QUIET_MS);
     expect(changes(service.socket)[0].data.old_record).toEqual({ id: 7, label: 'label' });
     expect(changes(member.socket)).toEqual([]);
+  });
+  test("a transaction's changes leave for a socket in one write, not one write per change", async () => {
+    const { socket } = await join('one-write', [{ event: 'INSERT', schema: 'public', table: 'rt_plain', filter: 'id=gte.600' }]);
+    // The server's end of this socket is the one whose peer port is the client's own port.
+    const port = (socket.ws as unknown as { _socket: net.Socket })._socket.localPort;
+    const writes = (spy: jest.SpyInstance) => spy.mock.contexts.filter((s) => (s as net.Socket).remotePort === port).length;
+    const write = jest.spyOn(net.Socket.prototype, '_write');
+    const writev = jest.spyOn(net.Socket.prototype as Required<net.Socket>, '_writev');
+    try {
+      await superuserQuery(server.dbUrl, `insert into public.rt_plain select g, 'row ' || g from generate_series(600, 629) g`);
+      await waitFor('30 changes', () => changes(socket).length === 30);
+      // One write per frame would be 30.
+      expect(writes(write) + writes(writev)).toBeLessThanOrEqual(2);
+    } finally {
+      write.mockRestore();
+      writev.mockRestore();
+    }
   });
 });

@@ -1,4 +1,5 @@
 // One websocket connection and the channels joined on it.
+import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import { MAX_EVENTS_PER_SECOND, PresenceWindow, RateCounter } from './limits';
 import type { ChangeListener } from './postgres-changes';
@@ -23,6 +24,8 @@ export class ClientSocket {
 
   constructor(
     readonly ws: WebSocket,
+    /** The connection under `ws`. */
+    private readonly stream: Duplex,
     readonly vsn: Vsn,
     /** The handshake's apikey: the token of a join that brings none. */
     readonly apikey: string,
@@ -35,6 +38,18 @@ export class ClientSocket {
       return;
     }
     this.ws.send(frame);
+  }
+
+  /**
+   * Holds what is sent until uncork: frames sent in between leave in one write (one system call)
+   * instead of one each. Nested corks count, as on any Node stream.
+   */
+  cork(): void {
+    this.stream.cork();
+  }
+
+  uncork(): void {
+    this.stream.uncork();
   }
 
   reply(to: Message, status: 'ok' | 'error', response: unknown): void {
@@ -89,6 +104,14 @@ export class Channel implements ChangeListener {
 
   send(frame: string | Buffer): void {
     this.socket.send(frame);
+  }
+
+  cork(): void {
+    this.socket.cork();
+  }
+
+  uncork(): void {
+    this.socket.uncork();
   }
 
   /** A message of this channel (carries its join_ref, so a rejoined client drops stale ones). */

@@ -96,7 +96,7 @@ class RealtimeServer {
     }
     // RealtimeWeb.UserSocket.connect via TenantRateLimiters.check_tenant.
     if (this.users >= MAX_CONCURRENT_USERS) return rejectHandshake(socket, 429, 'Too many connected users');
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, vsn, apikey));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket, vsn, apikey));
   }
 
   close(): void {
@@ -113,8 +113,8 @@ class RealtimeServer {
     }
   }
 
-  private accept(ws: WebSocket, vsn: Vsn, apikey: string): void {
-    const socket = new ClientSocket(ws, vsn, apikey);
+  private accept(ws: WebSocket, stream: Duplex, vsn: Vsn, apikey: string): void {
+    const socket = new ClientSocket(ws, stream, vsn, apikey);
     this.sockets.add(socket);
     // Oversized or malformed websocket frames end here; ws closes the socket itself afterwards.
     ws.on('error', (err) => this.ctx.log(`realtime: socket error: ${err.message}`));

@@ -25,6 +25,9 @@ export interface ChangeListener {
   /** Read at each delivery: an `access_token` message may replace them. */
   readonly claims: VerifiedClaims;
   send(frame: string): void;
+  /** Frames sent between cork and uncork may leave in one write. */
+  cork(): void;
+  uncork(): void;
 }
 
 /** A binding from the join payload, validated. */
@@ -228,7 +231,19 @@ export class PostgresChanges {
     const frames = (await Promise.all([...byTable].map(([oid, pending]) => this.framesFor(oid, pending)))).flat();
     frames.sort((a, b) => a.order - b.order);
     if (this.closed) return;
-    for (const f of frames) f.listener.send(f.frame);
+    // A batch of several changes sends each socket its frames in one write, not one per frame.
+    const corked = new Set<ChangeListener>();
+    try {
+      for (const f of frames) {
+        if (!corked.has(f.listener)) {
+          f.listener.cork();
+          corked.add(f.listener);
+        }
+        f.listener.send(f.frame);
+      }
+    } finally {
+      for (const listener of corked) listener.uncork();
+    }
   }
 
   private async framesFor(oid: number, pending: Pending[]): Promise<Array<{ order: number; listener: ChangeListener; frame: string }>> {
