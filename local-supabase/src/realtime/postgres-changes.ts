@@ -293,25 +293,18 @@ export class PostgresChanges {
         if (!list.includes(m.id)) list.push(m.id);
         ids.set(m.listener, list);
       }
-      // Listeners with the same bindings and role get the same payload, encoded once, and those on
-      // the same topic the same frame.
+      // Listeners with the same bindings and role get the same payload, encoded once; each
+      // listener's topic is spliced in.
       const encoded = new Map<string, (topic: string) => string>();
-      const sharedFrames = new Map<string, string>();
       for (const [listener, listenerIds] of ids) {
-        const payloadKey = `${listener.vsn}|${listenerIds.join(',')}|${listener.claims.role}`;
-        const frameKey = `${payloadKey}|${listener.topic}`;
-        let frame = sharedFrames.get(frameKey);
-        if (frame === undefined) {
-          let frameFor = encoded.get(payloadKey);
-          if (frameFor === undefined) {
-            const payload = { ids: listenerIds, data: changeData(change, v.columns[listener.claims.role], v, position) };
-            frameFor = encodeForTopics(listener.vsn, { joinRef: null, ref: null, event: 'postgres_changes', payload });
-            encoded.set(payloadKey, frameFor);
-          }
-          frame = frameFor(listener.topic);
-          sharedFrames.set(frameKey, frame);
+        const key = `${listener.vsn}|${listenerIds.join(',')}|${listener.claims.role}`;
+        let frameFor = encoded.get(key);
+        if (frameFor === undefined) {
+          const payload = { ids: listenerIds, data: changeData(change, v.columns[listener.claims.role], v, position) };
+          frameFor = encodeForTopics(listener.vsn, { joinRef: null, ref: null, event: 'postgres_changes', payload });
+          encoded.set(key, frameFor);
         }
-        frames.push({ order, listener, frame });
+        frames.push({ order, listener, frame: frameFor(listener.topic) });
       }
     });
     return frames;
