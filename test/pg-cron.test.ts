@@ -87,9 +87,12 @@ test('a seconds job runs again and again, each run recorded from start to end', 
     expect(run.job_pid).toEqual(expect.any(Number));
     expect(run.end_time!.getTime()).toBeGreaterThanOrEqual(run.start_time!.getTime());
   }
-  // One second apart (the scheduler wakes at the due time, not on a coarser beat).
+  // One second apart (the scheduler wakes at the due time, not on a coarser beat; three runs
+  // within finishedRuns' 5 s). start_time is recorded once the run's own connection is up, as
+  // pg_cron records it, so each gap also moves by the difference in connection times: on a loaded
+  // 2-core CI machine a gap of 928 ms was seen. Twice as often (500 ms) still fails here.
   const gaps = runs.slice(1).map((run, i) => run.start_time!.getTime() - runs[i].start_time!.getTime());
-  for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(950);
+  for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(750);
   const [{ n }] = await sql(`select count(*)::int as n from public.ticks where who = 'tick'`);
   expect(n).toBeGreaterThanOrEqual(runs.length);
 
