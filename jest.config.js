@@ -7,7 +7,11 @@ module.exports = {
   testTimeout: 30000,
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   setupFiles: ['<rootDir>/scripts/quiet-node-warning.ts'],
-  setupFilesAfterEnv: ['<rootDir>/test/support/close-open-clients.ts', '<rootDir>/test/support/one-auth-storage.ts'],
+  setupFilesAfterEnv: [
+    '<rootDir>/test/support/close-open-clients.ts',
+    '<rootDir>/test/support/one-auth-storage.ts',
+    '<rootDir>/test/support/open-broadcast-channels.ts',
+  ],
   maxWorkers: 2,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };

@@ -11,9 +11,10 @@ import { zh } from '../miniprogram/core/strings';
 import { memoryStore } from '../miniprogram/core/ports';
 import { PALETTE } from '../miniprogram/core/profile';
 import { pickPortrait } from '../miniprogram/platform/images';
-import { setServicesForTest } from '../miniprogram/services';
+import { setSafetyServicesForTest, setServicesForTest } from '../miniprogram/services';
 import { gradientPng, readImageHeader } from './support/png';
 import { FakeCharacterPort, PERSON, testServices, type TestServicesOptions } from './support/roleplay-fakes';
+import { fakeSafetyServices } from './support/safety-fakes';
 import { installDom, loadPage, pageInstance, simulator, textIdsShownBy, texts, type PageWrapper } from './support/simulate';
 import { waitFor } from './support/wait';
 import { createNodeWx, type NodeWx } from './support/wx-node';
@@ -36,11 +37,14 @@ beforeEach(() => {
   port = new FakeCharacterPort();
   device = memoryStore();
   useServices();
+  // The page places the consent sheet, which reads the safety services as it attaches.
+  setSafetyServicesForTest(fakeSafetyServices());
 });
 
 afterEach(() => {
   jest.restoreAllMocks();
   setServicesForTest(null);
+  setSafetyServicesForTest(null);
 });
 
 const sleep = () => simulator().sleep(0);
