@@ -1,9 +1,10 @@
 // A supabase-js client made while a suite has a DOM (installDom) takes the process for a browser
 // and, where the environment has a BroadcastChannel (Node's does; jest's jsdom does not), opens
-// one to share its session with other tabs (supabase/auth-js src/GoTrueClient.ts). An open
-// channel keeps Node's event loop alive, so that suite's process never exits: run alone, jest
-// hangs after the results; in a full run, jest kills the worker. Every channel is tracked; after
-// each test file the ones still open are closed and the file fails, saying where each was opened.
+// one to share its session with other tabs (supabase/supabase-js
+// packages/core/auth-js/src/GoTrueClient.ts). An open channel keeps Node's event loop alive, so
+// that suite's process never exits: run alone, jest hangs after the results; in a full run, jest
+// kills the worker. Every channel is tracked; after each test file the ones still open are closed
+// and the file fails, saying where each was opened.
 const open = new Map<BroadcastChannel, string>();
 
 const Native = globalThis.BroadcastChannel as typeof BroadcastChannel | undefined;
