@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { waitFor } from '../test/support/wait';
 
 const REPO = path.join(__dirname, '..');
 
@@ -154,16 +155,14 @@ export async function slotCaughtUp(dbUrl: string, timeoutMs: number): Promise<vo
   await db.connect();
   try {
     const lsn = (await db.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn')).rows[0].lsn;
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const { rows } = await db.query<{ done: boolean }>(
-        `select confirmed_flush_lsn >= $1::pg_lsn as done from pg_replication_slots where slot_name like 'local_realtime_%'`,
-        [lsn],
-      );
-      if (rows[0]?.done) return;
-      if (Date.now() > deadline) throw new Error(`the replication slot did not confirm ${lsn} in ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const confirmed = async () =>
+      (
+        await db.query<{ done: boolean }>(
+          `select confirmed_flush_lsn >= $1::pg_lsn as done from pg_replication_slots where slot_name like 'local_realtime_%'`,
+          [lsn],
+        )
+      ).rows[0]?.done;
+    await waitFor(`the replication slot to confirm ${lsn}`, confirmed, timeoutMs, 100);
   } finally {
     await db.end();
   }
