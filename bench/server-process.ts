@@ -95,6 +95,11 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** Minor page faults the process has taken so far, from /proc (Linux). */
+export function minorFaults(pid: number): number {
+  return Number(statFields(pid)[7]);
+}
+
 /** CPU seconds of the live descendants of `pid`: the Postgres cluster the server started. */
 export function descendantsCpuSeconds(pid: number): number {
   const parents = new Map<number, number>();

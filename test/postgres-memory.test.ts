@@ -3,17 +3,11 @@
 // statement ended (the freed top of the heap passed the 128 KB trim threshold) and faulted it in
 // again for the next one. Under newest-50 REST reads at concurrency 16 in a room of 50,000
 // messages that was about 17 minor page faults and 0.5 ms of kernel time per read, and REST's
-// backends cost 2 to 3 times what the same transaction cost sent directly. Linux only: faults are read from
-// /proc/<pid>/stat.
-import fs from 'node:fs';
+// backends cost 2 to 3 times what the same transaction cost sent directly. Linux only: faults are
+// read from /proc/<pid>/stat.
 import pg from 'pg';
+import { minorFaults } from '../bench/server-process';
 import { startTestServer, type TestServer } from './support/server';
-
-/** Minor page faults of a process so far (the 10th field of /proc/<pid>/stat). */
-function minorFaults(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[7]);
-}
 
 let server: TestServer;
 let db: pg.Client;
