@@ -35,13 +35,24 @@ export function manyPhonesWorkdir(): string {
 }
 
 /**
- * `local-supabase start` in a child process; resolves once it prints its URL and keys. `nodeOptions`
- * go to Node itself (e.g. `--inspect`).
+ * What `npm start` runs after `node`: Node's flags, the server's entry and `start`. Node itself with
+ * tsx's loader, so signals reach the server rather than a wrapper.
+ */
+export function npmStartArgs(): string[] {
+  const { scripts } = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const [command, ...args] = scripts.start.split(/\s+/);
+  if (command !== 'node') throw new Error(`package.json's start script must run node itself, not ${command}`);
+  return args;
+}
+
+/**
+ * local-supabase as `npm start` runs it, in a child process; resolves once it prints its URL and
+ * keys. `nodeOptions` go to Node itself (e.g. `--inspect`).
  */
 export async function startServerProcess(dataDir: string, nodeOptions: string[] = [], workdir?: string): Promise<ServerProcess> {
-  // Node itself with tsx's loader, so signals reach the server rather than a wrapper; port 0 picks
-  // a free one, which the banner then names.
-  const args = [...nodeOptions, '--import', 'tsx', 'local-supabase/src/cli.ts', 'start', '--data', dataDir, '--port', '0'];
+  // Port 0 picks a free one, which the banner then names; every port is asked for, so servers that
+  // start at the same time never reach for the same default.
+  const args = [...nodeOptions, ...npmStartArgs(), '--data', dataDir, '--port', '0', '--db-port', '0', '--wechat-port', '0'];
   if (workdir) args.push('--workdir', workdir);
   const child = spawn(process.execPath, args, {
     cwd: REPO,

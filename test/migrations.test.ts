@@ -97,9 +97,14 @@ test('a run killed with SIGKILL leaves nothing that stops the next start', async
   try {
     const cli = path.join(__dirname, '..', 'local-supabase', 'src', 'cli.ts');
     // Node itself with tsx's loader, so the SIGKILL below hits the server process, not a wrapper.
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'start', '--data', dataDir, '--port', '0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    // Any free ports: another suite may be starting a server at the same time.
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', cli, 'start', '--data', dataDir, '--port', '0', '--db-port', '0', '--wechat-port', '0'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     await new Promise<void>((resolve, reject) => {
       let out = '';
       child.stdout.on('data', (d) => {

@@ -5,8 +5,8 @@
 // round must add next to nothing. (Oversized payloads keep nothing either: realtime-limits tests
 // that they are refused.) Before that, a bulk load into a published table nobody listens to.
 import fs from 'node:fs';
-import WebSocket from 'ws';
 import { peakRssMiB, resetPeakRss, rssMiB, slotCaughtUp, startServerProcess, type ServerProcess } from '../bench/server-process';
+import { inspectorCall } from './support/inspector';
 import { pushAll, RawSocket, sleep } from './support/realtime';
 import { superuserQuery, tempDir, type TestServer } from './support/server';
 
@@ -30,15 +30,7 @@ afterAll(async () => {
 });
 
 /** A full garbage collection in the server, through its inspector: only what it keeps is left. */
-async function collectGarbage(): Promise<void> {
-  const url = /Debugger listening on (ws:\/\/\S+)/.exec(server.banner)![1];
-  const inspector = new WebSocket(url);
-  await new Promise((resolve, reject) => inspector.once('open', resolve).once('error', reject));
-  const done = new Promise((resolve) => inspector.on('message', (data) => JSON.parse(String(data)).id === 1 && resolve(undefined)));
-  inspector.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
-  await done;
-  inspector.close();
-}
+const collectGarbage = () => inspectorCall(server, 'HeapProfiler.collectGarbage');
 
 /** The server's resident set after a full collection, once settled: two samples half a second apart within 1 MiB. */
 async function settledRss(): Promise<number> {

@@ -5,6 +5,7 @@ import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { npmStartArgs } from '../bench/server-process';
 import { freePort } from '../local-supabase/src/ports';
 import { REPO_SUPABASE_DIR } from '../local-supabase/src/server';
 import { client, startTestServer, superuserQuery, tempDir, type TestServer } from './support/server';
@@ -74,8 +75,7 @@ afterAll(async () => {
 
 /** `npm start`'s process with `args`; resolves with its banner, or with its exit code and output. */
 function startCli(args: string[]): Promise<{ banner?: string; code?: number | null; output: string; stop(): Promise<void> }> {
-  const cliTs = path.join(__dirname, '..', 'local-supabase', 'src', 'cli.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', cliTs, 'start', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...npmStartArgs(), ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   const stop = async () => {
@@ -96,7 +96,7 @@ function startCli(args: string[]): Promise<{ banner?: string; code?: number | nu
 test("npm start's banner gives, on the --db-port asked for, a database URL the CLI connects with", async () => {
   const dbPort = await freePort();
   const data = tempDir();
-  const started = await startCli(['--data', data, '--port', '0', '--db-port', String(dbPort)]);
+  const started = await startCli(['--data', data, '--port', '0', '--db-port', String(dbPort), '--wechat-port', '0']);
   try {
     const url = /database\s+(\S+)/.exec(started.banner ?? '')?.[1] ?? '';
     expect(url).toMatch(new RegExp(`^postgres://postgres:[^@]+@127\\.0\\.0\\.1:${dbPort}/postgres\\?sslmode=disable$`));
@@ -108,11 +108,13 @@ test("npm start's banner gives, on the --db-port asked for, a database URL the C
   }
 }, 60000);
 
-test.each(['abc', '-1', '70000', ''])('--db-port %p is refused with the usage line', async (port) => {
-  const started = await startCli(['--db-port', port]);
+const BAD_PORTS = ['--db-port', '--wechat-port'].flatMap((option) => ['abc', '-1', '70000', ''].map((port) => [option, port]));
+
+test.each(BAD_PORTS)('%s %p is refused with the usage line', async (option, port) => {
+  const started = await startCli([option, port]);
   expect([started.code, started.output]).toEqual([
     2,
-    expect.stringContaining(`--db-port must be a port number from 0 to 65535, not "${port}"`),
+    expect.stringContaining(`${option} must be a port number from 0 to 65535, not "${port}"`),
   ]);
 });
 

@@ -8,7 +8,7 @@ import { startLocalSupabase } from './server';
 
 const REPO = path.join(__dirname, '..', '..');
 
-const USAGE = 'usage: cli.ts start|reset [--port N] [--db-port N] [--data DIR] [--workdir DIR]';
+const USAGE = 'usage: cli.ts start|reset [--port N] [--db-port N] [--wechat-port N] [--data DIR] [--workdir DIR]';
 
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -49,9 +49,10 @@ async function main() {
   }
   const started = Date.now();
   // The Supabase CLI's database port, so tools keep one connection string; any free port if taken,
-  // unless one was asked for.
+  // unless one was asked for (0 asks for any: two servers starting at once cannot both take the
+  // default, which is only probed).
   const dbPort = askedDbPort ?? ((await portIsFree(DEFAULT_DB_PORT)) ? DEFAULT_DB_PORT : 0);
-  const wechatPort = (await portIsFree(DEFAULT_WECHAT_PORT)) ? DEFAULT_WECHAT_PORT : 0;
+  const wechatPort = portOption('wechat-port', undefined) ?? ((await portIsFree(DEFAULT_WECHAT_PORT)) ? DEFAULT_WECHAT_PORT : 0);
   const server = await startLocalSupabase({
     dataDir,
     supabaseDir,
