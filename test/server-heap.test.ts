@@ -50,7 +50,7 @@ function read(agent: http.Agent): Promise<{ status: number; bytes: number }> {
   });
 }
 
-test(`${READS} reads of a 25 KB page run at most 3 full collections in the server`, async () => {
+test(`${READS} reads of a 25 KB page run at most 5 full collections in the server (11 with V8's default limit)`, async () => {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   try {
     const first = await waitFor('the schema cache to know heap_rows', async () => {
@@ -76,7 +76,7 @@ test(`${READS} reads of a 25 KB page run at most 3 full collections in the serve
     );
     // Observers are told after the collection, on a later turn of the server's event loop.
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(await evaluateInServer<number>(server, 'globalThis.fullCollections')).toBeLessThanOrEqual(3);
+    expect(await evaluateInServer<number>(server, 'globalThis.fullCollections')).toBeLessThanOrEqual(5);
   } finally {
     agent.destroy();
   }
