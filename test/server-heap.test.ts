@@ -8,6 +8,7 @@
 // free those buffers, come first.
 import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import { startServerProcess, type ServerProcess } from '../bench/server-process';
 import { evaluateInServer } from './support/inspector';
 import { superuserQuery, tempDir } from './support/server';
@@ -81,3 +82,10 @@ test(`${READS} reads of a 25 KB page run at most 5 full collections in the serve
     agent.destroy();
   }
 }, 120_000);
+
+test('npm run db:reset starts the server as npm start does, with the same floor', () => {
+  const { scripts } = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  expect(scripts['db:reset'].replace(/ reset$/, ' start')).toBe(scripts.start);
+});
