@@ -1,9 +1,9 @@
 // The migration runner and Postgres lifecycle: restarts apply nothing new, a broken migration
 // stops start-up with its file name and the Postgres error, a crashed run is recovered.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
+import { startServerProcess } from '../bench/server-process';
 import { REPO_SUPABASE_DIR } from '../local-supabase/src/server';
 import { startTestServer, superuserQuery, tempDir } from './support/server';
 
@@ -95,28 +95,13 @@ test('a broken migration stops start-up with the file name and the Postgres erro
 test('a run killed with SIGKILL leaves nothing that stops the next start', async () => {
   const dataDir = tempDir();
   try {
-    const cli = path.join(__dirname, '..', 'local-supabase', 'src', 'cli.ts');
-    // Node itself with tsx's loader, so the SIGKILL below hits the server process, not a wrapper.
-    // Any free ports: another suite may be starting a server at the same time.
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', cli, 'start', '--data', dataDir, '--port', '0', '--db-port', '0', '--wechat-port', '0'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    await new Promise<void>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (d) => {
-        out += d;
-        if (out.includes('local-supabase is running')) resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`cli exited early (${code}): ${out}`)));
-    });
+    // npm start's own process: Node itself, so the SIGKILL below hits the server, not a wrapper.
+    const started = await startServerProcess(dataDir);
     const pidFile = path.join(dataDir, 'pg', 'data', 'postmaster.pid');
     expect(fs.existsSync(pidFile)).toBe(true);
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    const exited = new Promise((r) => started.child.once('exit', r));
+    started.child.kill('SIGKILL');
+    await exited;
     // The orphaned postmaster (or its lock file) is still there; the next start must cope.
     expect(fs.existsSync(pidFile)).toBe(true);
 

@@ -43,6 +43,7 @@ async function main() {
   }
   const port = portOption('port', process.env.PORT ?? String(DEFAULT_PORT))!;
   const askedDbPort = portOption('db-port', undefined);
+  const askedWechatPort = portOption('wechat-port', undefined);
   if (command === 'reset') {
     fs.rmSync(dataDir, { recursive: true, force: true });
     console.log(`removed ${dataDir}; starting over from an empty database`);
@@ -52,7 +53,7 @@ async function main() {
   // unless one was asked for (0 asks for any: two servers starting at once cannot both take the
   // default, which is only probed).
   const dbPort = askedDbPort ?? ((await portIsFree(DEFAULT_DB_PORT)) ? DEFAULT_DB_PORT : 0);
-  const wechatPort = portOption('wechat-port', undefined) ?? ((await portIsFree(DEFAULT_WECHAT_PORT)) ? DEFAULT_WECHAT_PORT : 0);
+  const wechatPort = askedWechatPort ?? ((await portIsFree(DEFAULT_WECHAT_PORT)) ? DEFAULT_WECHAT_PORT : 0);
   const server = await startLocalSupabase({
     dataDir,
     supabaseDir,
