@@ -301,6 +301,64 @@ test('transient failures are capped: the message fails, and a tap sends it once 
   expect(room.backend.rows).toHaveLength(1);
 });
 
+test('an outage longer than the attempts: what waits behind fails with the message, and all go in order when the network returns', async () => {
+  const room = await startedRoom();
+  room.backend.offline = true;
+  room.session.sendText('先说的');
+  room.session.sendText('后说的');
+  await room.clock.advance(40_000);
+  expect(room.rendered.messages.map((m) => [m.body, m.status, m.error])).toEqual([
+    ['先说的', 'failed', zh.sendNetwork],
+    ['后说的', 'failed', zh.sendNetwork],
+  ]);
+  expect(room.backend.calls.filter((call) => call === 'insert')).toHaveLength(MAX_ATTEMPTS);
+  // The network returns (wx.onNetworkStatusChange): both go by themselves, the earlier first.
+  room.backend.offline = false;
+  room.session.resume();
+  await room.clock.advance(5_000);
+  expect(room.backend.rows.map((row) => row.body)).toEqual(['先说的', '后说的']);
+  expect(room.rendered.messages.map((m) => m.status)).toEqual(['sent', 'sent']);
+  room.check();
+});
+
+test('rate-limited, then cut off in the background past the attempts: back in the foreground both go, in order', async () => {
+  const room = await startedRoom();
+  room.backend.failNext('insert', rateLimited());
+  room.session.sendText('一');
+  room.session.sendText('二');
+  await settle();
+  room.backend.offline = true;
+  await room.clock.advance(RATE_LIMIT_WAIT_MS + 60_000);
+  room.backend.offline = false;
+  room.session.resume();
+  await room.clock.advance(5_000);
+  expect(room.backend.rows.map((row) => row.body)).toEqual(['一', '二']);
+  expect(room.rendered.messages.map((m) => m.status)).toEqual(['sent', 'sent']);
+  room.check();
+});
+
+test('a new message sends the ones the network failed first; a refused one stays failed', async () => {
+  const room = await startedRoom();
+  room.backend.failNext('insert', new BackendFailure(400, '23514', 'new row violates check constraint'));
+  room.session.sendText('被拒');
+  await settle();
+  room.backend.offline = true;
+  room.session.sendText('断网时写的');
+  await room.clock.advance(60_000);
+  expect(room.rendered.messages.map((m) => m.status)).toEqual(['failed', 'failed']);
+  room.backend.offline = false;
+  room.session.sendText('回来后写的');
+  await room.clock.advance(5_000);
+  expect(room.backend.rows.map((row) => row.body)).toEqual(['断网时写的', '回来后写的']);
+  // Sent rows stand in the room's order; what never went stays below them.
+  expect(room.rendered.messages.map((m) => [m.body, m.status])).toEqual([
+    ['断网时写的', 'sent'],
+    ['回来后写的', 'sent'],
+    ['被拒', 'failed'],
+  ]);
+  room.check();
+});
+
 test('tapping retry on a message still sending changes nothing', async () => {
   const room = await startedRoom();
   room.backend.failNext('insert', network());

@@ -5,7 +5,9 @@
 // Messages go one at a time, in the order they were written: ids are assigned at insert, so
 // sending in order keeps the room's order the writer's. A transient failure holds the queue and
 // retries with exponential backoff, capped; the rate limit holds it until the window has room;
-// a rejection fails that message and the queue moves on.
+// a rejection fails that message and the queue moves on. When the cap is reached, everything
+// waiting fails with the message (nothing may overtake it), and all of it goes again, in order,
+// whenever the queue starts over: the network returns, the room is reached, the user sends or taps.
 import { retryDelay } from './backoff';
 import { extensionOf } from './image-info';
 import { classifyFailure } from './failures';
@@ -65,6 +67,8 @@ export interface OutboxItem {
   hidden?: boolean;
   createdAt: string;
   status: 'sending' | 'failed';
+  /** Failed for a reason that may pass (the network, an upload): it goes again when the queue starts over. */
+  transient?: boolean;
   /** Transient failures so far; the rate limit does not count. */
   attempts: number;
   /**
@@ -177,7 +181,7 @@ export class Outbox {
   start(destination: Destination): void {
     this.destination = destination;
     this.stopped = false;
-    this.kick();
+    this.startOver();
   }
 
   stop(): void {
@@ -189,7 +193,7 @@ export class Outbox {
   add(item: OutboxItem): void {
     this.items.push(copy(item));
     this.persist();
-    this.kick();
+    this.startOver();
   }
 
   /**
@@ -208,12 +212,8 @@ export class Outbox {
   retry(key: string): boolean {
     const item = this.find(key);
     if (item?.status !== 'failed') return false;
-    item.status = 'sending';
-    item.attempts = 0;
-    item.error = null;
-    this.persist();
-    this.emit({ type: 'status', item: copy(item) });
-    this.kick();
+    this.resend(item);
+    this.startOver();
     return true;
   }
 
@@ -231,7 +231,22 @@ export class Outbox {
    */
   resume(): void {
     for (const item of this.items) if (item.status === 'sending') item.attempts = 0;
+    this.startOver();
+  }
+
+  /** Messages the network failed go again, in the order they were written, before anything newer. */
+  private startOver(): void {
+    for (const item of this.items) if (item.status === 'failed' && item.transient) this.resend(item);
     this.kick();
+  }
+
+  private resend(item: OutboxItem): void {
+    item.status = 'sending';
+    item.transient = undefined;
+    item.attempts = 0;
+    item.error = null;
+    this.persist();
+    this.emit({ type: 'status', item: copy(item) });
   }
 
   /**
@@ -240,7 +255,12 @@ export class Outbox {
    */
   failUndeliverable(failure: BackendFailure): void {
     if (this.destination) return; // With a destination, attempts fail them by themselves.
-    for (const item of this.items) if (item.status === 'sending') this.fail(item, t('sendNetwork'), failure);
+    this.failWaiting(failure);
+  }
+
+  /** Everything still waiting fails with the network reason, to go again when the queue starts over. */
+  private failWaiting(failure: BackendFailure): void {
+    for (const item of this.items) if (item.status === 'sending') this.fail(item, t('sendNetwork'), failure, true);
   }
 
   /** Resolves once every write so far is in the store (tests, and a clean shutdown). */
@@ -345,7 +365,9 @@ export class Outbox {
     }
     item.attempts++;
     if (item.attempts < MAX_ATTEMPTS) return retryDelay(item.attempts);
-    this.fail(item, item.image && !item.image.uploaded ? t('uploadFailed') : t('sendNetwork'), failure);
+    this.fail(item, item.image && !item.image.uploaded ? t('uploadFailed') : t('sendNetwork'), failure, true);
+    // What waits behind it would otherwise go first the moment the network is back.
+    this.failWaiting(failure);
     return null;
   }
 
@@ -360,8 +382,9 @@ export class Outbox {
     this.emit({ type: 'status', item: copy(item) });
   }
 
-  private fail(item: OutboxItem, reason: string, failure: BackendFailure): void {
+  private fail(item: OutboxItem, reason: string, failure: BackendFailure, transient = false): void {
     item.status = 'failed';
+    item.transient = transient || undefined;
     item.error = { reason, detail: failure.detail };
     this.persist();
     this.emit({ type: 'status', item: copy(item) });
