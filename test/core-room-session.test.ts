@@ -6,7 +6,7 @@ import { CACHE_SAVE_DELAY_MS, GAP_OVERLAP_IDS, MAX_GAP_PAGES, RoomSession, UNREA
 import { PAGE_SIZE } from '../miniprogram/core/message-list';
 import { zh } from '../miniprogram/core/strings';
 import type { RoomRow } from '../miniprogram/core/types';
-import { FakeBackend, ME, messageRow, openRoom, OTHER, RenderedList, ROOM, settle } from './support/core-fakes';
+import { FakeBackend, ManualClock, ME, messageRow, openRoom, OTHER, RenderedList, ROOM, settle } from './support/core-fakes';
 
 function range(from: number, to: number): number[] {
   const out: number[] = [];
@@ -920,4 +920,112 @@ describe('the scene: title, host, 公告, archive', () => {
     expect(await room.session.pin(room.rendered.messages[1].key)).toBe(zh.actionNetwork);
     expect(backend.scene.pinned_message_id).toBeNull();
   });
+});
+
+// State changes while the app was closed, below the newest page: the catch-up starts from the
+// cache's changes, not from the page the relaunch loaded first.
+const minute = (m: number) => new Date(Date.UTC(2026, 10, 23, 0, m)).toISOString();
+
+/** A session that saw rows 1–50 and was closed, over `backend` and `store`. */
+async function closedAfterFifty(backend: FakeBackend, store: ReturnType<typeof memoryStore>, status = (_: number) => 'visible') {
+  for (let i = 1; i <= 50; i++) backend.insertRow({ body: `旧 ${i}`, status: status(i) as never });
+  const first = openRoom({ backend, store });
+  await first.session.start();
+  await settle();
+  await first.clock.advance(CACHE_SAVE_DELAY_MS);
+  await first.session.flush();
+  first.session.stop();
+  return first;
+}
+
+/** Ten new messages, a minute after `changed` was changed, none delivered live. */
+function tenNewAfter(backend: FakeBackend, changed: number) {
+  backend.rows[backend.rows.findIndex((row) => row.id === changed)].changed_at = minute(0);
+  for (let i = 1; i <= 10; i++)
+    backend.insertRow({ body: `新 ${i}`, created_at: minute(1 + i), changed_at: minute(1 + i) }, { deliver: false });
+}
+
+test('a cached message recalled while the app was closed shows as recalled after the relaunch, with new messages above it', async () => {
+  const backend = new FakeBackend();
+  const store = memoryStore();
+  await closedAfterFifty(backend, store);
+  backend.setState(10, 'recalled', { body: null } as never, { deliver: false });
+  tenNewAfter(backend, 10);
+  const second = openRoom({ backend, store, clock: new ManualClock() });
+  await second.session.start();
+  await second.clock.advance(5000);
+  second.check();
+  expect(second.session.messages().map((m) => m.id)).toEqual(range(1, 60));
+  expect(second.session.messages().find((m) => m.id === 10)).toMatchObject({ state: 'recalled', body: null });
+});
+
+test('a message that passed content security while the app was closed appears after the relaunch: no hole', async () => {
+  const backend = new FakeBackend();
+  const store = memoryStore();
+  const first = await closedAfterFifty(backend, store, (i) => (i === 5 ? 'pending' : 'visible'));
+  expect(first.session.messages().map((m) => m.id)).not.toContain(5);
+  backend.setState(5, 'visible', {}, { deliver: false });
+  tenNewAfter(backend, 5);
+  const second = openRoom({ backend, store, clock: new ManualClock() });
+  await second.session.start();
+  await second.clock.advance(5000);
+  second.check();
+  expect(second.session.hasOlder).toBe(false);
+  expect(second.session.messages().map((m) => m.id)).toEqual(range(1, 60));
+});
+
+test('a cache written for another room is dropped even when the first newest page fails to load', async () => {
+  const store = memoryStore();
+  const oldRows = range(100, 149).map((id) => messageRow(id, { room_id: 99, client_id: `old-${id}`, body: `旧房间 ${id}` }));
+  store.set('room:lobby', { room: { ...ROOM, id: 99 }, userId: ME, rows: oldRows, syncedId: 149 });
+  const backend = seeded(3);
+  backend.failNext('newest', new BackendFailure(503, '', 'Service Unavailable'));
+  const room = openRoom({ backend, store });
+  await room.session.start();
+  await room.clock.advance(5000);
+  room.check();
+  expect(room.rendered.ids()).toEqual([1, 2, 3]);
+});
+
+test('a cache painted for another user loses its "mine" marks even when the first newest page fails to load', async () => {
+  const store = memoryStore();
+  const backend = new FakeBackend();
+  for (let i = 0; i < 60; i++) backend.insertRow(i === 14 ? { user_id: ME } : {});
+  const first = openRoom({ backend, store });
+  await first.session.start();
+  await first.clock.advance(CACHE_SAVE_DELAY_MS);
+  await first.session.flush();
+  first.session.stop();
+  // The device lost its session and signs in as someone else; less than a page arrived meanwhile,
+  // so only the user tells that the cached page may not be kept.
+  backend.me = 'ffffffff-ffff-4fff-8fff-ffffffffffff';
+  for (let i = 0; i < 20; i++) backend.insertRow({}, { deliver: false });
+  backend.failNext('newest', new BackendFailure(503, '', 'Service Unavailable'));
+  const second = openRoom({ backend, store });
+  await second.session.start();
+  await second.clock.advance(5000);
+  second.check();
+  expect(second.rendered.messages.filter((message) => message.mine)).toEqual([]);
+});
+
+test('resume() while a closed channel waits out a long backoff joins again at once', async () => {
+  const room = openRoom();
+  await room.session.start();
+  await settle();
+  room.backend.autoSubscribe = false;
+  // Closed again and again without joining (the server was away): the next try waits 30 s.
+  room.backend.channelStatus('closed', 'server closed the channel');
+  for (let i = 1; i <= 5; i++) {
+    await room.clock.advance(retryDelay(i));
+    room.backend.channelStatus('closed', 'server closed the channel');
+  }
+  room.backend.autoSubscribe = true;
+  const subscribes = () => room.backend.calls.filter((call) => call === 'subscribe').length;
+  const before = subscribes();
+  room.session.resume();
+  await settle();
+  expect(subscribes()).toBe(before + 1);
+  expect(room.backend.activeSubscriptions()).toBe(1);
+  room.backend.insertRow({ body: '现在说的' });
+  expect(room.session.messages().map((m) => m.body)).toContain('现在说的');
 });

@@ -172,8 +172,12 @@ export class RoomSession implements RoomView {
   private changedSince: string | null = null;
   /** Results of hidden rolls we may read (as roller or host), by message id. */
   private readonly hiddenResults = new Map<number, HiddenRollRow['roll']>();
-  /** The room id the device cache was written for (null: no cache). */
-  private cachedRoomId: number | null = null;
+  /**
+   * The room and the user the rows on screen were loaded for (null: nothing loaded yet, or a cache
+   * written before it recorded them); a newest page that fails to load leaves them as they were.
+   */
+  private shownRoomId: number | null = null;
+  private shownUserId: string | null = null;
   private newestLoaded = false;
   private cacheTimer: TimerHandle | null = null;
 
@@ -390,6 +394,11 @@ export class RoomSession implements RoomView {
       this.connectNow();
       return;
     }
+    if (this.phase.name === 'resubscribing') {
+      // A closed channel waiting out its backoff (up to 30 s): the network is back, so join now.
+      this.connectRetry.cancel();
+      this.subscribe(this.room);
+    }
     void this.catchUp();
     this.outbox.resume();
   }
@@ -400,7 +409,8 @@ export class RoomSession implements RoomView {
     const cache = await this.store.get<RoomCache>(this.cacheKey());
     await restoring;
     if (cache) this.userId = cache.userId;
-    this.cachedRoomId = cache?.room ? cache.room.id : null;
+    this.shownRoomId = cache?.room ? cache.room.id : null;
+    this.shownUserId = cache ? cache.userId : null;
     const rows = cache ? cache.rows : [];
     this.syncedId = cache && cache.syncedId !== undefined ? cache.syncedId : null;
     this.changedSince = cache?.changedSince ? cache.changedSince : null;
@@ -437,18 +447,19 @@ export class RoomSession implements RoomView {
       if (!this.active) return;
       // The cache was written for another room under this slug (the database was reset or the room
       // recreated): its ids, and so syncedId, mean nothing here; a gap-fill from them would find nothing.
-      const sameRoom = this.cachedRoomId === null || this.cachedRoomId === room.id;
+      const sameRoom = this.shownRoomId === null || this.shownRoomId === room.id;
       if (!sameRoom) {
         this.syncedId = null;
         this.changedSince = null;
       }
-      this.cachedRoomId = room.id;
       // The cache was painted for another user (the device's session was lost): its "mine" marks are wrong.
-      const cacheIsOurs = sameRoom && (this.userId === null || this.userId === userId);
+      const cacheIsOurs = sameRoom && (this.shownUserId === null || this.shownUserId === userId);
       this.userId = userId;
       this.room = room;
       this.outbox.start({ roomId: room.id, userId });
       await this.loadNewest(room, cacheIsOurs);
+      this.shownRoomId = room.id;
+      this.shownUserId = userId;
       await this.findPinned(room);
       this.connectRetry.succeeded();
       if (this.active) this.subscribe(room);
@@ -481,16 +492,20 @@ export class RoomSession implements RoomView {
     if (!this.active) return;
     const messages = this.fromServer(rows);
     const full = rows.length === PAGE_SIZE;
-    for (const row of rows) this.noteChange(row);
     const newest = this.list.newestId();
-    if (newest === null) {
-      // Nothing from the server on screen yet (no cache): the page goes in front of our pending ones.
-      this.list.prependOlder(messages, full);
-    } else if (keepShown && (!full || rows[0].id <= (this.syncedId ?? 0))) {
+    if (newest !== null && keepShown && (!full || rows[0].id <= (this.syncedId ?? 0))) {
+      // The cached rows below this page stay, as they were when cached: the state catch-up must
+      // start from the cache's changes, not this page's, or a recall among them would be missed.
       this.list.mergeServer(messages);
     } else {
-      // More than a page arrived since the cached paint, or it was painted for another user.
-      this.list.reset(messages, this.pendingMessages(), full);
+      if (newest === null) {
+        // Nothing from the server on screen yet (no cache): the page goes in front of our pending ones.
+        this.list.prependOlder(messages, full);
+      } else {
+        // More than a page arrived since the cached paint, or it was painted for another user.
+        this.list.reset(messages, this.pendingMessages(), full);
+      }
+      for (const row of rows) this.noteChange(row);
     }
     this.newestLoaded = true;
     this.syncedId = Math.max(this.syncedId ?? 0, rows.length ? rows[rows.length - 1].id : 0);
