@@ -435,6 +435,42 @@ describe('malformed requests', () => {
     expect(error).toBeNull();
   });
 
+  test('a multipart body that breaks off before its closing boundary is a 400, before or after the permission check', async () => {
+    const form = multipart([{ name: 'file', filename: 'a.png', contentType: 'image/png', data: Buffer.alloc(2000, 7) }]);
+    // Everything but the closing boundary, with an honest Content-Length.
+    const truncated = form.body.subarray(0, form.body.length - 30);
+    const send = (token: string, pauseAfter?: number) =>
+      new Promise<RawResponse>((resolve, reject) => {
+        const req = http.request(
+          {
+            host: '127.0.0.1',
+            port: server.port,
+            method: 'POST',
+            path: `/storage/v1/object/images/${imagePath(alice.id)}`,
+            headers: { ...auth(token), 'content-type': form.contentType, 'content-length': String(truncated.length) },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+          },
+        );
+        req.on('error', reject);
+        if (pauseAfter === undefined) return void req.end(truncated);
+        // The head and part of the file now, the rest once the upload is streaming to disk.
+        req.write(truncated.subarray(0, pauseAfter));
+        setTimeout(() => req.end(truncated.subarray(pauseAfter)), 300);
+      });
+    await expectNothingWritten(async () => {
+      // The form's end is parsed while the permission check runs: refused or allowed, the stream is dead.
+      expectStorageError(await send(server.anonKey), '403', 'AccessDenied');
+      expectStorageError(await send(alice.session.access_token), '400', 'InvalidRequest');
+      expectStorageError(await send(alice.session.access_token, 400), '400', 'InvalidRequest');
+    });
+    const { error } = await alice.sb.storage.from('images').upload(imagePath(alice.id), Buffer.from('ok'), { contentType: 'image/png' });
+    expect(error).toBeNull();
+  });
+
   test('a client that disconnects mid-upload leaves nothing behind', async () => {
     await expectNothingWritten(async () => {
       await new Promise<void>((resolve) => {

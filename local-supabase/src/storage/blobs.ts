@@ -5,7 +5,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { entityTooLarge, invalidKey } from './errors';
+import { entityTooLarge, invalidKey, invalidRequest } from './errors';
 
 export interface SavedBytes {
   size: number;
@@ -69,6 +69,11 @@ export class BlobStore {
           out.once('drain', () => source.resume());
         }
       };
+      // The body is the client's: a form that breaks off (its stream errored, perhaps before this
+      // read began) is a bad request, not the server's failure.
+      const broken = (err: Error) => fail(invalidRequest(`the upload's body could not be read: ${err.message}`));
+      if (source.errored) return broken(source.errored);
+      if (source.destroyed) return fail(new Error('request body ended early'));
       source.on('data', onData);
       source.once('end', () => {
         ended = true;
@@ -78,7 +83,7 @@ export class BlobStore {
       source.once('close', () => {
         if (!ended) fail(new Error('request body ended early'));
       });
-      source.once('error', fail);
+      source.once('error', broken);
       out.once('error', fail);
       out.once('finish', () => {
         if (!failed) resolve({ size, md5: hash.digest('hex') });

@@ -62,6 +62,10 @@ function multipartSource(req: IncomingMessage): Promise<UploadSource> {
         return;
       }
       found = true;
+      // busboy destroys this stream with an error when the form breaks off (no closing boundary).
+      // It may sit unread then (during the permission check, or refused), and an 'error' event
+      // with no listener ends the process; the reader finds the error on the stream (errored).
+      file.on('error', () => undefined);
       // Both come back as response headers on every read, so they must be valid header values.
       if (!isHeaderValue(fields.contentType ?? '') || !isHeaderValue(fields.cacheControl ?? '')) {
         file.resume();
