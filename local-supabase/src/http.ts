@@ -82,6 +82,23 @@ export function parseJson(body: Buffer): unknown {
   return body.length === 0 ? undefined : JSON.parse(utf8(body));
 }
 
+/** How deeply arrays and objects nest in valid JSON text. */
+export function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c) i++;
+      else if (ch === 0x22) inString = false;
+    } else if (ch === 0x22) inString = true;
+    else if (ch === 0x5b || ch === 0x7b) deepest = Math.max(deepest, ++depth);
+    else if (ch === 0x5d || ch === 0x7d) depth--;
+  }
+  return deepest;
+}
+
 /**
  * Answers on a raw socket (no ServerResponse exists yet: a refused upgrade, a request Node's
  * parser rejected) with a JSON error body, then closes it.

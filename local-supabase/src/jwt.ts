@@ -104,3 +104,10 @@ export function verifyJwt(token: string, secret: string): Claims {
 export function roleOf(claims: Claims): string {
   return typeof claims.role === 'string' && claims.role !== '' ? claims.role : 'anon';
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A claim (sub, session_id) or id Postgres can take as a uuid: anything else would fail there. */
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value);
+}

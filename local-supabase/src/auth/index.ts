@@ -7,8 +7,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { Context, Product } from '../context';
 import { inTransaction } from '../db';
-import { bearer, BodyTooLarge, parseJson, readBody, sendJson } from '../http';
-import { type JwtError, verifyJwt, type Claims } from '../jwt';
+import { bearer, BodyTooLarge, nestingDepth, parseJson, readBody, sendJson } from '../http';
+import { isUuid, type JwtError, verifyJwt, type Claims } from '../jwt';
 import { generateLink, verifyOneTimeToken } from './one-time-tokens';
 import { createRateLimiter, type LimitedAction } from './rate-limit';
 import { refreshSession, startSession } from './sessions';
@@ -67,12 +67,14 @@ export async function createAuth(ctx: Context): Promise<Product> {
   /** GoTrue's requireAuthentication: a valid JWT whose user and session still exist. */
   async function authenticated(req: IncomingMessage): Promise<{ claims: Claims; user: UserRow }> {
     const claims = claimsOf(req);
-    if (typeof claims.sub !== 'string' || !/^[0-9a-f-]{36}$/i.test(claims.sub)) {
-      throw new AuthError(403, 'bad_jwt', 'invalid claim: missing sub claim');
-    }
+    if (!isUuid(claims.sub)) throw new AuthError(403, 'bad_jwt', 'invalid claim: missing sub claim');
     const user = await userById(ctx.admin, claims.sub);
     if (!user) throw new AuthError(403, 'user_not_found', 'User from sub claim in JWT does not exist');
-    if (typeof claims.session_id === 'string') {
+    // GoTrue's maybeLoadUserOrSession (internal/api/auth.go): a session_id that is no UUID is a bad JWT.
+    if (claims.session_id !== undefined && !isUuid(claims.session_id)) {
+      throw new AuthError(403, 'bad_jwt', 'invalid claim: session_id claim must be a UUID');
+    }
+    if (claims.session_id !== undefined) {
       const found = await ctx.admin.query('select 1 from auth.sessions where id = $1', [claims.session_id]);
       if (!found.rowCount) {
         throw new AuthError(403, 'session_not_found', 'Session from session_id claim in JWT does not exist');
@@ -152,12 +154,20 @@ export async function createAuth(ctx: Context): Promise<Product> {
 
   async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
     let parsed: unknown;
+    let body: Buffer;
     try {
-      parsed = parseJson(await readBody(req, ctx.maxBodyBytes));
+      body = await readBody(req, ctx.maxBodyBytes);
+      parsed = parseJson(body);
     } catch (err) {
       if (err instanceof BodyTooLarge) throw new AuthError(413, 'request_too_large', 'Request body too large');
       throw new AuthError(400, 'bad_json', 'Could not parse request body as JSON');
     }
+    // The body's values go into Postgres and back out through JSON.stringify: both recurse, and
+    // Postgres text cannot hold U+0000. Either would fail there, as a 500.
+    if (nestingDepth(body.toString('latin1')) > MAX_BODY_DEPTH) {
+      throw new AuthError(400, 'bad_json', `Request body nests deeper than ${MAX_BODY_DEPTH} levels`);
+    }
+    if (holdsNul(parsed)) throw new AuthError(400, 'validation_failed', 'Strings may not contain the NUL character (\\u0000)');
     if (parsed === undefined) return {};
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       throw new AuthError(400, 'bad_json', 'Request body must be a JSON object');
@@ -169,7 +179,9 @@ export async function createAuth(ctx: Context): Promise<Product> {
     const adminUser = /^\/admin\/users\/([^/]+)$/.exec(path);
     if (adminUser && req.method === 'GET') {
       requireAdmin(req);
-      const user = /^[0-9a-f-]{36}$/i.test(adminUser[1]) ? await userById(ctx.admin, adminUser[1]) : undefined;
+      // GoTrue's loadUser (internal/api/admin.go).
+      if (!isUuid(adminUser[1])) throw new AuthError(404, 'validation_failed', 'user_id must be an UUID');
+      const user = await userById(ctx.admin, adminUser[1]);
       if (!user) throw new AuthError(404, 'user_not_found', 'User not found');
       return sendJson(res, 200, await userJson(ctx.admin, user));
     }
@@ -242,4 +254,13 @@ export async function createAuth(ctx: Context): Promise<Product> {
       }
     },
   };
+}
+
+/** Far beyond any metadata, and far inside what JSON.stringify and Postgres's jsonb parser can recurse. */
+const MAX_BODY_DEPTH = 512;
+
+function holdsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\0');
+  if (typeof value !== 'object' || value === null) return false;
+  return Object.entries(value).some(([key, item]) => key.includes('\0') || holdsNul(item));
 }

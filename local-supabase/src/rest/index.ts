@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { runBatch, type Statement } from '../batch';
 import type { Context, Product } from '../context';
 import { withConnection } from '../db';
-import { bearer, BodyTooLarge, CORS_HEADERS, readBody, sendJson, utf8 } from '../http';
+import { bearer, BodyTooLarge, CORS_HEADERS, nestingDepth, readBody, sendJson, utf8 } from '../http';
 import { checkTimes, decodeJwt, JwtError, roleOf, type Claims } from '../jwt';
 import { ERRORS, fromPgError, isPgError, RestError } from './errors';
 import { parseQuery, RESERVED_PARAMS } from './parse';
@@ -301,23 +301,6 @@ export async function createRest(ctx: Context): Promise<Product> {
  * inside what Postgres's recursive JSON parser takes with its default 2 MB max_stack_depth.
  */
 const MAX_JSON_DEPTH = 10000;
-
-/** How deeply arrays and objects nest in valid JSON text. */
-function nestingDepth(text: string): number {
-  let depth = 0;
-  let deepest = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    if (inString) {
-      if (ch === 0x5c) i++;
-      else if (ch === 0x22) inString = false;
-    } else if (ch === 0x22) inString = true;
-    else if (ch === 0x5b || ch === 0x7b) deepest = Math.max(deepest, ++depth);
-    else if (ch === 0x5d || ch === 0x7d) depth--;
-  }
-  return deepest;
-}
 
 const JSON_NULL = Buffer.from('null');
 

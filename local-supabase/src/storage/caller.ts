@@ -6,7 +6,7 @@ import type { PoolClient } from 'pg';
 import type { Context } from '../context';
 import { inTransaction } from '../db';
 import { bearer } from '../http';
-import { roleOf, verifyJwt, type Claims } from '../jwt';
+import { isUuid, roleOf, verifyJwt, type Claims } from '../jwt';
 import { accessDenied } from './errors';
 
 export interface Caller {
@@ -39,12 +39,10 @@ export function identify(req: IncomingMessage, secret: string, tolerant: boolean
   return { role: roleOf(claims), claims, token, authenticated: true };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** `owner` only holds a UUID subject; `owner_id` keeps any subject as text. */
 export function ownerOf(caller: Caller): { owner: string | null; ownerId: string | null } {
   const sub = typeof caller.claims.sub === 'string' && caller.claims.sub !== '' ? caller.claims.sub : null;
-  return { owner: sub && UUID.test(sub) ? sub : null, ownerId: sub };
+  return { owner: isUuid(sub) ? sub : null, ownerId: sub };
 }
 
 // Both the current `request.jwt.claims` and the legacy per-claim settings, because policies
