@@ -181,3 +181,29 @@ test('a filter value its column type rejects fails the subscription, as the cast
     expect(system[0].message).toContain(`Exception: ${message}`);
   }
 });
+
+test('a value a domain’s CHECK or a regclass refuses fails the subscription too, not the join', async () => {
+  await superuserQuery(
+    server.dbUrl,
+    `create domain public.positive as int check (value > 0);
+     create table public.rt_refusals (id int primary key, p public.positive, r regclass);
+     alter publication supabase_realtime add table public.rt_refusals;`,
+  );
+  const user = await wechatUser(server);
+  const cases: Array<[string, string]> = [
+    ['p=eq.-1', 'value for domain positive violates check constraint "positive_check"'],
+    ['r=eq.nosuch', 'relation "nosuch" does not exist'],
+  ];
+  for (const [i, [filter, message]] of cases.entries()) {
+    const system: Array<Record<string, unknown>> = [];
+    const statuses: string[] = [];
+    user.sb
+      .channel(`refused-value:${i}`)
+      .on('postgres_changes' as never, { event: '*', schema: 'public', table: 'rt_refusals', filter } as never, () => undefined)
+      .on('system', {}, (p: Record<string, unknown>) => system.push(p))
+      .subscribe((status) => statuses.push(status));
+    await waitFor(`${filter} to be answered`, () => system.length > 0);
+    expect(system[0]).toMatchObject({ status: 'error', message: expect.stringContaining(`Exception: ${message}`) });
+    expect(statuses).not.toContain('CHANNEL_ERROR');
+  }
+});

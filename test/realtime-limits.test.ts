@@ -130,6 +130,51 @@ describe('payload size', () => {
   });
 });
 
+describe('frames no handler may choke on', () => {
+  test('a JSON broadcast shaped like a decoded binary one is an ordinary JSON broadcast, not an internal error', async () => {
+    const sender = await open();
+    // vsn 1 hears a broadcast as JSON; vsn 2 as a binary frame.
+    const listener = await RawSocket.open(server, '1.0.0');
+    sockets.push(listener);
+    const joinRef = await join(sender, 'lookalike', { broadcast: { ack: true } });
+    await join(listener, 'lookalike');
+    const payloads = [
+      { type: 'broadcast', event: 'e', content: { bytes: 'AAAA' } },
+      { type: 'broadcast', event: 'e', content: null },
+    ];
+    for (const payload of payloads)
+      expect(await sender.reply(sender.push('realtime:lookalike', 'broadcast', payload, joinRef))).toEqual({ status: 'ok', response: {} });
+    await waitFor('both broadcasts to arrive', () => listener.messages('broadcast').length === 2 || undefined);
+    expect(listener.messages('broadcast').map((m) => m.payload)).toEqual(
+      payloads.map(({ event }) => ({ type: 'broadcast', event, payload: {} })),
+    );
+  });
+
+  test('a frame nested deeper than 512 levels closes the socket as unreadable; the server goes on', async () => {
+    for (const payload of [
+      `{"type":"broadcast","event":"e","payload":${'['.repeat(200_000)}${']'.repeat(200_000)}}`,
+      `{"x":${'['.repeat(513)}${']'.repeat(513)}}`,
+    ]) {
+      const socket = await open();
+      const joinRef = await join(socket, 'deep');
+      // Built by hand: JSON.stringify cannot write such a frame either.
+      socket.ws.send(`[${JSON.stringify(joinRef)},"9","realtime:deep","broadcast",${payload}]`);
+      await waitFor('the socket to be closed', () => socket.closed);
+      expect(socket.closed).toEqual({ code: 1007, reason: 'frame nests deeper than 512 levels' });
+    }
+    // 512 levels with the frame's own array and the two objects around the payload.
+    const fine = await open();
+    const joinRef = await join(fine, 'shallow', { broadcast: { ack: true } });
+    const nested = JSON.parse(`${'['.repeat(509)}${']'.repeat(509)}`);
+    expect(
+      await fine.reply(fine.push('realtime:shallow', 'broadcast', { type: 'broadcast', event: 'e', payload: { nested } }, joinRef)),
+    ).toEqual({
+      status: 'ok',
+      response: {},
+    });
+  });
+});
+
 describe('channels and presence', () => {
   test('a socket holds at most 100 channels; the 101st join is refused as upstream refuses it; a rejoin replaces', async () => {
     const socket = await open();

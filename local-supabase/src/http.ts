@@ -82,6 +82,12 @@ export function parseJson(body: Buffer): unknown {
   return body.length === 0 ? undefined : JSON.parse(utf8(body));
 }
 
+/**
+ * Nesting a body may have when the server parses it and encodes it again (JSON.stringify recurses,
+ * as does Postgres's jsonb parser): far beyond any real payload, far inside what either can take.
+ */
+export const MAX_REENCODED_DEPTH = 512;
+
 /** How deeply arrays and objects nest in valid JSON text. */
 export function nestingDepth(text: string): number {
   let depth = 0;

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { Context, Product } from '../context';
 import { inTransaction } from '../db';
-import { bearer, BodyTooLarge, nestingDepth, parseJson, readBody, sendJson } from '../http';
+import { bearer, BodyTooLarge, MAX_REENCODED_DEPTH, nestingDepth, parseJson, readBody, sendJson } from '../http';
 import { isUuid, type JwtError, verifyJwt, type Claims } from '../jwt';
 import { generateLink, verifyOneTimeToken } from './one-time-tokens';
 import { createRateLimiter, type LimitedAction } from './rate-limit';
@@ -164,8 +164,8 @@ export async function createAuth(ctx: Context): Promise<Product> {
     }
     // The body's values go into Postgres and back out through JSON.stringify: both recurse, and
     // Postgres text cannot hold U+0000. Either would fail there, as a 500.
-    if (nestingDepth(body.toString('latin1')) > MAX_BODY_DEPTH) {
-      throw new AuthError(400, 'bad_json', `Request body nests deeper than ${MAX_BODY_DEPTH} levels`);
+    if (nestingDepth(body.toString('latin1')) > MAX_REENCODED_DEPTH) {
+      throw new AuthError(400, 'bad_json', `Request body nests deeper than ${MAX_REENCODED_DEPTH} levels`);
     }
     if (holdsNul(parsed)) throw new AuthError(400, 'validation_failed', 'Strings may not contain the NUL character (\\u0000)');
     if (parsed === undefined) return {};
@@ -255,9 +255,6 @@ export async function createAuth(ctx: Context): Promise<Product> {
     },
   };
 }
-
-/** Far beyond any metadata, and far inside what JSON.stringify and Postgres's jsonb parser can recurse. */
-const MAX_BODY_DEPTH = 512;
 
 function holdsNul(value: unknown): boolean {
   if (typeof value === 'string') return value.includes('\0');

@@ -136,8 +136,10 @@ export class PostgresChanges {
         if (table === null || type === undefined) throw failed(`invalid column for filter ${f.column}`);
         if (f.values.length > MAX_IN_VALUES) throw failed(`too many values for \`in\` filter. Maximum ${MAX_IN_VALUES}`);
         f.values = await this.castValues(f.values, type).catch((err: Error & { code?: string }) => {
-          // A data exception (SQLSTATE class 22) is the type refusing the value.
-          throw err.code?.startsWith('22') ? failed(err.message) : err;
+          // The type refusing the value: a data exception, a domain's CHECK, a regclass that names
+          // nothing. Upstream fails the subscription on any exception; only the database being
+          // unreachable (connection, resources, shutdown, system) is ours.
+          throw err.code !== undefined && !/^(08|53|57|58|XX)/.test(err.code) ? failed(err.message) : err;
         });
       }
       prepared.push({ id: bindingId(p), event: event as PreparedBinding['event'], schema, table, filters });

@@ -1,6 +1,7 @@
 // Phoenix channel framing. vsn 1.0.0: one JSON object per text frame. vsn 2.0.0: one JSON array
 // [join_ref, ref, topic, event, payload] per text frame, plus binary user broadcasts (kind 3 from
 // the client, kind 4 to the client).
+import { MAX_REENCODED_DEPTH, nestingDepth } from '../http';
 
 export type Vsn = '1.0.0' | '2.0.0';
 export const VSNS: readonly Vsn[] = ['1.0.0', '2.0.0'];
@@ -30,9 +31,11 @@ export function decodeFrame(data: Buffer, isBinary: boolean, vsn: Vsn): Message 
     if (vsn !== '2.0.0') throw new FrameError('binary frames need vsn 2.0.0');
     return decodeUserBroadcastPush(data);
   }
+  const text = data.toString('utf8');
+  checkDepth(text);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(data.toString('utf8'));
+    parsed = JSON.parse(text);
   } catch {
     throw new FrameError('frame is not JSON');
   }
@@ -48,6 +51,11 @@ export function decodeFrame(data: Buffer, isBinary: boolean, vsn: Vsn): Message 
   const [joinRef, ref, topic, event, payload] = fields;
   if (typeof topic !== 'string' || typeof event !== 'string') throw new FrameError('topic and event must be strings');
   return { joinRef: refOrNull(joinRef), ref: refOrNull(ref), topic, event, payload: payload ?? {} };
+}
+
+/** Payloads are encoded again for every subscriber: nesting JSON.stringify cannot take is refused here. */
+function checkDepth(text: string): void {
+  if (nestingDepth(text) > MAX_REENCODED_DEPTH) throw new FrameError(`frame nests deeper than ${MAX_REENCODED_DEPTH} levels`);
 }
 
 function decodeUserBroadcastPush(data: Buffer): Message {
@@ -66,26 +74,33 @@ function decodeUserBroadcastPush(data: Buffer): Message {
   const body = data.subarray(offset);
   let content: BroadcastBody;
   if (encoding === JSON_ENCODING) {
+    const text = body.toString('utf8');
+    checkDepth(text);
     try {
-      content = { json: JSON.parse(body.toString('utf8')) };
+      content = { json: JSON.parse(text) };
     } catch {
       throw new FrameError('broadcast payload is not JSON');
     }
   } else if (encoding === BINARY_ENCODING) content = { bytes: Buffer.from(body) };
   else throw new FrameError('unknown broadcast payload encoding');
-  const payload: UserBroadcast = { type: 'broadcast', event, content };
+  const payload = new UserBroadcast(event, content);
   return { joinRef: joinRef || null, ref: ref || null, topic, event: 'broadcast', payload };
 }
 
-/** What a binary kind-3 frame decodes to; JSON broadcasts carry `{type, event, payload}` instead. */
-export interface UserBroadcast {
-  type: 'broadcast';
-  event: string;
-  content: BroadcastBody;
+/**
+ * What a binary kind-3 frame decodes to; JSON broadcasts carry `{type, event, payload}` instead. A
+ * class, so that no JSON frame can pass for one (JSON.parse never makes an instance).
+ */
+export class UserBroadcast {
+  readonly type = 'broadcast';
+  constructor(
+    readonly event: string,
+    readonly content: BroadcastBody,
+  ) {}
 }
 
 export function isUserBroadcast(payload: unknown): payload is UserBroadcast {
-  return typeof payload === 'object' && payload !== null && 'content' in payload && (payload as UserBroadcast).type === 'broadcast';
+  return payload instanceof UserBroadcast;
 }
 
 export function encodeMessage(vsn: Vsn, m: Message): string {
