@@ -2,6 +2,7 @@
 // characters, dice the database rolls, hidden rolls, scenes and their hosts, unread counts, replies.
 import { randomUUID } from 'node:crypto';
 import { DICE_CASES } from './support/dice-cases';
+import { diceProblem, MAX_EXPRESSION } from '../miniprogram/core/dice';
 import { subscribeChanges } from './support/realtime';
 import { startTestServer, superuserQuery, textMessage, wechatUser, type TestServer } from './support/server';
 import { sleep, waitFor } from './support/wait';
@@ -126,6 +127,21 @@ describe('dice', () => {
       code: 'RCDIC',
       message: expect.stringContaining(message),
     });
+  });
+
+  test('an expression of 64 characters is rolled, one of 65 refused: by the core at once and by the database alike', async () => {
+    const me = await player();
+    const longest = `d20${'+1'.repeat(30)}1`;
+    expect([...longest]).toHaveLength(MAX_EXPRESSION);
+    for (const [expression, problem] of [
+      [longest, null],
+      [`${longest}1`, 'too_long'],
+    ] as const) {
+      expect(diceProblem(expression)).toBe(problem);
+      const { error } = await roll(me, lobby, expression);
+      if (problem) expect(error).toMatchObject({ code: '23514', message: expect.stringContaining('messages_roll_check') });
+      else expect(error).toBeNull();
+    }
   });
 
   test('a roll message: the database rolls; whatever result the client sends is overwritten; nobody can change it', async () => {

@@ -8,8 +8,10 @@ import { t, type MessageId } from './strings';
 export const MAX_DICE = 20;
 export const MAX_FACES = 1000;
 export const MAX_NUMBER = 10000;
+/** A roll message's body is its expression, at most this many characters (messages_roll_check). */
+export const MAX_EXPRESSION = 64;
 
-export type DiceProblem = 'empty' | 'syntax' | 'no_die' | 'faces' | 'too_many' | 'too_big';
+export type DiceProblem = 'empty' | 'syntax' | 'no_die' | 'faces' | 'too_many' | 'too_big' | 'too_long';
 
 const SHAPE = /^[+-]?([0-9]*d[0-9]+|[0-9]+)([+-]([0-9]*d[0-9]+|[0-9]+))*$/;
 const TERM = /([+-]?)([0-9]*d[0-9]+|[0-9]+)/g;
@@ -19,6 +21,7 @@ const CHECK = /^(.*?)(<=|>=|<|>)([0-9]+)$/;
 export function diceProblem(expression: string): DiceProblem | null {
   const source = expression.replace(/\s/g, '').toLowerCase();
   if (source === '') return 'empty';
+  if ([...expression].length > MAX_EXPRESSION) return 'too_long';
   const check = CHECK.exec(source);
   const rest = check ? check[1] : source;
   if (rest === '' || !SHAPE.test(rest)) return 'syntax';

@@ -76,6 +76,7 @@ const DICE_PROBLEMS: Record<DiceProblem, MessageId> = {
   faces: 'diceFaces',
   too_many: 'diceTooMany',
   too_big: 'diceTooBig',
+  too_long: 'diceTooLong',
 };
 
 /** How a typed line is said: the commands win over the composer's voice. */

@@ -46,6 +46,7 @@ export const zh = {
   diceFaces: '骰子的面数要在 2 到 1000 之间',
   diceTooMany: '一次最多掷 20 个骰子',
   diceTooBig: '数字最大是 10000',
+  diceTooLong: '骰子表达式最多 64 个字',
   textTooLong: '消息最多 {max} 个字',
   // Pages (miniprogram/pages, miniprogram/components)
   roomTitle: '角色扮演聊天室',
