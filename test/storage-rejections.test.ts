@@ -6,6 +6,7 @@ import http from 'node:http';
 import { PassThrough } from 'node:stream';
 import { signJwt } from '../local-supabase/src/jwt';
 import { BlobStore } from '../local-supabase/src/storage/blobs';
+import { MAX_KEY_BYTES } from '../local-supabase/src/storage/keys';
 import { startTestServer, tempDir, wechatUser, type TestServer } from './support/server';
 import {
   createOpenBucket,
@@ -262,6 +263,27 @@ describe('keys', () => {
       });
     await expectNothingWritten(async () => expectStorageError(await upload('k'.repeat(256)), '400', 'InvalidKey'));
     expect((await upload('k'.repeat(255))).status).toBe(200);
+  });
+
+  test('a key longer than 1,024 bytes is InvalidKey, however short its segments; one at 1,024 bytes is stored', async () => {
+    const upload = (key: string) =>
+      rawRequest(server, {
+        method: 'POST',
+        path: `/storage/v1/object/small/${key}`,
+        headers: { ...auth(), 'content-type': 'text/plain' },
+        body: Buffer.from('x'),
+      });
+    /** alice's folder, then segments of at most 200 bytes, `bytes` long in all. */
+    const keyOf = (bytes: number) => {
+      let key = alice.id;
+      while (key.length < bytes) key += `/${'k'.repeat(Math.min(200, bytes - key.length - 1))}`;
+      return key;
+    };
+    expect(Buffer.byteLength(keyOf(MAX_KEY_BYTES))).toBe(MAX_KEY_BYTES);
+    await expectNothingWritten(async () => {
+      for (const bytes of [MAX_KEY_BYTES + 1, 2800, 4300]) expectStorageError(await upload(keyOf(bytes)), '400', 'InvalidKey');
+    });
+    expect((await upload(keyOf(MAX_KEY_BYTES))).status).toBe(200);
   });
 
   test('a path leaving /storage/v1 altogether is not routed to storage', async () => {

@@ -6,6 +6,11 @@ import { invalidKey, noSuchBucket } from './errors';
 const KEY_CHARACTERS = /^[A-Za-z0-9_/!.*'() &$=@;:+,?-]*$/;
 /** Longest file name most filesystems accept; a longer key segment could not be stored. */
 const MAX_SEGMENT_BYTES = 255;
+/**
+ * S3's limit on an object key, under which hosted Supabase Storage keeps its objects. Longer keys
+ * also outgrow Postgres's index on storage.objects (2,704 bytes) and a file path (4,096).
+ */
+export const MAX_KEY_BYTES = 1024;
 
 export type Route = 'public' | 'authenticated' | 'sign' | 'list' | 'object';
 const NAMED_ROUTES: Route[] = ['public', 'authenticated', 'sign', 'list'];
@@ -55,7 +60,9 @@ export function parseObjectPath(rawPath: string): { route: Route; target: Target
 export function checkKey(key: string): void {
   const segments = key.split('/');
   const valid =
-    KEY_CHARACTERS.test(key) && segments.every((s) => s !== '' && s !== '.' && s !== '..' && Buffer.byteLength(s) <= MAX_SEGMENT_BYTES);
+    KEY_CHARACTERS.test(key) &&
+    Buffer.byteLength(key) <= MAX_KEY_BYTES &&
+    segments.every((s) => s !== '' && s !== '.' && s !== '..' && Buffer.byteLength(s) <= MAX_SEGMENT_BYTES);
   if (!valid) throw invalidKey(key);
 }
 
