@@ -136,6 +136,40 @@ describe.each(VSNS)('presence, vsn %s', (vsn) => {
   });
 });
 
+test('join flags are read as upstream reads them: "true" in any case is true, anything else false', async () => {
+  const socket = await RawSocket.open(server, '1.0.0');
+  const listener = await RawSocket.open(server, '1.0.0');
+  try {
+    // A private channel asked for with a string is still a private one: refused, never a public one.
+    for (const [i, value] of [true, 'true', 'TRUE'].entries()) {
+      const reply = await socket.reply(
+        socket.push(`realtime:secret-${i}`, 'phx_join', { config: { private: value }, access_token: server.anonKey }),
+      );
+      expect(reply).toEqual({ status: 'error', response: { reason: 'Private channels are not supported by local-supabase' } });
+    }
+    await listener.reply(listener.push('realtime:flags', 'phx_join', { config: {}, access_token: server.anonKey }));
+    const join = (config: Record<string, unknown>, ref: string) =>
+      socket.reply(socket.push('realtime:flags', 'phx_join', { config: { private: 'no', ...config }, access_token: server.anonKey }, ref));
+    expect(await join({ broadcast: { self: 'True', ack: 'true' }, presence: { enabled: 'TRUE' } }, 'j1')).toMatchObject({ status: 'ok' });
+    await waitFor('presence state for an enabled presence', () => socket.messages('presence_state').length === 1 || undefined);
+    const acked = await socket.reply(
+      socket.push('realtime:flags', 'broadcast', { type: 'broadcast', event: 'e', payload: { n: 1 } }, 'j1'),
+    );
+    expect(acked).toEqual({ status: 'ok', response: {} });
+    await waitFor('the sender to hear itself', () => socket.messages('broadcast').length === 1 || undefined);
+    // Other strings are the default: no ack, no self.
+    expect(await join({ broadcast: { self: 'yes', ack: 1 } }, 'j2')).toMatchObject({ status: 'ok' });
+    socket.push('realtime:flags', 'broadcast', { type: 'broadcast', event: 'e', payload: { n: 2 } }, 'j2');
+    await waitFor('the listener to hear both', () => listener.messages('broadcast').length === 2 || undefined);
+    await sleep(QUIET_MS);
+    expect(socket.messages('broadcast')).toHaveLength(1);
+    expect(socket.messages('phx_reply').filter((m) => (m.payload as { response?: unknown }).response !== undefined)).toHaveLength(6);
+  } finally {
+    socket.ws.terminate();
+    listener.ws.terminate();
+  }
+});
+
 describe('frames no client should send', () => {
   const handshake = (query: string) =>
     new Promise<{ status: number; body: unknown }>((resolve, reject) => {

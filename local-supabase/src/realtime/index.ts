@@ -38,6 +38,11 @@ const MAX_PENDING_FRAMES = 100;
 const MAX_BINDINGS_PER_JOIN = 100;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/**
+ * A join's flags as upstream casts them (lib/realtime_web/channels/payloads/flexible_boolean.ex):
+ * true, or "true" in any case; anything else is the default, false.
+ */
+const flag = (v: unknown): boolean => v === true || (typeof v === 'string' && v.toLowerCase() === 'true');
 
 export async function createRealtime(ctx: Context): Promise<Realtime> {
   const changes = await PostgresChanges.create(ctx.admin, ctx.log);
@@ -187,7 +192,7 @@ class RealtimeServer {
     if (m.topic === 'realtime:') return socket.reply(m, 'error', { reason: 'You must provide a topic name' });
     const payload = isObject(m.payload) ? m.payload : {};
     const config = isObject(payload.config) ? payload.config : {};
-    if (config.private === true) {
+    if (flag(config.private)) {
       return socket.reply(m, 'error', { reason: 'Private channels are not supported by local-supabase' });
     }
     const previous = socket.channels.get(m.topic);
@@ -220,8 +225,8 @@ class RealtimeServer {
       joinRef: m.joinRef,
       token,
       claims,
-      broadcastSelf: broadcast.self === true,
-      broadcastAck: broadcast.ack === true,
+      broadcastSelf: flag(broadcast.self),
+      broadcastAck: flag(broadcast.ack),
       presenceKey: typeof presence.key === 'string' && presence.key !== '' ? presence.key : randomUUID(),
     });
 
@@ -261,7 +266,7 @@ class RealtimeServer {
         channel: channel.subtopic,
       });
     }
-    if (presence.enabled === true) channel.push('presence_state', this.presence.state(m.topic));
+    if (flag(presence.enabled)) channel.push('presence_state', this.presence.state(m.topic));
   }
 
   private removeChannel(channel: Channel): void {
