@@ -4,6 +4,7 @@
 // transaction-local settings a request runs with.
 import { createConformance, clientWithToken } from './support/rest-fixture';
 import { wechatUser, client, startTestServer, superuserQuery, type TestServer } from './support/server';
+import { waitFor } from './support/wait';
 
 let server: TestServer;
 let a: Awaited<ReturnType<typeof wechatUser>>;
@@ -85,6 +86,25 @@ describe('insert', () => {
     expect(res.headers.get('preference-applied')).toBe('return=representation, missing=default, count=exact');
     expect(res.headers.get('content-range')).toBe('*/1');
     expect(await res.json()).toEqual([expect.objectContaining({ name: 'pref-1', note: 'dflt', owner: a.id })]);
+  });
+
+  test('objects without keys insert rows of defaults; an empty array inserts nothing', async () => {
+    await superuserQuery(
+      server.dbUrl,
+      `create table public.defaults_only (id serial primary key, at timestamptz not null default now());
+       grant select, insert on public.defaults_only to authenticated;
+       grant usage on sequence public.defaults_only_id_seq to authenticated;`,
+    );
+    await superuserQuery(server.dbUrl, `notify pgrst, 'reload schema'`);
+    const rows = async () => (await superuserQuery(server.dbUrl, 'select id from public.defaults_only order by id')).rows;
+    await waitFor('the table in the schema cache', async () => (await a.sb.from('defaults_only').select('id')).error === null || undefined);
+    const one = await a.sb.from('defaults_only').insert({}).select('id').single();
+    expect([one.status, one.data, one.error]).toEqual([201, { id: 1 }, null]);
+    const two = await a.sb.from('defaults_only').insert([{}, {}]).select('id');
+    expect([two.status, two.data, two.error]).toEqual([201, [{ id: 2 }, { id: 3 }], null]);
+    const none = await a.sb.from('defaults_only').insert([]).select('id');
+    expect([none.status, none.data, none.error]).toEqual([201, [], null]);
+    expect(await rows()).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }]);
   });
 
   test('a failed single() rolls the insert back', async () => {

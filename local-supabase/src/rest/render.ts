@@ -158,10 +158,11 @@ function actionSql(action: Action, params: Params): string {
           ? ` ON CONFLICT${targetSql} DO UPDATE SET ${update.map((c) => `${ident(c)} = EXCLUDED.${ident(c)}`).join(', ')}`
           : ` ON CONFLICT${targetSql} DO NOTHING`;
       }
-      const names = action.columns.map((c) => ident(c.name)).join(', ');
+      // No keys at all ({} or [{}]): a row of defaults each, as PostgREST inserts them.
+      const names = action.columns.length ? ` (${action.columns.map((c) => ident(c.name)).join(', ')})` : '';
       return mutationSql(
         (returning) =>
-          `INSERT INTO ${qualified(action.table)} AS ${TARGET} (${names}) SELECT ${values.join(', ')} ${source}${conflict} RETURNING ${returning}`,
+          `INSERT INTO ${qualified(action.table)} AS ${TARGET}${names} SELECT ${values.join(', ')} ${source}${conflict} RETURNING ${returning}`,
         action.returning,
         Boolean(action.onConflict),
       );
