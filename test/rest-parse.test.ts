@@ -70,6 +70,26 @@ const TREES: Array<[string, Partial<QueryParams>]> = [
   ['not.or=(id.eq.1,id.eq.2)', { where: [group('or', [filter('id', 'eq', '1'), filter('id', 'eq', '2')], true)] }],
   ['and=(id.eq.1)&or=(id.eq.2)', { where: [group('and', [filter('id', 'eq', '1')]), group('or', [filter('id', 'eq', '2')])] }],
   ['or=("a.b".eq.1,c.like.*x)', { where: [group('or', [filter('a.b', 'eq', '1'), filter('c', 'like', '%x')])] }],
+  // Whitespace around names is dropped, as PostgREST's pIdentifier and lexeme drop it (postgrest-js
+  // passes .or('id.eq.1, name.eq.x') and onConflict through as written); a value keeps its own.
+  [
+    'select=id,%20name,%09n%20:%20at%20,%20"a b"',
+    { select: [{ column: 'id' }, { column: 'name' }, { column: 'at', alias: 'n' }, { column: 'a b' }] },
+  ],
+  [
+    'order=score.desc,%20id',
+    {
+      order: [
+        { column: 'score', descending: true },
+        { column: 'id', descending: false },
+      ],
+    },
+  ],
+  ['columns=a,%20b&on_conflict=a,%09b', { columns: ['a', 'b'], onConflict: ['a', 'b'] }],
+  [
+    'or=(id.eq.1,%20name.eq.a b%20,%09and(%20id.gt.2))',
+    { where: [group('or', [filter('id', 'eq', '1'), filter('name', 'eq', 'a b '), group('and', [filter('id', 'gt', '2')])])] },
+  ],
 ];
 
 describe('query string → tree', () => {

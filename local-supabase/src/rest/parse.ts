@@ -61,6 +61,19 @@ export function unquote(name: string): string {
   return name.startsWith('"') && name.endsWith('"') && name.length >= 2 ? name.slice(1, -1).replace(/\\(.)/g, '$1') : name;
 }
 
+/**
+ * A name as PostgREST reads one: whitespace around it is dropped (pIdentifier strips it, and
+ * `lexeme` skips it around quoted names), so `select=id, name` and `or=(a.eq.1, b.eq.2)` work.
+ */
+function nameOf(token: string): string {
+  return unquote(token.trim());
+}
+
+/** The comma-separated parts of a list, each without the whitespace around it. */
+function splitTrimmed(text: string): string[] | undefined {
+  return splitTopLevel(text)?.map((part) => part.trim());
+}
+
 /** Splits on commas outside double quotes and parentheses; undefined when they do not balance. */
 export function splitTopLevel(text: string): string[] | undefined {
   const parts: string[] = [];
@@ -87,7 +100,7 @@ export function splitTopLevel(text: string): string[] | undefined {
 
 function parseSelect(text: string): SelectItem[] {
   if (text === '') return [{ column: '*' }];
-  const items = splitTopLevel(text);
+  const items = splitTrimmed(text);
   if (!items) throw ERRORS.parse('select', text, 'unbalanced quotes or parentheses');
   return items.map((item) => {
     if (item.includes('(')) {
@@ -96,21 +109,21 @@ function parseSelect(text: string): SelectItem[] {
     const match = SELECT_ITEM.exec(item);
     if (!match || (match[2] === '*' && (match[1] || match[3]))) throw ERRORS.parse('select', item, 'expected [alias:]column[::type] or *');
     return {
-      column: unquote(match[2]),
-      ...(match[1] ? { alias: unquote(match[1]) } : {}),
+      column: nameOf(match[2]),
+      ...(match[1] ? { alias: nameOf(match[1]) } : {}),
       ...(match[3] ? { cast: match[3] } : {}),
     };
   });
 }
 
 function parseOrder(text: string): OrderTerm[] {
-  const terms = splitTopLevel(text);
+  const terms = splitTrimmed(text);
   if (!terms) throw ERRORS.parse('order', text, 'unbalanced quotes or parentheses');
   return terms.map((term) => {
     const match = ORDER_TERM.exec(term);
     if (!match) throw ERRORS.parse('order', term, 'expected column[.asc|.desc][.nullsfirst|.nullslast]');
     return {
-      column: unquote(match[1]),
+      column: nameOf(match[1]),
       descending: match[2] === 'desc',
       ...(match[3] ? { nulls: match[3] === 'nullsfirst' ? ('first' as const) : ('last' as const) } : {}),
     };
@@ -123,7 +136,7 @@ function parseCount(what: string, text: string): number {
 }
 
 function parseNameList(what: string, text: string): string[] {
-  const names = splitTopLevel(text);
+  const names = splitTrimmed(text);
   if (!names || names.some((n) => n === '')) throw ERRORS.parse(what, text, 'expected a comma-separated list of columns');
   return names.map(unquote);
 }
@@ -162,7 +175,8 @@ export const MAX_LOGIC_DEPTH = 64;
 /** `(a.eq.1,b.is.null,and(c.gt.2,not.or(d.lt.0,e.eq.x)))`; `depth` counts the enclosing groups. */
 function parseLogicTree(key: string, text: string, negate: boolean, joiner: 'and' | 'or', depth = 1): Condition {
   if (depth > MAX_LOGIC_DEPTH) throw ERRORS.parse('logic tree', key, `and/or groups nest at most ${MAX_LOGIC_DEPTH} deep`);
-  const items = text.startsWith('(') && text.endsWith(')') ? splitTopLevel(text.slice(1, -1)) : undefined;
+  // Each condition without the whitespace in front (a value keeps its own).
+  const items = text.startsWith('(') && text.endsWith(')') ? splitTopLevel(text.slice(1, -1))?.map((i) => i.trimStart()) : undefined;
   if (!items || items.some((i) => i === '')) throw ERRORS.parse('logic tree', `${key}=${text}`, 'expected (condition,condition,…)');
   return {
     kind: 'group',
@@ -174,7 +188,7 @@ function parseLogicTree(key: string, text: string, negate: boolean, joiner: 'and
         return parseLogicTree(`${nested[1] ?? ''}${nested[2]}`, nested[3], Boolean(nested[1]), nested[2] as 'and' | 'or', depth + 1);
       const column = item.startsWith('"') ? /^"(?:[^"\\]|\\.)*"/.exec(item)?.[0] : item.slice(0, item.indexOf('.'));
       if (!column || item[column.length] !== '.') throw ERRORS.parse('logic tree', item, 'expected column.operator.value');
-      return parseFilter(unquote(column), item.slice(column.length + 1), true);
+      return parseFilter(nameOf(column), item.slice(column.length + 1), true);
     }),
   };
 }
