@@ -284,6 +284,33 @@ describe('events per second', () => {
   });
 });
 
+test('a client averaging 100 joins a second is refused and disconnected at the next tick; a calmer one keeps joining', async () => {
+  const flooder = await open();
+  const calm = await open();
+  const started = Date.now();
+  // Joins and leaves in bursts of 30 (a socket may have at most 100 frames waiting to be handled).
+  for (let i = 0; i < 510; i++) {
+    flooder.push('realtime:rejoin', 'phx_join', { config: {}, access_token: server.anonKey }, `f${i}`);
+    if (i < 450) calm.push('realtime:rejoin', 'phx_join', { config: {}, access_token: server.anonKey }, `c${i}`);
+    if (i % 30 === 29) await sleep(20);
+  }
+  await waitFor(
+    'every join answered',
+    () => flooder.messages('phx_reply').length >= 510 && calm.messages('phx_reply').length >= 450,
+    10000,
+  );
+  expect(flooder.messages('phx_reply').every((m) => (m.payload as { status: string }).status === 'ok')).toBe(true);
+  // The counters started when the sockets were accepted, a little before `started`.
+  await sleep(5200 - (Date.now() - started));
+  const refused = await flooder.reply(flooder.push('realtime:rejoin', 'phx_join', { config: {}, access_token: server.anonKey }, 'last'));
+  expect(refused).toEqual({ status: 'error', response: { reason: 'ClientJoinRateLimitReached: Too many joins per second' } });
+  await waitFor('the flooder to be disconnected', () => flooder.closed);
+  expect(await calm.reply(calm.push('realtime:rejoin', 'phx_join', { config: {}, access_token: server.anonKey }, 'last'))).toMatchObject({
+    status: 'ok',
+  });
+  expect(calm.closed).toBeUndefined();
+});
+
 describe('concurrent users and bytes in flight', () => {
   test('a socket whose unhandled frames pass 50,000,000 bytes is closed', async () => {
     const socket = await open();

@@ -1,7 +1,7 @@
 // One websocket connection and the channels joined on it.
 import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
-import { MAX_EVENTS_PER_SECOND, PresenceWindow, RateCounter } from './limits';
+import { MAX_EVENTS_PER_SECOND, MAX_JOINS_PER_SECOND, PresenceWindow, RateCounter } from './limits';
 import type { ChangeListener } from './postgres-changes';
 import { encodeMessage, type Message, type Vsn } from './protocol';
 import type { VerifiedClaims } from './token';
@@ -21,6 +21,7 @@ export class ClientSocket {
   isUser = false;
   /** The client's broadcasts and other channel events. */
   readonly events = new RateCounter(MAX_EVENTS_PER_SECOND);
+  readonly joins = new RateCounter(MAX_JOINS_PER_SECOND);
 
   constructor(
     readonly ws: WebSocket,

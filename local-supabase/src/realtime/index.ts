@@ -190,6 +190,12 @@ class RealtimeServer {
   private async join(socket: ClientSocket, m: Message): Promise<void> {
     if (!m.topic.startsWith('realtime:')) return socket.reply(m, 'error', { reason: 'unmatched topic' });
     if (m.topic === 'realtime:') return socket.reply(m, 'error', { reason: 'You must provide a topic name' });
+    if (socket.joins.add()) {
+      // realtime_channel.ex: the join is refused and the transport told to disconnect.
+      socket.reply(m, 'error', { reason: 'ClientJoinRateLimitReached: Too many joins per second' });
+      socket.ws.close(1000, 'Too many joins per second');
+      return;
+    }
     const payload = isObject(m.payload) ? m.payload : {};
     const config = isObject(payload.config) ? payload.config : {};
     if (flag(config.private)) {

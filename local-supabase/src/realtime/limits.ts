@@ -14,6 +14,11 @@ export const MAX_CHANNELS_PER_SOCKET = 100;
 export const MAX_CONCURRENT_USERS = 200;
 /** TENANT_MAX_EVENTS_PER_SECOND, averaged as the RateCounter below averages it. */
 export const MAX_EVENTS_PER_SECOND = 100;
+/**
+ * TENANT_MAX_JOINS_PER_SECOND, averaged the same way: without it a client rejoining in a loop gets
+ * a fresh channel (and presence window) each time, and floods every member with presence_diff.
+ */
+export const MAX_JOINS_PER_SECOND = 100;
 /** CLIENT_PRESENCE_MAX_CALLS presence messages per CLIENT_PRESENCE_WINDOW_MS, per channel. */
 export const PRESENCE_CALLS_PER_WINDOW = 5;
 export const PRESENCE_WINDOW_MS = 30_000;
