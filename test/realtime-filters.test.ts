@@ -19,15 +19,22 @@ const COLUMNS: Record<string, string> = {
   flag: 'boolean',
   u: 'uuid',
   ts: 'timestamptz',
+  // Types whose printed text does not order as their values: Postgres orders them.
+  d: 'date',
+  tsn: 'timestamp',
+  ia: 'integer[]',
+  mood: 'public.mood',
+  iv: 'interval',
+  cash: 'money',
 };
 
 // One row per line; null where a column is left out. Values straddle digit boundaries, 2^53,
 // the types' ranges, numeric scale, NaN and infinities, and characters outside the BMP.
 // biome-ignore format: one row per line, as the table has them
 const ROWS: Array<Record<string, string | null>> = [
-  { i8: '9', i4: '9', i2: '9', num: '9.5', f8: '9.5', txt: '9', flag: 'true', u: '0a0a0a0a-0000-4000-8000-000000000009', ts: '2026-11-21 09:00:00+00' },
-  { i8: '10', i4: '10', i2: '10', num: '10.00', f8: '10', txt: '10', flag: 'false', u: 'ffffffff-0000-4000-8000-000000000010', ts: '2026-11-21 10:00:00+00' },
-  { i8: '99', i4: '99', i2: '99', num: '0.3', f8: '0.3', txt: 'Z', flag: null, u: null, ts: '2026-11-21 10:00:00.000001+00' },
+  { i8: '9', i4: '9', i2: '9', num: '9.5', f8: '9.5', txt: '9', flag: 'true', u: '0a0a0a0a-0000-4000-8000-000000000009', ts: '2026-11-21 09:00:00+00', d: '9999-12-31', tsn: '0001-01-01 00:00:00 BC', ia: '{9}', mood: 'sad', iv: '1 mon', cash: '9.00' },
+  { i8: '10', i4: '10', i2: '10', num: '10.00', f8: '10', txt: '10', flag: 'false', u: 'ffffffff-0000-4000-8000-000000000010', ts: '2026-11-21 10:00:00+00', d: '10000-01-01', tsn: '0002-01-01 00:00:00', ia: '{10}', mood: 'ok', iv: '29 days', cash: '10.00' },
+  { i8: '99', i4: '99', i2: '99', num: '0.3', f8: '0.3', txt: 'Z', flag: null, u: null, ts: '2026-11-21 10:00:00.000001+00', d: '2026-11-21', tsn: '2026-11-21 10:00:00', ia: '{9,1}', mood: 'happy', iv: '1 day 01:00:00', cash: '1000.50' },
   { i8: '100', i4: '-10', i2: '-10', num: '0.30000000000000001', f8: '1e300', txt: 'a', flag: 'true', u: null, ts: null },
   { i8: '-1', i4: '-1', i2: '-1', num: '-0.5', f8: '-Infinity', txt: 'é', flag: null, u: null, ts: null },
   { i8: '9007199254740992', i4: '2147483647', i2: '32767', num: '12345678901234567890.123', f8: 'Infinity', txt: '\uff01', flag: null, u: null, ts: null },
@@ -56,6 +63,12 @@ const FILTERS: Record<string, string[]> = {
   flag: ['eq.true', 'eq.t', 'eq.false', 'neq.true', 'eq.yes', 'not.eq.false'],
   u: ['eq.0A0A0A0A-0000-4000-8000-000000000009', 'gt.0a0a0a0a-0000-4000-8000-000000000009', 'lt.FFFFFFFF-0000-4000-8000-000000000010'],
   ts: ['eq.2026-11-21T18:00:00+08:00', 'gt.2026-11-21T10:00:00Z', 'lte.2026-11-21 10:00:00+00', 'lt.2026-11-21T09:30:00+00:00'],
+  d: ['gt.9999-12-31', 'lt.10000-01-01', 'eq.2026-11-21', 'gte.2026-11-21', 'neq.10000-01-01'],
+  tsn: ['gt.0002-01-01 00:00:00 BC', 'lt.2026-01-01', 'eq.0001-01-01 BC'],
+  ia: ['gt.{9}', 'lt.{10}', 'eq.{10}'],
+  mood: ['gt.sad', 'lt.happy', 'in.(ok,happy)', 'not.eq.ok'],
+  iv: ['gt.29 days', 'lt.1 mon', 'eq.30 days', 'gte.1 day'],
+  cash: ['gt.9.00', 'lt.100', 'eq.1000.5'],
 };
 
 interface Binding {
@@ -71,7 +84,8 @@ beforeAll(async () => {
   const columns = Object.entries(COLUMNS).map(([name, type]) => `${name} ${type}`);
   await superuserQuery(
     server.dbUrl,
-    `create table public.rt_filters (row_no int primary key, ${columns.join(', ')});
+    `create type public.mood as enum ('sad', 'ok', 'happy');
+     create table public.rt_filters (row_no int primary key, ${columns.join(', ')});
      alter publication supabase_realtime add table public.rt_filters;`,
   );
 });

@@ -176,3 +176,25 @@ begin
 end
 $$;
 revoke all on function local_realtime.visible_changes(regclass, bigint[], jsonb, jsonb, text[], text[]) from public;
+
+-- How filter values compare for column types whose printed text does not order as their values do
+-- (dates past 9999 or BC, arrays, enums, intervals, money, collations…): each pair of texts cast
+-- to the type and compared with its own operators, as upstream's check_equality_op compares them.
+-- Returns -1, 0 or 1 for each (type, a, b), in order.
+create or replace function local_realtime.compare_as(types regtype[], a text[], b text[])
+returns int[]
+language plpgsql
+as $$
+declare
+  result int[] := '{}';
+  sign int;
+begin
+  for i in 1 .. coalesce(array_length(types, 1), 0) loop
+    execute format('select case when $1::%1$s < $2::%1$s then -1 when $1::%1$s = $2::%1$s then 0 else 1 end', types[i])
+      into sign using a[i], b[i];
+    result := result || sign;
+  end loop;
+  return result;
+end
+$$;
+revoke all on function local_realtime.compare_as(regtype[], text[], text[]) from public;

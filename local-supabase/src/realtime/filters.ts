@@ -44,6 +44,13 @@ export function parseFilters(filter: string | undefined | null): Filter[] {
 const INTEGER_TYPES = new Set([20, 21, 23, 26]); // int8, int2, int4, oid
 const NUMERIC_TYPE = 1700;
 const FLOAT_TYPES = new Set([700, 701]); // float4, float8
+/** Types whose printed text orders exactly as their values: bool, text and varchar (the database's C collation), uuid. */
+const TEXT_ORDERED_TYPES = new Set([16, 25, 1043, 2950]);
+
+/** Whether compareValues orders this type exactly; Postgres orders every other (local_realtime.compare_as). */
+export function ordersExactly(typeOid: number): boolean {
+  return INTEGER_TYPES.has(typeOid) || typeOid === NUMERIC_TYPE || FLOAT_TYPES.has(typeOid) || TEXT_ORDERED_TYPES.has(typeOid);
+}
 
 function compareNumbers(a: number | bigint, b: number | bigint): number {
   return a === b ? 0 : a > b ? 1 : -1;
@@ -76,11 +83,10 @@ function compareText(a: string, b: string): number {
 }
 
 /**
- * Orders two values of a column the way Postgres would. Both are texts as the column type's output
- * function prints them: the WAL's values, and filter values cast to the column's type when the
- * subscription was made (PostgresChanges.prepare). Numbers compare by value, exactly; every other
- * type by that canonical text, which orders text (C collation), booleans, uuids, and timestamps
- * within one UTC offset.
+ * Orders two values of a column the way Postgres would, for the types ordersExactly names. Both are
+ * texts as the column type's output function prints them: the WAL's values, and filter values
+ * cast to the column's type when the subscription was made (PostgresChanges.prepare). Numbers
+ * compare by value, exactly; the others by that canonical text.
  */
 export function compareValues(typeOid: number, a: string, b: string): number {
   if (INTEGER_TYPES.has(typeOid)) return compareNumbers(BigInt(a), BigInt(b));
@@ -89,36 +95,48 @@ export function compareValues(typeOid: number, a: string, b: string): number {
   return compareText(a, b);
 }
 
-/** Whether a row (text values from the WAL) passes every filter; SQL semantics: null matches nothing. */
-export function matchesFilters(filters: Filter[], row: Record<string, string | null>, typeOf: (column: string) => number): boolean {
+/** Orders a row's value against a filter value; undefined when it cannot tell yet. */
+export type Compare = (typeOid: number, a: string, b: string) => number | undefined;
+
+/** compareValues where it orders exactly; undecided for the types only Postgres orders. */
+export const compareExactOnly: Compare = (typeOid, a, b) => (ordersExactly(typeOid) ? compareValues(typeOid, a, b) : undefined);
+
+/** Whether `operator` holds for the order of the row's value against each filter value. */
+function holds(operator: FilterOperator, signs: number[]): boolean {
+  switch (operator) {
+    case 'eq':
+      return signs[0] === 0;
+    case 'neq':
+      return signs[0] !== 0;
+    case 'lt':
+      return signs[0] < 0;
+    case 'lte':
+      return signs[0] <= 0;
+    case 'gt':
+      return signs[0] > 0;
+    case 'gte':
+      return signs[0] >= 0;
+    case 'in':
+      return signs.includes(0);
+  }
+}
+
+/**
+ * Whether a row (text values from the WAL) passes every filter; SQL semantics: null matches
+ * nothing. A filter `compare` cannot decide yet counts as passing.
+ */
+export function matchesFilters(
+  filters: Filter[],
+  row: Record<string, string | null>,
+  typeOf: (column: string) => number,
+  compare: Compare,
+): boolean {
   return filters.every((f) => {
     const text = row[f.column];
     if (text === null || text === undefined) return false;
-    const order = (value: string) => compareValues(typeOf(f.column), text, value);
-    let result: boolean;
-    switch (f.operator) {
-      case 'eq':
-        result = order(f.values[0]) === 0;
-        break;
-      case 'neq':
-        result = order(f.values[0]) !== 0;
-        break;
-      case 'lt':
-        result = order(f.values[0]) < 0;
-        break;
-      case 'lte':
-        result = order(f.values[0]) <= 0;
-        break;
-      case 'gt':
-        result = order(f.values[0]) > 0;
-        break;
-      case 'gte':
-        result = order(f.values[0]) >= 0;
-        break;
-      case 'in':
-        result = f.values.some((v) => order(v) === 0);
-        break;
-    }
+    const signs = f.values.map((value) => compare(typeOf(f.column), text, value));
+    if (signs.includes(undefined)) return true;
+    const result = holds(f.operator, signs as number[]);
     return f.negate ? !result : result;
   });
 }

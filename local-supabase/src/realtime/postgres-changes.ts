@@ -8,7 +8,17 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Pool } from 'pg';
-import { matchesFilters, MAX_IN_VALUES, parseFilters, FilterError, type Filter } from './filters';
+import {
+  compareExactOnly,
+  compareValues,
+  matchesFilters,
+  MAX_IN_VALUES,
+  ordersExactly,
+  parseFilters,
+  FilterError,
+  type Compare,
+  type Filter,
+} from './filters';
 import type { Tuple } from './pgoutput';
 import { encodeForTopics, type Vsn } from './protocol';
 import type { ChangeType, RowChange } from './replication';
@@ -180,8 +190,9 @@ export class PostgresChanges {
 
   /** Takes one committed transaction; changes nobody listens to are dropped at once. */
   push(changes: RowChange[]): void {
+    const bindings = [...this.bindings];
     for (const change of changes) {
-      if (this.listenersOf(change).length > 0) this.queue.push(change);
+      if (this.listenersOf(change, bindings, compareExactOnly).length > 0) this.queue.push(change);
     }
     if (this.queue.length > 0) this.draining ??= this.drain();
   }
@@ -192,19 +203,56 @@ export class PostgresChanges {
     await this.draining;
   }
 
-  private listenersOf(change: RowChange): Pending['matches'] {
-    const { columns } = change.relation;
-    const row = change.type === 'DELETE' ? change.old : change.new;
-    const typeOf = (column: string) => columns.find((c) => c.name === column)?.typeOid ?? 0;
+  /** `bindings` as they were when `compare` was made; a listener that left since gets nothing. */
+  private listenersOf(change: RowChange, bindings: Array<[ChangeListener, PreparedBinding[]]>, compare: Compare): Pending['matches'] {
+    const row = rowOf(change);
     const matches: Pending['matches'] = [];
-    for (const [listener, bindings] of this.bindings) {
-      for (const b of bindings) {
+    for (const [listener, prepared] of bindings) {
+      if (!this.bindings.has(listener)) continue;
+      for (const b of prepared) {
         if (!coversTable(b, change.relation)) continue;
         if (b.event !== '*' && b.event !== change.type) continue;
-        if (row && matchesFilters(b.filters, row, typeOf)) matches.push({ ...b, listener });
+        if (row && matchesFilters(b.filters, row, (column) => typeOf(change, column), compare)) matches.push({ ...b, listener });
       }
     }
     return matches;
+  }
+
+  /**
+   * How filter values compare with the batch's rows: compareValues for the types it orders
+   * exactly, and Postgres, in one round trip, for the pairs of every other type.
+   */
+  private async comparisonsFor(batch: RowChange[], bindings: Array<[ChangeListener, PreparedBinding[]]>): Promise<Compare> {
+    const pairs = { types: [] as number[], a: [] as string[], b: [] as string[] };
+    const index = new Map<string, number>();
+    const key = (typeOid: number, a: string, b: string) => JSON.stringify([typeOid, a, b]);
+    for (const change of batch) {
+      const row = rowOf(change);
+      for (const [, prepared] of bindings) {
+        for (const binding of prepared) {
+          if (!row || !coversTable(binding, change.relation)) continue;
+          for (const f of binding.filters) {
+            const typeOid = typeOf(change, f.column);
+            const text = row[f.column];
+            if (text === null || text === undefined || ordersExactly(typeOid)) continue;
+            for (const value of f.values) {
+              if (index.has(key(typeOid, text, value))) continue;
+              index.set(key(typeOid, text, value), pairs.types.push(typeOid) - 1);
+              pairs.a.push(text);
+              pairs.b.push(value);
+            }
+          }
+        }
+      }
+    }
+    if (!index.size) return compareExactOnly;
+    const { rows } = await this.pool.query<{ signs: number[] }>('select local_realtime.compare_as($1::oid[]::regtype[], $2, $3) as signs', [
+      pairs.types,
+      pairs.a,
+      pairs.b,
+    ]);
+    const { signs } = rows[0];
+    return (typeOid, a, b) => (ordersExactly(typeOid) ? compareValues(typeOid, a, b) : signs[index.get(key(typeOid, a, b))!]);
   }
 
   private async drain(): Promise<void> {
@@ -222,9 +270,11 @@ export class PostgresChanges {
 
   private async deliver(batch: RowChange[]): Promise<void> {
     // Bindings are matched now, not when the change arrived: a channel that left meanwhile gets nothing.
+    const bindings = [...this.bindings];
+    const compare = await this.comparisonsFor(batch, bindings);
     const byTable = new Map<number, Pending[]>();
     batch.forEach((change, order) => {
-      const matches = this.listenersOf(change);
+      const matches = this.listenersOf(change, bindings, compare);
       if (matches.length === 0) return;
       const group = byTable.get(change.relation.oid) ?? [];
       group.push({ order, change, matches });
@@ -314,6 +364,15 @@ export class PostgresChanges {
 }
 
 /** Whether a binding names this table, or every table of its schema. */
+/** The row a change's filters are judged on: the old one of a DELETE. */
+function rowOf(change: RowChange): Tuple | null {
+  return change.type === 'DELETE' ? change.old : change.new;
+}
+
+function typeOf(change: RowChange, column: string): number {
+  return change.relation.columns.find((c) => c.name === column)?.typeOid ?? 0;
+}
+
 function coversTable(binding: PreparedBinding, relation: { schema: string; table: string }): boolean {
   return binding.schema === relation.schema && (binding.table === null || binding.table === relation.table);
 }
