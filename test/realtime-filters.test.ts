@@ -59,10 +59,14 @@ const FILTERS: Record<string, string[]> = {
     'gt.1e19', 'lt.-0.4', 'lt.0.0000000000000000001', 'in.(0.3,10)', 'not.eq.10',
   ],
   f8: ['eq.10', 'gt.9.5', 'gt.1e299', 'eq.Infinity', 'lt.-1e308', 'eq.NaN', 'gt.Infinity', 'neq.NaN', 'lte.0', 'eq.0.3'],
-  txt: ['gt.9', 'lt.9', 'eq.10', 'gt.a', 'lt.a', 'gt.\uff01', 'lt.😀', 'eq.', 'in.(9,10)', 'not.eq.Z', 'gte.é'],
-  flag: ['eq.true', 'eq.t', 'eq.false', 'neq.true', 'eq.yes', 'not.eq.false'],
+  txt: [
+    'gt.9', 'lt.9', 'eq.10', 'gt.a', 'lt.a', 'gt.\uff01', 'lt.😀', 'eq.', 'in.(9,10)', 'not.eq.Z', 'gte.é',
+    'like.1%', 'like._', 'not.like.%0', 'ilike.z', 'ilike.É', 'match.^[0-9]+$', 'imatch.^Z$', 'not.match.[a-z]', 'is.null', 'not.is.null',
+    'isdistinct.9', 'not.isdistinct.9',
+  ],
+  flag: ['eq.true', 'eq.t', 'eq.false', 'neq.true', 'eq.yes', 'not.eq.false', 'is.true', 'is.false', 'is.unknown', 'not.is.true', 'isdistinct.true'],
   u: ['eq.0A0A0A0A-0000-4000-8000-000000000009', 'gt.0a0a0a0a-0000-4000-8000-000000000009', 'lt.FFFFFFFF-0000-4000-8000-000000000010'],
-  ts: ['eq.2026-11-21T18:00:00+08:00', 'gt.2026-11-21T10:00:00Z', 'lte.2026-11-21 10:00:00+00', 'lt.2026-11-21T09:30:00+00:00'],
+  ts: ['eq.2026-11-21T18:00:00+08:00', 'gt.2026-11-21T10:00:00Z', 'lte.2026-11-21 10:00:00+00', 'lt.2026-11-21T09:30:00+00:00', 'is.null', 'isdistinct.2026-11-21 10:00:00+00'],
   d: ['gt.9999-12-31', 'lt.10000-01-01', 'eq.2026-11-21', 'gte.2026-11-21', 'neq.10000-01-01'],
   tsn: ['gt.0002-01-01 00:00:00 BC', 'lt.2026-01-01', 'eq.0001-01-01 BC'],
   ia: ['gt.{9}', 'lt.{10}', 'eq.{10}'],
@@ -99,13 +103,30 @@ async function selectedByPostgres(column: string, filter: string): Promise<strin
   const match = /^(not\.)?([a-z]+)\.(.*)$/s.exec(filter)!;
   const [, not, op, raw] = match;
   const type = COLUMNS[column];
-  const symbol = { eq: '=', neq: '<>', lt: '<', lte: '<=', gt: '>', gte: '>=' }[op];
-  const condition = op === 'in' ? `${column} = any($1::${type}[])` : `${column} ${symbol} $1::${type}`;
-  const value = op === 'in' ? `{${raw.slice(1, -1)}}` : raw;
+  const symbol = {
+    eq: '=',
+    neq: '<>',
+    lt: '<',
+    lte: '<=',
+    gt: '>',
+    gte: '>=',
+    like: '~~',
+    ilike: '~~*',
+    match: '~',
+    imatch: '~*',
+    isdistinct: 'is distinct from',
+  }[op];
+  // `is` takes a keyword (null, true, false, unknown), not a value.
+  const [condition, values] =
+    op === 'is'
+      ? [`${column} is ${raw.toUpperCase()}`, []]
+      : op === 'in'
+        ? [`${column} = any($1::${type}[])`, [`{${raw.slice(1, -1)}}`]]
+        : [`${column} ${symbol} $1::${type}`, [raw]];
   const { rows } = await superuserQuery<{ row_no: number }>(
     server.dbUrl,
     `select row_no from public.rt_filters where ${not ? `not (${condition})` : condition} order by row_no`,
-    [value],
+    values,
   );
   return rows.map((r) => String(r.row_no));
 }
@@ -174,6 +195,12 @@ test('a filter value its column type rejects fails the subscription, as the cast
     ['u=eq.not-a-uuid', 'invalid input syntax for type uuid: "not-a-uuid"'],
     ['ts=gt.soon', 'invalid input syntax for type timestamp with time zone: "soon"'],
     [`i4=in.(${Array.from({ length: 101 }, (_, i) => i).join(',')})`, 'too many values for `in` filter. Maximum 100'],
+    // As upstream's subscription_check_filters refuses them.
+    ['txt=is.maybe', 'invalid value for is filter: must be null, true, false, or unknown'],
+    ['i8=is.true', 'is true filter requires a boolean column, got bigint'],
+    ['i8=like.1%', 'operator like requires a text-compatible column type, got bigint'],
+    ['flag=imatch.t', 'operator imatch requires a text-compatible column type, got boolean'],
+    ['txt=match.[', 'invalid regular expression for match filter: invalid regular expression: brackets [] not balanced'],
   ];
   for (const [i, [filter, message]] of cases.entries()) {
     const system: Array<Record<string, unknown>> = [];
@@ -220,4 +247,42 @@ test('a value a domain’s CHECK or a regclass refuses fails the subscription to
     expect(system[0]).toMatchObject({ status: 'error', message: expect.stringContaining(`Exception: ${message}`) });
     expect(statuses).not.toContain('CHANNEL_ERROR');
   }
+});
+
+test('a filter is trimmed as upstream trims it: blank is no filter, a blank segment is an error', async () => {
+  const user = await wechatUser(server);
+  const cases: Array<[string, string]> = [
+    ['   ', 'Subscribed to PostgreSQL'],
+    [' txt=eq.9 ,  i8=gt.1 ', 'Subscribed to PostgreSQL'],
+    ['txt=eq.9,,i8=gt.1', 'filter must not contain empty segments (check for extra commas)'],
+    ['txt=eq.9, ', 'filter must not contain empty segments (check for extra commas)'],
+  ];
+  for (const [i, [filter, message]] of cases.entries()) {
+    const system: Array<Record<string, unknown>> = [];
+    user.sb
+      .channel(`trimmed:${i}`)
+      .on('postgres_changes' as never, { event: 'INSERT', schema: 'public', table: 'rt_filters', filter } as never, () => undefined)
+      .on('system', {}, (p: Record<string, unknown>) => system.push(p))
+      .subscribe();
+    await waitFor(`${JSON.stringify(filter)} to be answered`, () => system.length > 0);
+    expect([filter, system[0].message]).toEqual([filter, message]);
+  }
+});
+
+test('schema "*" listens to every published table', async () => {
+  const user = await wechatUser(server);
+  const system: Array<Record<string, unknown>> = [];
+  const rows: number[] = [];
+  user.sb
+    .channel('every-schema')
+    .on('postgres_changes' as never, { event: 'INSERT', schema: '*' } as never, (p: { table: string; new: { row_no: number } }) => {
+      if (p.table === 'rt_filters') rows.push(p.new.row_no);
+    })
+    .on('system', {}, (p: Record<string, unknown>) => system.push(p))
+    .subscribe();
+  await waitFor('the subscription to be answered', () => system.length > 0);
+  expect(system[0]).toMatchObject({ status: 'ok' });
+  await superuserQuery(server.dbUrl, 'insert into public.rt_filters (row_no) values (1000)');
+  await waitFor('the insert', () => rows.length > 0);
+  expect(rows).toEqual([1000]);
 });

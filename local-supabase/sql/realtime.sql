@@ -177,24 +177,42 @@ end
 $$;
 revoke all on function local_realtime.visible_changes(regclass, bigint[], jsonb, jsonb, text[], text[]) from public;
 
--- How filter values compare for column types whose printed text does not order as their values do
--- (dates past 9999 or BC, arrays, enums, intervals, money, collations…): each pair of texts cast
--- to the type and compared with its own operators, as upstream's check_equality_op compares them.
--- Returns -1, 0 or 1 for each (type, a, b), in order.
-create or replace function local_realtime.compare_as(types regtype[], a text[], b text[])
-returns int[]
+-- Filters the server cannot decide itself, as upstream's realtime.check_equality_op decides them
+-- (lib/realtime/tenants/repo/migrations/20260626120000_readd_postgrest_filter_ops.ex): both sides
+-- cast to the column's type and compared with its own operators, for the types whose printed text
+-- does not order as their values (dates past 9999 or BC, arrays, enums, intervals, money…), and
+-- for like, ilike, match, imatch, is and isdistinct. One result per (type, op, a, b, negate), in
+-- order; a NULL result is false. `is` values were checked to be keywords when the subscription was made.
+create or replace function local_realtime.check_filters(types regtype[], ops text[], a text[], b text[], negates boolean[])
+returns boolean[]
 language plpgsql
 as $$
 declare
-  result int[] := '{}';
-  sign int;
+  result boolean[] := '{}';
+  res boolean;
 begin
   for i in 1 .. coalesce(array_length(types, 1), 0) loop
-    execute format('select case when $1::%1$s < $2::%1$s then -1 when $1::%1$s = $2::%1$s then 0 else 1 end', types[i])
-      into sign using a[i], b[i];
-    result := result || sign;
+    if ops[i] = 'is' then
+      if b[i] not in ('null', 'true', 'false', 'unknown') then
+        raise exception 'invalid value for is filter: must be null, true, false, or unknown';
+      end if;
+      execute format('select $1::%s %s %s', types[i], case when negates[i] then 'is not' else 'is' end, upper(b[i]))
+        into res using a[i];
+    elsif ops[i] = 'isdistinct' then
+      execute format('select $1::%1$s %2$s $2::%1$s', types[i],
+                     case when negates[i] then 'is not distinct from' else 'is distinct from' end)
+        into res using a[i], b[i];
+    else
+      execute format('select $1::%1$s %2$s $2::%1$s', types[i],
+                     case ops[i] when 'eq' then '=' when 'neq' then '<>' when 'lt' then '<' when 'lte' then '<='
+                                 when 'gt' then '>' when 'gte' then '>=' when 'like' then '~~' when 'ilike' then '~~*'
+                                 when 'match' then '~' when 'imatch' then '~*' end)
+        into res using a[i], b[i];
+      if negates[i] then res := not res; end if;
+    end if;
+    result := result || coalesce(res, false);
   end loop;
   return result;
 end
 $$;
-revoke all on function local_realtime.compare_as(regtype[], text[], text[]) from public;
+revoke all on function local_realtime.check_filters(regtype[], text[], text[], text[], boolean[]) from public;

@@ -1,8 +1,23 @@
 // postgres_changes filters: `column=[not.]op.value`, several joined by `,` and ANDed, values
-// quoted PostgREST-style by the client when they contain reserved characters.
+// quoted PostgREST-style by the client when they contain reserved characters. Ordering operators
+// on numbers, text, booleans and uuids are decided here; Postgres decides the rest
+// (local-supabase/sql/realtime.sql, local_realtime.check_filters).
 import { splitTopLevel, unquote } from '../rest/parse';
 
-export type FilterOperator = 'eq' | 'neq' | 'lt' | 'lte' | 'gt' | 'gte' | 'in';
+export type FilterOperator =
+  | 'eq'
+  | 'neq'
+  | 'lt'
+  | 'lte'
+  | 'gt'
+  | 'gte'
+  | 'in'
+  | 'like'
+  | 'ilike'
+  | 'is'
+  | 'match'
+  | 'imatch'
+  | 'isdistinct';
 
 export interface Filter {
   column: string;
@@ -14,15 +29,21 @@ export interface Filter {
 
 export class FilterError extends Error {}
 
-const OPERATORS = new Set<string>(['eq', 'neq', 'lt', 'lte', 'gt', 'gte', 'in']);
+/** Upstream's @filter_types (lib/extensions/postgres_cdc_rls/subscriptions.ex). */
+const OPERATORS = new Set<string>(['eq', 'neq', 'lt', 'lte', 'gt', 'gte', 'in', 'like', 'ilike', 'is', 'match', 'imatch', 'isdistinct']);
+/** The operators compareValues decides, for the types it orders exactly; Postgres decides the rest. */
+const ORDERING = new Set<string>(['eq', 'neq', 'lt', 'lte', 'gt', 'gte', 'in']);
 /** Upstream's subscription_check_filters refuses an `in` filter with more values. */
 export const MAX_IN_VALUES = 100;
 
 export function parseFilters(filter: string | undefined | null): Filter[] {
-  if (filter === undefined || filter === null || filter === '') return [];
+  // Upstream trims the filter and each segment (subscriptions.ex parse_filter, parse_segment).
+  const text = (filter ?? '').trim();
+  if (text === '') return [];
   // The same grammar as PostgREST filters: the same splitter and unquoting.
-  const parts = splitTopLevel(filter);
+  const parts = splitTopLevel(text)?.map((part) => part.trim());
   if (!parts) throw new FilterError(`Error parsing \`filter\` params: ${JSON.stringify(filter)}`);
+  if (parts.includes('')) throw new FilterError('filter must not contain empty segments (check for extra commas)');
   return parts.map((part) => {
     const match = /^([^=]+)=(not\.)?([a-z]+)\.(.*)$/s.exec(part);
     if (!match || !OPERATORS.has(match[3])) {
@@ -95,12 +116,6 @@ export function compareValues(typeOid: number, a: string, b: string): number {
   return compareText(a, b);
 }
 
-/** Orders a row's value against a filter value; undefined when it cannot tell yet. */
-export type Compare = (typeOid: number, a: string, b: string) => number | undefined;
-
-/** compareValues where it orders exactly; undecided for the types only Postgres orders. */
-export const compareExactOnly: Compare = (typeOid, a, b) => (ordersExactly(typeOid) ? compareValues(typeOid, a, b) : undefined);
-
 /** Whether `operator` holds for the order of the row's value against each filter value. */
 function holds(operator: FilterOperator, signs: number[]): boolean {
   switch (operator) {
@@ -116,27 +131,46 @@ function holds(operator: FilterOperator, signs: number[]): boolean {
       return signs[0] > 0;
     case 'gte':
       return signs[0] >= 0;
-    case 'in':
+    default:
       return signs.includes(0);
   }
 }
 
 /**
- * Whether a row (text values from the WAL) passes every filter; SQL semantics: null matches
- * nothing. A filter `compare` cannot decide yet counts as passing.
+ * Decides one filter for a row's value (null for SQL NULL); undefined when it cannot here. Either
+ * way with upstream's realtime.check_equality_op semantics: NULL passes only `is` and `isdistinct`.
+ */
+export type Judge = (filter: Filter, typeOid: number, text: string | null) => boolean | undefined;
+
+/** Whether Postgres must decide `filter` on a column of this type (local_realtime.check_filters). */
+function needsPostgres(filter: Filter, typeOid: number): boolean {
+  return !ORDERING.has(filter.operator) || !ordersExactly(typeOid);
+}
+
+/** What can be decided without Postgres: every NULL but `is`/`isdistinct`, and ordering of exact types. */
+export const judgeHere: Judge = (filter, typeOid, text) => {
+  if (text === null) return filter.operator === 'is' || filter.operator === 'isdistinct' ? undefined : false;
+  if (needsPostgres(filter, typeOid)) return undefined;
+  const result = holds(
+    filter.operator,
+    filter.values.map((value) => compareValues(typeOid, text, value)),
+  );
+  return filter.negate ? !result : result;
+};
+
+/**
+ * Whether a row (text values from the WAL) passes every filter; a column missing from the row
+ * fails, as upstream's is_visible_through_filters fails closed. A filter `judge` cannot decide
+ * counts as passing (to be decided by Postgres before delivery).
  */
 export function matchesFilters(
   filters: Filter[],
   row: Record<string, string | null>,
   typeOf: (column: string) => number,
-  compare: Compare,
+  judge: Judge,
 ): boolean {
   return filters.every((f) => {
     const text = row[f.column];
-    if (text === null || text === undefined) return false;
-    const signs = f.values.map((value) => compare(typeOf(f.column), text, value));
-    if (signs.includes(undefined)) return true;
-    const result = holds(f.operator, signs as number[]);
-    return f.negate ? !result : result;
+    return text !== undefined && (judge(f, typeOf(f.column), text) ?? true);
   });
 }

@@ -8,17 +8,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Pool } from 'pg';
-import {
-  compareExactOnly,
-  compareValues,
-  matchesFilters,
-  MAX_IN_VALUES,
-  ordersExactly,
-  parseFilters,
-  FilterError,
-  type Compare,
-  type Filter,
-} from './filters';
+import { FilterError, judgeHere, matchesFilters, MAX_IN_VALUES, parseFilters, type Filter, type Judge } from './filters';
 import type { Tuple } from './pgoutput';
 import { encodeForTopics, type Vsn } from './protocol';
 import type { ChangeType, RowChange } from './replication';
@@ -120,7 +110,7 @@ export class PostgresChanges {
       }
       const { rows } = await this.pool.query<{ tables: number; columns: Record<string, string> }>(
         `select (select count(*) from pg_publication_tables p
-                  where p.pubname = $1 and p.schemaname = $2 and ($3::text is null or p.tablename = $3))::int as tables,
+                  where p.pubname = $1 and ($2 = '*' or p.schemaname = $2) and ($3::text is null or p.tablename = $3))::int as tables,
                 (select coalesce(jsonb_object_agg(a.attname, a.atttypid::regtype::text), '{}') from pg_publication_tables p
                    join pg_attribute a on a.attrelid = format('%I.%I', p.schemaname, p.tablename)::regclass
                   where p.pubname = $1 and p.schemaname = $2 and p.tablename = $3
@@ -145,6 +135,10 @@ export class PostgresChanges {
         const type = columns.get(f.column);
         if (table === null || type === undefined) throw failed(`invalid column for filter ${f.column}`);
         if (f.values.length > MAX_IN_VALUES) throw failed(`too many values for \`in\` filter. Maximum ${MAX_IN_VALUES}`);
+        const refusal = await this.refusal(f, type);
+        if (refusal) throw failed(refusal);
+        // Patterns and `is` keywords are not values of the column's type.
+        if (['like', 'ilike', 'match', 'imatch', 'is'].includes(f.operator)) continue;
         f.values = await this.castValues(f.values, type).catch((err: Error & { code?: string }) => {
           // The type refusing the value: a data exception, a domain's CHECK, a regclass that names
           // nothing. Upstream fails the subscription on any exception; only the database being
@@ -155,6 +149,38 @@ export class PostgresChanges {
       prepared.push({ id: bindingId(p), event: event as PreparedBinding['event'], schema, table, filters });
     }
     return prepared;
+  }
+
+  /**
+   * Why upstream's subscription_check_filters refuses a filter of `is`, like/ilike or match/imatch
+   * on a column of `type`, before any change could fail on it; undefined when it is fine.
+   */
+  private async refusal(f: Filter, type: string): Promise<string | undefined> {
+    const [value] = f.values;
+    if (f.operator === 'is') {
+      if (!['null', 'true', 'false', 'unknown'].includes(value))
+        return 'invalid value for is filter: must be null, true, false, or unknown';
+      if (value !== 'null' && type !== 'boolean') return `is ${value} filter requires a boolean column, got ${type}`;
+      return undefined;
+    }
+    const operator = { like: '~~', ilike: '~~*', match: '~', imatch: '~*' }[f.operator as string];
+    if (!operator) return undefined;
+    const regex = f.operator === 'match' || f.operator === 'imatch';
+    const { rows } = await this.pool.query<{ exists: boolean }>(
+      `select exists (select 1 from pg_catalog.pg_operator
+                       where oprname = $1 and oprleft = $2::regtype
+                         and ($3 = false or (oprright = $2::regtype and oprresult = 'boolean'::regtype)))`,
+      [operator, type, regex],
+    );
+    if (!rows[0].exists) return `operator ${f.operator} requires a text-compatible column type, got ${type}`;
+    if (!regex) return undefined;
+    try {
+      await this.pool.query(`select '' ~ $1`, [value]);
+    } catch (err) {
+      if ((err as { code?: string }).code !== '2201B') throw err;
+      return `invalid regular expression for ${f.operator} filter: ${(err as Error).message}`;
+    }
+    return undefined;
   }
 
   /**
@@ -192,7 +218,7 @@ export class PostgresChanges {
   push(changes: RowChange[]): void {
     const bindings = [...this.bindings];
     for (const change of changes) {
-      if (this.listenersOf(change, bindings, compareExactOnly).length > 0) this.queue.push(change);
+      if (this.listenersOf(change, bindings, judgeHere).length > 0) this.queue.push(change);
     }
     if (this.queue.length > 0) this.draining ??= this.drain();
   }
@@ -204,7 +230,7 @@ export class PostgresChanges {
   }
 
   /** `bindings` as they were when `compare` was made; a listener that left since gets nothing. */
-  private listenersOf(change: RowChange, bindings: Array<[ChangeListener, PreparedBinding[]]>, compare: Compare): Pending['matches'] {
+  private listenersOf(change: RowChange, bindings: Array<[ChangeListener, PreparedBinding[]]>, judge: Judge): Pending['matches'] {
     const row = rowOf(change);
     const matches: Pending['matches'] = [];
     for (const [listener, prepared] of bindings) {
@@ -212,20 +238,28 @@ export class PostgresChanges {
       for (const b of prepared) {
         if (!coversTable(b, change.relation)) continue;
         if (b.event !== '*' && b.event !== change.type) continue;
-        if (row && matchesFilters(b.filters, row, (column) => typeOf(change, column), compare)) matches.push({ ...b, listener });
+        if (row && matchesFilters(b.filters, row, (column) => typeOf(change, column), judge)) matches.push({ ...b, listener });
       }
     }
     return matches;
   }
 
   /**
-   * How filter values compare with the batch's rows: compareValues for the types it orders
-   * exactly, and Postgres, in one round trip, for the pairs of every other type.
+   * How the batch's rows fare against the filters: judgeHere where it can decide, and Postgres, in
+   * one round trip, for the rest (local_realtime.check_filters). An `in` is asked as one `eq` per value.
    */
-  private async comparisonsFor(batch: RowChange[], bindings: Array<[ChangeListener, PreparedBinding[]]>): Promise<Compare> {
-    const pairs = { types: [] as number[], a: [] as string[], b: [] as string[] };
+  private async judgmentsFor(batch: RowChange[], bindings: Array<[ChangeListener, PreparedBinding[]]>): Promise<Judge> {
+    const asked = {
+      types: [] as number[],
+      ops: [] as string[],
+      a: [] as Array<string | null>,
+      b: [] as string[],
+      negates: [] as boolean[],
+    };
     const index = new Map<string, number>();
-    const key = (typeOid: number, a: string, b: string) => JSON.stringify([typeOid, a, b]);
+    const key = (op: string, negate: boolean, typeOid: number, a: string | null, b: string) => JSON.stringify([op, negate, typeOid, a, b]);
+    const questions = (f: Filter): Array<[op: string, negate: boolean, value: string]> =>
+      f.operator === 'in' ? f.values.map((value) => ['eq', false, value]) : [[f.operator, f.negate, f.values[0]]];
     for (const change of batch) {
       const row = rowOf(change);
       for (const [, prepared] of bindings) {
@@ -234,25 +268,31 @@ export class PostgresChanges {
           for (const f of binding.filters) {
             const typeOid = typeOf(change, f.column);
             const text = row[f.column];
-            if (text === null || text === undefined || ordersExactly(typeOid)) continue;
-            for (const value of f.values) {
-              if (index.has(key(typeOid, text, value))) continue;
-              index.set(key(typeOid, text, value), pairs.types.push(typeOid) - 1);
-              pairs.a.push(text);
-              pairs.b.push(value);
+            if (text === undefined || judgeHere(f, typeOid, text) !== undefined) continue;
+            for (const [op, negate, value] of questions(f)) {
+              if (index.has(key(op, negate, typeOid, text, value))) continue;
+              index.set(key(op, negate, typeOid, text, value), asked.types.push(typeOid) - 1);
+              asked.ops.push(op);
+              asked.a.push(text);
+              asked.b.push(value);
+              asked.negates.push(negate);
             }
           }
         }
       }
     }
-    if (!index.size) return compareExactOnly;
-    const { rows } = await this.pool.query<{ signs: number[] }>('select local_realtime.compare_as($1::oid[]::regtype[], $2, $3) as signs', [
-      pairs.types,
-      pairs.a,
-      pairs.b,
-    ]);
-    const { signs } = rows[0];
-    return (typeOid, a, b) => (ordersExactly(typeOid) ? compareValues(typeOid, a, b) : signs[index.get(key(typeOid, a, b))!]);
+    if (!index.size) return judgeHere;
+    const { rows } = await this.pool.query<{ results: boolean[] }>(
+      'select local_realtime.check_filters($1::oid[]::regtype[], $2, $3, $4, $5) as results',
+      [asked.types, asked.ops, asked.a, asked.b, asked.negates],
+    );
+    const { results } = rows[0];
+    return (f, typeOid, text) => {
+      const decided = judgeHere(f, typeOid, text);
+      if (decided !== undefined) return decided;
+      const answers = questions(f).map(([op, negate, value]) => results[index.get(key(op, negate, typeOid, text, value))!]);
+      return f.operator === 'in' ? answers.includes(true) !== f.negate : answers[0];
+    };
   }
 
   private async drain(): Promise<void> {
@@ -271,10 +311,10 @@ export class PostgresChanges {
   private async deliver(batch: RowChange[]): Promise<void> {
     // Bindings are matched now, not when the change arrived: a channel that left meanwhile gets nothing.
     const bindings = [...this.bindings];
-    const compare = await this.comparisonsFor(batch, bindings);
+    const judge = await this.judgmentsFor(batch, bindings);
     const byTable = new Map<number, Pending[]>();
     batch.forEach((change, order) => {
-      const matches = this.listenersOf(change, bindings, compare);
+      const matches = this.listenersOf(change, bindings, judge);
       if (matches.length === 0) return;
       const group = byTable.get(change.relation.oid) ?? [];
       group.push({ order, change, matches });
@@ -374,7 +414,7 @@ function typeOf(change: RowChange, column: string): number {
 }
 
 function coversTable(binding: PreparedBinding, relation: { schema: string; table: string }): boolean {
-  return binding.schema === relation.schema && (binding.table === null || binding.table === relation.table);
+  return (binding.schema === '*' || binding.schema === relation.schema) && (binding.table === null || binding.table === relation.table);
 }
 
 /** pgoutput sends json/jsonb as text; jsonb_populate_record must receive them as JSON values. */
