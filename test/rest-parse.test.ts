@@ -38,6 +38,11 @@ const TREES: Array<[string, Partial<QueryParams>]> = [
   ['order=', {}],
   ['limit=0&offset=15', { limit: 0, offset: 15 }],
   ['columns=a,"b,c"&on_conflict=a', { columns: ['a', 'b,c'], onConflict: ['a'] }],
+  // Repeated: the first select, columns and on_conflict count (PostgREST's lookupParam); the last order and limit.
+  [
+    'select=id&select=name,(&columns=a&columns=b&on_conflict=a&on_conflict=b&order=id&order=name.desc&limit=5&limit=7',
+    { select: [{ column: 'id' }], columns: ['a'], onConflict: ['a'], order: [{ column: 'name', descending: true }], limit: 7 },
+  ],
   ['id=eq.5', { where: [filter('id', 'eq', '5')] }],
   ['id=not.gte.5', { where: [filter('id', 'gte', '5', true)] }],
   ['name=eq.a.b.c', { where: [filter('name', 'eq', 'a.b.c')] }],

@@ -196,7 +196,13 @@ function parseLogicTree(key: string, text: string, negate: boolean, joiner: 'and
 /** Parses every query parameter; `isArg` names the ones that are RPC arguments instead of filters. */
 export function parseQuery(params: URLSearchParams, isArg: (key: string) => boolean = () => false): QueryParams {
   const query: QueryParams = { select: [{ column: '*' }], where: [], order: [], args: {} };
+  // PostgREST looks select, columns and on_conflict up with L.lookup: the first one counts, and a
+  // repeat is ignored (QueryParams.hs lookupParam); order, limit and offset go into maps: the last.
+  const firstOnly = new Set(['select', 'columns', 'on_conflict']);
+  const seen = new Set<string>();
   for (const [key, value] of params) {
+    if (firstOnly.has(key) && seen.has(key)) continue;
+    seen.add(key);
     if (key === 'select') query.select = parseSelect(value);
     else if (key === 'order') query.order = value === '' ? [] : parseOrder(value);
     else if (key === 'limit') query.limit = parseCount('limit parameter', value);
