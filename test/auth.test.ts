@@ -1,6 +1,6 @@
 // /auth/v1 with the official client: anonymous sign-up, the JWT Supabase issues, refresh with
 // rotation and reuse detection, GET /user, logout scopes, and GoTrue-style errors.
-import { decodeJwt } from '../local-supabase/src/jwt';
+import { decodeJwt, signJwt } from '../local-supabase/src/jwt';
 import { anonymousUser, client, startTestServer, type TestServer } from './support/server';
 
 let server: TestServer;
@@ -40,6 +40,30 @@ test('anonymous sign-up returns a session whose JWT carries the claims Supabase 
   expect(typeof claims.session_id).toBe('string');
   const [header] = session!.access_token.split('.');
   expect(JSON.parse(Buffer.from(header, 'base64url').toString())).toEqual({ alg: 'HS256', typ: 'JWT' });
+});
+
+test("a token's times are judged as GoTrue judges them: no skew allowance, iat unchecked", async () => {
+  const a = await anonymousUser(server);
+  const claims = decodeJwt(a.session.access_token, server.jwtSecret);
+  const now = Math.floor(Date.now() / 1000);
+  const getUser = async (changes: Record<string, unknown>) => {
+    const token = signJwt({ ...claims, ...changes }, server.jwtSecret);
+    const res = await fetch(`${server.url}/auth/v1/user`, { headers: { apikey: server.anonKey, authorization: `Bearer ${token}` } });
+    const body = (await res.json()) as { code?: string; msg?: string; message?: string };
+    return res.status === 200 ? 200 : [res.status, body.code, body.message];
+  };
+  expect(await getUser({ exp: now - 10 })).toEqual([
+    403,
+    'bad_jwt',
+    'invalid JWT: unable to parse or verify signature, token has invalid claims: token is expired',
+  ]);
+  expect(await getUser({ nbf: now + 60 })).toEqual([
+    403,
+    'bad_jwt',
+    'invalid JWT: unable to parse or verify signature, token has invalid claims: token is not valid yet',
+  ]);
+  expect(await getUser({ iat: now + 120 })).toBe(200);
+  expect(await getUser({ exp: now + 600.5 })).toBe(200);
 });
 
 test('getUser returns the user for its token; a tampered token is rejected with bad_jwt', async () => {

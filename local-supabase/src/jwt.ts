@@ -94,6 +94,23 @@ export function checkTimes(claims: Claims, now = Date.now() / 1000): void {
   }
 }
 
+/**
+ * GoTrue's time checks: golang-jwt v5's defaults (internal/api/auth.go parseJWTClaims makes its
+ * parser with no options): no allowance for skew, any JSON number as a time, and `iat` unchecked.
+ */
+export function checkTimesAsGoTrue(claims: Claims, now = Date.now() / 1000): void {
+  const time = (key: string): number | undefined => {
+    const value = claims[key];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'number') throw new JwtError('token is malformed: could not JSON decode claim', true);
+    return value;
+  };
+  const exp = time('exp');
+  if (exp !== undefined && now >= exp) throw new JwtError('token has invalid claims: token is expired', true);
+  const nbf = time('nbf');
+  if (nbf !== undefined && now < nbf) throw new JwtError('token has invalid claims: token is not valid yet', true);
+}
+
 export function verifyJwt(token: string, secret: string): Claims {
   const claims = decodeJwt(token, secret);
   checkTimes(claims);

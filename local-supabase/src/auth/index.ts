@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Context, Product } from '../context';
 import { inTransaction } from '../db';
 import { bearer, BodyTooLarge, MAX_REENCODED_DEPTH, nestingDepth, parseJson, readBody, sendJson } from '../http';
-import { isUuid, type JwtError, verifyJwt, type Claims } from '../jwt';
+import { checkTimesAsGoTrue, decodeJwt, isUuid, type JwtError, type Claims } from '../jwt';
 import { generateLink, verifyOneTimeToken } from './one-time-tokens';
 import { createRateLimiter, type LimitedAction } from './rate-limit';
 import { refreshSession, startSession } from './sessions';
@@ -58,7 +58,9 @@ export async function createAuth(ctx: Context): Promise<Product> {
     const token = bearer(req);
     if (!token) throw new AuthError(401, 'no_authorization', 'This endpoint requires a valid Bearer token');
     try {
-      return verifyJwt(token, ctx.jwtSecret);
+      const claims = decodeJwt(token, ctx.jwtSecret);
+      checkTimesAsGoTrue(claims);
+      return claims;
     } catch (err) {
       throw new AuthError(403, 'bad_jwt', `invalid JWT: unable to parse or verify signature, ${(err as JwtError).message}`);
     }
