@@ -6,6 +6,7 @@
 // - no chunk outside chunkOrder is left holding messages, and `empty` tells the truth.
 import { toItem, type MessageItem } from '../miniprogram/components/message-item/format';
 import type { ChatMessage } from '../miniprogram/core/types';
+import { zh } from '../miniprogram/core/strings';
 import { CHUNK_SIZE, MAX_RENDERED, MessageWindow, RENDER_STEP, viewItem, type RenderData } from '../miniprogram/pages/room/message-window';
 import { chatMessage } from './support/simulate';
 import type { Row } from './support/row';
@@ -51,13 +52,15 @@ class Harness {
   readonly list: ChatMessage[] = [];
   /** Every setData call, as WeChat would send it. */
   readonly calls: RenderData[] = [];
+  /** What the window and the checks take as now. */
+  today = NOW;
   readonly window = new MessageWindow({
     setData: (data: RenderData, callback?: () => void) => {
       this.calls.push(structuredClone(data));
       for (const [path, value] of Object.entries(data)) writePath(this.view, path, value);
       callback?.();
     },
-    now: () => NOW,
+    now: () => this.today,
   });
 
   apply(patch: Patch): void {
@@ -125,7 +128,7 @@ class Harness {
     expect(shown.length).toBeLessThanOrEqual(MAX_RENDERED + CHUNK_SIZE);
     if (this.list.length > 0) expect(shown.length).toBeGreaterThan(0);
     const first = shown.length > 0 ? this.list.findIndex((m) => m.key === shown[0].key) : 0;
-    const expected = this.list.slice(first, first + shown.length).map((m, i) => viewItem(toItem(m, this.list[first + i - 1], NOW)));
+    const expected = this.list.slice(first, first + shown.length).map((m, i) => viewItem(toItem(m, this.list[first + i - 1], this.today)));
     // A field an update emptied is '' in the view, which the template reads as the absent field it is.
     expect(shown.map((item: MessageItem) => viewItem(item))).toEqual(expected);
     return first;
@@ -484,4 +487,27 @@ test('a new list follows the newest messages again', () => {
   ]);
   harness.apply({ type: 'append', messages: [message(7)] });
   expect(harness.view).toMatchObject({ unseen: 0, anchor: `m-${message(7).key}` });
+});
+
+test('separators follow the day: after midnight a new message, or the page shown again, relabels them', () => {
+  const harness = new Harness();
+  const local = (day: number, hour: number, minute = 0) => new Date(2026, 10, day, hour, minute);
+  const said = (n: number, when: Date) => message(n, { createdAt: when.toISOString() });
+  harness.today = local(22, 23, 58);
+  harness.apply({ type: 'reset', messages: [said(1, local(21, 20)), said(2, local(22, 23, 57))] });
+  harness.check();
+  const days = () => harness.rendered().map((item) => item.day);
+  expect(days()).toEqual([zh.yesterday, zh.today]);
+  harness.today = local(23, 0, 2);
+  harness.apply({ type: 'append', messages: [said(3, local(23, 0, 1))] });
+  harness.check();
+  expect(days()).toEqual([zh.dateThisYear.replace('{month}', '11').replace('{day}', '21'), zh.yesterday, zh.today]);
+  // A day later with nothing new: showing the page again relabels; a second show sends nothing.
+  harness.today = local(24, 9);
+  harness.window.refreshDays();
+  harness.check();
+  expect(days()[2]).toBe(zh.yesterday);
+  const calls = harness.calls.length;
+  harness.window.refreshDays();
+  expect(harness.calls).toHaveLength(calls);
 });

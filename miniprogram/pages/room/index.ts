@@ -231,6 +231,7 @@ Component({
     onShow() {
       const state = pageStates.get(this);
       if (!state) return;
+      state.list.refreshDays();
       const speaker = state.services.characters.current();
       if (
         !speaker ||

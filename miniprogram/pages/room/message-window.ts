@@ -10,7 +10,7 @@
 // How one message looks (its MessageItem) is the message-item component's business (format.ts).
 import type { ChatMessage } from '../../core/types';
 import { t } from '../../core/strings';
-import { toItem, type MessageItem } from '../../components/message-item/format';
+import { dayLabel, toItem, type MessageItem } from '../../components/message-item/format';
 
 export const CHUNK_SIZE = 20;
 /**
@@ -68,6 +68,8 @@ export class MessageWindow {
   private readonly now: () => Date;
   /** Whether the reader is at the bottom: new messages then scroll into view. */
   private following = true;
+  /** The day the rendered separators were labelled on: 今天 and 昨天 move at midnight. */
+  private labelledDay = '';
   private unseen = 0;
 
   constructor(options: MessageWindowOptions) {
@@ -102,6 +104,7 @@ export class MessageWindow {
     this.following = true;
     this.unseen = 0;
     this.chunks = this.buildChunks(this.start, this.end, 'fill-last');
+    this.labelledDay = this.now().toDateString();
     const chunks: RenderData = {};
     for (const chunk of this.chunks) chunks[chunk.id] = chunk.items;
     // `chunks` as a whole replaces every earlier chunk in the view.
@@ -135,7 +138,32 @@ export class MessageWindow {
       data.unseen = this.unseen;
       data.unseenText = t('newMessages', { count: this.unseen });
     }
+    this.relabel(data);
     this.setData(data);
+  }
+
+  /** The page is shown again (perhaps on another day): separators say 今天 and 昨天 of today. */
+  refreshDays(): void {
+    const data: RenderData = {};
+    this.relabel(data);
+    if (Object.keys(data).length > 0) this.setData(data);
+  }
+
+  /** Adds to `data` the separators whose label changed since the day they were written on. */
+  private relabel(data: RenderData): void {
+    const now = this.now();
+    if (now.toDateString() === this.labelledDay) return;
+    this.labelledDay = now.toDateString();
+    for (const chunk of this.chunks) {
+      chunk.items.forEach((item, slot) => {
+        if (!item.day) return;
+        const day = dayLabel(new Date(this.model[this.indexOf(item.key)].createdAt), now);
+        if (day === item.day) return;
+        item.day = day;
+        // A chunk sent whole in this data already carries the new label.
+        if (!(`chunks.${chunk.id}` in data)) data[`chunks.${chunk.id}[${slot}].day`] = day;
+      });
+    }
   }
 
   /** A message placed before the end (a gap-filled row that sorts before our pending sends). */
@@ -314,6 +342,7 @@ export class MessageWindow {
     this.end = Math.min(this.model.length, this.start + RENDER_STEP);
     this.following = !this.hasHiddenBelow;
     this.chunks = this.buildChunks(this.start, this.end, 'fill-last');
+    this.labelledDay = this.now().toDateString();
     const chunks: RenderData = {};
     for (const chunk of this.chunks) chunks[chunk.id] = chunk.items;
     this.setData({ chunks, chunkOrder: this.chunkOrder(), anchor: '' }, () => this.setData({ anchor: anchorOf(key) }));
