@@ -10,7 +10,7 @@ import { ModerationDesk } from './core/moderation-desk';
 import { PresenceDirectory } from './core/presence-directory';
 import type { PrivacyGate } from './core/privacy';
 import { imagesStillNeeded } from './core/outbox';
-import { RoomSession } from './core/room-session';
+import { pruneRoomCaches, RoomSession } from './core/room-session';
 import { SceneDirectory } from './core/scenes';
 import { SupabaseBackend } from './core/supabase-backend';
 import { SupabaseRoleplay, supabaseTypingPort } from './core/supabase-roleplay';
@@ -72,6 +72,8 @@ export function createServices(platform: WechatPlatform = appPlatform()): Servic
   const roleplay = new SupabaseRoleplay(platform.supabase, backend);
   const characters = new CharacterStore(roleplay, platform.store);
   const sessions = new Map<string, RoomSession>();
+  // Best effort: a store that cannot be read or written is reported when a scene saves its cache.
+  void pruneRoomCaches(platform.store).catch(() => undefined);
   // Once per launch, across every scene's outbox (a session alone would drop another scene's images).
   const prune = platform.uploader.prune;
   if (prune)

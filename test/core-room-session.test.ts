@@ -2,7 +2,15 @@
 // reconnects and app shows, connection states.
 import { BackendFailure, memoryStore } from '../miniprogram/core/ports';
 import { MAX_RETRY_MS, retryDelay } from '../miniprogram/core/backoff';
-import { CACHE_SAVE_DELAY_MS, GAP_OVERLAP_IDS, MAX_GAP_PAGES, RoomSession, UNREACHABLE_FAIL_MS } from '../miniprogram/core/room-session';
+import {
+  CACHE_SAVE_DELAY_MS,
+  GAP_OVERLAP_IDS,
+  MAX_GAP_PAGES,
+  MAX_ROOM_CACHES,
+  pruneRoomCaches,
+  RoomSession,
+  UNREACHABLE_FAIL_MS,
+} from '../miniprogram/core/room-session';
 import { PAGE_SIZE } from '../miniprogram/core/message-list';
 import { zh } from '../miniprogram/core/strings';
 import type { RoomRow } from '../miniprogram/core/types';
@@ -1028,4 +1036,31 @@ test('resume() while a closed channel waits out a long backoff joins again at on
   expect(room.backend.activeSubscriptions()).toBe(1);
   room.backend.insertRow({ body: '现在说的' });
   expect(room.session.messages().map((m) => m.body)).toContain('现在说的');
+});
+
+test('a saved cache goes to the front of the recent scenes; a launch keeps the caches of the 12 saved last', async () => {
+  const store = memoryStore();
+  const older = range(1, 13).map((n) => `room:scene-${n}`);
+  for (const key of [...older, 'room:before-the-list']) store.set(key, { rows: [] });
+  store.set('outbox:scene-1', [{ key: 'waiting' }]);
+  store.set('rooms:recent', [...older].reverse());
+
+  const room = openRoom({ store });
+  await room.session.start();
+  await room.clock.advance(CACHE_SAVE_DELAY_MS);
+  await room.session.flush();
+  await settle();
+  expect(store.dump()['rooms:recent']).toEqual(['room:lobby', ...[...older].reverse()]);
+
+  await pruneRoomCaches(store);
+  const kept = ['room:lobby', ...older.slice(2).reverse()];
+  expect(kept).toHaveLength(MAX_ROOM_CACHES);
+  expect(store.dump()['rooms:recent']).toEqual(kept);
+  // The two saved first and the one from before the list are gone; outboxes are not caches.
+  expect(
+    Object.keys(store.dump())
+      .filter((key) => key.startsWith('room:'))
+      .sort(),
+  ).toEqual([...kept].sort());
+  expect(store.dump()['outbox:scene-1']).toEqual([{ key: 'waiting' }]);
 });

@@ -49,6 +49,25 @@ export const GAP_OVERLAP_IDS = 50;
 export const MAX_GAP_PAGES = 10;
 /** Cache writes are batched: a busy room would otherwise rewrite storage on every message. */
 export const CACHE_SAVE_DELAY_MS = 1000;
+/**
+ * Scenes whose newest page stays on the device; the others load from the network when opened.
+ * A cache may pass 300 KB (50 posts of 2,000 characters) and the app has 10 MB in all
+ * (wx.setStorage), which every scene visited would otherwise fill up.
+ */
+export const MAX_ROOM_CACHES = 12;
+const ROOM_CACHE_PREFIX = 'room:';
+/** The cached scenes' keys, the one saved last first. */
+const RECENT_ROOMS_KEY = 'rooms:recent';
+
+/** Once per launch: every scene's cache but those of the MAX_ROOM_CACHES saved last is removed. */
+export async function pruneRoomCaches(store: KeyValueStore): Promise<void> {
+  const cached = (await settle(() => store.keys())).filter((key) => key.indexOf(ROOM_CACHE_PREFIX) === 0);
+  const recent = ((await settle(() => store.get<string[]>(RECENT_ROOMS_KEY))) || []).filter((key) => cached.indexOf(key) >= 0);
+  // Caches from before the list was kept count as the oldest.
+  const order = recent.concat(cached.filter((key) => recent.indexOf(key) < 0));
+  for (const key of order.slice(MAX_ROOM_CACHES)) await settle(() => store.remove(key));
+  await settle(() => store.set(RECENT_ROOMS_KEY, order.slice(0, MAX_ROOM_CACHES)));
+}
 /** How long the room may stay unreachable before pending sends show as failed (tap retries). */
 export const UNREACHABLE_FAIL_MS = 60 * 1000;
 /**
@@ -927,13 +946,21 @@ export class RoomSession implements RoomView {
       syncedId: this.syncedId,
       changedSince: this.changedSince,
     };
-    settle(() => this.store.set(this.cacheKey(), cache)).catch((error) =>
-      this.emitError(t('storageFailed'), `cache not saved: ${asBackendFailure(error).message}`),
-    );
+    settle(() => this.store.set(this.cacheKey(), cache))
+      .then(() => this.noteCacheSaved())
+      .catch((error) => this.emitError(t('storageFailed'), `cache not saved: ${asBackendFailure(error).message}`));
+  }
+
+  /** This scene's cache is the one saved last (pruneRoomCaches keeps the newest). */
+  private async noteCacheSaved(): Promise<void> {
+    const key = this.cacheKey();
+    const recent = (await settle(() => this.store.get<string[]>(RECENT_ROOMS_KEY))) || [];
+    if (recent[0] === key) return;
+    await settle(() => this.store.set(RECENT_ROOMS_KEY, [key].concat(recent.filter((known) => known !== key))));
   }
 
   private cacheKey(): string {
-    return `room:${this.options.roomSlug}`;
+    return ROOM_CACHE_PREFIX + this.options.roomSlug;
   }
 
   private get active(): boolean {
