@@ -228,6 +228,36 @@ describe('request errors raised before the database', () => {
     expect([rpc.status, (await rpc.json()).code]).toEqual([400, 'PGRST102']);
   });
 
+  test('a body is read by its Content-Type: JSON with or without one, other types refused and nothing written', async () => {
+    const accessToken = (await user.sb.auth.getSession()).data.session!.access_token;
+    const post = (path: string, contentType: string | undefined, body: string) =>
+      fetch(`${server.url}/rest/v1${path}`, {
+        method: 'POST',
+        headers: {
+          apikey: server.anonKey,
+          authorization: `Bearer ${accessToken}`,
+          ...(contentType ? { 'content-type': contentType } : {}),
+        },
+        // Bytes: fetch gives a string body a text/plain type of its own.
+        body: new TextEncoder().encode(body),
+      }).then(async (res) => [res.status, res.status < 300 ? null : (await res.json()).message]);
+    let id = 9000;
+    const row = (name: string) => JSON.stringify({ id: ++id, name });
+    expect(await post('/conformance', undefined, row('ct-none'))).toEqual([201, null]);
+    expect(await post('/conformance', 'Application/JSON; charset=utf-8', row('ct-charset'))).toEqual([201, null]);
+    expect(await post('/conformance', 'text/plain', row('ct-text'))).toEqual([400, 'Content-Type not acceptable: text/plain']);
+    expect(await post('/conformance', 'text/csv', 'name\nct-csv')).toEqual([
+      400,
+      'Content-Type text/csv is not supported by local-supabase: send JSON',
+    ]);
+    expect(await post('/rpc/add', 'application/octet-stream', '1')).toEqual([
+      400,
+      'Content-Type application/octet-stream is not supported by local-supabase: send JSON',
+    ]);
+    const { rows } = await superuserQuery(server.dbUrl, `select name from public.conformance where name like 'ct-%' order by name`);
+    expect(rows).toEqual([{ name: 'ct-charset' }, { name: 'ct-none' }]);
+  });
+
   test('a body over the size limit is 413 with a JSON error', async () => {
     const res = await rest('/conformance', { method: 'POST', body: JSON.stringify({ name: 'x'.repeat(70 * 1024) }) });
     expect(res.status).toBe(413);

@@ -120,6 +120,21 @@ function preferences(req: IncomingMessage): { prefs: Preferences; applied: strin
   return { prefs, applied };
 }
 
+/**
+ * PostgREST's getPayload (src/library/PostgREST/ApiRequest/Payload.hs) reads a body by its
+ * Content-Type, JSON when there is none. CSV and form bodies, and raw bodies for functions, are
+ * PostgREST's but not this server's; any other type is not acceptable.
+ */
+function checkContentType(req: IncomingMessage, rpc: boolean): void {
+  const mediaType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (mediaType === '' || mediaType === 'application/json') return;
+  const raw = ['text/plain', 'text/xml', 'application/octet-stream'];
+  if (mediaType === 'text/csv' || mediaType === 'application/x-www-form-urlencoded' || (rpc && raw.includes(mediaType))) {
+    throw ERRORS.unsupported(`Content-Type ${mediaType} is not supported by local-supabase: send JSON`);
+  }
+  throw ERRORS.invalidBody(`Content-Type not acceptable: ${mediaType}`);
+}
+
 function cookies(header: string | undefined): Record<string, string> {
   const jar: Record<string, string> = {};
   for (const part of (header ?? '').split(';')) {
@@ -173,7 +188,8 @@ export async function createRest(ctx: Context): Promise<Product> {
   }
 
   /** The JSON body and its text; undefined when the body is empty. */
-  async function readJson(req: IncomingMessage): Promise<{ value: unknown; text: string } | undefined> {
+  async function readJson(req: IncomingMessage, rpc: boolean): Promise<{ value: unknown; text: string } | undefined> {
+    checkContentType(req, rpc);
     let raw: Buffer;
     try {
       raw = await readBody(req, ctx.maxBodyBytes);
@@ -199,7 +215,7 @@ export async function createRest(ctx: Context): Promise<Product> {
   async function planFor(req: IncomingMessage, target: Target, url: URL, prefs: Preferences): Promise<Plan> {
     const method = req.method!;
     const reading = method === 'GET' || method === 'HEAD';
-    const body = reading || method === 'DELETE' ? undefined : await readJson(req);
+    const body = reading || method === 'DELETE' ? undefined : await readJson(req, target.kind === 'rpc');
     if (target.kind === 'rpc') {
       const candidates = (await cache.current()).functions.get(target.name) ?? [];
       const bodyArgs = body && typeof body.value === 'object' && body.value !== null && !Array.isArray(body.value) ? body.value : {};
