@@ -186,6 +186,8 @@ revoke all on function local_realtime.visible_changes(regclass, bigint[], jsonb,
 create or replace function local_realtime.check_filters(types regtype[], ops text[], a text[], b text[], negates boolean[])
 returns boolean[]
 language plpgsql
+-- As visible_changes: operators of extension types (citext's =, say) are found in `extensions`.
+set search_path = pg_catalog, public, extensions
 as $$
 declare
   result boolean[] := '{}';
