@@ -301,6 +301,16 @@ test('transient failures are capped: the message fails, and a tap sends it once 
   expect(room.backend.rows).toHaveLength(1);
 });
 
+/** The network returns and the platform calls resume(): every message goes, in the order written. */
+async function backOnline(room: ReturnType<typeof openRoom>, bodies: string[]) {
+  room.backend.offline = false;
+  room.session.resume();
+  await room.clock.advance(5_000);
+  expect(room.backend.rows.map((row) => row.body)).toEqual(bodies);
+  expect(room.rendered.messages.map((m) => m.status)).toEqual(bodies.map(() => 'sent'));
+  room.check();
+}
+
 test('an outage longer than the attempts: what waits behind fails with the message, and all go in order when the network returns', async () => {
   const room = await startedRoom();
   room.backend.offline = true;
@@ -313,12 +323,7 @@ test('an outage longer than the attempts: what waits behind fails with the messa
   ]);
   expect(room.backend.calls.filter((call) => call === 'insert')).toHaveLength(MAX_ATTEMPTS);
   // The network returns (wx.onNetworkStatusChange): both go by themselves, the earlier first.
-  room.backend.offline = false;
-  room.session.resume();
-  await room.clock.advance(5_000);
-  expect(room.backend.rows.map((row) => row.body)).toEqual(['先说的', '后说的']);
-  expect(room.rendered.messages.map((m) => m.status)).toEqual(['sent', 'sent']);
-  room.check();
+  await backOnline(room, ['先说的', '后说的']);
 });
 
 test('rate-limited, then cut off in the background past the attempts: back in the foreground both go, in order', async () => {
@@ -329,12 +334,7 @@ test('rate-limited, then cut off in the background past the attempts: back in th
   await settle();
   room.backend.offline = true;
   await room.clock.advance(RATE_LIMIT_WAIT_MS + 60_000);
-  room.backend.offline = false;
-  room.session.resume();
-  await room.clock.advance(5_000);
-  expect(room.backend.rows.map((row) => row.body)).toEqual(['一', '二']);
-  expect(room.rendered.messages.map((m) => m.status)).toEqual(['sent', 'sent']);
-  room.check();
+  await backOnline(room, ['一', '二']);
 });
 
 test('a new message sends the ones the network failed first; a refused one stays failed', async () => {

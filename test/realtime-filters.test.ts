@@ -182,6 +182,19 @@ test('an `in` filter takes up to 100 values', async () => {
   expect(system).toEqual([expect.objectContaining({ status: 'ok' })]);
 });
 
+/** Subscribes one binding of `filter` on `table`; resolves with the system messages once one answers it, and the channel's statuses. */
+async function answerTo(user: Awaited<ReturnType<typeof wechatUser>>, topic: string, table: string, filter: string) {
+  const system: Array<Record<string, unknown>> = [];
+  const statuses: string[] = [];
+  user.sb
+    .channel(topic)
+    .on('postgres_changes' as never, { event: '*', schema: 'public', table, filter } as never, () => undefined)
+    .on('system', {}, (p: Record<string, unknown>) => system.push(p))
+    .subscribe((status) => statuses.push(status));
+  await waitFor(`${JSON.stringify(filter)} to be answered`, () => system.length > 0);
+  return { system, statuses };
+}
+
 test('a filter value its column type rejects fails the subscription, as the cast in Postgres does', async () => {
   const user = await wechatUser(server);
   const cases: Array<[string, string]> = [
@@ -203,13 +216,7 @@ test('a filter value its column type rejects fails the subscription, as the cast
     ['txt=match.[', 'invalid regular expression for match filter: invalid regular expression: brackets [] not balanced'],
   ];
   for (const [i, [filter, message]] of cases.entries()) {
-    const system: Array<Record<string, unknown>> = [];
-    user.sb
-      .channel(`bad-value:${i}`)
-      .on('postgres_changes' as never, { event: 'INSERT', schema: 'public', table: 'rt_filters', filter } as never, () => undefined)
-      .on('system', {}, (p: Record<string, unknown>) => system.push(p))
-      .subscribe();
-    await waitFor(`${filter} to be answered`, () => system.length > 0);
+    const { system } = await answerTo(user, `bad-value:${i}`, 'rt_filters', filter);
     expect([filter, system]).toEqual([
       filter,
       [
@@ -236,14 +243,7 @@ test('a value a domain’s CHECK or a regclass refuses fails the subscription to
     ['r=eq.nosuch', 'relation "nosuch" does not exist'],
   ];
   for (const [i, [filter, message]] of cases.entries()) {
-    const system: Array<Record<string, unknown>> = [];
-    const statuses: string[] = [];
-    user.sb
-      .channel(`refused-value:${i}`)
-      .on('postgres_changes' as never, { event: '*', schema: 'public', table: 'rt_refusals', filter } as never, () => undefined)
-      .on('system', {}, (p: Record<string, unknown>) => system.push(p))
-      .subscribe((status) => statuses.push(status));
-    await waitFor(`${filter} to be answered`, () => system.length > 0);
+    const { system, statuses } = await answerTo(user, `refused-value:${i}`, 'rt_refusals', filter);
     expect(system[0]).toMatchObject({ status: 'error', message: expect.stringContaining(`Exception: ${message}`) });
     expect(statuses).not.toContain('CHANNEL_ERROR');
   }
@@ -258,13 +258,7 @@ test('a filter is trimmed as upstream trims it: blank is no filter, a blank segm
     ['txt=eq.9, ', 'filter must not contain empty segments (check for extra commas)'],
   ];
   for (const [i, [filter, message]] of cases.entries()) {
-    const system: Array<Record<string, unknown>> = [];
-    user.sb
-      .channel(`trimmed:${i}`)
-      .on('postgres_changes' as never, { event: 'INSERT', schema: 'public', table: 'rt_filters', filter } as never, () => undefined)
-      .on('system', {}, (p: Record<string, unknown>) => system.push(p))
-      .subscribe();
-    await waitFor(`${JSON.stringify(filter)} to be answered`, () => system.length > 0);
+    const { system } = await answerTo(user, `trimmed:${i}`, 'rt_filters', filter);
     expect([filter, system[0].message]).toEqual([filter, message]);
   }
 });
