@@ -131,6 +131,41 @@ test('Content-Range and Content-Type headers', async () => {
   expect([uncounted.status, uncounted.headers.get('content-range')]).toEqual([200, '0-0/*']);
 });
 
+test('the Range header of a GET narrows limit and offset as PostgREST intersects them; bad ranges are 416', async () => {
+  const get = async (query: string, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${server.url}/rest/v1/conformance?select=id&order=id${query}`, {
+      headers: { apikey: server.anonKey, ...headers },
+    });
+    const body = await res.json();
+    return [res.status, res.headers.get('content-range'), res.status < 300 ? body.map((r: { id: number }) => r.id) : body.details];
+  };
+  expect(await get('', { range: '0-1' })).toEqual([200, '0-1/*', [1, 2]]);
+  expect(await get('', { range: '3-' })).toEqual([200, '3-4/*', [4, 5]]);
+  // limit=2 is rows 0–1 and the header 1–: their intersection, not two rows from 1.
+  expect(await get('&limit=2', { range: '1-' })).toEqual([200, '1-1/*', [2]]);
+  expect(await get('&offset=1&limit=3', { range: '0-1' })).toEqual([200, '1-1/*', [2]]);
+  expect(await get('', { range: 'items=0-1' })).toEqual([200, '0-4/*', [1, 2, 3, 4, 5]]);
+  expect(await get('', { range: '3-1' })).toEqual([
+    416,
+    null,
+    'The lower boundary must be lower than or equal to the upper boundary in the Range header.',
+  ]);
+  expect(await get('&limit=-1')).toEqual([416, null, 'Limit should be greater than or equal to zero.']);
+  expect(await get('&limit=0', { range: '3-' })).toEqual([200, '*/*', []]);
+  // Past the end with a count: the 416 still says how many rows there are.
+  expect(await get('&offset=10', { prefer: 'count=exact' })).toEqual([
+    416,
+    '*/5',
+    'An offset of 10 was requested, but there are only 5 rows.',
+  ]);
+  // Only a GET reads the header (RFC 9110): a HEAD… and the rest ignore it.
+  const head = await fetch(`${server.url}/rest/v1/conformance?select=id`, {
+    method: 'HEAD',
+    headers: { apikey: server.anonKey, range: '0-1' },
+  });
+  expect(head.headers.get('content-range')).toBe('0-4/*');
+});
+
 test('HEAD with a count returns no body', async () => {
   const head = await sb.from('conformance').select('*', { count: 'exact', head: true }).gt('score', 10);
   expect([head.status, head.count, head.data, head.error]).toEqual([200, 3, null, null]);

@@ -42,6 +42,19 @@ export const ERRORS = {
       'PGRST103',
       'Requested range not satisfiable',
       `An offset of ${offset} was requested, but there are only ${total} rows.`,
+      null,
+      // Response.hs: a 416 still says how many rows there are.
+      { 'content-range': `*/${total}` },
+    ),
+  /** ApiRequest.hs getRanges: the Range header's bounds are reversed, or the limit is negative. */
+  invalidRange: (reversedHeader: boolean) =>
+    new RestError(
+      416,
+      'PGRST103',
+      'Requested range not satisfiable',
+      reversedHeader
+        ? 'The lower boundary must be lower than or equal to the upper boundary in the Range header.'
+        : 'Limit should be greater than or equal to zero.',
     ),
   unacceptableSchema: (schema: string, exposed: string) =>
     new RestError(406, 'PGRST106', `Invalid schema: ${schema}`, null, `Only the following schemas are exposed: ${exposed}`),

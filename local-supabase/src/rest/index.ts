@@ -10,7 +10,7 @@ import { withConnection } from '../db';
 import { bearer, BodyTooLarge, CORS_HEADERS, nestingDepth, readBody, sendJson, utf8 } from '../http';
 import { checkTimes, decodeJwt, JwtError, roleOf, type Claims } from '../jwt';
 import { ERRORS, fromPgError, isPgError, RestError } from './errors';
-import { parseQuery, RESERVED_PARAMS } from './parse';
+import { parseQuery, RESERVED_PARAMS, type QueryParams } from './parse';
 import { chooseFunction, planCall, planDelete, planInsert, planRead, planUpdate, type Plan, type Preferences } from './plan';
 import { render } from './render';
 import { EXPOSED_SCHEMA, SchemaCache } from './schema';
@@ -118,6 +118,24 @@ function preferences(req: IncomingMessage): { prefs: Preferences; applied: strin
     applied.push(pref);
   }
   return { prefs, applied };
+}
+
+/**
+ * The rows a GET asks for: its limit and offset intersected with its Range header (`Range: 0-9`,
+ * `Range: 10-`), as PostgREST's getRanges does (src/library/PostgREST/ApiRequest.hs). Other
+ * methods ignore the header (RFC 9110). limit=0 alone may ask for no rows.
+ */
+function withRangeHeader(req: IncomingMessage, query: QueryParams): QueryParams {
+  const header = req.method === 'GET' ? /^(\d+)-(\d*)$/.exec(req.headers.range ?? '') : null;
+  const offset = query.offset ?? 0;
+  const lower = Math.max(offset, header ? Number(header[1]) : 0);
+  const upper = Math.min(
+    query.limit === undefined ? Infinity : offset + query.limit - 1,
+    header && header[2] !== '' ? Number(header[2]) : Infinity,
+  );
+  if (query.limit === 0 || (!header && (query.limit === undefined || query.limit > 0))) return query;
+  if (upper < lower) throw ERRORS.invalidRange(header !== null && header[2] !== '' && Number(header[2]) < Number(header[1]));
+  return { ...query, offset: lower, limit: upper === Infinity ? undefined : upper - lower + 1 };
 }
 
 /**
@@ -232,7 +250,7 @@ export async function createRest(ctx: Context): Promise<Product> {
       const fn = chooseFunction(target.name, candidates, Object.keys(named), body !== undefined);
       return planCall(fn, query, prefs, named, body?.text ?? JSON.stringify(query.args), reading);
     }
-    const query = parseQuery(url.searchParams);
+    const query = withRangeHeader(req, parseQuery(url.searchParams));
     if (!reading && method !== 'DELETE' && !body) throw ERRORS.invalidBody();
     const relation = (await cache.current()).relations.get(target.name);
     if (!relation) throw ERRORS.tableNotFound(EXPOSED_SCHEMA, target.name);

@@ -205,7 +205,8 @@ export function parseQuery(params: URLSearchParams, isArg: (key: string) => bool
     seen.add(key);
     if (key === 'select') query.select = parseSelect(value);
     else if (key === 'order') query.order = value === '' ? [] : parseOrder(value);
-    else if (key === 'limit') query.limit = parseCount('limit parameter', value);
+    // A negative limit is PostgREST's 416, decided with the Range header (rest/index.ts).
+    else if (key === 'limit') query.limit = /^-\d{1,15}$/.test(value) ? Number(value) : parseCount('limit parameter', value);
     else if (key === 'offset') query.offset = parseCount('offset parameter', value);
     else if (key === 'columns') query.columns = parseNameList('columns', value);
     else if (key === 'on_conflict') query.onConflict = parseNameList('on_conflict', value);
