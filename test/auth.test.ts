@@ -66,6 +66,27 @@ test("a token's times are judged as GoTrue judges them: no skew allowance, iat u
   expect(await getUser({ exp: now + 600.5 })).toBe(200);
 });
 
+test("a token's sub and session_id are read as GoTrue reads them", async () => {
+  const a = await anonymousUser(server);
+  const claims = decodeJwt(a.session.access_token, server.jwtSecret);
+  const getUser = async (changes: Record<string, unknown>) => {
+    const token = signJwt({ ...claims, ...changes }, server.jwtSecret);
+    const res = await fetch(`${server.url}/auth/v1/user`, { headers: { apikey: server.anonKey, authorization: `Bearer ${token}` } });
+    const body = (await res.json()) as { code?: string; message?: string };
+    return res.status === 200 ? 200 : [res.status, body.code, body.message];
+  };
+  expect(await getUser({ sub: undefined })).toEqual([403, 'bad_jwt', 'invalid claim: missing sub claim']);
+  expect(await getUser({ sub: '-'.repeat(36) })).toEqual([400, 'bad_jwt', 'invalid claim: sub claim must be a UUID']);
+  // No session is a token without one: "", null and the nil UUID alike.
+  for (const session_id of ['', null, '00000000-0000-0000-0000-000000000000']) expect(await getUser({ session_id })).toBe(200);
+  expect(await getUser({ session_id: 'nope' })).toEqual([403, 'bad_jwt', 'invalid claim: session_id claim must be a UUID']);
+  expect(await getUser({ session_id: '0a0a0a0a-0000-4000-8000-000000000000' })).toEqual([
+    403,
+    'session_not_found',
+    'Session from session_id claim in JWT does not exist',
+  ]);
+});
+
 test('getUser returns the user for its token; a tampered token is rejected with bad_jwt', async () => {
   const a = await anonymousUser(server);
   const { data, error } = await a.sb.auth.getUser();
@@ -278,6 +299,34 @@ describe('the admin API and one-time tokens (what the wechat-login function call
     const fresh = await admin().auth.admin.generateLink({ type: 'magiclink', email: email('new') });
     expect(fresh.data.properties!.verification_type).toBe('signup');
     expect((await admin().auth.admin.generateLink({ type: 'recovery', email: email('nobody') })).error).toMatchObject({ status: 404 });
+  });
+
+  test('a magic link opened in a browser, with no key, redirects with the session in the fragment, once', async () => {
+    const address = email('browser');
+    const created = await admin().auth.admin.createUser({ email: address, email_confirm: true });
+    const link = await admin().auth.admin.generateLink({
+      type: 'magiclink',
+      email: address,
+      options: { redirectTo: 'https://app.example/welcome' },
+    });
+    const open = () => fetch(link.data.properties!.action_link, { redirect: 'manual' });
+    const first = await open();
+    expect(first.status).toBe(303);
+    const [target, fragment] = first.headers.get('location')!.split('#');
+    expect(target).toBe('https://app.example/welcome');
+    const session = Object.fromEntries(new URLSearchParams(fragment));
+    expect(session).toMatchObject({ type: 'magiclink', token_type: 'bearer', expires_in: '3600', sb: '' });
+    expect(decodeJwt(session.access_token, server.jwtSecret).sub).toBe(created.data.user!.id);
+    // The session works: its refresh token is a live one.
+    expect((await client(server).auth.refreshSession({ refresh_token: session.refresh_token })).error).toBeNull();
+    const again = await open();
+    expect([again.status, Object.fromEntries(new URLSearchParams(again.headers.get('location')!.split('#')[1]))]).toEqual([
+      303,
+      { error: 'access_denied', error_code: 'otp_expired', error_description: 'Email link is invalid or has expired', sb: '' },
+    ]);
+    // The public keys need no key either, as behind Supabase's gateway.
+    const jwks = await fetch(`${server.url}/auth/v1/.well-known/jwks.json`);
+    expect([jwks.status, await jwks.json()]).toEqual([200, { keys: [] }]);
   });
 
   test('verify refuses a token hash mixed with an email, and unsupported types', async () => {

@@ -253,6 +253,12 @@ const PRODUCTS: Array<[prefix: string, name: string, needsKey: boolean]> = [
   ['/functions/v1', 'functions', false],
 ];
 
+/**
+ * Routes Supabase's gateway serves without a key (docker/volumes/api/kong.yml, auth-v1-open…): a
+ * link opened from an e-mail, and the public keys clients verify tokens with.
+ */
+const OPEN_ROUTES = new Set(['/auth/v1/verify', '/auth/v1/.well-known/jwks.json']);
+
 async function route(ctx: Context, products: Record<string, Product>, req: IncomingMessage, res: ServerResponse) {
   let url: URL;
   try {
@@ -267,7 +273,7 @@ async function route(ctx: Context, products: Record<string, Product>, req: Incom
   }
   for (const [prefix, name, needsKey] of PRODUCTS) {
     if (url.pathname !== prefix && !url.pathname.startsWith(prefix + '/')) continue;
-    if (needsKey) {
+    if (needsKey && !OPEN_ROUTES.has(url.pathname)) {
       const key = req.headers.apikey ?? url.searchParams.get('apikey');
       if (!key) return sendJson(res, 401, { message: 'No API key found in request' });
       if (key !== ctx.anonKey && key !== ctx.serviceRoleKey) {

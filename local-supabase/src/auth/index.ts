@@ -69,15 +69,18 @@ export async function createAuth(ctx: Context): Promise<Product> {
   /** GoTrue's requireAuthentication: a valid JWT whose user and session still exist. */
   async function authenticated(req: IncomingMessage): Promise<{ claims: Claims; user: UserRow }> {
     const claims = claimsOf(req);
-    if (!isUuid(claims.sub)) throw new AuthError(403, 'bad_jwt', 'invalid claim: missing sub claim');
+    // GoTrue's maybeLoadUserOrSession (internal/api/auth.go), in its order. A string claim that is
+    // absent, null or not a string reads as "" there, as Go decodes it.
+    const text = (value: unknown) => (typeof value === 'string' ? value : '');
+    if (text(claims.sub) === '') throw new AuthError(403, 'bad_jwt', 'invalid claim: missing sub claim');
+    if (!isUuid(claims.sub)) throw new AuthError(400, 'bad_jwt', 'invalid claim: sub claim must be a UUID');
     const user = await userById(ctx.admin, claims.sub);
     if (!user) throw new AuthError(403, 'user_not_found', 'User from sub claim in JWT does not exist');
-    // GoTrue's maybeLoadUserOrSession (internal/api/auth.go): a session_id that is no UUID is a bad JWT.
-    if (claims.session_id !== undefined && !isUuid(claims.session_id)) {
-      throw new AuthError(403, 'bad_jwt', 'invalid claim: session_id claim must be a UUID');
-    }
-    if (claims.session_id !== undefined) {
-      const found = await ctx.admin.query('select 1 from auth.sessions where id = $1', [claims.session_id]);
+    // No session, or the nil UUID, is a token without one; anything else must be a session's id.
+    const sessionId = text(claims.session_id);
+    if (sessionId !== '' && sessionId !== NIL_UUID) {
+      if (!isUuid(sessionId)) throw new AuthError(403, 'bad_jwt', 'invalid claim: session_id claim must be a UUID');
+      const found = await ctx.admin.query('select 1 from auth.sessions where id = $1', [sessionId]);
       if (!found.rowCount) {
         throw new AuthError(403, 'session_not_found', 'Session from session_id claim in JWT does not exist');
       }
@@ -177,6 +180,35 @@ export async function createAuth(ctx: Context): Promise<Product> {
     return parsed as Record<string, unknown>;
   }
 
+  /**
+   * A generate_link action link opened in a browser (GoTrue's verifyGet, internal/api/verify.go):
+   * 303 to redirect_to with the session in the fragment, or the error there as GoTrue words it.
+   */
+  async function verifyLink(res: ServerResponse, url: URL): Promise<void> {
+    const type = url.searchParams.get('type') ?? '';
+    const target = url.searchParams.get('redirect_to') || ctx.url;
+    const fragment = new URLSearchParams();
+    try {
+      const session = await tx((db) => verifyOneTimeToken(ctx, db, { token_hash: url.searchParams.get('token') ?? '', type }));
+      fragment.set('type', type);
+      fragment.set('access_token', session.access_token);
+      fragment.set('token_type', session.token_type);
+      fragment.set('expires_in', String(session.expires_in));
+      fragment.set('expires_at', String(session.expires_at));
+      fragment.set('refresh_token', session.refresh_token);
+    } catch (err) {
+      if (!(err instanceof AuthError)) throw err;
+      const oauthError = OAUTH_ERRORS[err.status];
+      if (oauthError) fragment.set('error', oauthError);
+      fragment.set('error_code', err.code);
+      fragment.set('error_description', err.message);
+    }
+    // Supabase Auth's mark on its redirects.
+    fragment.set('sb', '');
+    res.writeHead(303, { location: `${target}#${fragment}`, 'content-length': '0' });
+    res.end();
+  }
+
   async function dispatch(req: IncomingMessage, res: ServerResponse, path: string, url: URL) {
     const adminUser = /^\/admin\/users\/([^/]+)$/.exec(path);
     if (adminUser && req.method === 'GET') {
@@ -201,6 +233,9 @@ export async function createAuth(ctx: Context): Promise<Product> {
         const body = await jsonBody(req);
         return sendJson(res, 200, await tx((db) => verifyOneTimeToken(ctx, db, body)));
       }
+      case 'GET /verify':
+        limit('tokenVerifications', req);
+        return verifyLink(res, url);
       case 'GET /wechat_mini/login':
         limit('signInSignUps', req);
         return sendJson(res, 200, await wechatMiniLogin(ctx, url.searchParams.get('code'), tx));
@@ -209,7 +244,8 @@ export async function createAuth(ctx: Context): Promise<Product> {
         return sendJson(res, 200, await adminCreateUser(await jsonBody(req)));
       case 'POST /admin/generate_link': {
         requireAdmin(req);
-        const body = await jsonBody(req);
+        // supabase-js sends options.redirectTo as the redirect_to query parameter (GoTrue's GetReferrer); the body's wins.
+        const body = { redirect_to: url.searchParams.get('redirect_to') ?? undefined, ...(await jsonBody(req)) };
         return sendJson(res, 200, await tx((db) => generateLink(ctx, db, body)));
       }
       case 'GET /user': {
@@ -263,3 +299,14 @@ function holdsNul(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false;
   return Object.entries(value).some(([key, item]) => key.includes('\0') || holdsNul(item));
 }
+
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
+/** GoTrue's oauthErrorMap: the OAuth error a redirect names for an HTTP status. */
+const OAUTH_ERRORS: Record<number, string> = {
+  400: 'invalid_request',
+  401: 'unauthorized_client',
+  403: 'access_denied',
+  500: 'server_error',
+  503: 'temporarily_unavailable',
+};
