@@ -234,19 +234,29 @@ test('a value a domain’s CHECK or a regclass refuses fails the subscription to
   await superuserQuery(
     server.dbUrl,
     `create domain public.positive as int check (value > 0);
-     create table public.rt_refusals (id int primary key, p public.positive, r regclass);
+     create table public.rt_refusals (id int primary key, p public.positive, r regclass, j json, t text, b bytea);
      alter publication supabase_realtime add table public.rt_refusals;`,
   );
   const user = await wechatUser(server);
   const cases: Array<[string, string]> = [
     ['p=eq.-1', 'value for domain positive violates check constraint "positive_check"'],
     ['r=eq.nosuch', 'relation "nosuch" does not exist'],
+    // Filters Postgres cannot judge fail now, not in every delivery after.
+    ['j=eq.{}', 'operator does not exist: json = json'],
+    ['t=like.abc\\', 'LIKE pattern must not end with escape character'],
+    ['b=like.\\x4', 'invalid hexadecimal data: odd number of digits'],
   ];
   for (const [i, [filter, message]] of cases.entries()) {
     const { system, statuses } = await answerTo(user, `refused-value:${i}`, 'rt_refusals', filter);
     expect(system[0]).toMatchObject({ status: 'error', message: expect.stringContaining(`Exception: ${message}`) });
     expect(statuses).not.toContain('CHANNEL_ERROR');
   }
+  // Should one still fail when a batch is judged, it is false for its subscriber alone.
+  const { rows } = await superuserQuery<{ results: boolean[] }>(
+    server.dbUrl,
+    `select local_realtime.check_filters(array['json', 'text']::regtype[], array['eq', 'eq'], array['{}', 'a'], array['{}', 'a'], array[false, false]) as results`,
+  );
+  expect(rows[0].results).toEqual([false, true]);
 });
 
 test('a filter is trimmed as upstream trims it: blank is no filter, a blank segment is an error', async () => {

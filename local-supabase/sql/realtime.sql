@@ -181,12 +181,45 @@ revoke all on function local_realtime.visible_changes(regclass, bigint[], jsonb,
 -- (lib/realtime/tenants/repo/migrations/20260626120000_readd_postgrest_filter_ops.ex): both sides
 -- cast to the column's type and compared with its own operators, for the types whose printed text
 -- does not order as their values (dates past 9999 or BC, arrays, enums, intervals, money…), and
--- for like, ilike, match, imatch, is and isdistinct. One result per (type, op, a, b, negate), in
--- order; a NULL result is false. `is` values were checked to be keywords when the subscription was made.
+-- for like, ilike, match, imatch, is and isdistinct. `is` takes a keyword, not a value. The result
+-- may be NULL (a NULL value), which a filter counts as false.
+create or replace function local_realtime.check_filter(type_ regtype, op text, a text, b text, negate boolean)
+returns boolean
+language plpgsql
+-- As visible_changes: operators of extension types (citext's =, say) are found in `extensions`.
+set search_path = pg_catalog, public, extensions
+as $$
+declare
+  res boolean;
+begin
+  if op = 'is' then
+    if b not in ('null', 'true', 'false', 'unknown') then
+      raise exception 'invalid value for is filter: must be null, true, false, or unknown';
+    end if;
+    execute format('select $1::%s %s %s', type_, case when negate then 'is not' else 'is' end, upper(b)) into res using a;
+    return res;
+  end if;
+  if op = 'isdistinct' then
+    execute format('select $1::%1$s %2$s $2::%1$s', type_, case when negate then 'is not distinct from' else 'is distinct from' end)
+      into res using a, b;
+    return res;
+  end if;
+  execute format('select $1::%1$s %2$s $2::%1$s', type_,
+                 case op when 'eq' then '=' when 'neq' then '<>' when 'lt' then '<' when 'lte' then '<='
+                         when 'gt' then '>' when 'gte' then '>=' when 'like' then '~~' when 'ilike' then '~~*'
+                         when 'match' then '~' when 'imatch' then '~*' end)
+    into res using a, b;
+  return case when negate then not res else res end;
+end
+$$;
+revoke all on function local_realtime.check_filter(regtype, text, text, text, boolean) from public;
+
+-- check_filter for each (type, op, a, b, negate), in order, false for NULL. A subscription's filter
+-- was tried when it was made (PostgresChanges.prepare); should one still fail here, it is false,
+-- so that it cannot keep the batch from every other subscriber.
 create or replace function local_realtime.check_filters(types regtype[], ops text[], a text[], b text[], negates boolean[])
 returns boolean[]
 language plpgsql
--- As visible_changes: operators of extension types (citext's =, say) are found in `extensions`.
 set search_path = pg_catalog, public, extensions
 as $$
 declare
@@ -194,24 +227,11 @@ declare
   res boolean;
 begin
   for i in 1 .. coalesce(array_length(types, 1), 0) loop
-    if ops[i] = 'is' then
-      if b[i] not in ('null', 'true', 'false', 'unknown') then
-        raise exception 'invalid value for is filter: must be null, true, false, or unknown';
-      end if;
-      execute format('select $1::%s %s %s', types[i], case when negates[i] then 'is not' else 'is' end, upper(b[i]))
-        into res using a[i];
-    elsif ops[i] = 'isdistinct' then
-      execute format('select $1::%1$s %2$s $2::%1$s', types[i],
-                     case when negates[i] then 'is not distinct from' else 'is distinct from' end)
-        into res using a[i], b[i];
-    else
-      execute format('select $1::%1$s %2$s $2::%1$s', types[i],
-                     case ops[i] when 'eq' then '=' when 'neq' then '<>' when 'lt' then '<' when 'lte' then '<='
-                                 when 'gt' then '>' when 'gte' then '>=' when 'like' then '~~' when 'ilike' then '~~*'
-                                 when 'match' then '~' when 'imatch' then '~*' end)
-        into res using a[i], b[i];
-      if negates[i] then res := not res; end if;
-    end if;
+    begin
+      res := local_realtime.check_filter(types[i], ops[i], a[i], b[i], negates[i]);
+    exception when others then
+      res := false;
+    end;
     result := result || coalesce(res, false);
   end loop;
   return result;

@@ -137,14 +137,17 @@ export class PostgresChanges {
         if (f.values.length > MAX_IN_VALUES) throw failed(`too many values for \`in\` filter. Maximum ${MAX_IN_VALUES}`);
         const refusal = await this.refusal(f, type);
         if (refusal) throw failed(refusal);
-        // Patterns and `is` keywords are not values of the column's type.
-        if (['like', 'ilike', 'match', 'imatch', 'is'].includes(f.operator)) continue;
-        f.values = await this.castValues(f.values, type).catch((err: Error & { code?: string }) => {
-          // The type refusing the value: a data exception, a domain's CHECK, a regclass that names
-          // nothing. Upstream fails the subscription on any exception; only the database being
-          // unreachable (connection, resources, shutdown, system) is ours.
+        // The type refusing the value (a data exception, a domain's CHECK, a regclass that names
+        // nothing), or the filter its operator (json has no =, a LIKE pattern ending in \): upstream
+        // fails the subscription on any exception. Only the database being unreachable
+        // (connection, resources, shutdown, system) is ours.
+        const refused = (err: Error & { code?: string }) => {
           throw err.code !== undefined && !/^(08|53|57|58|XX)/.test(err.code) ? failed(err.message) : err;
-        });
+        };
+        // Patterns and `is` keywords are not values of the column's type.
+        if (!['like', 'ilike', 'match', 'imatch', 'is'].includes(f.operator))
+          f.values = await this.castValues(f.values, type).catch(refused);
+        await this.tryFilter(f, type).catch(refused);
       }
       prepared.push({ id: bindingId(p), event: event as PreparedBinding['event'], schema, table, filters });
     }
@@ -181,6 +184,18 @@ export class PostgresChanges {
       return `invalid regular expression for ${f.operator} filter: ${(err as Error).message}`;
     }
     return undefined;
+  }
+
+  /**
+   * Judges the filter once, with its own value for the row's, as deliveries will judge it: a filter
+   * Postgres cannot judge fails now, not in every batch after (local_realtime.check_filter).
+   */
+  private async tryFilter(f: Filter, type: string): Promise<void> {
+    if (f.operator === 'is') return;
+    const op = f.operator === 'in' ? 'eq' : f.operator;
+    for (const value of f.values) {
+      await this.pool.query('select local_realtime.check_filter($1::regtype, $2, $3, $3, $4)', [type, op, value, f.negate]);
+    }
   }
 
   /**
