@@ -744,6 +744,26 @@ test('offline at launch: a pending send fails after a bounded time instead of �
   room.check();
 });
 
+test('offline at launch: a failed message stays failed while the room is unreachable, and goes first once it is reached', async () => {
+  const backend = new FakeBackend();
+  backend.offline = true;
+  const room = openRoom({ backend });
+  await room.session.start();
+  room.session.sendText('有人吗');
+  await room.clock.advance(2 * UNREACHABLE_FAIL_MS);
+  room.session.sendText('还有人吗');
+  await settle();
+  // Nowhere to send to yet: the first is not brought back to 发送中 by the second.
+  expect(room.rendered.messages.map((m) => [m.body, m.status])).toEqual([
+    ['有人吗', 'failed'],
+    ['还有人吗', 'sending'],
+  ]);
+  backend.offline = false;
+  await room.clock.advance(60_000);
+  expect(backend.rows.map((row) => row.body)).toEqual(['有人吗', '还有人吗']);
+  room.check();
+});
+
 test('a room found but whose messages cannot be loaded: a message sent meanwhile keeps its own attempts', async () => {
   const backend = new FakeBackend();
   backend.failNext('newest', ...Array.from({ length: 20 }, () => new BackendFailure(503, '', 'Service Unavailable')));

@@ -598,6 +598,13 @@ test('a room that does not exist says so by name and stops retrying; pending sen
   expect(room.backend.calls.filter((call) => call === 'findRoom')).toHaveLength(1);
   expect(room.clock.pending()).toEqual([]);
   expect(rendered.messages[0]).toMatchObject({ status: 'failed', error: zh.sendNetwork });
+  // A new message does not bring the failed one back to 发送中: there is nowhere to send either.
+  session.sendText('还在吗');
+  await room.clock.advance(60 * 1000);
+  expect(rendered.messages.map((m) => [m.body, m.status])).toEqual([
+    ['在吗', 'failed'],
+    ['还在吗', 'failed'],
+  ]);
 });
 
 describe('a WeChat login that fails', () => {

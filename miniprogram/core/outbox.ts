@@ -234,9 +234,12 @@ export class Outbox {
     this.startOver();
   }
 
-  /** Messages the network failed go again, in the order they were written, before anything newer. */
+  /**
+   * Messages the network failed go again, in the order they were written, before anything newer.
+   * Without a destination (the room cannot be reached) they stay failed: nothing would send them.
+   */
   private startOver(): void {
-    for (const item of this.items) if (item.status === 'failed' && item.transient) this.resend(item);
+    if (this.destination) for (const item of this.items) if (item.status === 'failed' && item.transient) this.resend(item);
     this.kick();
   }
 

@@ -12,6 +12,7 @@ import {
   settle,
   systemClock,
   type Backend,
+  type BackendFailure,
   type Clock,
   type IdGenerator,
   type KeyValueStore,
@@ -141,7 +142,7 @@ type Phase =
    */
   | { name: 'connecting'; failingSince: number | null }
   /** Refused for good (the room does not exist): no retry can change that; resume() or reconnect() try again. */
-  | { name: 'refused' }
+  | { name: 'refused'; failure: BackendFailure }
   /** The channel is joining: a first join, a manual reconnect, or realtime-js rejoining after a drop. */
   | { name: 'joining'; channel: Subscription }
   /** The channel was closed; a new one is subscribed after a backoff delay. */
@@ -491,7 +492,7 @@ export class RoomSession implements RoomView {
       if (problem.final) {
         // No retry can change it (the room does not exist, WeChat refuses the person): say why,
         // fail what waits to be sent, and stop.
-        this.setPhase({ name: 'refused' });
+        this.setPhase({ name: 'refused', failure });
         this.setConnection('offline');
         this.emitError(problem.message, failure.detail);
         this.outbox.failUndeliverable(failure);
@@ -730,6 +731,8 @@ export class RoomSession implements RoomView {
     }
     this.list.addPending(this.pendingMessage(item));
     this.outbox.add(item);
+    // Nowhere to send it (the room does not exist): it fails at once, as the others did.
+    if (this.phase.name === 'refused') this.outbox.failUndeliverable(this.phase.failure);
     return true;
   }
 
