@@ -989,6 +989,21 @@ test('a message that passed content security while the app was closed appears af
   expect(second.session.messages().map((m) => m.id)).toEqual(range(1, 60));
 });
 
+test('a cache saved before changedSince was kept still learns of a recall among its rows', async () => {
+  const backend = new FakeBackend();
+  const store = memoryStore();
+  await closedAfterFifty(backend, store);
+  const { changedSince: _, ...older } = store.dump()['room:lobby'] as Record<string, unknown>;
+  store.set('room:lobby', older);
+  backend.setState(10, 'recalled', { body: null } as never, { deliver: false });
+  tenNewAfter(backend, 10);
+  const second = openRoom({ backend, store, clock: new ManualClock() });
+  await second.session.start();
+  await second.clock.advance(5000);
+  second.check();
+  expect(second.session.messages().find((m) => m.id === 10)).toMatchObject({ state: 'recalled', body: null });
+});
+
 test('a cache written for another room is dropped even when the first newest page fails to load', async () => {
   const store = memoryStore();
   const oldRows = range(100, 149).map((id) => messageRow(id, { room_id: 99, client_id: `old-${id}`, body: `旧房间 ${id}` }));

@@ -434,7 +434,9 @@ export class RoomSession implements RoomView {
     this.shownUserId = cache ? cache.userId : null;
     const rows = cache ? cache.rows : [];
     this.syncedId = cache && cache.syncedId !== undefined ? cache.syncedId : null;
-    this.changedSince = cache?.changedSince ? cache.changedSince : null;
+    // A cache saved before it kept changedSince: its rows' states may be of any age, so the first
+    // state catch-up starts from the beginning (once; a very long one reloads the newest page).
+    this.changedSince = cache?.changedSince ? cache.changedSince : cache?.rows.length ? new Date(0).toISOString() : null;
     // fromServer first: what the cache shows as ours was delivered just before the app was killed.
     const server = this.fromServer(rows);
     this.list.reset(server, this.pendingMessages(), rows.length >= PAGE_SIZE);
