@@ -953,6 +953,15 @@ async function closedAfterFifty(backend: FakeBackend, store: ReturnType<typeof m
   return first;
 }
 
+/** The app opened again over the same device store, settled. */
+async function relaunched(backend: FakeBackend, store: ReturnType<typeof memoryStore>) {
+  const second = openRoom({ backend, store, clock: new ManualClock() });
+  await second.session.start();
+  await second.clock.advance(5000);
+  second.check();
+  return second;
+}
+
 /** Ten new messages, a minute after `changed` was changed, none delivered live. */
 function tenNewAfter(backend: FakeBackend, changed: number) {
   backend.rows[backend.rows.findIndex((row) => row.id === changed)].changed_at = minute(0);
@@ -966,10 +975,7 @@ test('a cached message recalled while the app was closed shows as recalled after
   await closedAfterFifty(backend, store);
   backend.setState(10, 'recalled', { body: null } as never, { deliver: false });
   tenNewAfter(backend, 10);
-  const second = openRoom({ backend, store, clock: new ManualClock() });
-  await second.session.start();
-  await second.clock.advance(5000);
-  second.check();
+  const second = await relaunched(backend, store);
   expect(second.session.messages().map((m) => m.id)).toEqual(range(1, 60));
   expect(second.session.messages().find((m) => m.id === 10)).toMatchObject({ state: 'recalled', body: null });
 });
@@ -981,10 +987,7 @@ test('a message that passed content security while the app was closed appears af
   expect(first.session.messages().map((m) => m.id)).not.toContain(5);
   backend.setState(5, 'visible', {}, { deliver: false });
   tenNewAfter(backend, 5);
-  const second = openRoom({ backend, store, clock: new ManualClock() });
-  await second.session.start();
-  await second.clock.advance(5000);
-  second.check();
+  const second = await relaunched(backend, store);
   expect(second.session.hasOlder).toBe(false);
   expect(second.session.messages().map((m) => m.id)).toEqual(range(1, 60));
 });
@@ -997,10 +1000,7 @@ test('a cache saved before changedSince was kept still learns of a recall among 
   store.set('room:lobby', older);
   backend.setState(10, 'recalled', { body: null } as never, { deliver: false });
   tenNewAfter(backend, 10);
-  const second = openRoom({ backend, store, clock: new ManualClock() });
-  await second.session.start();
-  await second.clock.advance(5000);
-  second.check();
+  const second = await relaunched(backend, store);
   expect(second.session.messages().find((m) => m.id === 10)).toMatchObject({ state: 'recalled', body: null });
 });
 
