@@ -61,14 +61,21 @@ const ROOM_CACHE_PREFIX = 'room:';
 const RECENT_ROOMS_KEY = 'rooms:recent';
 
 /** Once per launch: every scene's cache but those of the MAX_ROOM_CACHES saved last is removed. */
-export async function pruneRoomCaches(store: KeyValueStore): Promise<void> {
-  const cached = (await settle(() => store.keys())).filter((key) => key.indexOf(ROOM_CACHE_PREFIX) === 0);
-  const recent = ((await settle(() => store.get<string[]>(RECENT_ROOMS_KEY))) || []).filter((key) => cached.indexOf(key) >= 0);
-  // Caches from before the list was kept count as the oldest.
-  const order = recent.concat(cached.filter((key) => recent.indexOf(key) < 0));
-  for (const key of order.slice(MAX_ROOM_CACHES)) await settle(() => store.remove(key));
-  await settle(() => store.set(RECENT_ROOMS_KEY, order.slice(0, MAX_ROOM_CACHES)));
+// Promise chains rather than async functions here: WeChat's compiler turns each async function
+// into a regenerator state machine, which the main package pays for in bytes.
+export function pruneRoomCaches(store: KeyValueStore): Promise<void> {
+  return settle(() => store.keys()).then((keys) =>
+    settle(() => store.get<string[]>(RECENT_ROOMS_KEY)).then((listed) => {
+      const cached = keys.filter((key) => key.indexOf(ROOM_CACHE_PREFIX) === 0);
+      const recent = (listed || []).filter((key) => cached.indexOf(key) >= 0);
+      // Caches from before the list was kept count as the oldest.
+      const order = recent.concat(cached.filter((key) => recent.indexOf(key) < 0));
+      const removed = order.slice(MAX_ROOM_CACHES).map((key) => settle(() => store.remove(key)));
+      return Promise.all(removed).then(() => settle(() => store.set(RECENT_ROOMS_KEY, order.slice(0, MAX_ROOM_CACHES))));
+    }),
+  );
 }
+
 /** How long the room may stay unreachable before pending sends show as failed (tap retries). */
 export const UNREACHABLE_FAIL_MS = 60 * 1000;
 /**
@@ -957,11 +964,12 @@ export class RoomSession implements RoomView {
   }
 
   /** This scene's cache is the one saved last (pruneRoomCaches keeps the newest). */
-  private async noteCacheSaved(): Promise<void> {
+  private noteCacheSaved(): Promise<void> {
     const key = this.cacheKey();
-    const recent = (await settle(() => this.store.get<string[]>(RECENT_ROOMS_KEY))) || [];
-    if (recent[0] === key) return;
-    await settle(() => this.store.set(RECENT_ROOMS_KEY, [key].concat(recent.filter((known) => known !== key))));
+    return settle(() => this.store.get<string[]>(RECENT_ROOMS_KEY)).then((recent) => {
+      if (recent && recent[0] === key) return;
+      return settle(() => this.store.set(RECENT_ROOMS_KEY, [key].concat((recent || []).filter((known) => known !== key))));
+    });
   }
 
   private cacheKey(): string {
