@@ -2,6 +2,7 @@
 // components/message-item/format.ts), laid out as one line of text per message.
 import { toItem } from '../miniprogram/components/message-item/format';
 import { t } from '../miniprogram/core/strings';
+import { cliText } from './cli-strings';
 import type { ChatMessage } from '../miniprogram/core/types';
 
 function time(iso: string): string {
@@ -17,7 +18,7 @@ function content(message: ChatMessage): string {
     case 'image':
       return t('previewSay', {
         name,
-        text: t('cliImage', { width: message.imageWidth ?? 0, height: message.imageHeight ?? 0, url: item.url }),
+        text: cliText('image', { width: message.imageWidth ?? 0, height: message.imageHeight ?? 0, url: item.url }),
       });
     case 'action':
       return t('previewAction', { name, text: item.text });
@@ -25,8 +26,9 @@ function content(message: ChatMessage): string {
       return t('previewOoc', { name, text: item.text });
     case 'roll':
       // No result yet: the database rolls as it stores the message (a hidden one stays hidden to others).
-      if (!item.rollTotal) return message.hidden ? t('previewHiddenRoll', { name }) : t('cliRollPending', { name, expression: item.text });
-      return t('cliRoll', {
+      if (!item.rollTotal)
+        return message.hidden ? t('previewHiddenRoll', { name }) : cliText('rollPending', { name, expression: item.text });
+      return cliText('roll', {
         name,
         expression: item.text,
         dice: item.rollDice,
@@ -41,7 +43,7 @@ function content(message: ChatMessage): string {
 /** `[21:03:05] 楚留香：在下楚留香 ↩ 回复 胡铁花：…（审核中）` */
 export function describeMessage(message: ChatMessage): string {
   const item = toItem(message, undefined, new Date());
-  const quote = item.quoteName ? ` ${t('cliQuote', { name: item.quoteName, text: item.quoteText })}` : '';
+  const quote = item.quoteName ? ` ${cliText('quote', { name: item.quoteName, text: item.quoteText })}` : '';
   const state = item.stateText ? ` (${item.stateText})` : '';
   return `[${time(message.createdAt)}] ${content(message)}${quote}${state}`;
 }

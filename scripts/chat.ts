@@ -17,6 +17,7 @@ import readline from 'node:readline';
 import { SUPABASE_ANON_KEY, SUPABASE_URL, ROOM_SLUG } from '../miniprogram/config';
 import { readImageInfo } from '../miniprogram/core/image-info';
 import { connectionText, t } from '../miniprogram/core/strings';
+import { cliText } from './cli-strings';
 import { asBackendFailure, type KeyValueStore } from '../miniprogram/core/ports';
 import { CharacterStore, type SpeakingCharacter } from '../miniprogram/core/characters';
 import { nameProblemMessage, randomProfile } from '../miniprogram/core/profile';
@@ -118,13 +119,13 @@ function render(patch: RoomPatch, print: (line: string) => void, messageOf: (key
       return;
     case 'update': {
       const { status, progress, error, errorDetail } = patch.changes;
-      if (status === 'sent') print(`  ${t('cliSent')}`);
-      else if (status === 'failed') print(`  ${t('cliFailed', { reason: error ?? '', detail: errorDetail ?? '' })}`);
-      else if (progress !== undefined && progress < 100) print(`  ${t('cliUploading', { percent: progress })}`);
+      if (status === 'sent') print(`  ${cliText('sent')}`);
+      else if (status === 'failed') print(`  ${cliText('failed', { reason: error ?? '', detail: errorDetail ?? '' })}`);
+      else if (progress !== undefined && progress < 100) print(`  ${cliText('uploading', { percent: progress })}`);
       // What the message says changed: a verdict, a recall, the roll's result.
       const changed = patch.changes.state !== undefined || patch.changes.roll !== undefined;
       const message = changed ? messageOf(patch.key) : undefined;
-      if (message) print(t('cliChanged', { line: describeMessage(message) }));
+      if (message) print(cliText('changed', { line: describeMessage(message) }));
       return;
     }
     case 'remove':
@@ -136,7 +137,7 @@ function render(patch: RoomPatch, print: (line: string) => void, messageOf: (key
     case 'scene': {
       const { title, topic, archived, pinned } = patch.scene;
       print(`== ${title}${archived ? `（${t('sceneBadgeArchived')}）` : ''} ==${topic ? ` ${topic}` : ''}`);
-      if (pinned) print(t('cliPinned', { line: describeMessage(pinned) }));
+      if (pinned) print(cliText('pinned', { line: describeMessage(pinned) }));
       return;
     }
     case 'error':
@@ -187,7 +188,7 @@ async function editCharacter(characters: CharacterStore, change: { name?: string
   if (!speaking) return `! ${t('characterMissing')}`;
   const next = { name: change.name ?? speaking.name, color: change.color ?? speaking.color };
   const saved = await characters.save(speaking.id, { ...next, note: speaking.note, portraitPath: speaking.portraitPath });
-  return saved.ok ? t('cliRole', next) : `! ${saved.problem}`;
+  return saved.ok ? cliText('role', next) : `! ${saved.problem}`;
 }
 
 async function sendImage(session: RoomSession, file: string, print: (line: string) => void): Promise<void> {
@@ -195,12 +196,12 @@ async function sendImage(session: RoomSession, file: string, print: (line: strin
   try {
     bytes = await fs.promises.readFile(file);
   } catch (error) {
-    print(`! ${t('cliImageUnreadable', { file, detail: (error as Error).message })}`);
+    print(`! ${cliText('imageUnreadable', { file, detail: (error as Error).message })}`);
     return;
   }
   const info = readImageInfo(bytes);
   if (!info) {
-    print(`! ${t('cliNotAnImage', { file })}`);
+    print(`! ${cliText('notAnImage', { file })}`);
     return;
   }
   session.sendImage({ path: path.resolve(file), size: bytes.length, ...info });
@@ -246,7 +247,7 @@ async function main(): Promise<void> {
     speaker: () => characters.current() ?? profile,
   });
   session.onPatch((patch) => render(patch, print, (key) => session.messages().find((message) => message.key === key)));
-  print(t('cliJoined', { name: profile.name, color: profile.color, room: options.room, url: options.url }));
+  print(cliText('joined', { name: profile.name, color: profile.color, room: options.room, url: options.url }));
   await session.start();
 
   let quitting = false;

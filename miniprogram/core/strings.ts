@@ -129,20 +129,6 @@ export const zh = {
   roleEnter: '开始',
   roleSave: '保存人设卡',
   roleSaveNote: '更换角色只影响之后发送的消息',
-  // Terminal client (scripts/chat.ts)
-  cliJoined: '{name}（{color}）进入 {room}：{url}',
-  cliPinned: '公告：{line}',
-  cliRoll: '{name} 掷骰 {expression}：{dice} = {total}{outcome}',
-  cliRollPending: '{name} 掷骰 {expression}…',
-  cliChanged: '  → {line}',
-  cliQuote: '↩ 回复 {name}：{text}',
-  cliSent: '✓ 已发送',
-  cliFailed: '✗ {reason}（{detail}），输入 /retry 重发',
-  cliUploading: '上传 {percent}%',
-  cliImage: '[图片 {width}×{height}] {url}',
-  cliImageUnreadable: '读不到图片 {file}：{detail}',
-  cliNotAnImage: '{file} 不是 PNG、JPEG、GIF 或 WebP 图片',
-  cliRole: '身份：{name}（{color}）',
   // Characters and scenes (core/characters.ts, core/scenes.ts, core/verdicts.ts)
   networkFailed: '网络不佳，请稍后重试',
   saveFailed: '保存失败，请重试',
@@ -379,5 +365,10 @@ export function pickTexts<K extends MessageId>(...ids: K[]): Pick<typeof zh, K> 
 }
 
 export function t(id: MessageId, params: Record<string, string | number> = {}): string {
-  return zh[id].replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+  return fill(zh[id], params);
+}
+
+/** A sentence with its `{name}` parameters filled in (one left without a value stays as written). */
+export function fill(template: string, params: Record<string, string | number> = {}): string {
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
 }
