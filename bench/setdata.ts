@@ -8,10 +8,10 @@
 import { createClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 import { ROOM_SLUG } from '../miniprogram/config';
-import { memoryStore } from '../miniprogram/core/ports';
+import { memoryStore } from '../test/support/memory-store';
 import { RoomSession } from '../miniprogram/core/room-session';
-import { SupabaseBackend, storageUploader } from '../miniprogram/core/supabase-backend';
-import { localWechatLogin } from '../lib/node-client';
+import { SupabaseBackend } from '../miniprogram/core/supabase-backend';
+import { localWechatLogin, storageUploader } from '../lib/node-client';
 import type { ChatMessage, RoomPatch } from '../miniprogram/core/types';
 import { setSafetyServicesForTest, setServicesForTest } from '../miniprogram/services';
 import { FakePresencePort, FakeScenePort, FakeTypingPort, testServices } from '../test/support/roleplay-fakes';

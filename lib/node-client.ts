@@ -5,9 +5,9 @@ import { randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
-import type { KeyValueStore } from '../miniprogram/core/ports';
+import { BackendFailure, cancellableUpload, type ImageUploader, type KeyValueStore } from '../miniprogram/core/ports';
 import type { Database } from '../typings/database.types';
-import { storageUploader, supabaseAuthStorage, SupabaseBackend } from '../miniprogram/core/supabase-backend';
+import { IMAGES_BUCKET, storageFailure, supabaseAuthStorage, SupabaseBackend } from '../miniprogram/core/supabase-backend';
 import type { WechatLogin, WechatLoginPath } from '../miniprogram/core/wechat-login';
 
 export interface NodeClientOptions {
@@ -47,4 +47,34 @@ export function nodeBackend(client: SupabaseClient<Database>, login: WechatLogin
     storageUploader(client, (file) => fs.promises.readFile(file)),
     login,
   );
+}
+
+/**
+ * An ImageUploader over supabase-js Storage (`upload` of the file's bytes): for runtimes with a
+ * working fetch, such as the terminal client. It reports 0 and 100 only, as fetch gives no upload
+ * progress; WeChat uses wx.uploadFile instead, which does. It lives here rather than in the core
+ * because the mini program never uses it, and the main package would carry it.
+ */
+export function storageUploader(
+  client: SupabaseClient<Database>,
+  readFile: (path: string) => Promise<ArrayBuffer | Uint8Array>,
+): ImageUploader {
+  return {
+    upload(storagePath, image, onProgress) {
+      return cancellableUpload(
+        (async () => {
+          let bytes: ArrayBuffer | Uint8Array;
+          try {
+            bytes = await readFile(image.path);
+          } catch (error) {
+            throw new BackendFailure(400, 'file_unreadable', `${image.path}: ${(error as Error).message}`);
+          }
+          onProgress(0);
+          const { error } = await client.storage.from(IMAGES_BUCKET).upload(storagePath, bytes, { contentType: image.mime, upsert: false });
+          if (error) throw storageFailure(error as never);
+          onProgress(100);
+        })(),
+      );
+    },
+  };
 }

@@ -6,7 +6,6 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import type { Database } from '../../typings/database.types';
 import {
   BackendFailure,
-  cancellableUpload,
   type Backend,
   type ChannelStatus,
   type ImageUploader,
@@ -205,35 +204,6 @@ export async function restRows<T>(query: RestQuery): Promise<T[]> {
   const answer = await query.retry(false);
   if (answer.error || !Array.isArray(answer.data)) throw failureOf(answer);
   return answer.data as T[];
-}
-
-/**
- * An ImageUploader over supabase-js Storage (`upload` of the file's bytes): for runtimes with a
- * working fetch, such as the terminal client. It reports 0 and 100 only, as fetch gives no upload
- * progress; WeChat uses wx.uploadFile instead, which does.
- */
-export function storageUploader(
-  client: SupabaseClient<Database>,
-  readFile: (path: string) => Promise<ArrayBuffer | Uint8Array>,
-): ImageUploader {
-  return {
-    upload(storagePath, image, onProgress) {
-      return cancellableUpload(
-        (async () => {
-          let bytes: ArrayBuffer | Uint8Array;
-          try {
-            bytes = await readFile(image.path);
-          } catch (error) {
-            throw new BackendFailure(400, 'file_unreadable', `${image.path}: ${(error as Error).message}`);
-          }
-          onProgress(0);
-          const { error } = await client.storage.from(IMAGES_BUCKET).upload(storagePath, bytes, { contentType: image.mime, upsert: false });
-          if (error) throw storageFailure(error as never);
-          onProgress(100);
-        })(),
-      );
-    },
-  };
 }
 
 /** supabase-js `auth.storage` over a KeyValueStore, so the session lives where the outbox does. */
