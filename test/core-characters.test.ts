@@ -4,7 +4,8 @@
 // launches, deletion, character cards, and every refusal as a sentence.
 import { CHARACTERS_KEY, CharacterStore, speakingKey, type CharacterDraft } from '../miniprogram/core/characters';
 import { zh } from '../miniprogram/core/strings';
-import { BackendFailure, memoryStore } from '../miniprogram/core/ports';
+import { BackendFailure } from '../miniprogram/core/ports';
+import { memoryStore } from './support/memory-store';
 import { checkNote, NOTE_MAX } from '../miniprogram/core/rules';
 import type { PickedImage } from '../miniprogram/core/types';
 import { verdictText } from '../miniprogram/core/verdicts';

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import pg from 'pg';
-import { memoryStore } from '../miniprogram/core/ports';
+import { memoryStore } from './support/memory-store';
 import { RoomSession } from '../miniprogram/core/room-session';
 import { zh } from '../miniprogram/core/strings';
 import type { ConnectionState, RoomPatch } from '../miniprogram/core/types';

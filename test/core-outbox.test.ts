@@ -1,7 +1,8 @@
 // The outbox state machine through the room session: pending at once, sent exactly once,
 // duplicates as success, rejections as 'failed' with a Chinese reason, capped backoff, images,
 // and persistence across an app kill.
-import { memoryStore, BackendFailure } from '../miniprogram/core/ports';
+import { BackendFailure } from '../miniprogram/core/ports';
+import { memoryStore } from './support/memory-store';
 import { FIRST_RETRY_MS, retryDelay } from '../miniprogram/core/backoff';
 import {
   MAX_ATTEMPTS,

@@ -1,6 +1,7 @@
 // The room session over an in-memory backend: cache paint, paging, live order, gap-fill after
 // reconnects and app shows, connection states.
-import { BackendFailure, memoryStore } from '../miniprogram/core/ports';
+import { BackendFailure } from '../miniprogram/core/ports';
+import { memoryStore } from './support/memory-store';
 import { MAX_RETRY_MS, retryDelay } from '../miniprogram/core/backoff';
 import {
   CACHE_SAVE_DELAY_MS,

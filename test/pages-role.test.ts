@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CharacterStore } from '../miniprogram/core/characters';
 import { zh } from '../miniprogram/core/strings';
-import { memoryStore } from '../miniprogram/core/ports';
+import { memoryStore } from './support/memory-store';
 import { PALETTE } from '../miniprogram/core/profile';
 import { pickPortrait } from '../miniprogram/platform/images';
 import { setSafetyServicesForTest, setServicesForTest } from '../miniprogram/services';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { CharacterCard } from '../miniprogram/core/characters';
 import { CharacterStore } from '../miniprogram/core/characters';
 import { zh } from '../miniprogram/core/strings';
-import { memoryStore } from '../miniprogram/core/ports';
+import { memoryStore } from './support/memory-store';
 import type { LastMessage } from '../miniprogram/core/scenes';
 import { setServicesForTest } from '../miniprogram/services';
 import { FakeCharacterPort, FakePresencePort, FakeScenePort, PERSON, SOMEONE, testServices } from './support/roleplay-fakes';

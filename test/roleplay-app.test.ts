@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CharacterStore, type CharacterDraft } from '../miniprogram/core/characters';
 import { zh } from '../miniprogram/core/strings';
-import { memoryStore } from '../miniprogram/core/ports';
+import { memoryStore } from './support/memory-store';
 import { PresenceDirectory } from '../miniprogram/core/presence-directory';
 import { SCENE_PAGE_SIZE, SceneDirectory } from '../miniprogram/core/scenes';
 import { SupabaseRoleplay } from '../miniprogram/core/supabase-roleplay';

@@ -2,7 +2,7 @@
 // Deno, /verify from the phone; the database rule that only WeChat people write; Auth's per-address
 // limits as a hosted project applies them; and MemFire's built-in login driven by MemFire's own SDK.
 import { randomUUID } from 'node:crypto';
-import { memoryStore } from '../miniprogram/core/ports';
+import { memoryStore } from './support/memory-store';
 import { RoomSession } from '../miniprogram/core/room-session';
 import { signInWithWechat } from '../miniprogram/core/wechat-login';
 import { startFakeWechat, type FakeWechat } from '../local-supabase/src/wechat/fake-api';

@@ -188,24 +188,3 @@ export const systemClock: Clock = {
 
 /** Generates client_ids and storage object names. */
 export type IdGenerator = () => string;
-
-/** An in-memory KeyValueStore (tests, and a fallback where a device has no storage). */
-export function memoryStore(): KeyValueStore & { dump(): Record<string, unknown> } {
-  const values = new Map<string, string>();
-  return {
-    // Stored as JSON so callers can never share mutable objects with the store, like real storage.
-    get: <T>(key: string) => (values.has(key) ? (JSON.parse(values.get(key)!) as T) : null),
-    set: (key, value) => {
-      values.set(key, JSON.stringify(value));
-    },
-    remove: (key) => {
-      values.delete(key);
-    },
-    keys: () => [...values.keys()],
-    dump: () => {
-      const out: Record<string, unknown> = {};
-      values.forEach((value, key) => (out[key] = JSON.parse(value)));
-      return out;
-    },
-  };
-}

@@ -3,7 +3,6 @@
 import {
   BackendFailure,
   cancellableUpload,
-  memoryStore,
   type Backend,
   type ChannelStatus,
   type Clock,
@@ -12,6 +11,7 @@ import {
   type RoomChannelHandlers,
   type UploadTask,
 } from '../../miniprogram/core/ports';
+import { memoryStore } from './memory-store';
 import { RoomSession } from '../../miniprogram/core/room-session';
 import type {
   ChatMessage,

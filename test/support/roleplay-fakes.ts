@@ -4,7 +4,8 @@
 // cursor, presence keyed by person. Tests inject failures per method. Also the Services pages get
 // in simulate tests: these stores over these ports, and the test's own room.
 import { CharacterStore, type CharacterDraft, type CharacterPort, type CharacterRow } from '../../miniprogram/core/characters';
-import { BackendFailure, memoryStore, type ChannelStatus, type KeyValueStore } from '../../miniprogram/core/ports';
+import { BackendFailure, type ChannelStatus, type KeyValueStore } from '../../miniprogram/core/ports';
+import { memoryStore } from './memory-store';
 import {
   PresenceDirectory,
   type PresenceChannel,
